@@ -1,0 +1,84 @@
+import { isIP } from 'node:net';
+import { MAX_ADDRESS_LENGTH } from './limits.js';
+
+/** A parsed `host[:port]` address. */
+export interface Endpoint {
+  /** Host as given: an IPv4 address, a bracket-less IPv6 address or a host name. */
+  readonly host: string;
+  readonly port: number;
+  /** The identity form: `host` when the port is the default one, `host:port` otherwise. */
+  readonly id: string;
+  /** What to dial or bind: `host:port` (`[v6]:port` for IPv6). */
+  readonly target: string;
+}
+
+const HOST_NAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+
+/** Why an address was refused, as a short English phrase for logs and ErrorInfo. */
+export class AddressError extends Error {
+  constructor(
+    readonly input: string,
+    detail: string,
+  ) {
+    super(`invalid address "${input}": ${detail}`);
+    this.name = 'AddressError';
+  }
+}
+
+/**
+ * Parses `host`, `host:port`, `[v6]` or `[v6]:port`. Surrounding spaces are ignored.
+ * Throws AddressError for anything else (empty, too long, bad port, bad host).
+ */
+export function parseEndpoint(input: string, defaultPort: number): Endpoint {
+  const text = input.trim();
+  if (text.length === 0) throw new AddressError(input, 'empty');
+  if (text.length > MAX_ADDRESS_LENGTH) throw new AddressError(input, 'too long');
+  let host: string;
+  let portText: string | undefined;
+  if (text.startsWith('[')) {
+    const close = text.indexOf(']');
+    if (close < 0) throw new AddressError(input, 'unclosed [');
+    host = text.slice(1, close);
+    const rest = text.slice(close + 1);
+    if (rest.length > 0) {
+      if (!rest.startsWith(':')) throw new AddressError(input, 'unexpected text after ]');
+      portText = rest.slice(1);
+    }
+    if (isIP(host) !== 6) throw new AddressError(input, 'not an IPv6 address');
+  } else if (isIP(text) === 6) {
+    host = text;
+  } else {
+    const colon = text.lastIndexOf(':');
+    if (colon >= 0) {
+      host = text.slice(0, colon);
+      portText = text.slice(colon + 1);
+    } else {
+      host = text;
+    }
+    if (isIP(host) !== 4 && !HOST_NAME.test(host)) throw new AddressError(input, 'not an IP address or host name');
+    if (/^[0-9.]+$/.test(host) && isIP(host) !== 4) throw new AddressError(input, 'not an IPv4 address');
+  }
+  let port = defaultPort;
+  if (portText !== undefined) {
+    if (!/^[0-9]{1,5}$/.test(portText)) throw new AddressError(input, 'port must be a number');
+    port = Number(portText);
+    if (port < 1 || port > 65535) throw new AddressError(input, 'port out of range 1-65535');
+  }
+  const v6 = isIP(host) === 6;
+  const hostPort = `${v6 ? `[${host}]` : host}:${port}`;
+  return {
+    host,
+    port,
+    id: port === defaultPort ? (v6 ? `[${host}]` : host) : hostPort,
+    target: hostPort,
+  };
+}
+
+/** Like parseEndpoint, but returns undefined instead of throwing. */
+export function tryParseEndpoint(input: string, defaultPort: number): Endpoint | undefined {
+  try {
+    return parseEndpoint(input, defaultPort);
+  } catch {
+    return undefined;
+  }
+}
