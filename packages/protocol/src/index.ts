@@ -16,3 +16,4 @@ export * from './hash.js';
 export * from './limits.js';
 export * from './messages/index.js';
 export * from './session-metadata.js';
+export * from './logger.js';
