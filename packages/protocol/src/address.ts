@@ -25,11 +25,17 @@ export class AddressError extends Error {
   }
 }
 
+/** Options of parseEndpoint. */
+export interface EndpointOptions {
+  /** Accept port 0 ("any free port"), for addresses to listen on. */
+  readonly allowPortZero?: boolean;
+}
+
 /**
  * Parses `host`, `host:port`, `[v6]` or `[v6]:port`. Surrounding spaces are ignored.
  * Throws AddressError for anything else (empty, too long, bad port, bad host).
  */
-export function parseEndpoint(input: string, defaultPort: number): Endpoint {
+export function parseEndpoint(input: string, defaultPort: number, options: EndpointOptions = {}): Endpoint {
   const text = input.trim();
   if (text.length === 0) throw new AddressError(input, 'empty');
   if (text.length > MAX_ADDRESS_LENGTH) throw new AddressError(input, 'too long');
@@ -62,7 +68,7 @@ export function parseEndpoint(input: string, defaultPort: number): Endpoint {
   if (portText !== undefined) {
     if (!/^[0-9]{1,5}$/.test(portText)) throw new AddressError(input, 'port must be a number');
     port = Number(portText);
-    if (port < 1 || port > 65535) throw new AddressError(input, 'port out of range 1-65535');
+    if (port < (options.allowPortZero ? 0 : 1) || port > 65535) throw new AddressError(input, 'port out of range 1-65535');
   }
   const v6 = isIP(host) === 6;
   const hostPort = `${v6 ? `[${host}]` : host}:${port}`;
@@ -75,9 +81,9 @@ export function parseEndpoint(input: string, defaultPort: number): Endpoint {
 }
 
 /** Like parseEndpoint, but returns undefined instead of throwing. */
-export function tryParseEndpoint(input: string, defaultPort: number): Endpoint | undefined {
+export function tryParseEndpoint(input: string, defaultPort: number, options: EndpointOptions = {}): Endpoint | undefined {
   try {
-    return parseEndpoint(input, defaultPort);
+    return parseEndpoint(input, defaultPort, options);
   } catch {
     return undefined;
   }

@@ -59,7 +59,7 @@ export class KompartError extends Error {
   readonly code: status;
 
   constructor(reason: Reason, params: Readonly<Record<string, string>> = {}, options?: { cause?: unknown; code?: status }) {
-    super(render(errorTexts[REASONS[reason].text], 'en', params), options?.cause === undefined ? undefined : { cause: options.cause });
+    super(messageFor(reason, params, 'en'), options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'KompartError';
     this.reason = reason;
     this.params = params;
@@ -74,6 +74,8 @@ export class KompartError extends Error {
 
 /** Builds the text of a reason in a language. */
 export function messageFor(reason: Reason, params: Params, lang: Lang): string {
+  // `disconnect` answers "Peer não registrado" without an address (DESIGN.md §2).
+  if (reason === Reason.PeerNotRegistered && !params['peer']) return render(errorTexts.disconnectNotRegistered, lang);
   return render(errorTexts[REASONS[reason].text], lang, params);
 }
 

@@ -1,2 +1,3 @@
 export * from './catalogue.js';
 export { errorTexts } from './errors.js';
+export { serverTexts } from './server.js';

@@ -1,0 +1,63 @@
+import {
+  DEFAULT_HEARTBEAT_INTERVAL_MS,
+  DEFAULT_HEARTBEAT_MISSES,
+  DEFAULT_LANG,
+  DEFAULT_MAX_FILES_PER_PEER,
+  silentLogger,
+  type Lang,
+  type Logger,
+} from '@kompart/protocol';
+import type { RegistryStore } from './store.js';
+
+/** Everything the registry server can be told. */
+export interface RegistryServerConfig {
+  /** Where to listen: `ip` (port 50051) or `ip:port`; port 0 picks a free one. */
+  readonly address: string;
+  /** Language of error messages and log lines. */
+  readonly lang: Lang;
+  /** Expected interval between a peer's beats, ms. */
+  readonly heartbeatIntervalMs: number;
+  /** Consecutive missed beats that remove a peer. */
+  readonly heartbeatMisses: number;
+  /** Files one peer may register (RESOURCE_EXHAUSTED beyond). */
+  readonly maxFilesPerPeer: number;
+  /** Period of the "N peers online, M files" info line; 0 turns it off. */
+  readonly summaryIntervalMs: number;
+  /** How long a graceful shutdown waits for calls in flight before cutting them, ms. */
+  readonly shutdownGraceMs: number;
+}
+
+/** Dependencies, injected with defaults. */
+export interface RegistryServerDeps {
+  readonly logger?: Logger;
+  readonly store?: RegistryStore;
+}
+
+export const REGISTRY_DEFAULTS: Omit<RegistryServerConfig, 'address'> = {
+  lang: DEFAULT_LANG,
+  heartbeatIntervalMs: DEFAULT_HEARTBEAT_INTERVAL_MS,
+  heartbeatMisses: DEFAULT_HEARTBEAT_MISSES,
+  maxFilesPerPeer: DEFAULT_MAX_FILES_PER_PEER,
+  summaryIntervalMs: 60_000,
+  shutdownGraceMs: 2000,
+};
+
+export type RegistryServerOptions = Partial<RegistryServerConfig> & Pick<RegistryServerConfig, 'address'> & RegistryServerDeps;
+
+/** Applies defaults once and rejects impossible settings. */
+export function withDefaults(options: RegistryServerOptions): RegistryServerConfig & { logger: Logger } {
+  const config = { ...REGISTRY_DEFAULTS, ...dropUndefined(options), address: options.address, logger: options.logger ?? silentLogger };
+  const positive = (name: string, value: number, min: number): void => {
+    if (!Number.isInteger(value) || value < min) throw new RangeError(`${name} must be an integer >= ${min} (got ${value})`);
+  };
+  positive('heartbeatIntervalMs', config.heartbeatIntervalMs, 10);
+  positive('heartbeatMisses', config.heartbeatMisses, 1);
+  positive('maxFilesPerPeer', config.maxFilesPerPeer, 1);
+  positive('summaryIntervalMs', config.summaryIntervalMs, 0);
+  positive('shutdownGraceMs', config.shutdownGraceMs, 0);
+  return config;
+}
+
+function dropUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

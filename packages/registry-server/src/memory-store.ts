@@ -1,0 +1,147 @@
+import type { AddFileResult, FileRecord, ListFilter, ListPage, PeerRecord, RegistryStore } from './store.js';
+
+interface StoredFile extends FileRecord {
+  /** Position in registration order (1, 2, …); listing cursors are these numbers. */
+  readonly seq: number;
+}
+
+interface PeerSlot {
+  readonly record: PeerRecord;
+  readonly byPath: Map<string, StoredFile>;
+  readonly byName: Map<string, StoredFile[]>;
+}
+
+/**
+ * The default store: everything in this process's memory.
+ *
+ * Listing order is kept in one append-only array of files with their sequence numbers;
+ * removing a file leaves a hole that a later compaction (when holes exceed half the array)
+ * squeezes out. A cursor is a sequence number, found again by binary search, so a page
+ * costs O(log n + page) whatever was added or removed in between.
+ */
+export function createMemoryStore(): RegistryStore {
+  const peers = new Map<string, PeerSlot>();
+  const order: (StoredFile | undefined)[] = [];
+  const orderSeq: number[] = [];
+  const position = new Map<StoredFile, number>();
+  let holes = 0;
+  let nextSeq = 1;
+  let fileCount = 0;
+
+  const compact = (): void => {
+    let write = 0;
+    for (let read = 0; read < order.length; read++) {
+      const file = order[read];
+      if (file === undefined) continue;
+      order[write] = file;
+      orderSeq[write] = orderSeq[read]!;
+      position.set(file, write);
+      write++;
+    }
+    order.length = write;
+    orderSeq.length = write;
+    holes = 0;
+  };
+
+  /** Index of the first entry whose seq is greater than `after`. */
+  const firstAfter = (after: number): number => {
+    let low = 0;
+    let high = orderSeq.length;
+    while (low < high) {
+      const mid = (low + high) >>> 1;
+      if (orderSeq[mid]! <= after) low = mid + 1;
+      else high = mid;
+    }
+    return low;
+  };
+
+  const matches = (file: StoredFile, filter: ListFilter): boolean =>
+    (filter.holder === '' || file.peer === filter.holder) &&
+    (filter.sha256Prefix === '' || file.sha256.startsWith(filter.sha256Prefix)) &&
+    (filter.nameContains === '' || file.name.toLowerCase().includes(filter.nameContains));
+
+  return {
+    async addPeer(peer) {
+      if (peers.has(peer.id)) return false;
+      peers.set(peer.id, { record: peer, byPath: new Map(), byName: new Map() });
+      return true;
+    },
+
+    async getPeer(id) {
+      return peers.get(id)?.record;
+    },
+
+    async removePeer(id, token) {
+      const slot = peers.get(id);
+      if (slot === undefined || slot.record.token !== token) return undefined;
+      peers.delete(id);
+      for (const file of slot.byPath.values()) {
+        const at = position.get(file);
+        if (at !== undefined) {
+          order[at] = undefined;
+          position.delete(file);
+          holes++;
+        }
+      }
+      fileCount -= slot.byPath.size;
+      if (holes > 1024 && holes * 2 > order.length) compact();
+      return slot.byPath.size;
+    },
+
+    async addFile(file, maxFiles): Promise<AddFileResult> {
+      const slot = peers.get(file.peer);
+      if (slot === undefined) return 'no-peer';
+      if (slot.byPath.has(file.path)) return 'exists';
+      if (slot.byPath.size >= maxFiles) return 'limit';
+      const stored: StoredFile = { ...file, seq: nextSeq++ };
+      slot.byPath.set(stored.path, stored);
+      const sameName = slot.byName.get(stored.name);
+      if (sameName === undefined) slot.byName.set(stored.name, [stored]);
+      else sameName.push(stored);
+      position.set(stored, order.length);
+      order.push(stored);
+      orderSeq.push(stored.seq);
+      fileCount++;
+      return 'added';
+    },
+
+    async fileByPath(peer, path) {
+      return peers.get(peer)?.byPath.get(path);
+    },
+
+    async filesByName(peer, name) {
+      return peers.get(peer)?.byName.get(name) ?? [];
+    },
+
+    async filesByHashPrefix(peer, prefix) {
+      const slot = peers.get(peer);
+      if (slot === undefined) return [];
+      const found: StoredFile[] = [];
+      for (const file of slot.byPath.values()) if (file.sha256.startsWith(prefix)) found.push(file);
+      return found;
+    },
+
+    async list(after, limit, filter, scanBudget): Promise<ListPage> {
+      const files: FileRecord[] = [];
+      let index = firstAfter(after);
+      let scanned = 0;
+      let lastSeq = after;
+      for (; index < order.length && files.length < limit && scanned < scanBudget; index++, scanned++) {
+        const file = order[index];
+        lastSeq = orderSeq[index]!;
+        if (file !== undefined && matches(file, filter)) files.push(file);
+      }
+      // Skip trailing holes so that "no next page" is reported as soon as it is true.
+      while (index < order.length && order[index] === undefined) index++;
+      return { files, next: index < order.length ? lastSeq : undefined };
+    },
+
+    async counts() {
+      return { peers: peers.size, files: fileCount };
+    },
+
+    async peerIds() {
+      return [...peers.keys()];
+    },
+  };
+}

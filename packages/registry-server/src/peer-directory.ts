@@ -1,0 +1,208 @@
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { posix } from 'node:path';
+import { KompartError, Reason, isHashReference } from '@kompart/protocol';
+import type { FileRecord, ListFilter, ListPage, PeerRecord, RegistryStore } from './store.js';
+
+/** Something the directory did, for logs and for the other peers' event streams. */
+export type DirectoryEvent =
+  | { readonly type: 'peer-registered'; readonly peer: string }
+  | { readonly type: 'peer-left'; readonly peer: string; readonly files: number; readonly cause: 'disconnect' | 'stream-closed' }
+  | { readonly type: 'peer-expired'; readonly peer: string; readonly files: number }
+  | { readonly type: 'file-registered'; readonly file: FileRecord };
+
+/** Timer functions, injectable so that tests can drive expiry. */
+export interface Timers {
+  setTimeout(callback: () => void, ms: number): NodeJS.Timeout;
+  clearTimeout(timer: NodeJS.Timeout): void;
+}
+
+export interface DirectoryOptions {
+  readonly store: RegistryStore;
+  readonly heartbeatIntervalMs: number;
+  readonly heartbeatMisses: number;
+  readonly maxFilesPerPeer: number;
+  readonly now?: () => number;
+  readonly timers?: Timers;
+}
+
+/** A file registration, already validated. */
+export interface NewFile {
+  readonly path: string;
+  readonly sha256: string;
+  readonly size: number;
+}
+
+interface Presence {
+  readonly token: string;
+  timer: NodeJS.Timeout;
+}
+
+/**
+ * The registry's domain: sessions, files and presence. It knows nothing of gRPC; the
+ * service layer validates requests, calls it and turns its KompartErrors into statuses.
+ *
+ * Presence: each peer has one expiry timer, armed at registration and re-armed by every
+ * beat, that fires after `heartbeatMisses` intervals plus a grace of a quarter interval
+ * (at most 1 s) for network jitter. With the defaults (5 s, 2 misses) a silent peer is
+ * removed 11 s after its last beat.
+ */
+export class PeerDirectory extends EventEmitter<{ event: [DirectoryEvent] }> {
+  readonly expiryMs: number;
+  private readonly store: RegistryStore;
+  private readonly maxFilesPerPeer: number;
+  private readonly now: () => number;
+  private readonly timers: Timers;
+  private readonly presence = new Map<string, Presence>();
+  private readonly sessions = new Map<string, PeerRecord>();
+
+  constructor(options: DirectoryOptions) {
+    super();
+    this.store = options.store;
+    this.maxFilesPerPeer = options.maxFilesPerPeer;
+    this.now = options.now ?? Date.now;
+    this.timers = options.timers ?? { setTimeout: (callback, ms) => setTimeout(callback, ms), clearTimeout: (timer) => clearTimeout(timer) };
+    const grace = Math.min(options.heartbeatIntervalMs / 4, 1000);
+    this.expiryMs = options.heartbeatIntervalMs * options.heartbeatMisses + grace;
+  }
+
+  /** Opens a session for a normalised address; ALREADY_EXISTS while one is online. */
+  async registerPeer(peer: string): Promise<PeerRecord> {
+    const record: PeerRecord = { id: peer, token: randomBytes(32).toString('base64url'), since: this.now() };
+    if (!(await this.store.addPeer(record))) throw new KompartError(Reason.PeerAlreadyRegistered, { peer });
+    this.arm(record);
+    this.sessions.set(record.token, record);
+    this.emit('event', { type: 'peer-registered', peer });
+    return record;
+  }
+
+  /**
+   * The session of a call: PEER_NOT_REGISTERED when the address has none (with the address
+   * in the message, or without it when `anonymous`), SESSION_INVALID when the token is
+   * missing or not that session's.
+   */
+  async authenticate(peer: string, token: string | undefined, options?: { anonymous?: boolean }): Promise<PeerRecord> {
+    const record = await this.store.getPeer(peer);
+    if (record === undefined) throw new KompartError(Reason.PeerNotRegistered, options?.anonymous ? {} : { peer });
+    if (token === undefined || !sameSecret(token, record.token)) throw new KompartError(Reason.SessionInvalid, { peer });
+    return record;
+  }
+
+  async registerFile(session: PeerRecord, file: NewFile): Promise<FileRecord> {
+    const record: FileRecord = { peer: session.id, path: file.path, name: posix.basename(file.path), sha256: file.sha256, size: file.size };
+    const result = await this.store.addFile(record, this.maxFilesPerPeer);
+    switch (result) {
+      case 'added':
+        this.emit('event', { type: 'file-registered', file: record });
+        return record;
+      case 'exists':
+        throw new KompartError(Reason.FileAlreadyRegistered, { peer: session.id, file: file.path });
+      case 'limit':
+        throw new KompartError(Reason.LimitExceeded, { peer: session.id, limit: `max files per peer (${this.maxFilesPerPeer})` });
+      case 'no-peer':
+        throw new KompartError(Reason.PeerNotRegistered, { peer: session.id });
+    }
+  }
+
+  list(after: number, limit: number, filter: ListFilter): Promise<ListPage> {
+    return this.store.list(after, limit, filter, Math.max(limit * 10, 100_000));
+  }
+
+  /**
+   * Finds the file `reference` names on `holder` (DESIGN.md §1): the registered path with
+   * or without its leading `/`; else a hash or hash prefix (8+ hex digits) or a base name.
+   * Several matches with one content are one answer (the first registered); several
+   * contents are FILE_AMBIGUOUS with the candidate paths.
+   */
+  async locate(holder: string, reference: string): Promise<FileRecord> {
+    if ((await this.store.getPeer(holder)) === undefined) throw new KompartError(Reason.PeerOffline, { peer: holder });
+    const path = reference.startsWith('/') ? reference : `/${reference}`;
+    const exact = await this.store.fileByPath(holder, path);
+    if (exact !== undefined) return exact;
+    const candidates = new Map<string, FileRecord>();
+    if (isHashReference(reference)) {
+      for (const file of await this.store.filesByHashPrefix(holder, reference.toLowerCase())) candidates.set(file.path, file);
+    }
+    if (!reference.includes('/')) {
+      for (const file of await this.store.filesByName(holder, reference)) candidates.set(file.path, file);
+    }
+    const found = [...candidates.values()];
+    if (found.length === 0) throw new KompartError(Reason.FileUnavailable, { peer: holder, file: reference });
+    if (new Set(found.map((file) => file.sha256)).size > 1) {
+      throw new KompartError(Reason.FileAmbiguous, {
+        peer: holder,
+        file: reference,
+        candidates: found.map((file) => file.path).sort().join('\n'),
+      });
+    }
+    return found[0]!;
+  }
+
+  /** Ends a session by request; returns how many files left. */
+  async disconnect(session: PeerRecord): Promise<number> {
+    const files = await this.remove(session);
+    if (files === undefined) throw new KompartError(Reason.PeerNotRegistered, {});
+    this.emit('event', { type: 'peer-left', peer: session.id, files, cause: 'disconnect' });
+    return files;
+  }
+
+  /** A beat: the session stays alive for another expiry period. */
+  beat(session: PeerRecord): void {
+    const presence = this.presence.get(session.id);
+    if (presence !== undefined && presence.token === session.token) presence.timer.refresh();
+  }
+
+  /** The session's heartbeat stream closed: the peer is offline at once. */
+  async streamClosed(session: PeerRecord): Promise<void> {
+    const files = await this.remove(session);
+    if (files !== undefined) this.emit('event', { type: 'peer-left', peer: session.id, files, cause: 'stream-closed' });
+  }
+
+  /** The online session a token belongs to (for the heartbeat stream, which names no peer). */
+  sessionByToken(token: string): PeerRecord | undefined {
+    return this.sessions.get(token);
+  }
+
+  /** True while this exact session is online. */
+  isCurrent(session: PeerRecord): boolean {
+    return this.presence.get(session.id)?.token === session.token;
+  }
+
+  counts(): Promise<{ peers: number; files: number }> {
+    return this.store.counts();
+  }
+
+  /** Stops every expiry timer (the server is going away). */
+  close(): void {
+    for (const presence of this.presence.values()) this.timers.clearTimeout(presence.timer);
+    this.presence.clear();
+    this.sessions.clear();
+  }
+
+  private arm(session: PeerRecord): void {
+    const timer = this.timers.setTimeout(() => void this.expire(session), this.expiryMs);
+    timer.unref?.();
+    this.presence.set(session.id, { token: session.token, timer });
+  }
+
+  private async expire(session: PeerRecord): Promise<void> {
+    const files = await this.remove(session);
+    if (files !== undefined) this.emit('event', { type: 'peer-expired', peer: session.id, files });
+  }
+
+  private async remove(session: PeerRecord): Promise<number | undefined> {
+    const presence = this.presence.get(session.id);
+    if (presence !== undefined && presence.token === session.token) {
+      this.timers.clearTimeout(presence.timer);
+      this.presence.delete(session.id);
+    }
+    this.sessions.delete(session.token);
+    return this.store.removePeer(session.id, session.token);
+  }
+}
+
+function sameSecret(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}

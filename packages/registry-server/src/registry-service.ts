@@ -1,0 +1,210 @@
+import type { ServerDuplexStream, ServerUnaryCall, handleUnaryCall, sendUnaryData } from '@grpc/grpc-js';
+import {
+  EventType,
+  KompartError,
+  Reason,
+  readToken,
+  render,
+  serverTexts,
+  toServiceError,
+  type DisconnectRequest,
+  type HeartbeatRequest,
+  type ListFilesRequest,
+  type LocateFileRequest,
+  type RegisterFileRequest,
+  type RegisterPeerRequest,
+  type HeartbeatResponse,
+  type Lang,
+  type Logger,
+  type RegistryServer,
+  type RegistryEvent,
+  type SharedFile,
+} from '@kompart/protocol';
+import type { DirectoryEvent, PeerDirectory } from './peer-directory.js';
+import type { FileRecord, PeerRecord } from './store.js';
+import * as validate from './validation.js';
+
+export interface RegistryServiceOptions {
+  readonly directory: PeerDirectory;
+  readonly lang: Lang;
+  readonly logger: Logger;
+  readonly heartbeatIntervalMs: number;
+  readonly heartbeatMisses: number;
+  /** Random id of this registry process (see RegisterPeerResponse.registry_instance). */
+  readonly instance: string;
+}
+
+type HeartbeatCall = ServerDuplexStream<HeartbeatRequest, HeartbeatResponse>;
+
+/** The Registry service: validates, calls the directory, maps results and errors. */
+export interface RegistryService {
+  readonly implementation: RegistryServer;
+  /** Pushes REGISTRY_SHUTTING_DOWN on every stream and ends them; later calls get UNAVAILABLE. */
+  shutdown(): Promise<number>;
+}
+
+export function createRegistryService(options: RegistryServiceOptions): RegistryService {
+  const { directory, lang, logger, instance } = options;
+  const streams = new Map<string, { readonly session: PeerRecord; readonly call: HeartbeatCall }>();
+  let closing = false;
+
+  const fail = (method: string, error: unknown) => {
+    if (!(error instanceof KompartError)) {
+      logger.error({ err: error, method }, render(serverTexts.internalError, lang, { method }));
+    }
+    return toServiceError(error, lang);
+  };
+
+  function unary<Req, Res>(method: string, handler: (request: Req, call: ServerUnaryCall<Req, Res>) => Promise<Res>): handleUnaryCall<Req, Res> {
+    return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
+      if (closing) {
+        callback(fail(method, new KompartError(Reason.ShuttingDown)));
+        return;
+      }
+      handler(call.request, call).then(
+        (response) => callback(null, response),
+        (error: unknown) => callback(fail(method, error)),
+      );
+    };
+  }
+
+  const session = (peer: string, call: ServerUnaryCall<unknown, unknown>, anonymous = false): Promise<PeerRecord> =>
+    directory.authenticate(validate.peerAddress('peer', peer), readToken(call.metadata), { anonymous });
+
+  const send = (call: HeartbeatCall, message: HeartbeatResponse): void => {
+    if (!call.cancelled && !call.writableEnded) call.write(message);
+  };
+
+  const broadcast = (event: RegistryEvent, except?: string): void => {
+    for (const [peer, stream] of streams) if (peer !== except) send(stream.call, { kind: { $case: 'event', value: event } });
+  };
+
+  /** Ends the stream of a session that is gone (disconnect or expiry). */
+  const endStream = (peer: string): void => {
+    const stream = streams.get(peer);
+    if (stream === undefined || directory.isCurrent(stream.session)) return;
+    streams.delete(peer);
+    if (!stream.call.writableEnded) stream.call.end();
+  };
+
+  directory.on('event', (event: DirectoryEvent) => {
+    const timeMs = Date.now();
+    switch (event.type) {
+      case 'peer-registered':
+        broadcast({ type: EventType.EVENT_TYPE_PEER_JOINED, peer: event.peer, timeMs, fileCount: 0 }, event.peer);
+        break;
+      case 'peer-left':
+        endStream(event.peer);
+        broadcast({ type: EventType.EVENT_TYPE_PEER_LEFT, peer: event.peer, timeMs, fileCount: 0 }, event.peer);
+        break;
+      case 'peer-expired':
+        endStream(event.peer);
+        broadcast({ type: EventType.EVENT_TYPE_PEER_EXPIRED, peer: event.peer, timeMs, fileCount: 0 }, event.peer);
+        break;
+      case 'file-registered':
+        break;
+    }
+  });
+
+  const implementation: RegistryServer = {
+    registerPeer: unary('RegisterPeer', async (request: RegisterPeerRequest) => {
+      const peer = validate.peerAddress('address', request.address);
+      const record = await directory.registerPeer(peer);
+      return {
+        peer: record.id,
+        sessionToken: record.token,
+        heartbeatIntervalMs: options.heartbeatIntervalMs,
+        heartbeatMisses: options.heartbeatMisses,
+        registryInstance: instance,
+      };
+    }),
+
+    registerFile: unary('RegisterFile', async (request: RegisterFileRequest, call) => {
+      const owner = await session(request.peer, call);
+      const file = await directory.registerFile(owner, {
+        path: validate.registeredPath(request.path),
+        sha256: validate.sha256(request.sha256),
+        size: validate.fileSize(request.size),
+      });
+      return { file: toSharedFile(file) };
+    }),
+
+    listFiles: unary('ListFiles', async (request: ListFilesRequest, call) => {
+      await session(request.peer, call);
+      const limit = validate.pageSize(request.pageSize);
+      const filter = {
+        nameContains: validate.nameFilter(request.nameContains),
+        sha256Prefix: validate.hashPrefixFilter(request.sha256Prefix),
+        holder: request.holder === '' ? '' : validate.peerAddress('holder', request.holder),
+      };
+      const page = await directory.list(validate.decodePageToken(request.pageToken), limit, filter);
+      return {
+        files: page.files.map(toSharedFile),
+        nextPageToken: page.next === undefined ? '' : validate.encodePageToken(page.next),
+      };
+    }),
+
+    locateFile: unary('LocateFile', async (request: LocateFileRequest, call) => {
+      await session(request.peer, call);
+      const holder = validate.peerAddress('holder', request.holder);
+      const file = await directory.locate(holder, validate.fileReference(request.file));
+      return { file: toSharedFile(file), address: validate.dialTarget(file.peer) };
+    }),
+
+    disconnect: unary('Disconnect', async (request: DisconnectRequest, call) => {
+      const owner = await session(request.peer, call, true);
+      return { removedFiles: await directory.disconnect(owner) };
+    }),
+
+    heartbeat: (call: HeartbeatCall) => {
+      const token = readToken(call.metadata);
+      const owner = token === undefined ? undefined : directory.sessionByToken(token);
+      if (closing || owner === undefined) {
+        call.emit('error', fail('Heartbeat', new KompartError(closing ? Reason.ShuttingDown : Reason.SessionInvalid)));
+        return;
+      }
+      const previous = streams.get(owner.id);
+      streams.set(owner.id, { session: owner, call });
+      if (previous !== undefined && !previous.call.writableEnded) previous.call.end();
+      directory.beat(owner);
+
+      let closed = false;
+      const onClosed = (): void => {
+        if (closed) return;
+        closed = true;
+        if (streams.get(owner.id)?.call !== call) return;
+        streams.delete(owner.id);
+        if (!call.writableEnded) call.end();
+        if (!closing) void directory.streamClosed(owner);
+      };
+      call.on('data', (beat: HeartbeatRequest) => {
+        if (!directory.isCurrent(owner)) return;
+        directory.beat(owner);
+        send(call, { kind: { $case: 'ack', value: { sequence: beat.sequence, serverTimeMs: Date.now(), registryInstance: instance } } });
+      });
+      call.on('end', onClosed);
+      call.on('cancelled', onClosed);
+      call.on('error', onClosed);
+      call.on('close', onClosed);
+    },
+  };
+
+  return {
+    implementation,
+    async shutdown() {
+      closing = true;
+      const open = [...streams.values()];
+      streams.clear();
+      const event: RegistryEvent = { type: EventType.EVENT_TYPE_REGISTRY_SHUTTING_DOWN, peer: '', timeMs: Date.now(), fileCount: 0 };
+      for (const { call } of open) {
+        send(call, { kind: { $case: 'event', value: event } });
+        if (!call.writableEnded) call.end();
+      }
+      return open.length;
+    },
+  };
+}
+
+function toSharedFile(file: FileRecord): SharedFile {
+  return { peer: file.peer, path: file.path, name: file.name, sha256: file.sha256, size: file.size };
+}

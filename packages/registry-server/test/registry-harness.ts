@@ -1,0 +1,108 @@
+import { ChannelCredentials, Metadata, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
+import {
+  RegistryClient,
+  fromServiceError,
+  tokenMetadata,
+  type HeartbeatRequest,
+  type HeartbeatResponse,
+  type KompartError,
+  type RegisterPeerResponse,
+  type RegistryEvent,
+} from '@kompart/protocol';
+import { startRegistryServer, type RegistryServerOptions, type RunningRegistry } from '../src/index.js';
+
+/** A real registry on 127.0.0.1 and a port of its own, plus a real generated client. */
+export interface Harness {
+  readonly registry: RunningRegistry;
+  readonly client: RegistryClient;
+  /** Registers a peer and returns its session. */
+  register(address: string): Promise<RegisterPeerResponse>;
+  /** Calls a unary method and returns the KompartError it fails with (fails the test otherwise). */
+  rejection<T>(call: Promise<T>): Promise<KompartError & { grpcCode: number; grpcMessage: string }>;
+  /** Opens a heartbeat stream for a session, collecting what the registry sends. */
+  heartbeat(token: string): HeartbeatTap;
+  close(): Promise<void>;
+}
+
+export interface HeartbeatTap {
+  readonly stream: ClientDuplexStream<HeartbeatRequest, HeartbeatResponse>;
+  readonly events: RegistryEvent[];
+  /** Resolves with the first received event matching `predicate` (past or future). */
+  nextEvent(predicate: (event: RegistryEvent) => boolean): Promise<RegistryEvent>;
+  /** Resolves when the registry ends or fails the stream. */
+  readonly ended: Promise<ServiceError | undefined>;
+  beat(sequence: number): void;
+}
+
+type Unary<Req, Res> = (request: Req, metadata: Metadata, callback: (error: ServiceError | null, response: Res) => void) => unknown;
+
+/** Promise form of a generated unary method, with optional session token. */
+export function call<Req, Res>(client: RegistryClient, method: Unary<Req, Res>, request: Req, token?: string): Promise<Res> {
+  return new Promise((resolve, reject) => {
+    method.call(client, request, token === undefined ? new Metadata() : tokenMetadata(token), (error, response) => (error ? reject(error) : resolve(response)));
+  });
+}
+
+export async function startHarness(options: Partial<RegistryServerOptions> = {}): Promise<Harness> {
+  const registry = await startRegistryServer({ address: '127.0.0.1:0', summaryIntervalMs: 0, ...options });
+  const client = new RegistryClient(registry.target, ChannelCredentials.createInsecure());
+  const taps: HeartbeatTap[] = [];
+  return {
+    registry,
+    client,
+    register: (address) => call(client, client.registerPeer, { address }),
+    async rejection(promise) {
+      try {
+        await promise;
+      } catch (error) {
+        const known = fromServiceError(error);
+        if (known === undefined) throw error;
+        const service = error as ServiceError;
+        return Object.assign(known, { grpcCode: service.code, grpcMessage: service.details });
+      }
+      throw new Error('expected the call to fail');
+    },
+    heartbeat(token) {
+      const stream = client.heartbeat(tokenMetadata(token));
+      const events: RegistryEvent[] = [];
+      const waiters: { predicate: (event: RegistryEvent) => boolean; resolve: (event: RegistryEvent) => void }[] = [];
+      stream.on('data', (message: HeartbeatResponse) => {
+        if (message.kind?.$case !== 'event') return;
+        const event = message.kind.value;
+        events.push(event);
+        for (const waiter of waiters.splice(0)) {
+          if (waiter.predicate(event)) waiter.resolve(event);
+          else waiters.push(waiter);
+        }
+      });
+      const ended = new Promise<ServiceError | undefined>((resolve) => {
+        stream.on('error', (error: ServiceError) => resolve(error));
+        stream.on('end', () => resolve(undefined));
+      });
+      const tap: HeartbeatTap = {
+        stream,
+        events,
+        ended,
+        beat: (sequence) => stream.write({ sequence }),
+        nextEvent: (predicate) =>
+          new Promise((resolve) => {
+            const seen = events.find(predicate);
+            if (seen !== undefined) resolve(seen);
+            else waiters.push({ predicate, resolve });
+          }),
+      };
+      taps.push(tap);
+      return tap;
+    },
+    async close() {
+      for (const tap of taps) tap.stream.cancel();
+      client.close();
+      registry.kill();
+    },
+  };
+}
+
+/** A 64-hex hash whose first 8 digits are `n` in hex, for tests. */
+export function fakeHash(n: number): string {
+  return n.toString(16).padStart(8, '0') + 'e'.repeat(56);
+}

@@ -1,0 +1,336 @@
+import { status } from '@grpc/grpc-js';
+import { EventType, Reason, type RegisterPeerResponse } from '@kompart/protocol';
+import { call, fakeHash, startHarness, type Harness } from './registry-harness.js';
+
+describe('Registry service over real gRPC', () => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await startHarness({ heartbeatIntervalMs: 5000 });
+  });
+  afterEach(() => h.close());
+
+  const registerFile = (session: RegisterPeerResponse, path: string, n = 1, size = 10) =>
+    call(h.client, h.client.registerFile, { peer: session.peer, path, sha256: fakeHash(n), size }, session.sessionToken);
+  const list = (session: RegisterPeerResponse, extra: object = {}) =>
+    call(h.client, h.client.listFiles, { peer: session.peer, pageSize: 0, pageToken: '', nameContains: '', sha256Prefix: '', holder: '', ...extra }, session.sessionToken);
+  const locate = (session: RegisterPeerResponse, holder: string, file: string) =>
+    call(h.client, h.client.locateFile, { peer: session.peer, holder, file }, session.sessionToken);
+
+  describe('RegisterPeer', () => {
+    it('opens a session with a token and the heartbeat settings', async () => {
+      const session = await h.register('127.0.0.2');
+      expect(session.peer).toBe('127.0.0.2');
+      expect(session.sessionToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      expect(session.heartbeatIntervalMs).toBe(5000);
+      expect(session.heartbeatMisses).toBe(2);
+      expect(session.registryInstance).toBe(h.registry.instance);
+    });
+
+    it('normalises the default port away and keeps others', async () => {
+      expect((await h.register(' 127.0.0.2:50052 ')).peer).toBe('127.0.0.2');
+      expect((await h.register('127.0.0.2:6000')).peer).toBe('127.0.0.2:6000');
+    });
+
+    it('refuses a second registration of an online address with ALREADY_EXISTS and the exact text', async () => {
+      await h.register('127.0.0.2');
+      const error = await h.rejection(h.register('127.0.0.2:50052'));
+      expect(error.grpcCode).toBe(status.ALREADY_EXISTS);
+      expect(error.grpcMessage).toBe('Peer 127.0.0.2 já registrado');
+      expect(error.reason).toBe(Reason.PeerAlreadyRegistered);
+      expect(error.params).toEqual({ peer: '127.0.0.2' });
+      expect(error.render('en')).toBe('Peer 127.0.0.2 already registered');
+    });
+
+    it.each(['', 'not an address!', '300.1.1.1', '127.0.0.1:99999', '127.0.0.1:x', 'a'.repeat(300)])('refuses the address %j with INVALID_ARGUMENT', async (address) => {
+      const error = await h.rejection(h.register(address));
+      expect(error.grpcCode).toBe(status.INVALID_ARGUMENT);
+      expect(error.reason).toBe(Reason.InvalidArgument);
+      expect(error.params['field']).toBe('address');
+      expect((await h.registry.directory.counts()).peers).toBe(0);
+    });
+
+    it('lets exactly one of many simultaneous registrations of one address win', async () => {
+      const results = await Promise.allSettled(Array.from({ length: 20 }, () => h.register('127.0.0.7')));
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    });
+  });
+
+  describe('RegisterFile', () => {
+    it('registers a file that ListFiles then shows', async () => {
+      const session = await h.register('127.0.0.2');
+      const answer = await registerFile(session, '/srv/music/song.mp3', 7, 1234);
+      expect(answer.file).toEqual({ peer: '127.0.0.2', path: '/srv/music/song.mp3', name: 'song.mp3', sha256: fakeHash(7), size: 1234 });
+      expect((await list(session)).files).toEqual([answer.file]);
+    });
+
+    it('answers an unregistered peer with "Peer <IP> não registrado"', async () => {
+      const error = await h.rejection(
+        call(h.client, h.client.registerFile, { peer: '127.0.0.9', path: '/a', sha256: fakeHash(1), size: 1 }),
+      );
+      expect(error.grpcCode).toBe(status.FAILED_PRECONDITION);
+      expect(error.grpcMessage).toBe('Peer 127.0.0.9 não registrado');
+      expect(error.reason).toBe(Reason.PeerNotRegistered);
+    });
+
+    it('refuses a missing or wrong token with UNAUTHENTICATED and changes nothing', async () => {
+      const session = await h.register('127.0.0.2');
+      const other = await h.register('127.0.0.3');
+      const request = { peer: '127.0.0.2', path: '/a', sha256: fakeHash(1), size: 1 };
+      for (const token of [undefined, 'forged', other.sessionToken]) {
+        const error = await h.rejection(call(h.client, h.client.registerFile, request, token));
+        expect(error.grpcCode).toBe(status.UNAUTHENTICATED);
+        expect(error.reason).toBe(Reason.SessionInvalid);
+      }
+      expect((await list(session)).files).toEqual([]);
+    });
+
+    it('refuses the same path twice with "Arquivo <nome> já registrado"', async () => {
+      const session = await h.register('127.0.0.2');
+      await registerFile(session, '/data/a.txt', 1);
+      const error = await h.rejection(registerFile(session, '/data/a.txt', 2));
+      expect(error.grpcCode).toBe(status.ALREADY_EXISTS);
+      expect(error.grpcMessage).toBe('Arquivo /data/a.txt já registrado');
+      expect(error.reason).toBe(Reason.FileAlreadyRegistered);
+      expect((await list(session)).files.map((f) => f.sha256)).toEqual([fakeHash(1)]);
+    });
+
+    it.each([
+      ['a relative path', { path: 'data/a.txt' }, 'path'],
+      ['a path with NUL', { path: '/data/a\u0000b' }, 'path'],
+      ['a path with ..', { path: '/data/../etc/passwd' }, 'path'],
+      ['a folder path', { path: '/data/' }, 'path'],
+      ['an over-long path', { path: '/' + 'x'.repeat(5000) }, 'path'],
+      ['a short hash', { sha256: 'abc' }, 'sha256'],
+      ['a non-hex hash', { sha256: 'z'.repeat(64) }, 'sha256'],
+    ])('refuses %s with INVALID_ARGUMENT', async (_what, override, field) => {
+      const session = await h.register('127.0.0.2');
+      const request = { peer: session.peer, path: '/data/a.txt', sha256: fakeHash(1), size: 1, ...override };
+      const error = await h.rejection(call(h.client, h.client.registerFile, request, session.sessionToken));
+      expect(error.grpcCode).toBe(status.INVALID_ARGUMENT);
+      expect(error.params['field']).toBe(field);
+      expect((await list(session)).files).toEqual([]);
+    });
+
+    it('stores upper-case hashes in lower case', async () => {
+      const session = await h.register('127.0.0.2');
+      const answer = await call(h.client, h.client.registerFile, { peer: session.peer, path: '/x', sha256: 'AB'.repeat(32), size: 0 }, session.sessionToken);
+      expect(answer.file?.sha256).toBe('ab'.repeat(32));
+    });
+
+    it('enforces the per-peer file limit with RESOURCE_EXHAUSTED', async () => {
+      await h.close();
+      h = await startHarness({ maxFilesPerPeer: 2 });
+      const session = await h.register('127.0.0.2');
+      await registerFile(session, '/a', 1);
+      await registerFile(session, '/b', 2);
+      const error = await h.rejection(registerFile(session, '/c', 3));
+      expect(error.grpcCode).toBe(status.RESOURCE_EXHAUSTED);
+      expect(error.reason).toBe(Reason.LimitExceeded);
+    });
+  });
+
+  describe('ListFiles', () => {
+    it('answers an empty index with an empty, successful page', async () => {
+      const session = await h.register('127.0.0.2');
+      expect(await list(session)).toEqual({ files: [], nextPageToken: '' });
+    });
+
+    it('refuses an unregistered caller', async () => {
+      const error = await h.rejection(call(h.client, h.client.listFiles, { peer: '127.0.0.5', pageSize: 0, pageToken: '', nameContains: '', sha256Prefix: '', holder: '' }));
+      expect(error.grpcMessage).toBe('Peer 127.0.0.5 não registrado');
+    });
+
+    it('pages through every file in registration order and filters', async () => {
+      const a = await h.register('127.0.0.2');
+      const b = await h.register('127.0.0.3');
+      for (let i = 0; i < 25; i++) await registerFile(i % 2 === 0 ? a : b, `/f/file-${i}.${i % 3 === 0 ? 'mp3' : 'txt'}`, i + 1);
+      const seen: string[] = [];
+      let pageToken = '';
+      let pages = 0;
+      do {
+        const page = await list(a, { pageSize: 4, pageToken });
+        seen.push(...page.files.map((f) => f.path));
+        pageToken = page.nextPageToken;
+        pages++;
+      } while (pageToken !== '');
+      expect(pages).toBe(7);
+      expect(seen).toEqual(Array.from({ length: 25 }, (_, i) => `/f/file-${i}.${i % 3 === 0 ? 'mp3' : 'txt'}`));
+
+      const mp3 = await list(a, { nameContains: 'MP3' });
+      expect(mp3.files.map((f) => f.path)).toEqual(['/f/file-0.mp3', '/f/file-3.mp3', '/f/file-6.mp3', '/f/file-9.mp3', '/f/file-12.mp3', '/f/file-15.mp3', '/f/file-18.mp3', '/f/file-21.mp3', '/f/file-24.mp3']);
+      expect((await list(a, { holder: '127.0.0.3:50052' })).files.every((f) => f.peer === '127.0.0.3')).toBe(true);
+      expect((await list(a, { sha256Prefix: fakeHash(10).slice(0, 8) })).files.map((f) => f.path)).toEqual(['/f/file-9.mp3']);
+    });
+
+    it('keeps a cursor valid while peers leave between pages', async () => {
+      const a = await h.register('127.0.0.2');
+      const b = await h.register('127.0.0.3');
+      for (let i = 0; i < 6; i++) await registerFile(i < 3 ? b : a, `/f/${i}`, i + 1);
+      const first = await list(a, { pageSize: 2 });
+      await call(h.client, h.client.disconnect, { peer: b.peer }, b.sessionToken);
+      const rest = await list(a, { pageSize: 10, pageToken: first.nextPageToken });
+      expect(rest.files.map((f) => f.path)).toEqual(['/f/3', '/f/4', '/f/5']);
+    });
+
+    it('refuses a forged page token and a bad hash filter', async () => {
+      const session = await h.register('127.0.0.2');
+      expect((await h.rejection(list(session, { pageToken: 'garbage' }))).reason).toBe(Reason.InvalidPageToken);
+      expect((await h.rejection(list(session, { sha256Prefix: 'xyz' }))).grpcCode).toBe(status.INVALID_ARGUMENT);
+      expect((await h.rejection(list(session, { pageSize: -1 }))).grpcCode).toBe(status.INVALID_ARGUMENT);
+    });
+  });
+
+  describe('LocateFile', () => {
+    let me: RegisterPeerResponse;
+    let holder: RegisterPeerResponse;
+    beforeEach(async () => {
+      me = await h.register('127.0.0.2');
+      holder = await h.register('127.0.0.3:6000');
+      await registerFile(holder, '/home/ana/song.mp3', 0xabcdef01);
+      await registerFile(holder, '/home/ana/a/notes.txt', 2);
+      await registerFile(holder, '/home/ana/b/notes.txt', 3);
+      await registerFile(holder, '/home/ana/copy/song.mp3', 0xabcdef01);
+    });
+
+    it.each([
+      ['the full path', '/home/ana/song.mp3', '/home/ana/song.mp3'],
+      ['the path without its leading /', 'home/ana/a/notes.txt', '/home/ana/a/notes.txt'],
+      ['a base name whose matches share one content', 'song.mp3', '/home/ana/song.mp3'],
+      ['the whole hash', fakeHash(2), '/home/ana/a/notes.txt'],
+      ['an 8-digit hash prefix', fakeHash(3).slice(0, 8), '/home/ana/b/notes.txt'],
+      ['an upper-case hash prefix', 'ABCDEF01', '/home/ana/song.mp3'],
+    ])('finds a file by %s', async (_how, reference, path) => {
+      const answer = await locate(me, '127.0.0.3:6000', reference);
+      expect(answer.file?.path).toBe(path);
+      expect(answer.address).toBe('127.0.0.3:6000');
+    });
+
+    it('lists the candidates when a name is ambiguous', async () => {
+      const error = await h.rejection(locate(me, '127.0.0.3:6000', 'notes.txt'));
+      expect(error.grpcCode).toBe(status.FAILED_PRECONDITION);
+      expect(error.reason).toBe(Reason.FileAmbiguous);
+      expect(error.params['candidates']).toBe('/home/ana/a/notes.txt\n/home/ana/b/notes.txt');
+    });
+
+    it('answers "Peer <IP> offline" for a holder that is not online', async () => {
+      const error = await h.rejection(locate(me, '127.0.0.4', 'song.mp3'));
+      expect(error.grpcCode).toBe(status.UNAVAILABLE);
+      expect(error.grpcMessage).toBe('Peer 127.0.0.4 offline');
+    });
+
+    it('answers "arquivo removido ou indisponível" for a file the holder does not share', async () => {
+      for (const reference of ['nothing.txt', '/home/ana', 'ffffffff']) {
+        const error = await h.rejection(locate(me, '127.0.0.3:6000', reference));
+        expect(error.grpcCode).toBe(status.NOT_FOUND);
+        expect(error.grpcMessage).toBe('arquivo removido ou indisponível');
+      }
+    });
+
+    it('refuses a hash prefix shorter than 8 digits as a hash (it is only a name then)', async () => {
+      const error = await h.rejection(locate(me, '127.0.0.3:6000', 'abcdef0'));
+      expect(error.reason).toBe(Reason.FileUnavailable);
+    });
+  });
+
+  describe('Disconnect', () => {
+    it('removes the peer and its files', async () => {
+      const me = await h.register('127.0.0.2');
+      const other = await h.register('127.0.0.3');
+      await registerFile(other, '/x', 1);
+      await registerFile(other, '/y', 2);
+      expect(await call(h.client, h.client.disconnect, { peer: other.peer }, other.sessionToken)).toEqual({ removedFiles: 2 });
+      expect((await list(me)).files).toEqual([]);
+      expect((await h.register('127.0.0.3')).peer).toBe('127.0.0.3');
+    });
+
+    it('answers "Peer não registrado" when not registered', async () => {
+      const error = await h.rejection(call(h.client, h.client.disconnect, { peer: '127.0.0.2' }));
+      expect(error.grpcCode).toBe(status.FAILED_PRECONDITION);
+      expect(error.grpcMessage).toBe('Peer não registrado');
+      expect(error.render('en')).toBe('Peer not registered');
+    });
+
+    it('cannot disconnect somebody else', async () => {
+      const victim = await h.register('127.0.0.3');
+      const error = await h.rejection(call(h.client, h.client.disconnect, { peer: victim.peer }, 'stolen?'));
+      expect(error.grpcCode).toBe(status.UNAUTHENTICATED);
+      expect((await h.registry.directory.counts()).peers).toBe(1);
+    });
+  });
+
+  it('speaks English when started with lang en', async () => {
+    await h.close();
+    h = await startHarness({ lang: 'en' });
+    await h.register('127.0.0.2');
+    expect((await h.rejection(h.register('127.0.0.2'))).grpcMessage).toBe('Peer 127.0.0.2 already registered');
+  });
+});
+
+describe('Heartbeat and presence', () => {
+  let h: Harness;
+  afterEach(() => h.close());
+
+  it('acks beats with the sequence and the registry instance', async () => {
+    h = await startHarness({ heartbeatIntervalMs: 1000 });
+    const session = await h.register('127.0.0.2');
+    const tap = h.heartbeat(session.sessionToken);
+    const ack = new Promise((resolve) => tap.stream.on('data', (m) => m.kind?.$case === 'ack' && resolve(m.kind.value)));
+    tap.beat(42);
+    expect(await ack).toEqual(expect.objectContaining({ sequence: 42, registryInstance: h.registry.instance }));
+  });
+
+  it('refuses a stream without a valid token', async () => {
+    h = await startHarness();
+    const tap = h.heartbeat('nope');
+    expect((await tap.ended)?.code).toBe(status.UNAUTHENTICATED);
+  });
+
+  it('tells the others when a peer joins and when its stream closes (offline at once)', async () => {
+    h = await startHarness({ heartbeatIntervalMs: 60_000 });
+    const watcher = await h.register('127.0.0.2');
+    const tap = h.heartbeat(watcher.sessionToken);
+    tap.beat(1);
+    await new Promise((resolve) => tap.stream.once('data', resolve));
+    const other = await h.register('127.0.0.3');
+    await call(h.client, h.client.registerFile, { peer: other.peer, path: '/x', sha256: fakeHash(1), size: 1 }, other.sessionToken);
+    expect((await tap.nextEvent((e) => e.type === EventType.EVENT_TYPE_PEER_JOINED)).peer).toBe('127.0.0.3');
+
+    const otherTap = h.heartbeat(other.sessionToken);
+    otherTap.beat(1);
+    await new Promise((resolve) => otherTap.stream.once('data', resolve));
+    otherTap.stream.cancel();
+    expect((await tap.nextEvent((e) => e.type === EventType.EVENT_TYPE_PEER_LEFT)).peer).toBe('127.0.0.3');
+    expect(await h.registry.directory.counts()).toEqual({ peers: 1, files: 0 });
+  });
+
+  it('expires a peer after two missed beats, tells the others and ends its stream', async () => {
+    h = await startHarness({ heartbeatIntervalMs: 100, heartbeatMisses: 2 });
+    const watcher = await h.register('127.0.0.2');
+    const tap = h.heartbeat(watcher.sessionToken);
+    const keepAlive = setInterval(() => tap.beat(0), 50);
+    try {
+      const silent = await h.register('127.0.0.3');
+      const silentTap = h.heartbeat(silent.sessionToken);
+      const started = Date.now();
+      const event = await tap.nextEvent((e) => e.type === EventType.EVENT_TYPE_PEER_EXPIRED);
+      expect(event.peer).toBe('127.0.0.3');
+      expect(Date.now() - started).toBeGreaterThanOrEqual(200);
+      expect(await silentTap.ended).toBeUndefined();
+      expect(await h.registry.directory.counts()).toEqual({ peers: 1, files: 0 });
+      expect(tap.events.some((e) => e.type === EventType.EVENT_TYPE_PEER_EXPIRED && e.peer === '127.0.0.2')).toBe(false);
+    } finally {
+      clearInterval(keepAlive);
+    }
+  });
+
+  it('tells every peer before shutting down', async () => {
+    h = await startHarness();
+    const session = await h.register('127.0.0.2');
+    const tap = h.heartbeat(session.sessionToken);
+    tap.beat(1);
+    await new Promise((resolve) => tap.stream.once('data', resolve));
+    await h.registry.close();
+    expect((await tap.nextEvent((e) => e.type === EventType.EVENT_TYPE_REGISTRY_SHUTTING_DOWN)).peer).toBe('');
+    expect(await tap.ended).toBeUndefined();
+  });
+});
