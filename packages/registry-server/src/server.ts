@@ -9,6 +9,7 @@ import {
   REGISTRY_SERVICE_NAME,
   RegistryService,
   loadDescriptorPackageDefinition,
+  repairMapEntries,
   parseEndpoint,
   render,
   serverTexts,
@@ -80,7 +81,7 @@ export async function startRegistryServer(options: RegistryServerOptions): Promi
   health.addToServer(server);
   // Reflection describes what this server really serves: the Registry and the health
   // service (FileService is in the same descriptor set but only peers serve it).
-  const described = { ...loadDescriptorPackageDefinition(), ...loadSync(healthProtoPath, { keepCase: true }) };
+  const described = repairMapEntries({ ...loadDescriptorPackageDefinition(), ...loadSync(healthProtoPath, { keepCase: true }) });
   new ReflectionService(described, { services: [REGISTRY_SERVICE_NAME, HEALTH_SERVICE_NAME] }).addToServer(server);
 
   const port = await new Promise<number>((resolve, reject) => {

@@ -3,7 +3,16 @@ import {
   RegistryClient,
   fromServiceError,
   tokenMetadata,
+  type DisconnectRequest,
+  type DisconnectResponse,
   type HeartbeatRequest,
+  type ListFilesRequest,
+  type ListFilesResponse,
+  type LocateFileRequest,
+  type LocateFileResponse,
+  type RegisterFileRequest,
+  type RegisterFileResponse,
+  type RegisterPeerRequest,
   type HeartbeatResponse,
   type KompartError,
   type RegisterPeerResponse,
@@ -34,12 +43,23 @@ export interface HeartbeatTap {
   beat(sequence: number): void;
 }
 
-type Unary<Req, Res> = (request: Req, metadata: Metadata, callback: (error: ServiceError | null, response: Res) => void) => unknown;
+type Callback<Res> = (error: ServiceError | null, response: Res) => void;
+type Unary<Req, Res> = (request: Req, metadata: Metadata, callback: Callback<Res>) => unknown;
 
-/** Promise form of a generated unary method, with optional session token. */
-export function call<Req, Res>(client: RegistryClient, method: Unary<Req, Res>, request: Req, token?: string): Promise<Res> {
+/** The Registry's unary methods, as request -> response types. */
+interface Methods {
+  registerPeer: [RegisterPeerRequest, RegisterPeerResponse];
+  registerFile: [RegisterFileRequest, RegisterFileResponse];
+  listFiles: [ListFilesRequest, ListFilesResponse];
+  locateFile: [LocateFileRequest, LocateFileResponse];
+  disconnect: [DisconnectRequest, DisconnectResponse];
+}
+
+/** Promise form of a generated unary method, with an optional session token. */
+export function call<M extends keyof Methods>(client: RegistryClient, method: M, request: Methods[M][0], token?: string): Promise<Methods[M][1]> {
+  const fn = client[method] as unknown as Unary<Methods[M][0], Methods[M][1]>;
   return new Promise((resolve, reject) => {
-    method.call(client, request, token === undefined ? new Metadata() : tokenMetadata(token), (error, response) => (error ? reject(error) : resolve(response)));
+    fn.call(client, request, token === undefined ? new Metadata() : tokenMetadata(token), (error, response) => (error ? reject(error) : resolve(response)));
   });
 }
 
@@ -50,7 +70,7 @@ export async function startHarness(options: Partial<RegistryServerOptions> = {})
   return {
     registry,
     client,
-    register: (address) => call(client, client.registerPeer, { address }),
+    register: (address) => call(client, 'registerPeer', { address }),
     async rejection(promise) {
       try {
         await promise;

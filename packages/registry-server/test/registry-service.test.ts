@@ -10,11 +10,11 @@ describe('Registry service over real gRPC', () => {
   afterEach(() => h.close());
 
   const registerFile = (session: RegisterPeerResponse, path: string, n = 1, size = 10) =>
-    call(h.client, h.client.registerFile, { peer: session.peer, path, sha256: fakeHash(n), size }, session.sessionToken);
+    call(h.client, 'registerFile', { peer: session.peer, path, sha256: fakeHash(n), size }, session.sessionToken);
   const list = (session: RegisterPeerResponse, extra: object = {}) =>
-    call(h.client, h.client.listFiles, { peer: session.peer, pageSize: 0, pageToken: '', nameContains: '', sha256Prefix: '', holder: '', ...extra }, session.sessionToken);
+    call(h.client, 'listFiles', { peer: session.peer, pageSize: 0, pageToken: '', nameContains: '', sha256Prefix: '', holder: '', ...extra }, session.sessionToken);
   const locate = (session: RegisterPeerResponse, holder: string, file: string) =>
-    call(h.client, h.client.locateFile, { peer: session.peer, holder, file }, session.sessionToken);
+    call(h.client, 'locateFile', { peer: session.peer, holder, file }, session.sessionToken);
 
   describe('RegisterPeer', () => {
     it('opens a session with a token and the heartbeat settings', async () => {
@@ -65,7 +65,7 @@ describe('Registry service over real gRPC', () => {
 
     it('answers an unregistered peer with "Peer <IP> não registrado"', async () => {
       const error = await h.rejection(
-        call(h.client, h.client.registerFile, { peer: '127.0.0.9', path: '/a', sha256: fakeHash(1), size: 1 }),
+        call(h.client, 'registerFile', { peer: '127.0.0.9', path: '/a', sha256: fakeHash(1), size: 1 }),
       );
       expect(error.grpcCode).toBe(status.FAILED_PRECONDITION);
       expect(error.grpcMessage).toBe('Peer 127.0.0.9 não registrado');
@@ -77,7 +77,7 @@ describe('Registry service over real gRPC', () => {
       const other = await h.register('127.0.0.3');
       const request = { peer: '127.0.0.2', path: '/a', sha256: fakeHash(1), size: 1 };
       for (const token of [undefined, 'forged', other.sessionToken]) {
-        const error = await h.rejection(call(h.client, h.client.registerFile, request, token));
+        const error = await h.rejection(call(h.client, 'registerFile', request, token));
         expect(error.grpcCode).toBe(status.UNAUTHENTICATED);
         expect(error.reason).toBe(Reason.SessionInvalid);
       }
@@ -105,7 +105,7 @@ describe('Registry service over real gRPC', () => {
     ])('refuses %s with INVALID_ARGUMENT', async (_what, override, field) => {
       const session = await h.register('127.0.0.2');
       const request = { peer: session.peer, path: '/data/a.txt', sha256: fakeHash(1), size: 1, ...override };
-      const error = await h.rejection(call(h.client, h.client.registerFile, request, session.sessionToken));
+      const error = await h.rejection(call(h.client, 'registerFile', request, session.sessionToken));
       expect(error.grpcCode).toBe(status.INVALID_ARGUMENT);
       expect(error.params['field']).toBe(field);
       expect((await list(session)).files).toEqual([]);
@@ -113,7 +113,7 @@ describe('Registry service over real gRPC', () => {
 
     it('stores upper-case hashes in lower case', async () => {
       const session = await h.register('127.0.0.2');
-      const answer = await call(h.client, h.client.registerFile, { peer: session.peer, path: '/x', sha256: 'AB'.repeat(32), size: 0 }, session.sessionToken);
+      const answer = await call(h.client, 'registerFile', { peer: session.peer, path: '/x', sha256: 'AB'.repeat(32), size: 0 }, session.sessionToken);
       expect(answer.file?.sha256).toBe('ab'.repeat(32));
     });
 
@@ -136,7 +136,7 @@ describe('Registry service over real gRPC', () => {
     });
 
     it('refuses an unregistered caller', async () => {
-      const error = await h.rejection(call(h.client, h.client.listFiles, { peer: '127.0.0.5', pageSize: 0, pageToken: '', nameContains: '', sha256Prefix: '', holder: '' }));
+      const error = await h.rejection(call(h.client, 'listFiles', { peer: '127.0.0.5', pageSize: 0, pageToken: '', nameContains: '', sha256Prefix: '', holder: '' }));
       expect(error.grpcMessage).toBe('Peer 127.0.0.5 não registrado');
     });
 
@@ -167,7 +167,7 @@ describe('Registry service over real gRPC', () => {
       const b = await h.register('127.0.0.3');
       for (let i = 0; i < 6; i++) await registerFile(i < 3 ? b : a, `/f/${i}`, i + 1);
       const first = await list(a, { pageSize: 2 });
-      await call(h.client, h.client.disconnect, { peer: b.peer }, b.sessionToken);
+      await call(h.client, 'disconnect', { peer: b.peer }, b.sessionToken);
       const rest = await list(a, { pageSize: 10, pageToken: first.nextPageToken });
       expect(rest.files.map((f) => f.path)).toEqual(['/f/3', '/f/4', '/f/5']);
     });
@@ -238,13 +238,13 @@ describe('Registry service over real gRPC', () => {
       const other = await h.register('127.0.0.3');
       await registerFile(other, '/x', 1);
       await registerFile(other, '/y', 2);
-      expect(await call(h.client, h.client.disconnect, { peer: other.peer }, other.sessionToken)).toEqual({ removedFiles: 2 });
+      expect(await call(h.client, 'disconnect', { peer: other.peer }, other.sessionToken)).toEqual({ removedFiles: 2 });
       expect((await list(me)).files).toEqual([]);
       expect((await h.register('127.0.0.3')).peer).toBe('127.0.0.3');
     });
 
     it('answers "Peer não registrado" when not registered', async () => {
-      const error = await h.rejection(call(h.client, h.client.disconnect, { peer: '127.0.0.2' }));
+      const error = await h.rejection(call(h.client, 'disconnect', { peer: '127.0.0.2' }));
       expect(error.grpcCode).toBe(status.FAILED_PRECONDITION);
       expect(error.grpcMessage).toBe('Peer não registrado');
       expect(error.render('en')).toBe('Peer not registered');
@@ -252,7 +252,7 @@ describe('Registry service over real gRPC', () => {
 
     it('cannot disconnect somebody else', async () => {
       const victim = await h.register('127.0.0.3');
-      const error = await h.rejection(call(h.client, h.client.disconnect, { peer: victim.peer }, 'stolen?'));
+      const error = await h.rejection(call(h.client, 'disconnect', { peer: victim.peer }, 'stolen?'));
       expect(error.grpcCode).toBe(status.UNAUTHENTICATED);
       expect((await h.registry.directory.counts()).peers).toBe(1);
     });
@@ -292,7 +292,7 @@ describe('Heartbeat and presence', () => {
     tap.beat(1);
     await new Promise((resolve) => tap.stream.once('data', resolve));
     const other = await h.register('127.0.0.3');
-    await call(h.client, h.client.registerFile, { peer: other.peer, path: '/x', sha256: fakeHash(1), size: 1 }, other.sessionToken);
+    await call(h.client, 'registerFile', { peer: other.peer, path: '/x', sha256: fakeHash(1), size: 1 }, other.sessionToken);
     expect((await tap.nextEvent((e) => e.type === EventType.EVENT_TYPE_PEER_JOINED)).peer).toBe('127.0.0.3');
 
     const otherTap = h.heartbeat(other.sessionToken);
