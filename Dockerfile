@@ -1,0 +1,37 @@
+# kompart image: the one `kompart` program, registry or peer depending on its arguments.
+#   docker build -t kompart .
+#   docker run --rm kompart --help
+# Multi-stage: the build stage has the toolchain (TypeScript, buf, ts-proto); the runtime
+# stage has only production dependencies and compiled JavaScript, and runs as `node`.
+
+FROM node:20-bookworm-slim AS build
+WORKDIR /src
+COPY package.json package-lock.json tsconfig.json tsconfig.base.json ./
+COPY protos protos
+COPY packages packages
+# `npm ci` runs the root `prepare` script, which generates the gRPC code and compiles.
+RUN npm ci --no-audit --no-fund \
+ && npm prune --omit=dev --no-audit --no-fund \
+ && find packages -name '*.tsbuildinfo' -delete \
+ && rm -rf packages/*/src packages/*/test
+
+FROM node:20-bookworm-slim
+ENV NODE_ENV=production \
+    KOMPART_DOWNLOADS=/data/downloads \
+    KOMPART_CACHE_DIR=/data/cache
+WORKDIR /app
+COPY --from=build /src/package.json ./
+COPY --from=build /src/node_modules node_modules
+COPY --from=build /src/packages packages
+COPY docker/healthcheck.js /app/healthcheck.js
+RUN ln -s /app/packages/kompart/dist/bin.js /usr/local/bin/kompart \
+ && chmod +x /app/packages/kompart/dist/bin.js \
+ && mkdir -p /data/downloads /data/cache /data/share \
+ && chown -R node:node /data
+USER node
+EXPOSE 50051 50052
+# Registry: the standard gRPC health service. Peer: its FileService port accepts
+# connections. KOMPART_HEALTH says which (set per service in docker-compose.yml).
+HEALTHCHECK --interval=10s --timeout=3s --start-period=5s --retries=3 CMD ["node", "/app/healthcheck.js"]
+ENTRYPOINT ["kompart"]
+CMD ["--help"]
