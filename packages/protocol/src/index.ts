@@ -17,3 +17,4 @@ export * from './limits.js';
 export * from './messages/index.js';
 export * from './session-metadata.js';
 export * from './logger.js';
+export * from './malformed-requests.js';

@@ -2,6 +2,9 @@ import type { ServerDuplexStream, ServerUnaryCall, handleUnaryCall, sendUnaryDat
 import {
   EventType,
   KompartError,
+  invalidArgument,
+  isMalformed,
+  malformedDetail,
   Reason,
   readToken,
   render,
@@ -59,6 +62,10 @@ export function createRegistryService(options: RegistryServiceOptions): Registry
     return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
       if (closing) {
         callback(fail(method, new KompartError(Reason.ShuttingDown)));
+        return;
+      }
+      if (isMalformed(call.request)) {
+        callback(fail(method, invalidArgument('request', `not a valid ${method} request (${malformedDetail(call.request)})`)));
         return;
       }
       handler(call.request, call).then(
@@ -178,7 +185,7 @@ export function createRegistryService(options: RegistryServiceOptions): Registry
         if (!closing) void directory.streamClosed(owner);
       };
       call.on('data', (beat: HeartbeatRequest) => {
-        if (!directory.isCurrent(owner)) return;
+        if (!directory.isCurrent(owner) || isMalformed(beat)) return;
         directory.beat(owner);
         send(call, { kind: { $case: 'ack', value: { sequence: beat.sequence, serverTimeMs: Date.now(), registryInstance: instance } } });
       });

@@ -10,6 +10,7 @@ import {
   RegistryService,
   loadDescriptorPackageDefinition,
   repairMapEntries,
+  tolerantService,
   parseEndpoint,
   render,
   serverTexts,
@@ -76,7 +77,7 @@ export async function startRegistryServer(options: RegistryServerOptions): Promi
     'grpc.keepalive_timeout_ms': 10_000,
     'grpc.keepalive_permit_without_calls': 1,
   });
-  server.addService(RegistryService, service.implementation);
+  server.addService(tolerantService(RegistryService), service.implementation);
   const health = new HealthImplementation({ '': 'SERVING', [REGISTRY_SERVICE_NAME]: 'SERVING' });
   health.addToServer(server);
   // Reflection describes what this server really serves: the Registry and the health

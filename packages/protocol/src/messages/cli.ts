@@ -1,0 +1,270 @@
+import type { Text } from './catalogue.js';
+
+/**
+ * Lines the `kompart` program prints (the registry's and the peers' error texts are in
+ * errors.ts, the server log lines in server.ts). Portuguese is the default language.
+ */
+export const cliTexts = {
+  // ---- usage and help -------------------------------------------------------------
+  usage: {
+    pt: `Uso:
+  kompart <ip do servidor> s                 servidor de registro em <ip do servidor>:{registryPort}
+  kompart <ip do servidor> p <ip do host>    peer: servidor em <ip do servidor>:{registryPort},
+                                             arquivos servidos em <ip do host>:{peerPort}
+Os endereços aceitam porta (127.0.0.1:6000). Veja kompart --help para todas as opções.`,
+    en: `Usage:
+  kompart <server ip> s                 registry server on <server ip>:{registryPort}
+  kompart <server ip> p <host ip>       peer: registry at <server ip>:{registryPort},
+                                        files served on <host ip>:{peerPort}
+Addresses may carry a port (127.0.0.1:6000). See kompart --help for every option.`,
+  },
+  help: {
+    pt: `kompart: compartilhamento de arquivos peer-to-peer com servidor de registro central
+
+Uso:
+  kompart <ip do servidor> s                 servidor de registro em <ip do servidor>:{registryPort}
+  kompart <ip do servidor> p <ip do host>    peer: servidor em <ip do servidor>:{registryPort},
+                                             arquivos servidos em <ip do host>:{peerPort}
+  Os endereços aceitam porta (127.0.0.1:6000). A identidade do peer é <ip do host>
+  (ou ip:porta quando a porta é dada).
+
+Opções (variável de ambiente entre parênteses; a opção vence a variável):
+  --lang pt|en              idioma das mensagens (KOMPART_LANG; padrão pt)
+  --log-level NÍVEL         debug, info, warn, error ou silent (KOMPART_LOG_LEVEL;
+                            padrão info no servidor, warn no peer)
+  --json                    uma linha JSON por mensagem, para scripts (KOMPART_JSON)
+  -h, --help                esta ajuda
+  -V, --version             versão
+
+Servidor (s):
+  --heartbeat-interval MS   intervalo esperado entre heartbeats (KOMPART_HEARTBEAT_INTERVAL;
+                            padrão {heartbeatMs})
+  --heartbeat-misses N      heartbeats perdidos seguidos que removem um peer
+                            (KOMPART_HEARTBEAT_MISSES; padrão {misses})
+  --max-files-per-peer N    arquivos que um peer pode registrar (KOMPART_MAX_FILES_PER_PEER)
+  --summary-interval MS     período da linha de resumo no log; 0 desliga
+                            (KOMPART_SUMMARY_INTERVAL; padrão {summaryMs})
+
+Peer (p):
+  --downloads PASTA         onde os downloads são salvos (KOMPART_DOWNLOADS; padrão ./downloads)
+  --share CAMINHO           ao iniciar, registra o peer e este arquivo ou pasta; repetível
+                            (KOMPART_SHARE, caminhos separados por :)
+  --register                ao iniciar, registra o peer (KOMPART_REGISTER=1)
+  --menu, --no-menu         menu interativo ou prompt de comandos; padrão: menu num terminal
+                            (KOMPART_MENU=1|0)
+  --cache-dir PASTA         cache de hashes (KOMPART_CACHE_DIR; padrão ~/.cache/kompart);
+                            --no-cache-dir mantém o cache só em memória
+  --heartbeat-interval MS   intervalo do heartbeat deste peer (padrão: o do servidor)
+  --keep-running            continua online depois do fim da entrada padrão, até SIGTERM
+                            (KOMPART_KEEP_RUNNING=1; para contêineres)
+
+Comandos do peer (maiúsculas e espaços extras não importam):
+{commands}
+Sem terminal, o peer lê um comando por linha e sai no fim da entrada:
+  printf 'register peer\\nlist files\\n' | kompart 127.0.0.1 p 127.0.0.2
+
+Códigos de saída: 0 tudo certo; 1 algum comando falhou ou erro ao executar;
+2 uso incorreto; 3 endereço em uso ou indisponível; 130 interrompido duas vezes.`,
+    en: `kompart: peer-to-peer file sharing with a central registry server
+
+Usage:
+  kompart <server ip> s                 registry server on <server ip>:{registryPort}
+  kompart <server ip> p <host ip>       peer: registry at <server ip>:{registryPort},
+                                        files served on <host ip>:{peerPort}
+  Addresses may carry a port (127.0.0.1:6000). The peer's identity is <host ip>
+  (or ip:port when a port is given).
+
+Options (environment variable in parentheses; the option wins over the variable):
+  --lang pt|en              language of the messages (KOMPART_LANG; default pt)
+  --log-level LEVEL         debug, info, warn, error or silent (KOMPART_LOG_LEVEL;
+                            default info for the server, warn for a peer)
+  --json                    one JSON object per line, for scripts (KOMPART_JSON)
+  -h, --help                this help
+  -V, --version             version
+
+Server (s):
+  --heartbeat-interval MS   expected interval between heartbeats (KOMPART_HEARTBEAT_INTERVAL;
+                            default {heartbeatMs})
+  --heartbeat-misses N      missed heartbeats in a row that remove a peer
+                            (KOMPART_HEARTBEAT_MISSES; default {misses})
+  --max-files-per-peer N    files one peer may register (KOMPART_MAX_FILES_PER_PEER)
+  --summary-interval MS     period of the summary log line; 0 turns it off
+                            (KOMPART_SUMMARY_INTERVAL; default {summaryMs})
+
+Peer (p):
+  --downloads DIR           where downloads are saved (KOMPART_DOWNLOADS; default ./downloads)
+  --share PATH              at start-up, register the peer and this file or folder; repeatable
+                            (KOMPART_SHARE, paths separated by :)
+  --register                at start-up, register the peer (KOMPART_REGISTER=1)
+  --menu, --no-menu         interactive menu or typed prompt; default: menu on a terminal
+                            (KOMPART_MENU=1|0)
+  --cache-dir DIR           hash cache (KOMPART_CACHE_DIR; default ~/.cache/kompart);
+                            --no-cache-dir keeps the cache in memory only
+  --heartbeat-interval MS   this peer's heartbeat interval (default: the registry's)
+  --keep-running            stay online after the end of standard input, until SIGTERM
+                            (KOMPART_KEEP_RUNNING=1; for containers)
+
+Peer commands (case and extra spaces do not matter):
+{commands}
+Without a terminal the peer reads one command per line and exits at the end of input:
+  printf 'register peer\\nlist files\\n' | kompart 127.0.0.1 p 127.0.0.2
+
+Exit codes: 0 all went well; 1 a command failed or a run-time error;
+2 wrong usage; 3 address in use or unavailable; 130 interrupted twice.`,
+  },
+  commandList: {
+    pt: `  register peer                      registra este peer no servidor e inicia o heartbeat
+  register file <caminho>            calcula o SHA-256 e registra o arquivo (uma pasta: todos
+                                     os arquivos dentro dela)
+  list files                         todos os arquivos dos peers online: IP / nome / hash (tamanho)
+  get file <IP>/<nome ou hash>       baixa o arquivo direto do peer que o tem e confere o SHA-256
+  disconnect                         remove este peer e seus arquivos do servidor
+  help                               esta lista
+  exit                               sai (desconecta antes, se registrado)`,
+    en: `  register peer                      registers this peer with the registry, starts the heartbeat
+  register file <path>               hashes (SHA-256) and registers the file (a folder: every
+                                     file under it)
+  list files                         every file of every online peer: IP / name / hash (size)
+  get file <IP>/<name or hash>       downloads the file straight from its holder, checks the SHA-256
+  disconnect                         removes this peer and its files from the registry
+  help                               this list
+  exit                               leaves (disconnecting first when registered)`,
+  },
+  menuCommandHint: {
+    pt: '  menu                               volta ao menu interativo',
+    en: '  menu                               back to the interactive menu',
+  },
+  version: { pt: 'kompart {version}', en: 'kompart {version}' },
+
+  usageMissingArguments: {
+    pt: 'Faltam argumentos: informe o IP do servidor e o modo (s ou p)',
+    en: 'Missing arguments: give the server IP and the mode (s or p)',
+  },
+  usageBadMode: { pt: 'Modo desconhecido "{mode}": use s (servidor) ou p (peer)', en: 'Unknown mode "{mode}": use s (server) or p (peer)' },
+  usageServerExtra: { pt: 'O modo servidor não aceita o argumento "{arg}"', en: 'Server mode takes no argument "{arg}"' },
+  usagePeerNeedsHost: {
+    pt: 'O modo peer precisa do IP do host: kompart <ip do servidor> p <ip do host>',
+    en: 'Peer mode needs the host IP: kompart <server ip> p <host ip>',
+  },
+  usageBadAddress: { pt: 'Endereço inválido "{address}": use ip ou ip:porta', en: 'Invalid address "{address}": use ip or ip:port' },
+  usageBadNumber: {
+    pt: 'Valor inválido para {option}: "{value}" (um número inteiro >= {min})',
+    en: 'Invalid value for {option}: "{value}" (an integer >= {min})',
+  },
+  usageEmptyValue: { pt: '{option} não pode ser vazio', en: '{option} cannot be empty' },
+  usageBadLogLevel: { pt: 'Nível de log inválido "{level}": use {levels}', en: 'Invalid log level "{level}": use {levels}' },
+  usageBadBoolean: {
+    pt: 'Valor inválido em {name}: "{value}" (use 1 ou 0, true ou false)',
+    en: 'Invalid value in {name}: "{value}" (use 1 or 0, true or false)',
+  },
+  usageBadLang: { pt: 'Idioma inválido "{lang}": use pt ou en', en: 'Invalid language "{lang}": use pt or en' },
+  usageUnknownOption: { pt: 'Opção desconhecida: {option}', en: 'Unknown option: {option}' },
+  usageMissingValue: { pt: 'A opção {option} precisa de um valor', en: 'Option {option} needs a value' },
+  usageTooManyArguments: { pt: 'Argumentos demais', en: 'Too many arguments' },
+  usageInvalid: { pt: 'Argumentos inválidos: {detail}', en: 'Invalid arguments: {detail}' },
+
+  // ---- server mode ----------------------------------------------------------------
+  signalReceived: { pt: 'Sinal {signal} recebido: encerrando', en: 'Signal {signal} received: shutting down' },
+  startFailed: { pt: 'Não foi possível iniciar: {detail}', en: 'Could not start: {detail}' },
+
+  // ---- peer: start, prompt, leaving -------------------------------------------------
+  peerReady: {
+    pt: 'Peer {peer} pronto: servidor {server}, arquivos servidos em {address}, downloads em {downloads}',
+    en: 'Peer {peer} ready: registry {server}, files served on {address}, downloads in {downloads}',
+  },
+  promptHint: { pt: 'Digite help para ver os comandos.', en: 'Type help to see the commands.' },
+  prompt: { pt: 'kompart> ', en: 'kompart> ' },
+  unknownCommand: {
+    pt: 'Comando desconhecido: "{input}". Digite help para ver os comandos.',
+    en: 'Unknown command: "{input}". Type help to see the commands.',
+  },
+  commandUsage: { pt: 'Uso: {usage}', en: 'Usage: {usage}' },
+  usageRegisterFile: { pt: 'register file <caminho>', en: 'register file <path>' },
+  usageGetFile: { pt: 'get file <IP>/<nome ou hash>', en: 'get file <IP>/<name or hash>' },
+  leaving: { pt: 'Saindo', en: 'Leaving' },
+  interrupted: {
+    pt: 'Interrompido: encerrando (Ctrl-C de novo sai na hora)',
+    en: 'Interrupted: shutting down (Ctrl-C again quits at once)',
+  },
+  forcedExit: { pt: 'Saída forçada', en: 'Forced exit' },
+  waitingForWork: { pt: 'Aguardando o comando em andamento terminar', en: 'Waiting for the command in progress to finish' },
+  keepRunning: {
+    pt: 'Fim da entrada: o peer continua online (SIGTERM encerra)',
+    en: 'End of input: the peer stays online (SIGTERM stops it)',
+  },
+
+  // ---- peer: command results --------------------------------------------------------
+  peerRegistered: { pt: 'Peer {peer} registrado', en: 'Peer {peer} registered' },
+  hashing: { pt: 'Calculando SHA-256 de {path} ({size})', en: 'Hashing {path} ({size})' },
+  fileRegistered: { pt: 'Arquivo {path} registrado ({size}, sha256 {sha256})', en: 'File {path} registered ({size}, sha256 {sha256})' },
+  folderScanned: { pt: 'Pasta {path}: {files} arquivos ({size})', en: 'Folder {path}: {files} files ({size})' },
+  folderRegistered: {
+    pt: 'Pasta {path}: {registered} arquivos registrados, {existing} já registrados, {failed} com erro, {skipped} ignorados',
+    en: 'Folder {path}: {registered} files registered, {existing} already registered, {failed} failed, {skipped} skipped',
+  },
+  listLine: { pt: '{peer} / {name} / {sha256} ({size})', en: '{peer} / {name} / {sha256} ({size})' },
+  downloadStarted: { pt: 'Baixando {name} de {holder} ({size})', en: 'Downloading {name} from {holder} ({size})' },
+  downloadResumed: {
+    pt: 'Retomando {name} de {holder} a partir de {offset} ({size})',
+    en: 'Resuming {name} from {holder} at {offset} ({size})',
+  },
+  downloadFinished: {
+    pt: 'Arquivo {name} salvo em {path} ({size}, SHA-256 verificado)',
+    en: 'File {name} saved as {path} ({size}, SHA-256 verified)',
+  },
+  downloadAlreadyPresent: { pt: 'Arquivo {name} já está em {path}', en: 'File {name} is already in {path}' },
+  disconnected: { pt: 'Peer {peer} desconectado ({files} arquivos removidos)', en: 'Peer {peer} disconnected ({files} files removed)' },
+
+  // ---- peer: asynchronous messages --------------------------------------------------
+  eventPeerJoined: { pt: 'Peer {peer} entrou', en: 'Peer {peer} joined' },
+  eventPeerLeft: { pt: 'Peer {peer} saiu', en: 'Peer {peer} left' },
+  eventPeerExpired: { pt: 'Peer {peer} expirou (heartbeats perdidos)', en: 'Peer {peer} expired (missed heartbeats)' },
+  eventRegistryShuttingDown: { pt: 'O servidor de registro está encerrando', en: 'The registry is shutting down' },
+  eventConnectionLost: { pt: 'Conexão com o servidor {server} perdida: {reason}', en: 'Lost the connection to registry {server}: {reason}' },
+  eventReconnecting: {
+    pt: 'Reconectando ao servidor {server} (tentativa {attempt})',
+    en: 'Reconnecting to registry {server} (attempt {attempt})',
+  },
+  eventReconnected: {
+    pt: 'Reconectado ao servidor {server}: {files} arquivos registrados de novo',
+    en: 'Reconnected to registry {server}: {files} files registered again',
+  },
+  eventReconnectedPartly: {
+    pt: 'Reconectado ao servidor {server}: {files} arquivos registrados de novo, {failed} não',
+    en: 'Reconnected to registry {server}: {files} files registered again, {failed} not',
+  },
+  eventServed: { pt: 'Arquivo {name} enviado para {client} ({size})', en: 'File {name} sent to {client} ({size})' },
+  eventServedPartly: {
+    pt: 'Envio de {name} para {client} interrompido ({size} enviados)',
+    en: 'Sending {name} to {client} stopped ({size} sent)',
+  },
+  lostStreamError: { pt: 'erro na conexão', en: 'connection error' },
+  lostStreamEnded: { pt: 'conexão encerrada', en: 'connection closed' },
+  lostShuttingDown: { pt: 'o servidor está encerrando', en: 'the registry is shutting down' },
+  lostRestarted: { pt: 'o servidor reiniciou', en: 'the registry restarted' },
+  lostNoAck: { pt: 'o servidor não responde', en: 'the registry does not answer' },
+  lostSessionInvalid: { pt: 'o servidor esqueceu esta sessão', en: 'the registry forgot this session' },
+
+  // ---- peer: progress bars --------------------------------------------------------
+  progressHashing: { pt: 'SHA-256 {name}', en: 'SHA-256 {name}' },
+  progressDownloading: { pt: 'Baixando {name}', en: 'Downloading {name}' },
+
+  // ---- peer: inquirer menu ----------------------------------------------------------
+  menuQuestion: { pt: 'O que você quer fazer?', en: 'What do you want to do?' },
+  menuRegisterPeer: { pt: 'Registrar este peer (register peer)', en: 'Register this peer (register peer)' },
+  menuRegisterFile: { pt: 'Registrar um arquivo ou pasta (register file)', en: 'Register a file or folder (register file)' },
+  menuListFiles: { pt: 'Listar os arquivos (list files)', en: 'List the files (list files)' },
+  menuGetFile: { pt: 'Baixar um arquivo (get file)', en: 'Download a file (get file)' },
+  menuDisconnect: { pt: 'Desconectar (disconnect)', en: 'Disconnect (disconnect)' },
+  menuPrompt: { pt: 'Usar o prompt de comandos', en: 'Use the typed prompt' },
+  menuHelp: { pt: 'Ajuda (help)', en: 'Help (help)' },
+  menuExit: { pt: 'Sair (exit)', en: 'Exit (exit)' },
+  menuPathQuestion: { pt: 'Caminho do arquivo ou pasta:', en: 'Path of the file or folder:' },
+  menuPathRequired: { pt: 'Informe um caminho', en: 'Enter a path' },
+  menuPickFile: { pt: 'Qual arquivo baixar?', en: 'Which file to download?' },
+  menuBack: { pt: '(voltar)', en: '(back)' },
+  menuToPrompt: {
+    pt: 'Prompt de comandos: digite menu para voltar ao menu.',
+    en: 'Typed prompt: type menu to go back to the menu.',
+  },
+} as const satisfies Record<string, Text>;
