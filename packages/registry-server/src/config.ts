@@ -25,6 +25,15 @@ export interface RegistryServerConfig {
   readonly summaryIntervalMs: number;
   /** How long a graceful shutdown waits for calls in flight before cutting them, ms. */
   readonly shutdownGraceMs: number;
+  /** Requests a second one peer session may make on average (0: no limit). */
+  readonly maxRequestsPerSecond: number;
+  /** Burst allowance of the per-peer rate limit. */
+  readonly requestBurst: number;
+  /**
+   * Skip the check that a peer registers the address its connection comes from (for NAT
+   * and containers whose source address is rewritten).
+   */
+  readonly trustPeerAddresses: boolean;
 }
 
 /** Dependencies, injected with defaults. */
@@ -40,6 +49,9 @@ export const REGISTRY_DEFAULTS: Omit<RegistryServerConfig, 'address'> = {
   maxFilesPerPeer: DEFAULT_MAX_FILES_PER_PEER,
   summaryIntervalMs: 60_000,
   shutdownGraceMs: 2000,
+  maxRequestsPerSecond: 2000,
+  requestBurst: 5000,
+  trustPeerAddresses: false,
 };
 
 export type RegistryServerOptions = Partial<RegistryServerConfig> & Pick<RegistryServerConfig, 'address'> & RegistryServerDeps;
@@ -55,6 +67,8 @@ export function withDefaults(options: RegistryServerOptions): RegistryServerConf
   positive('maxFilesPerPeer', config.maxFilesPerPeer, 1);
   positive('summaryIntervalMs', config.summaryIntervalMs, 0);
   positive('shutdownGraceMs', config.shutdownGraceMs, 0);
+  positive('maxRequestsPerSecond', config.maxRequestsPerSecond, 0);
+  positive('requestBurst', config.requestBurst, 1);
   return config;
 }
 

@@ -7,8 +7,8 @@ import type { FileRecord, ListFilter, ListPage, PeerRecord, RegistryStore } from
 /** Something the directory did, for logs and for the other peers' event streams. */
 export type DirectoryEvent =
   | { readonly type: 'peer-registered'; readonly peer: string }
-  | { readonly type: 'peer-left'; readonly peer: string; readonly files: number; readonly cause: 'disconnect' | 'stream-closed' }
-  | { readonly type: 'peer-expired'; readonly peer: string; readonly files: number }
+  | { readonly type: 'peer-left'; readonly peer: string; readonly token: string; readonly files: number; readonly cause: 'disconnect' | 'stream-closed' }
+  | { readonly type: 'peer-expired'; readonly peer: string; readonly token: string; readonly files: number }
   | { readonly type: 'file-registered'; readonly file: FileRecord };
 
 /** Timer functions, injectable so that tests can drive expiry. */
@@ -142,7 +142,7 @@ export class PeerDirectory extends EventEmitter<{ event: [DirectoryEvent] }> {
   async disconnect(session: PeerRecord): Promise<number> {
     const files = await this.remove(session);
     if (files === undefined) throw new KompartError(Reason.PeerNotRegistered, {});
-    this.emit('event', { type: 'peer-left', peer: session.id, files, cause: 'disconnect' });
+    this.emit('event', { type: 'peer-left', peer: session.id, token: session.token, files, cause: 'disconnect' });
     return files;
   }
 
@@ -155,7 +155,7 @@ export class PeerDirectory extends EventEmitter<{ event: [DirectoryEvent] }> {
   /** The session's heartbeat stream closed: the peer is offline at once. */
   async streamClosed(session: PeerRecord): Promise<void> {
     const files = await this.remove(session);
-    if (files !== undefined) this.emit('event', { type: 'peer-left', peer: session.id, files, cause: 'stream-closed' });
+    if (files !== undefined) this.emit('event', { type: 'peer-left', peer: session.id, token: session.token, files, cause: 'stream-closed' });
   }
 
   /** The online session a token belongs to (for the heartbeat stream, which names no peer). */
@@ -187,7 +187,7 @@ export class PeerDirectory extends EventEmitter<{ event: [DirectoryEvent] }> {
 
   private async expire(session: PeerRecord): Promise<void> {
     const files = await this.remove(session);
-    if (files !== undefined) this.emit('event', { type: 'peer-expired', peer: session.id, files });
+    if (files !== undefined) this.emit('event', { type: 'peer-expired', peer: session.id, token: session.token, files });
   }
 
   private async remove(session: PeerRecord): Promise<number | undefined> {

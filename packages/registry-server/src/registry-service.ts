@@ -25,6 +25,8 @@ import {
 } from '@kompart/protocol';
 import type { DirectoryEvent, PeerDirectory } from './peer-directory.js';
 import type { FileRecord, PeerRecord } from './store.js';
+import type { RateLimiter } from './rate-limiter.js';
+import { checkSourceAddress } from './source-address.js';
 import * as validate from './validation.js';
 
 export interface RegistryServiceOptions {
@@ -35,6 +37,10 @@ export interface RegistryServiceOptions {
   readonly heartbeatMisses: number;
   /** Random id of this registry process (see RegisterPeerResponse.registry_instance). */
   readonly instance: string;
+  /** Per-session request rate limit (RESOURCE_EXHAUSTED beyond it). */
+  readonly limiter: RateLimiter;
+  /** Whether RegisterPeer must come from the registered address (see source-address.ts). */
+  readonly checkPeerAddress: boolean;
 }
 
 type HeartbeatCall = ServerDuplexStream<HeartbeatRequest, HeartbeatResponse>;
@@ -75,8 +81,13 @@ export function createRegistryService(options: RegistryServiceOptions): Registry
     };
   }
 
-  const session = (peer: string, call: ServerUnaryCall<unknown, unknown>, anonymous = false): Promise<PeerRecord> =>
-    directory.authenticate(validate.peerAddress('peer', peer), readToken(call.metadata), { anonymous });
+  const session = async (peer: string, call: ServerUnaryCall<unknown, unknown>, anonymous = false): Promise<PeerRecord> => {
+    const record = await directory.authenticate(validate.peerAddress('peer', peer), readToken(call.metadata), { anonymous });
+    if (!options.limiter.take(record.token)) {
+      throw new KompartError(Reason.LimitExceeded, { peer: record.id, limit: 'requests per second' });
+    }
+    return record;
+  };
 
   const send = (call: HeartbeatCall, message: HeartbeatResponse): void => {
     if (!call.cancelled && !call.writableEnded) call.write(message);
@@ -101,10 +112,12 @@ export function createRegistryService(options: RegistryServiceOptions): Registry
         broadcast({ type: EventType.EVENT_TYPE_PEER_JOINED, peer: event.peer, timeMs, fileCount: 0 }, event.peer);
         break;
       case 'peer-left':
+        options.limiter.forget(event.token);
         endStream(event.peer);
         broadcast({ type: EventType.EVENT_TYPE_PEER_LEFT, peer: event.peer, timeMs, fileCount: 0 }, event.peer);
         break;
       case 'peer-expired':
+        options.limiter.forget(event.token);
         endStream(event.peer);
         broadcast({ type: EventType.EVENT_TYPE_PEER_EXPIRED, peer: event.peer, timeMs, fileCount: 0 }, event.peer);
         break;
@@ -114,8 +127,9 @@ export function createRegistryService(options: RegistryServiceOptions): Registry
   });
 
   const implementation: RegistryServer = {
-    registerPeer: unary('RegisterPeer', async (request: RegisterPeerRequest) => {
+    registerPeer: unary('RegisterPeer', async (request: RegisterPeerRequest, call) => {
       const peer = validate.peerAddress('address', request.address);
+      if (options.checkPeerAddress) await checkSourceAddress(peer, call.getPeer());
       const record = await directory.registerPeer(peer);
       return {
         peer: record.id,

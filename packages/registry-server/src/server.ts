@@ -18,6 +18,7 @@ import {
 import { withDefaults, type RegistryServerOptions } from './config.js';
 import { createMemoryStore } from './memory-store.js';
 import { PeerDirectory, type DirectoryEvent } from './peer-directory.js';
+import { RateLimiter } from './rate-limiter.js';
 import { createRegistryService } from './registry-service.js';
 
 /** A running registry server. */
@@ -67,6 +68,8 @@ export async function startRegistryServer(options: RegistryServerOptions): Promi
     instance,
     heartbeatIntervalMs: config.heartbeatIntervalMs,
     heartbeatMisses: config.heartbeatMisses,
+    limiter: new RateLimiter(config.maxRequestsPerSecond, config.requestBurst),
+    checkPeerAddress: !config.trustPeerAddresses,
   });
 
   const server = new Server({

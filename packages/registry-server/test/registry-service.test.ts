@@ -49,6 +49,17 @@ describe('Registry service over real gRPC', () => {
       expect((await h.registry.directory.counts()).peers).toBe(0);
     });
 
+    it('refuses an address the connection does not come from, unless told to trust peers', async () => {
+      const error = await h.rejection(h.register('10.20.30.40'));
+      expect(error.grpcCode).toBe(status.PERMISSION_DENIED);
+      expect(error.reason).toBe(Reason.AddressMismatch);
+      expect(error.params).toEqual({ peer: '10.20.30.40', seen: '127.0.0.1' });
+      expect((await h.registry.directory.counts()).peers).toBe(0);
+      await h.close();
+      h = await startHarness({ trustPeerAddresses: true });
+      expect((await h.register('10.20.30.40')).peer).toBe('10.20.30.40');
+    });
+
     it('lets exactly one of many simultaneous registrations of one address win', async () => {
       const results = await Promise.allSettled(Array.from({ length: 20 }, () => h.register('127.0.0.7')));
       expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
@@ -256,6 +267,19 @@ describe('Registry service over real gRPC', () => {
       expect(error.grpcCode).toBe(status.UNAUTHENTICATED);
       expect((await h.registry.directory.counts()).peers).toBe(1);
     });
+  });
+
+  it('limits the request rate of one session with RESOURCE_EXHAUSTED', async () => {
+    await h.close();
+    h = await startHarness({ maxRequestsPerSecond: 1, requestBurst: 3 });
+    const session = await h.register('127.0.0.2');
+    const codes = await Promise.all(
+      Array.from({ length: 6 }, () => list(session).then(() => status.OK, (error: { code: number }) => error.code)),
+    );
+    expect(codes.filter((code) => code === status.OK)).toHaveLength(3);
+    expect(codes.filter((code) => code === status.RESOURCE_EXHAUSTED)).toHaveLength(3);
+    const other = await h.register('127.0.0.3');
+    expect((await list(other)).files).toEqual([]);
   });
 
   it('speaks English when started with lang en', async () => {
