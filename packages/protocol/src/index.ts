@@ -18,3 +18,4 @@ export * from './messages/index.js';
 export * from './session-metadata.js';
 export * from './logger.js';
 export * from './malformed-requests.js';
+export * from './tls.js';

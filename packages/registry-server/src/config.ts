@@ -6,6 +6,7 @@ import {
   silentLogger,
   type Lang,
   type Logger,
+  type TlsMaterial,
 } from '@kompart/protocol';
 import type { RegistryStore } from './store.js';
 
@@ -34,6 +35,8 @@ export interface RegistryServerConfig {
    * and containers whose source address is rewritten).
    */
   readonly trustPeerAddresses: boolean;
+  /** TLS (mutual when it has a CA); plaintext when undefined. */
+  readonly tls: TlsMaterial | undefined;
 }
 
 /** Dependencies, injected with defaults. */
@@ -52,6 +55,7 @@ export const REGISTRY_DEFAULTS: Omit<RegistryServerConfig, 'address'> = {
   maxRequestsPerSecond: 2000,
   requestBurst: 5000,
   trustPeerAddresses: false,
+  tls: undefined,
 };
 
 export type RegistryServerOptions = Partial<RegistryServerConfig> & Pick<RegistryServerConfig, 'address'> & RegistryServerDeps;

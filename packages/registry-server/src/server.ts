@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { Server, ServerCredentials } from '@grpc/grpc-js';
+import { Server } from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
 import { loadSync } from '@grpc/proto-loader';
 import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-check';
@@ -10,6 +10,7 @@ import {
   RegistryService,
   loadDescriptorPackageDefinition,
   repairMapEntries,
+  serverCredentials,
   tolerantService,
   parseEndpoint,
   render,
@@ -89,7 +90,7 @@ export async function startRegistryServer(options: RegistryServerOptions): Promi
   new ReflectionService(described, { services: [REGISTRY_SERVICE_NAME, HEALTH_SERVICE_NAME] }).addToServer(server);
 
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(endpoint.target, ServerCredentials.createInsecure(), (error, bound) => {
+    server.bindAsync(endpoint.target, serverCredentials(config.tls), (error, bound) => {
       if (error === null) {
         resolve(bound);
         return;

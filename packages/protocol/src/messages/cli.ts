@@ -202,6 +202,7 @@ Exit codes: 0 all went well; 1 a command failed or a run-time error;
     pt: 'Pasta {path}: {registered} arquivos registrados, {existing} já registrados, {failed} com erro, {skipped} ignorados',
     en: 'Folder {path}: {registered} files registered, {existing} already registered, {failed} failed, {skipped} skipped',
   },
+  registerCancelled: { pt: 'Registro de {path} cancelado', en: 'Registration of {path} cancelled' },
   listLine: { pt: '{peer} / {name} / {sha256} ({size})', en: '{peer} / {name} / {sha256} ({size})' },
   downloadStarted: { pt: 'Baixando {name} de {holder} ({size})', en: 'Downloading {name} from {holder} ({size})' },
   downloadResumed: {

@@ -1,0 +1,43 @@
+import { status, type ServiceError } from '@grpc/grpc-js';
+import { RegistryClient, channelCredentials, type RegisterPeerResponse } from '@kompart/protocol';
+import { makeTestCertificates, type TestCertificates } from '../../../test/support/certificates.js';
+import { startRegistryServer, type RunningRegistry } from '../src/index.js';
+
+function register(client: RegistryClient, address: string): Promise<RegisterPeerResponse> {
+  return new Promise((resolve, reject) => {
+    client.registerPeer({ address }, { deadline: Date.now() + 5000 }, (error: ServiceError | null, response: RegisterPeerResponse) => (error ? reject(error) : resolve(response)));
+  });
+}
+
+describe('Registry over TLS', () => {
+  let certs: TestCertificates;
+  let registry: RunningRegistry | undefined;
+  const clients: RegistryClient[] = [];
+  beforeAll(() => {
+    certs = makeTestCertificates();
+  });
+  afterEach(async () => {
+    clients.splice(0).forEach((client) => client.close());
+    await registry?.close();
+    registry = undefined;
+  });
+  const connect = (tls: Parameters<typeof channelCredentials>[0]) => {
+    const client = new RegistryClient(registry!.target, channelCredentials(tls));
+    clients.push(client);
+    return client;
+  };
+
+  it('serves TLS clients that trust its CA and refuses plaintext ones', async () => {
+    registry = await startRegistryServer({ address: '127.0.0.1:0', summaryIntervalMs: 0, tls: { ...certs.trusted } });
+    expect((await register(connect({ ca: certs.ca }), '127.0.0.2')).peer).toBe('127.0.0.2');
+    await expect(register(connect(undefined), '127.0.0.3')).rejects.toMatchObject({ code: status.UNAVAILABLE });
+  });
+
+  it('with a CA, requires a client certificate signed by it (mutual TLS)', async () => {
+    registry = await startRegistryServer({ address: '127.0.0.1:0', summaryIntervalMs: 0, tls: { ...certs.trusted, ca: certs.ca } });
+    expect((await register(connect({ ca: certs.ca, ...certs.trusted }), '127.0.0.2')).peer).toBe('127.0.0.2');
+    await expect(register(connect({ ca: certs.ca }), '127.0.0.3')).rejects.toMatchObject({ code: status.UNAVAILABLE });
+    await expect(register(connect({ ca: certs.ca, ...certs.stranger }), '127.0.0.4')).rejects.toMatchObject({ code: status.UNAVAILABLE });
+    expect((await registry.directory.counts()).peers).toBe(1);
+  });
+});
