@@ -1,11 +1,11 @@
-import { status, type ServiceError } from '@grpc/grpc-js';
+import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { RegistryClient, channelCredentials, type RegisterPeerResponse } from '@kompart/protocol';
 import { makeTestCertificates, type TestCertificates } from '../../../test/support/certificates.js';
 import { startRegistryServer, type RunningRegistry } from '../src/index.js';
 
 function register(client: RegistryClient, address: string): Promise<RegisterPeerResponse> {
   return new Promise((resolve, reject) => {
-    client.registerPeer({ address }, { deadline: Date.now() + 5000 }, (error: ServiceError | null, response: RegisterPeerResponse) => (error ? reject(error) : resolve(response)));
+    client.registerPeer({ address }, new Metadata(), { deadline: Date.now() + 5000 }, (error: ServiceError | null, response: RegisterPeerResponse) => (error ? reject(error) : resolve(response)));
   });
 }
 
