@@ -1,0 +1,334 @@
+import { createHash } from 'node:crypto';
+import { constants, promises as fsp } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { silentLogger, type Logger } from '@kompart/protocol';
+import { identityOf } from './file-identity.js';
+import type { HashCache } from './hash-cache.js';
+import { hashRange, type ProgressCallback } from './hash-file.js';
+import { hashLocalFile } from './local-library.js';
+import { errnoCode, PeerError, PeerErrorCode } from './peer-error.js';
+import { numberedName, partFileName, safeFileName } from './safe-file-name.js';
+
+/** What the registry promised: the file to fetch and where it comes from. */
+export interface DownloadTarget {
+  /** Base name as registered by the holder (reduced to a safe name before use). */
+  readonly name: string;
+  /** Expected SHA-256, 64 hex digits. */
+  readonly sha256: string;
+  readonly size: number;
+  /** The holder's identity, for messages. */
+  readonly holder: string;
+}
+
+/** One message of a download stream, as the downloader sees it (transport-neutral). */
+export type DownloadMessage =
+  | { readonly type: 'header'; readonly sha256: string; readonly size: number; readonly offset: number }
+  | { readonly type: 'chunk'; readonly data: Uint8Array };
+
+/**
+ * Where the bytes come from. `open` starts a stream at `offset`: a header, then chunks.
+ * It throws KompartErrors/PeerErrors (the gRPC implementation maps statuses; see
+ * grpc-download-source.ts) and must stop the transfer when `signal` aborts or when the
+ * consumer stops iterating.
+ */
+export interface DownloadSource {
+  open(offset: number, signal: AbortSignal): AsyncIterable<DownloadMessage>;
+}
+
+/** The part of the file system the downloader writes through (swappable in tests). */
+export interface PartFileSystem {
+  /** Opens (creating if needed) a part file for reading and writing; never through a symbolic link. */
+  openPart(path: string): Promise<FileHandle>;
+  /** Writes `data` at `position` of an open part file. */
+  write(handle: FileHandle, data: Uint8Array, position: number): Promise<void>;
+}
+
+/** Default: real files, O_NOFOLLOW, 0644. */
+export const nodePartFileSystem: PartFileSystem = {
+  openPart: (path) => fsp.open(path, constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW, 0o644),
+  async write(handle, data, position) {
+    let done = 0;
+    while (done < data.length) {
+      const { bytesWritten } = await handle.write(data, done, data.length - done, position + done);
+      done += bytesWritten;
+    }
+  },
+};
+
+export interface DownloaderDeps {
+  readonly downloadsDir: string;
+  /** Used to recognise a file already in the downloads folder without reading it again. */
+  readonly hashCache?: HashCache;
+  readonly fs?: PartFileSystem;
+  readonly logger?: Logger;
+}
+
+export interface DownloadOptions {
+  /** Bytes of the file present so far (resumed bytes included) out of its size. */
+  readonly onProgress?: ProgressCallback;
+  /** Aborting cancels the transfer and keeps the `.part` file for a later resume. */
+  readonly signal?: AbortSignal;
+}
+
+/** How a `get file` ended. */
+export interface DownloadResult {
+  /** `downloaded`: a new file was written; `already-present`: a file with the same content was already there. */
+  readonly status: 'downloaded' | 'already-present';
+  /** Absolute path of the file in the downloads folder. */
+  readonly path: string;
+  readonly sha256: string;
+  readonly size: number;
+  readonly holder: string;
+  /** Bytes taken from an existing `.part` file (0 for a fresh download). */
+  readonly resumedFrom: number;
+  /** Bytes received from the holder in this call. */
+  readonly transferred: number;
+}
+
+const MAX_NAME_ALTERNATIVES = 10_000;
+
+/**
+ * Downloads one file into the downloads folder, verified:
+ *
+ * 1. The name is reduced to a safe base name. When `name`, `name (1)`, … already holds
+ *    the same content (same size and SHA-256), nothing is downloaded (`already-present`).
+ * 2. Bytes go to `<name>.<16 hex of the hash>.part`, hashed as they are written. If that
+ *    part file exists, its bytes are hashed again and the transfer resumes at its size.
+ * 3. At the end the SHA-256 must equal the expected one: the part file then gets the
+ *    first free name (`name`, `name (1).ext`, …) by hard link + unlink, so an existing
+ *    file is never replaced. On a mismatch the part file is deleted and HASH_MISMATCH
+ *    thrown (after one automatic fresh retry when the mismatch may come from resumed bytes).
+ *
+ * Cancelled or interrupted transfers keep the part file (DOWNLOAD_CANCELLED,
+ * TRANSFER_INTERRUPTED); a write failure (full disk, permissions) deletes it (DISK_ERROR).
+ */
+export function createDownloader(deps: DownloaderDeps) {
+  const logger = deps.logger ?? silentLogger;
+  const fs = deps.fs ?? nodePartFileSystem;
+  const busy = new Map<string, Promise<unknown>>();
+
+  async function download(target: DownloadTarget, source: DownloadSource, options: DownloadOptions = {}): Promise<DownloadResult> {
+    const sha256 = target.sha256.toLowerCase();
+    const name = safeFileName(target.name, `download-${sha256.slice(0, 12)}`);
+    const partPath = join(deps.downloadsDir, partFileName(name, sha256));
+    // Two downloads of the same file in this process take turns on its part file.
+    while (busy.has(partPath)) await busy.get(partPath)!.catch(() => undefined);
+    const run = runDownload(target, sha256, name, partPath, source, options);
+    busy.set(partPath, run);
+    try {
+      return await run;
+    } finally {
+      busy.delete(partPath);
+    }
+  }
+
+  async function runDownload(
+    target: DownloadTarget,
+    sha256: string,
+    name: string,
+    partPath: string,
+    source: DownloadSource,
+    options: DownloadOptions,
+  ): Promise<DownloadResult> {
+    try {
+      await fsp.mkdir(deps.downloadsDir, { recursive: true });
+    } catch (error) {
+      throw diskError(error, deps.downloadsDir);
+    }
+    const present = await findSameContent(name, target.size, sha256);
+    if (present !== undefined) {
+      options.onProgress?.(target.size, target.size);
+      return { status: 'already-present', path: present, sha256, size: target.size, holder: target.holder, resumedFrom: 0, transferred: 0 };
+    }
+    try {
+      return await transfer(target, sha256, name, partPath, source, options, true);
+    } catch (error) {
+      if (error instanceof RetryFromScratch) {
+        logger.info({ path: partPath }, 'resumed download did not verify; retrying from the start');
+        return await transfer(target, sha256, name, partPath, source, options, false);
+      }
+      throw error;
+    }
+  }
+
+  async function transfer(
+    target: DownloadTarget,
+    sha256: string,
+    name: string,
+    partPath: string,
+    source: DownloadSource,
+    options: DownloadOptions,
+    mayRetry: boolean,
+  ): Promise<DownloadResult> {
+    const signal = options.signal ?? new AbortController().signal;
+    if (signal.aborted) throw new PeerError(PeerErrorCode.DownloadCancelled, { file: name }, { cause: signal.reason });
+    let handle: FileHandle;
+    try {
+      handle = await fs.openPart(partPath);
+    } catch (error) {
+      throw diskError(error, partPath);
+    }
+    let keepPart = true;
+    let position = 0;
+    try {
+      const stats = await handle.stat();
+      if (!stats.isFile()) throw new PeerError(PeerErrorCode.DiskError, { path: partPath, detail: 'not a regular file' });
+      position = stats.size;
+      if (position > target.size) {
+        await handle.truncate(0);
+        position = 0;
+      }
+      const hash = createHash('sha256');
+      const resumedFrom = position;
+      if (position > 0) await hashRange(handle, hash, 0, position);
+      options.onProgress?.(position, target.size);
+      let transferred = 0;
+      if (position < target.size || target.size === 0) {
+        let headerSeen = false;
+        try {
+          for await (const message of source.open(position, signal)) {
+            if (message.type === 'header') {
+              if (headerSeen) throw violation(target, 'second header');
+              headerSeen = true;
+              if (message.sha256.toLowerCase() !== sha256 || message.size !== target.size || message.offset !== position) {
+                throw violation(target, `header does not match (sha256 ${message.sha256}, size ${message.size}, offset ${message.offset})`);
+              }
+              continue;
+            }
+            if (!headerSeen) throw violation(target, 'data before the header');
+            if (position + message.data.length > target.size) {
+              keepPart = false;
+              throw violation(target, 'more bytes than the file size');
+            }
+            // Hash on this thread while the write runs on the thread pool.
+            const writing = fs.write(handle, message.data, position);
+            hash.update(message.data);
+            try {
+              await writing;
+            } catch (error) {
+              keepPart = false;
+              throw diskError(error, partPath);
+            }
+            position += message.data.length;
+            transferred += message.data.length;
+            options.onProgress?.(position, target.size);
+          }
+        } catch (error) {
+          if (signal.aborted && !(error instanceof PeerError && error.code === PeerErrorCode.DiskError)) {
+            throw new PeerError(PeerErrorCode.DownloadCancelled, { file: name }, { cause: error });
+          }
+          throw error;
+        }
+        if (!headerSeen) throw violation(target, 'empty stream');
+        if (position < target.size) {
+          throw new PeerError(PeerErrorCode.TransferInterrupted, { file: name, peer: target.holder });
+        }
+      }
+      const actual = hash.digest('hex');
+      if (actual !== sha256) {
+        keepPart = false;
+        if (mayRetry && resumedFrom > 0) throw new RetryFromScratch();
+        throw new PeerError(PeerErrorCode.HashMismatch, { file: name, expected: sha256, actual });
+      }
+      await handle.close();
+      const path = await placeFinal(partPath, name);
+      keepPart = false;
+      await rememberHash(path, sha256);
+      return { status: 'downloaded', path, sha256, size: target.size, holder: target.holder, resumedFrom, transferred };
+    } finally {
+      await handle.close().catch(() => undefined);
+      // An empty part file is worth nothing for a resume.
+      if (!keepPart || position === 0) await fsp.rm(partPath, { force: true }).catch(() => undefined);
+    }
+  }
+
+  /** Puts a finished download in the hash cache, so "already there" costs a stat next time. */
+  async function rememberHash(path: string, sha256: string): Promise<void> {
+    if (deps.hashCache === undefined) return;
+    try {
+      const stats = await fsp.lstat(path, { bigint: true });
+      deps.hashCache.store(path, identityOf(stats), sha256);
+      await deps.hashCache.flush();
+    } catch (error) {
+      logger.debug({ path, error: String(error) }, 'download not cached');
+    }
+  }
+
+  /** The first of `name`, `name (1)`, … that holds exactly this content, if any. */
+  async function findSameContent(name: string, size: number, sha256: string): Promise<string | undefined> {
+    for (let n = 0; n < MAX_NAME_ALTERNATIVES; n++) {
+      const path = join(deps.downloadsDir, numberedName(name, n));
+      let stats;
+      try {
+        stats = await fsp.lstat(path);
+      } catch {
+        return undefined;
+      }
+      if (!stats.isFile() || stats.size !== size) continue;
+      try {
+        const cache = deps.hashCache ?? NO_CACHE;
+        const hashed = await hashLocalFile(path, cache);
+        if (hashed.sha256 === sha256) return path;
+      } catch (error) {
+        logger.debug({ path, error: String(error) }, 'existing download not comparable');
+      }
+    }
+    return undefined;
+  }
+
+  /** Gives the verified part file the first free name; never replaces an existing file. */
+  async function placeFinal(partPath: string, name: string): Promise<string> {
+    for (let n = 0; n < MAX_NAME_ALTERNATIVES; n++) {
+      const path = join(deps.downloadsDir, numberedName(name, n));
+      try {
+        await fsp.link(partPath, path);
+        await fsp.unlink(partPath);
+        return path;
+      } catch (error) {
+        const code = errnoCode(error);
+        if (code === 'EEXIST') continue;
+        if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'EMLINK') throw diskError(error, path);
+      }
+      // No hard links here: reserve the name exclusively, then move the part file onto it.
+      try {
+        const placeholder = await fsp.open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644);
+        await placeholder.close();
+      } catch (error) {
+        if (errnoCode(error) === 'EEXIST') continue;
+        throw diskError(error, path);
+      }
+      try {
+        await fsp.rename(partPath, path);
+      } catch (error) {
+        await fsp.rm(path, { force: true }).catch(() => undefined);
+        throw diskError(error, path);
+      }
+      return path;
+    }
+    throw new PeerError(PeerErrorCode.DiskError, { path: join(deps.downloadsDir, name), detail: 'no free name' });
+  }
+
+  return { download };
+}
+
+/** A downloader (see {@link createDownloader}). */
+export type Downloader = ReturnType<typeof createDownloader>;
+
+class RetryFromScratch extends Error {}
+
+const NO_CACHE: HashCache = {
+  lookup: () => Promise.resolve(undefined),
+  store: () => undefined,
+  flush: () => Promise.resolve(),
+};
+
+function violation(target: DownloadTarget, detail: string): PeerError {
+  return new PeerError(PeerErrorCode.ProtocolViolation, { peer: target.holder, detail });
+}
+
+function diskError(error: unknown, path: string): PeerError {
+  if (error instanceof PeerError) return error;
+  const detail = errnoCode(error) ?? (error instanceof Error ? error.message : String(error));
+  return new PeerError(PeerErrorCode.DiskError, { path, detail }, { cause: error });
+}

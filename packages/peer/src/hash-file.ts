@@ -1,0 +1,130 @@
+import { createHash, type Hash } from 'node:crypto';
+import { constants, promises as fsp } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
+import { identityOf, sameIdentity, type FileIdentity } from './file-identity.js';
+import { PeerError, PeerErrorCode } from './peer-error.js';
+
+/**
+ * Read size for hashing. Measured on this project's 2-core machine with a 1 GiB file in
+ * the page cache (`sha256sum`: 2.62 s, 390 MiB/s, coreutils without SHA-NI):
+ *
+ * | method                                         | MiB/s |
+ * |------------------------------------------------|-------|
+ * | fs.createReadStream, highWaterMark 64 KiB       |   687 |
+ * | fs.createReadStream, highWaterMark 1 MiB / 4 MiB | 611 / 655 |
+ * | read loop into one reused buffer, 1 MiB / 4 MiB | 1185 / 1318 |
+ * | two buffers, next read in flight while hashing, 1 / 2 / 4 / 8 MiB | 1433 / 1534 / 1512 / 1469 |
+ *
+ * So: two alternating 2 MiB buffers, the next read running on the thread pool while the
+ * current buffer is hashed on the main thread (crypto's SHA-256 uses SHA-NI here).
+ */
+export const HASH_BUFFER_BYTES = 2 * 1024 * 1024;
+
+/** Called as bytes are hashed: `bytes` done so far out of `total`. */
+export type ProgressCallback = (bytes: number, total: number) => void;
+
+export interface HashOptions {
+  /** Reports progress after every buffer (the caller throttles drawing). */
+  readonly onProgress?: ProgressCallback;
+  /** Stops hashing with an AbortError. */
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * Feeds `hash` with the bytes of an open file from `start` up to `end` (or the end of
+ * the file when it is shorter). Returns how many bytes were read. Memory: two buffers.
+ */
+export async function hashRange(
+  handle: FileHandle,
+  hash: Hash,
+  start: number,
+  end: number,
+  options: HashOptions = {},
+): Promise<number> {
+  const span = end - start;
+  if (span <= 0) return 0;
+  const size = Math.min(HASH_BUFFER_BYTES, span);
+  const buffers = [Buffer.allocUnsafe(size), Buffer.allocUnsafe(size)];
+  let which = 0;
+  let position = start;
+  options.signal?.throwIfAborted();
+  let pending = handle.read(buffers[which]!, 0, Math.min(size, end - position), position);
+  for (;;) {
+    const { bytesRead, buffer } = await pending;
+    if (bytesRead === 0) break;
+    position += bytesRead;
+    which ^= 1;
+    const remaining = end - position;
+    if (remaining > 0) pending = handle.read(buffers[which]!, 0, Math.min(size, remaining), position);
+    hash.update(buffer.subarray(0, bytesRead));
+    options.onProgress?.(position - start, span);
+    if (remaining <= 0) break;
+    if (options.signal?.aborted) {
+      await pending.catch(() => undefined);
+      options.signal.throwIfAborted();
+    }
+  }
+  return position - start;
+}
+
+/** The result of hashing one file. */
+export interface HashedFile {
+  /** 64 lower-case hexadecimal digits, as `sha256sum` prints. */
+  readonly sha256: string;
+  /** The identity of the version that was hashed (stats of the opened file). */
+  readonly identity: FileIdentity;
+}
+
+/** open(2) flags for reading a file we are about to hash or serve: never through a
+ * symbolic link as last component, never blocking on a FIFO swapped in. */
+export const SAFE_READ_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+
+/**
+ * Hashes the content of an already opened file and checks it did not change meanwhile
+ * (same size, mtime and inode before and after). Throws PeerError FILE_CHANGED otherwise.
+ */
+export async function hashOpenFile(handle: FileHandle, path: string, options: HashOptions = {}): Promise<HashedFile> {
+  const before = identityOf(await handle.stat({ bigint: true }));
+  const hash = createHash('sha256');
+  const read = await hashRange(handle, hash, 0, before.size, options);
+  const after = identityOf(await handle.stat({ bigint: true }));
+  if (read !== before.size || !sameIdentity(before, after)) {
+    throw new PeerError(PeerErrorCode.FileChanged, { path });
+  }
+  return { sha256: hash.digest('hex'), identity: before };
+}
+
+/**
+ * Hashes one regular file by path with streaming SHA-256 (the digest `sha256sum` prints).
+ * A symbolic link as the last component is refused (ELOOP), as is anything that is not a
+ * regular file; errors are PeerErrors (PATH_NOT_FOUND, PATH_UNREADABLE, NOT_A_FILE,
+ * FILE_CHANGED) with the system error as cause.
+ */
+export async function hashFile(path: string, options: HashOptions = {}): Promise<HashedFile> {
+  const handle = await openForReading(path);
+  try {
+    const stats = await handle.stat();
+    if (!stats.isFile()) throw new PeerError(PeerErrorCode.NotAFile, { path });
+    return await hashOpenFile(handle, path, options);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Opens a file with SAFE_READ_FLAGS, turning system errors into PeerErrors. */
+export async function openForReading(path: string): Promise<FileHandle> {
+  try {
+    return await fsp.open(path, SAFE_READ_FLAGS);
+  } catch (error) {
+    throw fileSystemError(error, path);
+  }
+}
+
+/** Maps a system error about reading `path` to a PeerError. */
+export function fileSystemError(error: unknown, path: string): PeerError {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code === 'ENOENT' || code === 'ENOTDIR') return new PeerError(PeerErrorCode.PathNotFound, { path }, { cause: error });
+  if (code === 'ELOOP') return new PeerError(PeerErrorCode.NotAFile, { path }, { cause: error });
+  const detail = typeof code === 'string' ? code : error instanceof Error ? error.message : String(error);
+  return new PeerError(PeerErrorCode.PathUnreadable, { path, detail }, { cause: error });
+}

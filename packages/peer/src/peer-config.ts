@@ -1,0 +1,114 @@
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { DEFAULT_PEER_PORT, DEFAULT_REGISTRY_PORT, parseEndpoint, type Lang } from '@kompart/protocol';
+import { DEFAULT_BACKOFF, validateBackoff, type BackoffOptions } from './backoff.js';
+import { DEFAULT_CHUNK_BYTES, MAX_CHUNK_BYTES } from './file-service.js';
+
+/** Everything a peer can be told. Only `registry` and `address` are required. */
+export interface PeerConfig {
+  /** The registry, `host[:port]` (default port 50051). */
+  readonly registry: string;
+  /**
+   * This peer's identity and FileService address, `host[:port]` (default port 50052).
+   * Port `0` binds any free port; the identity then carries the bound port
+   * (`127.0.0.2:0` → `127.0.0.2:41234`), handy in tests.
+   */
+  readonly address: string;
+  /** Bind the FileService here instead of `address` (`0.0.0.0:50052` in a container). */
+  readonly listen?: string;
+  /** Where downloads go; created on first use. Default: `./downloads` (absolute from the cwd at creation). */
+  readonly downloadsDir?: string;
+  /**
+   * Folder of the hash cache (`hash-cache.json`). Default `~/.cache/kompart`;
+   * `null` keeps the cache in memory only.
+   */
+  readonly cacheDir?: string | null;
+  /** Beat this often (ms) instead of the interval the registry asks for. */
+  readonly heartbeatIntervalMs?: number;
+  /** Reconnect backoff (defaults: 500 ms doubling up to 30 s, ±20 % jitter). */
+  readonly backoff?: Partial<BackoffOptions>;
+  /** Deadline of registry calls, ms (default 10 000). */
+  readonly callTimeoutMs?: number;
+  /** Bytes per Download chunk this peer sends (default and maximum 1 MiB, see DEFAULT_CHUNK_BYTES). */
+  readonly chunkBytes?: number;
+  /** Language of the error messages this peer's FileService sends (default `pt`). */
+  readonly lang?: Lang;
+  /** How long close() lets downloads being served finish, ms (default 2000). */
+  readonly shutdownGraceMs?: number;
+  /** A download whose holder sends nothing for this long (ms) stops as interrupted, keeping its part file (default 60 000). */
+  readonly transferIdleTimeoutMs?: number;
+}
+
+/** PeerConfig with every default applied and every value checked. */
+export interface ResolvedPeerConfig {
+  readonly registryTarget: string;
+  /** Registry as the user gave it, for messages. */
+  readonly registryId: string;
+  /** Host of this peer's address. */
+  readonly host: string;
+  /** Port of this peer's address (0: pick one at start). */
+  readonly port: number;
+  /** Where the FileService binds, `host:port` (port 0: any). */
+  readonly bindTarget: string;
+  /** Whether the bind address is the identity address (its bound port then names the peer). */
+  readonly bindIsIdentity: boolean;
+  readonly downloadsDir: string;
+  readonly cacheDir: string | undefined;
+  readonly heartbeatIntervalMs: number | undefined;
+  readonly backoff: BackoffOptions;
+  readonly callTimeoutMs: number;
+  readonly chunkBytes: number;
+  readonly lang: Lang;
+  readonly shutdownGraceMs: number;
+  readonly transferIdleTimeoutMs: number;
+}
+
+/** The default cache folder: `~/.cache/kompart`. */
+export function defaultCacheDir(): string {
+  return join(homedir(), '.cache', 'kompart');
+}
+
+/** Applies defaults and checks values once; throws AddressError or RangeError. */
+export function resolvePeerConfig(config: PeerConfig, cwd: string = process.cwd()): ResolvedPeerConfig {
+  const registry = parseEndpoint(config.registry, DEFAULT_REGISTRY_PORT);
+  const own = parseBindable(config.address, DEFAULT_PEER_PORT);
+  const listen = config.listen === undefined ? own : parseBindable(config.listen, DEFAULT_PEER_PORT);
+  if (config.listen !== undefined && own.port === 0) throw new RangeError('address needs a real port when listen is given');
+  const backoff = validateBackoff({ ...DEFAULT_BACKOFF, ...config.backoff });
+  const positive = (name: string, value: number | undefined, fallback: number): number => {
+    const chosen = value ?? fallback;
+    if (!Number.isFinite(chosen) || chosen <= 0) throw new RangeError(`${name} must be a positive number`);
+    return chosen;
+  };
+  const chunkBytes = positive('chunkBytes', config.chunkBytes, DEFAULT_CHUNK_BYTES);
+  if (!Number.isInteger(chunkBytes) || chunkBytes > MAX_CHUNK_BYTES) throw new RangeError(`chunkBytes must be an integer of at most ${MAX_CHUNK_BYTES}`);
+  const heartbeatIntervalMs = config.heartbeatIntervalMs === undefined ? undefined : positive('heartbeatIntervalMs', config.heartbeatIntervalMs, 0);
+  return {
+    registryTarget: registry.target,
+    registryId: registry.id,
+    host: own.host,
+    port: own.port,
+    bindTarget: listen.target,
+    bindIsIdentity: config.listen === undefined,
+    downloadsDir: resolve(cwd, config.downloadsDir ?? 'downloads'),
+    cacheDir: config.cacheDir === null ? undefined : resolve(cwd, config.cacheDir ?? defaultCacheDir()),
+    heartbeatIntervalMs,
+    backoff,
+    callTimeoutMs: positive('callTimeoutMs', config.callTimeoutMs, 10_000),
+    chunkBytes,
+    lang: config.lang ?? 'pt',
+    shutdownGraceMs: config.shutdownGraceMs ?? 2000,
+    transferIdleTimeoutMs: positive('transferIdleTimeoutMs', config.transferIdleTimeoutMs, 60_000),
+  };
+}
+
+/** parseEndpoint that also accepts port 0 (bind any free port). */
+function parseBindable(input: string, defaultPort: number): { host: string; port: number; target: string } {
+  const parsed = parseEndpoint(input, defaultPort, { allowPortZero: true });
+  return { host: parsed.host, port: parsed.port, target: parsed.target };
+}
+
+/** The identity of a peer on `host` bound to `port`: `host`, or `host:port` off the default port. */
+export function identityFor(host: string, port: number): string {
+  return parseEndpoint(`${host.includes(':') ? `[${host}]` : host}:${port}`, DEFAULT_PEER_PORT).id;
+}

@@ -1,0 +1,455 @@
+import {
+  KompartError,
+  Reason,
+  parseFileRef,
+  silentLogger,
+  type Logger,
+  type SharedFile,
+} from '@kompart/protocol';
+import { createDownloader, type DownloadResult, type Downloader, type PartFileSystem } from './download-file.js';
+import { createFileService, startFileServer, type FileServer } from './file-service.js';
+import { grpcDownloadSource } from './grpc-download-source.js';
+import { createHashCache, type HashCache } from './hash-cache.js';
+import type { ProgressCallback } from './hash-file.js';
+import { hashLocalFile, scanPath, SharedFiles, type HashedLocalFile, type LocalFile, type SkippedEntry } from './local-library.js';
+import { identityFor, resolvePeerConfig, type PeerConfig, type ResolvedPeerConfig } from './peer-config.js';
+import { PeerError, PeerErrorCode } from './peer-error.js';
+import { PeerEventEmitter, type PeerEvent } from './peer-events.js';
+import { RegistrySession, type SessionInfo, type SessionState } from './registry-session.js';
+import { TaskPool } from './task-pool.js';
+
+/** RegisterFile calls in flight at once while registering a folder. */
+const REGISTER_CONCURRENCY = 16;
+
+/** Dependencies a peer can be given instead of its defaults. */
+export interface PeerDeps {
+  /** Where the peer logs (default: nowhere). Libraries never print. */
+  readonly logger?: Logger;
+  /** Wall clock for heartbeat bookkeeping (default Date.now). */
+  readonly clock?: () => number;
+  /** Random source for backoff jitter (default Math.random). */
+  readonly random?: () => number;
+  /** Hash cache (default: `hash-cache.json` in the configured cache folder). */
+  readonly hashCache?: HashCache;
+  /** How downloads write their part files (default: the real file system). */
+  readonly partFileSystem?: PartFileSystem;
+  /** Folder relative paths are resolved against (default process.cwd()). */
+  readonly cwd?: string;
+}
+
+/** Progress of `registerPath`: bytes hashed so far over all files (cached files count at once). */
+export interface RegisterProgress {
+  readonly bytes: number;
+  readonly total: number;
+  /** The file being hashed. */
+  readonly path: string;
+  /** 0-based index of that file, and the number of files. */
+  readonly fileIndex: number;
+  readonly fileCount: number;
+}
+
+export interface RegisterPathOptions {
+  readonly onProgress?: (progress: RegisterProgress) => void;
+  /** Stops hashing; files registered so far stay registered. Rejects with the signal's reason. */
+  readonly signal?: AbortSignal;
+}
+
+/** One file registered by `registerPath`. */
+export interface RegisteredFile {
+  readonly path: string;
+  readonly name: string;
+  readonly sha256: string;
+  readonly size: number;
+  /** True when the hash came from the hash cache. */
+  readonly cached: boolean;
+}
+
+/** Summary of `registerPath`. */
+export interface RegisterPathResult {
+  /** The absolute real path that was named. */
+  readonly root: string;
+  readonly kind: 'file' | 'directory';
+  /** Newly registered files. */
+  readonly registered: RegisteredFile[];
+  /** Files this peer had already registered (directories only; a single file throws FILE_ALREADY_REGISTERED). */
+  readonly alreadyRegistered: string[];
+  /** Files of a directory that could not be hashed or registered (a single file throws instead). */
+  readonly failed: { readonly path: string; readonly error: unknown }[];
+  /** Entries of a directory that are not regular files (symbolic links are never followed). */
+  readonly skipped: SkippedEntry[];
+  /** Bytes of all regular files found, and bytes actually read for hashing (cache misses). */
+  readonly totalBytes: number;
+  readonly hashedBytes: number;
+}
+
+/** Filters of `listFiles` (all optional, combined with AND). */
+export interface ListFilesFilter {
+  /** Base name contains this text (case-insensitive). */
+  readonly nameContains?: string;
+  /** SHA-256 starts with these hex digits. */
+  readonly sha256Prefix?: string;
+  /** Only this holder's files. */
+  readonly holder?: string;
+  /** Entries per registry call (default: the registry's, 1000). */
+  readonly pageSize?: number;
+}
+
+export interface GetFileOptions {
+  /** Bytes present so far (resumed bytes included) out of the file size. */
+  readonly onProgress?: ProgressCallback;
+  /** Cancels the transfer; the `.part` file is kept so the next `getFile` resumes. */
+  readonly signal?: AbortSignal;
+}
+
+/** `getFile`'s result: the download plus where it came from. */
+export interface GetFileResult extends DownloadResult {
+  /** The file as the registry located it. */
+  readonly file: SharedFile;
+}
+
+/** What `disconnect` did. */
+export interface DisconnectResult {
+  /** Files that left the index, when the registry said. */
+  readonly removedFiles: number | undefined;
+}
+
+/**
+ * A kompart peer: local library + FileService + registry session + downloader, driven by
+ * a thin CLI or by tests. Create with {@link createPeer}, then `await peer.start()`.
+ */
+export interface Peer {
+  /** This peer's identity (`127.0.0.2`, or `127.0.0.2:6000` off the default port). Known after start(). */
+  readonly id: string;
+  /** The FileService address actually bound, `host:port`. Known after start(). */
+  readonly fileServiceTarget: string;
+  /** Where downloads go. */
+  readonly downloadsDir: string;
+  /** Registry events, connection changes, downloads served and fetched. */
+  readonly events: PeerEventEmitter;
+  /** `idle` (not registered), `registering`, `online`, `reconnecting` or `closed`. */
+  readonly state: SessionState;
+  /** The registry session, when online. */
+  readonly session: SessionInfo | undefined;
+
+  /** Starts the FileService. Throws PeerError LISTEN_FAILED when the address cannot be bound. */
+  start(): Promise<void>;
+  /** `register peer`: RegisterPeer and heartbeat. Registry errors come as KompartErrors (`Peer <IP> já registrado`). */
+  registerPeer(): Promise<SessionInfo>;
+  /**
+   * `register file <path>`: hashes (streaming SHA-256, with the hash cache) and registers a
+   * file, or every regular file under a directory. Before `registerPeer`: KompartError
+   * PEER_NOT_REGISTERED (`Peer <IP> não registrado`); missing/unreadable path: PeerError.
+   */
+  registerPath(path: string, options?: RegisterPathOptions): Promise<RegisterPathResult>;
+  /** `list files`: every page, in registration order. Empty array: nothing registered anywhere. */
+  listFiles(filter?: ListFilesFilter): Promise<SharedFile[]>;
+  /** `list files`, one entry at a time, fetching pages as needed. */
+  iterateFiles(filter?: ListFilesFilter): AsyncGenerator<SharedFile>;
+  /**
+   * `get file <holder>/<name|path|hash|prefix>`: locate at the registry, download straight
+   * from the holder, verify, and place in the downloads folder (see createDownloader).
+   */
+  getFile(ref: string, options?: GetFileOptions): Promise<GetFileResult>;
+  /** `disconnect`: ends the session. Not registered: PeerError NOT_REGISTERED (`Peer não registrado`). */
+  disconnect(): Promise<DisconnectResult>;
+  /** The files this peer registered (what its FileService serves). */
+  sharedFiles(): LocalFile[];
+  /** All events from now on, as an async iterator (ends when `signal` aborts). */
+  watch(signal?: AbortSignal): AsyncGenerator<PeerEvent>;
+  /**
+   * Cancels downloads in progress (keeping their `.part` files), disconnects when
+   * registered, lets downloads being served finish for `shutdownGraceMs`, stops the
+   * FileService. Idempotent.
+   */
+  close(): Promise<void>;
+}
+
+/** Creates a peer (nothing is bound or dialled until start()/registerPeer()). */
+export function createPeer(config: PeerConfig, deps: PeerDeps = {}): Peer {
+  const resolved = resolvePeerConfig(config, deps.cwd);
+  return new KompartPeer(resolved, deps);
+}
+
+/** createPeer + start. */
+export async function startPeer(config: PeerConfig, deps: PeerDeps = {}): Promise<Peer> {
+  const peer = createPeer(config, deps);
+  await peer.start();
+  return peer;
+}
+
+type Lifecycle = 'created' | 'starting' | 'running' | 'closing' | 'closed';
+
+class KompartPeer implements Peer {
+  readonly events: PeerEventEmitter;
+  readonly #config: ResolvedPeerConfig;
+  readonly #deps: PeerDeps;
+  readonly #logger: Logger;
+  readonly #files = new SharedFiles();
+  readonly #cache: HashCache;
+  readonly #session: RegistrySession;
+  readonly #downloader: Downloader;
+  /** Downloads in progress: how to cancel each, and when it has finished cleaning up. */
+  readonly #downloads = new Map<AbortController, Promise<void>>();
+  #server: FileServer | undefined;
+  #id: string;
+  #lifecycle: Lifecycle = 'created';
+  #closing: Promise<void> | undefined;
+
+  constructor(config: ResolvedPeerConfig, deps: PeerDeps) {
+    this.#config = config;
+    this.#deps = deps;
+    this.#logger = deps.logger ?? silentLogger;
+    this.events = new PeerEventEmitter(this.#logger);
+    this.#id = config.port === 0 ? `${config.host}:0` : identityFor(config.host, config.port);
+    this.#cache = deps.hashCache ?? createHashCache({ ...(config.cacheDir === undefined ? {} : { dir: config.cacheDir }), logger: this.#logger });
+    this.#session = new RegistrySession({
+      target: config.registryTarget,
+      server: config.registryId,
+      self: () => this.#id,
+      ...(config.heartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs: config.heartbeatIntervalMs }),
+      backoff: config.backoff,
+      callTimeoutMs: config.callTimeoutMs,
+      filesToRestore: () => this.#files.all(),
+      events: this.events,
+      logger: this.#logger,
+      ...(deps.clock === undefined ? {} : { clock: deps.clock }),
+      ...(deps.random === undefined ? {} : { random: deps.random }),
+    });
+    this.#downloader = createDownloader({
+      downloadsDir: config.downloadsDir,
+      hashCache: this.#cache,
+      logger: this.#logger,
+      ...(deps.partFileSystem === undefined ? {} : { fs: deps.partFileSystem }),
+    });
+  }
+
+  get id(): string {
+    return this.#id;
+  }
+
+  get fileServiceTarget(): string {
+    return this.#server?.target ?? this.#config.bindTarget;
+  }
+
+  get downloadsDir(): string {
+    return this.#config.downloadsDir;
+  }
+
+  get state(): SessionState {
+    return this.#session.state;
+  }
+
+  get session(): SessionInfo | undefined {
+    return this.#session.info;
+  }
+
+  async start(): Promise<void> {
+    if (this.#lifecycle !== 'created') throw new PeerError(PeerErrorCode.NotRunning, { state: this.#lifecycle });
+    this.#lifecycle = 'starting';
+    const service = createFileService({
+      files: this.#files,
+      self: () => this.#id,
+      lang: this.#config.lang,
+      logger: this.#logger,
+      chunkBytes: this.#config.chunkBytes,
+      onServed: (served) => this.events.emit({ type: 'served', ...served }),
+      onRehashed: (path, identity, sha256) => {
+        this.#files.updateIdentity(path, identity);
+        this.#cache.store(path, identity, sha256);
+      },
+    });
+    try {
+      this.#server = await startFileServer(this.#config.bindTarget, service);
+    } catch (error) {
+      this.#lifecycle = 'closed';
+      throw error;
+    }
+    if (this.#config.port === 0) {
+      this.#id = identityFor(this.#config.host, this.#config.bindIsIdentity ? this.#server.port : this.#config.port);
+    }
+    this.#lifecycle = 'running';
+    this.#logger.info({ peer: this.#id, fileService: this.#server.target }, 'peer started');
+  }
+
+  registerPeer(): Promise<SessionInfo> {
+    this.#assertRunning();
+    return this.#session.register();
+  }
+
+  async registerPath(path: string, options: RegisterPathOptions = {}): Promise<RegisterPathResult> {
+    this.#assertRunning();
+    this.#assertCanRegister();
+    const scan = await scanPath(path, this.#deps.cwd);
+    const single = scan.kind === 'file';
+    // Hashing runs file after file (the disk is the limit); RegisterFile calls overlap
+    // with it, up to REGISTER_CONCURRENCY in flight, so registering many small or cached
+    // files is not one round trip each. Outcomes are kept in scan order.
+    const outcomes: (
+      | { kind: 'registered'; file: RegisteredFile }
+      | { kind: 'already'; path: string }
+      | { kind: 'failed'; path: string; error: unknown }
+      | undefined
+    )[] = [];
+    const pool = new TaskPool(REGISTER_CONCURRENCY);
+    let fatal: { error: unknown } | undefined;
+    let done = 0;
+    let hashedBytes = 0;
+    const register = async (local: HashedLocalFile, index: number): Promise<void> => {
+      try {
+        await this.#session.registerFile(local);
+      } catch (error) {
+        const perFile =
+          error instanceof KompartError &&
+          (error.reason === Reason.FileAlreadyRegistered || error.reason === Reason.InvalidArgument || error.reason === Reason.LimitExceeded);
+        if (single || !perFile) fatal ??= { error };
+        else outcomes[index] = error.reason === Reason.FileAlreadyRegistered ? { kind: 'already', path: local.path } : { kind: 'failed', path: local.path, error };
+        return;
+      }
+      this.#files.add(local);
+      outcomes[index] = { kind: 'registered', file: { path: local.path, name: local.name, sha256: local.sha256, size: local.size, cached: local.cached } };
+    };
+    try {
+      for (const [index, found] of scan.files.entries()) {
+        if (fatal !== undefined) break;
+        options.signal?.throwIfAborted();
+        const progress = options.onProgress;
+        let local: HashedLocalFile;
+        try {
+          local = await hashLocalFile(found.path, this.#cache, {
+            ...(options.signal === undefined ? {} : { signal: options.signal }),
+            ...(progress === undefined
+              ? {}
+              : { onProgress: (bytes: number) => progress({ bytes: done + bytes, total: scan.totalBytes, path: found.path, fileIndex: index, fileCount: scan.files.length }) }),
+          });
+        } catch (error) {
+          if (single || !(error instanceof PeerError)) throw error;
+          outcomes[index] = { kind: 'failed', path: found.path, error };
+          done += found.size;
+          continue;
+        }
+        done += found.size;
+        if (!local.cached) hashedBytes += local.size;
+        await pool.add(() => register(local, index));
+      }
+    } finally {
+      await pool.drain();
+      await this.#cache.flush();
+    }
+    if (fatal !== undefined) throw fatal.error;
+    const registered: RegisteredFile[] = [];
+    const alreadyRegistered: string[] = [];
+    const failed: { path: string; error: unknown }[] = [];
+    for (const outcome of outcomes) {
+      if (outcome?.kind === 'registered') registered.push(outcome.file);
+      else if (outcome?.kind === 'already') alreadyRegistered.push(outcome.path);
+      else if (outcome?.kind === 'failed') failed.push({ path: outcome.path, error: outcome.error });
+    }
+    return { root: scan.root, kind: scan.kind, registered, alreadyRegistered, failed, skipped: scan.skipped, totalBytes: scan.totalBytes, hashedBytes };
+  }
+
+  async listFiles(filter: ListFilesFilter = {}): Promise<SharedFile[]> {
+    const files: SharedFile[] = [];
+    for await (const file of this.iterateFiles(filter)) files.push(file);
+    return files;
+  }
+
+  async *iterateFiles(filter: ListFilesFilter = {}): AsyncGenerator<SharedFile> {
+    this.#assertRunning();
+    let pageToken = '';
+    do {
+      const page = await this.#session.listPage({
+        pageSize: filter.pageSize ?? 0,
+        pageToken,
+        nameContains: filter.nameContains ?? '',
+        sha256Prefix: filter.sha256Prefix ?? '',
+        holder: filter.holder ?? '',
+      });
+      yield* page.files;
+      pageToken = page.nextPageToken;
+    } while (pageToken !== '');
+  }
+
+  async getFile(ref: string, options: GetFileOptions = {}): Promise<GetFileResult> {
+    this.#assertRunning();
+    const parsed = parseFileRef(ref);
+    if (parsed === undefined) throw new PeerError(PeerErrorCode.InvalidFileRef, { ref });
+    const located = await this.#session.locate(parsed.holder, parsed.file);
+    const file = located.file;
+    if (file === undefined) throw new KompartError(Reason.FileUnavailable, { peer: parsed.holder, file: parsed.file });
+    this.#assertRunning(); // close() may have started while the registry answered
+    const controller = new AbortController();
+    let settle: () => void = () => undefined;
+    const settled = new Promise<void>((resolve) => (settle = resolve));
+    const abort = (): void => controller.abort(options.signal?.reason);
+    if (options.signal?.aborted) abort();
+    options.signal?.addEventListener('abort', abort, { once: true });
+    this.#downloads.set(controller, settled);
+    this.events.emit({ type: 'download-started', holder: file.peer, name: file.name, sha256: file.sha256, size: file.size });
+    try {
+      const source = grpcDownloadSource({
+        address: located.address,
+        holder: file.peer,
+        sha256: file.sha256,
+        path: file.path,
+        name: file.name,
+        idleTimeoutMs: this.#config.transferIdleTimeoutMs,
+      });
+      const result = await this.#downloader.download(
+        { name: file.name, sha256: file.sha256, size: file.size, holder: file.peer },
+        source,
+        { signal: controller.signal, ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }) },
+      );
+      this.events.emit({ type: 'download-finished', holder: file.peer, name: file.name, path: result.path, sha256: result.sha256, size: result.size, status: result.status });
+      return { ...result, file };
+    } catch (error) {
+      this.events.emit({ type: 'download-failed', holder: file.peer, name: file.name, error });
+      throw error;
+    } finally {
+      options.signal?.removeEventListener('abort', abort);
+      this.#downloads.delete(controller);
+      settle();
+    }
+  }
+
+  async disconnect(): Promise<DisconnectResult> {
+    this.#assertRunning();
+    const result = await this.#session.disconnect();
+    this.#files.clear();
+    return result;
+  }
+
+  sharedFiles(): LocalFile[] {
+    return this.#files.all();
+  }
+
+  watch(signal?: AbortSignal): AsyncGenerator<PeerEvent> {
+    return this.events.stream(signal);
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    this.#lifecycle = 'closing';
+    for (const controller of this.#downloads.keys()) controller.abort(new PeerError(PeerErrorCode.NotRunning, { state: 'closing' }));
+    await Promise.all(this.#downloads.values());
+    await this.#session.close().catch((error: unknown) => this.#logger.warn({ error: String(error) }, 'session close failed'));
+    await this.#server?.close(this.#config.shutdownGraceMs);
+    await this.#cache.flush();
+    this.#lifecycle = 'closed';
+  }
+
+  #assertRunning(): void {
+    if (this.#lifecycle !== 'running') throw new PeerError(PeerErrorCode.NotRunning, { state: this.#lifecycle });
+  }
+
+  /** register file needs a session; the text is the registry's own (`Peer <IP> não registrado`). */
+  #assertCanRegister(): void {
+    const state = this.#session.state;
+    if (state === 'online') return;
+    if (state === 'reconnecting') throw new PeerError(PeerErrorCode.RegistryUnreachable, { server: this.#config.registryId });
+    throw new KompartError(Reason.PeerNotRegistered, { peer: this.#id });
+  }
+}

@@ -1,0 +1,150 @@
+import { credentials, status } from '@grpc/grpc-js';
+import { createHash, randomBytes } from 'node:crypto';
+import { renameSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { FileServiceClient, type DownloadResponse } from '@kompart/protocol';
+import { createFileService, startFileServer, type FileServer, type ServedDownload } from '../src/file-service';
+import { createHashCache } from '../src/hash-cache';
+import { hashLocalFile, SharedFiles } from '../src/local-library';
+import { makeTempDir, type TempDir } from './support/temp-dir';
+import { callDownload } from './support/download-client';
+
+const sha = (data: Uint8Array): string => createHash('sha256').update(data).digest('hex');
+
+describe('FileService', () => {
+  let dir: TempDir;
+  let server: FileServer;
+  let files: SharedFiles;
+  let served: ServedDownload[];
+  let onServed: ((download: ServedDownload) => void) | undefined;
+  const data = randomBytes(300_000);
+
+  async function share(path: string): Promise<void> {
+    files.add(await hashLocalFile(path, createHashCache()));
+  }
+
+  beforeEach(async () => {
+    dir = makeTempDir();
+    files = new SharedFiles();
+    served = [];
+    writeFileSync(dir.join('shared.bin'), data);
+    writeFileSync(dir.join('private.txt'), 'not registered');
+    await share(dir.join('shared.bin'));
+    const service = createFileService({
+      files,
+      self: () => '127.0.0.21',
+      chunkBytes: 64 * 1024,
+      onServed: (download) => {
+        served.push(download);
+        onServed?.(download);
+      },
+      onRehashed: (path, identity) => files.updateIdentity(path, identity),
+    });
+    server = await startFileServer('127.0.0.21:0', service);
+  });
+
+  afterEach(async () => {
+    await server.close(100);
+    dir.remove();
+  });
+
+  it('streams a registered file by hash and by path, header first, from an offset', async () => {
+    const byHash = await callDownload(server.target, { sha256: sha(data).toUpperCase() });
+    expect(byHash.error).toBeUndefined();
+    expect(byHash.header).toEqual({ name: 'shared.bin', path: dir.join('shared.bin'), size: data.length, sha256: sha(data), offset: 0 });
+    expect(byHash.data.equals(data)).toBe(true);
+    const byPath = await callDownload(server.target, { path: dir.join('shared.bin'), offset: 100_000 });
+    expect(byPath.data.equals(data.subarray(100_000))).toBe(true);
+    const atEnd = await callDownload(server.target, { path: dir.join('shared.bin'), offset: data.length });
+    expect(atEnd.data.length).toBe(0);
+    // 'served' is reported once the server has closed the file, possibly after the client saw the end.
+    if (served.length < 3) await new Promise<void>((resolve) => (onServed = () => served.length >= 3 && resolve()));
+    expect(served.map((s) => [s.bytes, s.complete])).toEqual([
+      [data.length, true],
+      [data.length - 100_000, true],
+      [0, true],
+    ]);
+  });
+
+  it.each([
+    ['a relative path', { path: 'shared.bin' }, status.INVALID_ARGUMENT, 'INVALID_ARGUMENT'],
+    ['a ../ traversal', { path: '/../' + 'etc/passwd' }, status.INVALID_ARGUMENT, 'INVALID_ARGUMENT'],
+    ['a NUL byte', { path: '/etc/passwd\u0000' }, status.INVALID_ARGUMENT, 'INVALID_ARGUMENT'],
+    ['a malformed hash', { sha256: 'abc' }, status.INVALID_ARGUMENT, 'INVALID_ARGUMENT'],
+    ['nothing at all', {}, status.INVALID_ARGUMENT, 'INVALID_ARGUMENT'],
+    ['an offset beyond 2^53', { sha256: 'a'.repeat(64), offset: 2 ** 60 }, status.INVALID_ARGUMENT, 'INVALID_ARGUMENT'],
+    ['an absolute unregistered path', { path: '/etc/passwd' }, status.NOT_FOUND, 'FILE_UNAVAILABLE'],
+    ['an unknown hash', { sha256: 'f'.repeat(64) }, status.NOT_FOUND, 'FILE_UNAVAILABLE'],
+  ])('refuses %s', async (_label, request, code, reason) => {
+    const outcome = await callDownload(server.target, request);
+    expect(outcome.code).toBe(code);
+    expect(outcome.error?.reason).toBe(reason);
+    expect(outcome.header).toBeUndefined();
+  });
+
+  it('refuses a neighbour of a registered file, a path through .., and path+hash naming different files', async () => {
+    for (const request of [
+      { path: dir.join('private.txt') },
+      { path: `${dir.path}/x/../private.txt` },
+      { path: `${dir.join('shared.bin')}/` },
+      { path: dir.join('shared.bin'), sha256: 'e'.repeat(64) },
+    ]) {
+      const outcome = await callDownload(server.target, request);
+      expect(outcome.header).toBeUndefined();
+      expect([status.NOT_FOUND, status.INVALID_ARGUMENT]).toContain(outcome.code);
+    }
+  });
+
+  it('refuses an offset beyond the end', async () => {
+    const outcome = await callDownload(server.target, { sha256: sha(data), offset: data.length + 1 });
+    expect(outcome).toMatchObject({ code: status.INVALID_ARGUMENT, error: { reason: 'INVALID_ARGUMENT' } });
+  });
+
+  it('refuses a symbolic link swapped in after registration, even to identical content', async () => {
+    writeFileSync(dir.join('copy.bin'), data);
+    renameSync(dir.join('shared.bin'), dir.join('moved.bin'));
+    symlinkSync(dir.join('copy.bin'), dir.join('shared.bin'));
+    const outcome = await callDownload(server.target, { path: dir.join('shared.bin') });
+    expect(outcome).toMatchObject({ code: status.NOT_FOUND, error: { reason: 'FILE_UNAVAILABLE', message: 'file removed or unavailable' } });
+    expect(outcome.error?.render('pt')).toBe('arquivo removido ou indisponível');
+  });
+
+  it('refuses a removed or changed file and serves a touched file whose content is unchanged', async () => {
+    utimesSync(dir.join('shared.bin'), new Date(2000, 0, 1), new Date(2000, 0, 1));
+    const touched = await callDownload(server.target, { sha256: sha(data) });
+    expect(touched.data.equals(data)).toBe(true);
+
+    const changed = Buffer.from(data);
+    changed[0] ^= 1;
+    writeFileSync(dir.join('shared.bin'), changed);
+    expect((await callDownload(server.target, { sha256: sha(data) })).code).toBe(status.NOT_FOUND);
+
+    unlinkSync(dir.join('shared.bin'));
+    expect((await callDownload(server.target, { path: dir.join('shared.bin') })).code).toBe(status.NOT_FOUND);
+  });
+
+  it('stops and cleans up when the client cancels', async () => {
+    // 4 MiB in 16 KiB chunks against the client's default 64 KiB window: the server must
+    // be waiting for 'drain' when the cancel arrives.
+    const big = randomBytes(4 * 1024 * 1024);
+    writeFileSync(dir.join('big.bin'), big);
+    await share(dir.join('big.bin'));
+    const small = await startFileServer('127.0.0.21:0', createFileService({ files, self: () => '127.0.0.21', chunkBytes: 16 * 1024, onServed: (d) => onServed?.(d) }));
+    const client = new FileServiceClient(small.target, credentials.createInsecure());
+    try {
+      const finished = new Promise<ServedDownload>((resolve) => {
+        onServed = resolve;
+      });
+      const call = client.download({ sha256: sha(big), path: '', offset: 0 });
+      call.on('error', () => undefined);
+      await new Promise<void>((resolve) => call.once('data', (_message: DownloadResponse) => resolve()));
+      call.pause();
+      call.cancel();
+      const outcome = await finished;
+      expect(outcome.complete).toBe(false);
+      expect(outcome.bytes).toBeLessThan(big.length);
+    } finally {
+      client.close();
+      await small.close(100);
+    }
+  });
+});

@@ -1,0 +1,63 @@
+import { startRegistryServer, type RunningRegistry } from '@kompart/registry-server';
+import { createPeer, type Peer, type PeerConfig } from '../../src/index';
+import { makeTempDir, type TempDir } from './temp-dir';
+
+/** Heartbeat settings for tests: fast beats and reconnects, yet 600 ms of tolerance before
+ * expiry, so a busy 2-core machine running registry and peers in one process stays green. */
+export const TEST_HEARTBEAT_MS = 200;
+export const TEST_HEARTBEAT_MISSES = 3;
+
+/** A registry plus peers, each peer with its own downloads and cache folders. */
+export interface TestNetwork {
+  registry: RunningRegistry;
+  readonly dir: TempDir;
+  /** Starts a peer on `host` (port 0) talking to the registry. */
+  addPeer(host: string, config?: Partial<PeerConfig>): Promise<Peer>;
+  /** Starts a registry on the same port as before (after kill or close). */
+  restartRegistry(): Promise<RunningRegistry>;
+  close(): Promise<void>;
+}
+
+export async function startNetwork(options: { registryHost?: string } = {}): Promise<TestNetwork> {
+  const host = options.registryHost ?? '127.0.0.1';
+  const dir = makeTempDir();
+  const peers: Peer[] = [];
+  const start = (address: string): Promise<RunningRegistry> =>
+    startRegistryServer({ address, heartbeatIntervalMs: TEST_HEARTBEAT_MS, heartbeatMisses: TEST_HEARTBEAT_MISSES, lang: 'pt', shutdownGraceMs: 200, summaryIntervalMs: 0 });
+  let registry = await start(`${host}:0`);
+  const network: TestNetwork = {
+    get registry() {
+      return registry;
+    },
+    set registry(value: RunningRegistry) {
+      registry = value;
+    },
+    dir,
+    async addPeer(peerHost, config = {}) {
+      const name = `${peerHost}-${peers.length}`;
+      const peer = createPeer({
+        registry: registry.target,
+        address: `${peerHost}:0`,
+        downloadsDir: dir.join(name, 'downloads'),
+        cacheDir: dir.join(name, 'cache'),
+        backoff: { initialMs: 50, maxMs: 400, factor: 2, jitter: 0 },
+        callTimeoutMs: 3000,
+        shutdownGraceMs: 200,
+        ...config,
+      });
+      peers.push(peer);
+      await peer.start();
+      return peer;
+    },
+    async restartRegistry() {
+      registry = await start(registry.target);
+      return registry;
+    },
+    async close() {
+      await Promise.all(peers.map((peer) => peer.close()));
+      await registry.close().catch(() => undefined);
+      dir.remove();
+    },
+  };
+  return network;
+}
