@@ -1,5 +1,6 @@
+import type { KeyObject } from 'node:crypto';
 import { basename } from 'node:path';
-import { Server, ServerCredentials, type ServerWritableStream } from '@grpc/grpc-js';
+import { Server, type ServerWritableStream } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-check';
@@ -13,13 +14,16 @@ import {
   isMalformed,
   malformedDetail,
   silentLogger,
+  serverCredentials,
   tolerantService,
   toServiceError,
+  verifyTicket,
   type DownloadRequest,
   type DownloadResponse,
   type FileServiceServer,
   type Lang,
   type Logger,
+  type TlsMaterial,
 } from '@kompart/protocol';
 import { chunkFrame, EncodedResponse, FastFileServiceService } from './download-codec.js';
 import type { FileIdentity } from './file-identity.js';
@@ -83,6 +87,12 @@ export interface FileServiceDeps {
   readonly chunkBytes?: number;
   /** Told when a download ends (complete or not). */
   readonly onServed?: (download: ServedDownload) => void;
+  /**
+   * When set, every Download must carry a ticket signed with this registry key, issued for
+   * this peer and this file (see download-ticket.ts); a peer that knows no key (not
+   * registered) then serves nothing. Unset: no ticket is asked for.
+   */
+  readonly ticketKey?: () => KeyObject | undefined;
   /** Told when a file that changed metadata still hashed to its registered hash. */
   readonly onRehashed?: (path: string, identity: FileIdentity, sha256: string) => void;
 }
@@ -120,6 +130,9 @@ export function createFileService(deps: FileServiceDeps): FileServiceServer {
     }
     let opened;
     try {
+      if (deps.ticketKey !== undefined) {
+        verifyTicket(request.ticket, deps.ticketKey(), { holder: deps.self(), sha256: request.sha256, path: request.path, now: Date.now() });
+      }
       opened = await openSharedFile(deps.files, { sha256: request.sha256, path: request.path }, { self: deps.self(), logger, onRehashed: deps.onRehashed });
     } catch (error) {
       fail(call, error);
@@ -215,7 +228,7 @@ const HEALTH_SERVICE_NAME = 'grpc.health.v1.Health';
  * client can list, describe and call Download). Large flow-control window and message
  * limits per TRANSFER_CHANNEL_OPTIONS.
  */
-export async function startFileServer(bindTarget: string, service: FileServiceServer): Promise<FileServer> {
+export async function startFileServer(bindTarget: string, service: FileServiceServer, tls?: TlsMaterial): Promise<FileServer> {
   const server = new Server(TRANSFER_CHANNEL_OPTIONS);
   // Undecodable requests (e.g. an offset beyond 2^53) reach the handler as MalformedRequest → INVALID_ARGUMENT.
   server.addService(tolerantService(FastFileServiceService), service);
@@ -224,7 +237,7 @@ export async function startFileServer(bindTarget: string, service: FileServiceSe
   const described = repairMapEntries({ ...loadDescriptorPackageDefinition(), ...loadSync(healthProtoPath, { keepCase: true }) });
   new ReflectionService(described, { services: [FILE_SERVICE_NAME, HEALTH_SERVICE_NAME] }).addToServer(server);
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(bindTarget, ServerCredentials.createInsecure(), (error, bound) => {
+    server.bindAsync(bindTarget, serverCredentials(tls), (error, bound) => {
       if (error !== null) {
         reject(new PeerError(PeerErrorCode.ListenFailed, { address: bindTarget, detail: error.message }, { cause: error }));
         return;

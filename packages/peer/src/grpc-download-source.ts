@@ -1,5 +1,5 @@
-import { credentials, status } from '@grpc/grpc-js';
-import { KompartError, Reason, fromServiceError, isServiceError, type DownloadResponse } from '@kompart/protocol';
+import { status } from '@grpc/grpc-js';
+import { KompartError, Reason, channelCredentials, fromServiceError, isServiceError, type DownloadResponse, type TlsMaterial } from '@kompart/protocol';
 import { FastFileServiceClient } from './download-codec.js';
 import type { DownloadMessage, DownloadSource } from './download-file.js';
 import { TRANSFER_CHANNEL_OPTIONS } from './file-service.js';
@@ -16,6 +16,10 @@ export interface GrpcDownloadSourceOptions {
   readonly path?: string;
   /** Name for messages. */
   readonly name: string;
+  /** TLS material; plaintext when undefined. */
+  readonly tls?: TlsMaterial | undefined;
+  /** The registry's download ticket for this file (LocateFileResponse.ticket). */
+  readonly ticket?: Uint8Array;
   /** A stream that brings nothing for this long (ms) is abandoned as interrupted (default 60 000). */
   readonly idleTimeoutMs?: number;
 }
@@ -34,14 +38,14 @@ export const DEFAULT_TRANSFER_IDLE_TIMEOUT_MS = 60_000;
 export function grpcDownloadSource(options: GrpcDownloadSourceOptions): DownloadSource {
   return {
     async *open(offset: number, signal: AbortSignal): AsyncGenerator<DownloadMessage> {
-      const client = new FastFileServiceClient(options.address, credentials.createInsecure(), {
+      const client = new FastFileServiceClient(options.address, channelCredentials(options.tls), {
         ...TRANSFER_CHANNEL_OPTIONS,
         'grpc.use_local_subchannel_pool': 1,
         // Notice a holder whose machine vanished (no RST) within about 40 s.
         'grpc.keepalive_time_ms': 30_000,
         'grpc.keepalive_timeout_ms': 10_000,
       });
-      const call = client.download({ sha256: options.sha256, path: options.path ?? '', offset });
+      const call = client.download({ sha256: options.sha256, path: options.path ?? '', offset, ticket: Buffer.from(options.ticket ?? []) });
       const cancel = (): void => call.cancel();
       signal.addEventListener('abort', cancel, { once: true });
       let received = false;

@@ -1,6 +1,6 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { DEFAULT_PEER_PORT, DEFAULT_REGISTRY_PORT, parseEndpoint, type Lang } from '@kompart/protocol';
+import { DEFAULT_PEER_PORT, DEFAULT_REGISTRY_PORT, parseEndpoint, type Lang, type TlsMaterial } from '@kompart/protocol';
 import { DEFAULT_BACKOFF, validateBackoff, type BackoffOptions } from './backoff.js';
 import { DEFAULT_CHUNK_BYTES, MAX_CHUNK_BYTES } from './file-service.js';
 
@@ -37,6 +37,13 @@ export interface PeerConfig {
   readonly shutdownGraceMs?: number;
   /** A download whose holder sends nothing for this long (ms) stops as interrupted, keeping its part file (default 60 000). */
   readonly transferIdleTimeoutMs?: number;
+  /**
+   * Serve a download only with a valid ticket from the registry (default true): only
+   * peers registered with the same registry can download. See file_service.proto.
+   */
+  readonly requireTickets?: boolean;
+  /** TLS for the FileService and for calls to the registry and to other peers (mutual with a CA). */
+  readonly tls?: TlsMaterial;
 }
 
 /** PeerConfig with every default applied and every value checked. */
@@ -61,6 +68,8 @@ export interface ResolvedPeerConfig {
   readonly lang: Lang;
   readonly shutdownGraceMs: number;
   readonly transferIdleTimeoutMs: number;
+  readonly requireTickets: boolean;
+  readonly tls: TlsMaterial | undefined;
 }
 
 /** The default cache folder: `~/.cache/kompart`. */
@@ -99,6 +108,8 @@ export function resolvePeerConfig(config: PeerConfig, cwd: string = process.cwd(
     lang: config.lang ?? 'pt',
     shutdownGraceMs: config.shutdownGraceMs ?? 2000,
     transferIdleTimeoutMs: positive('transferIdleTimeoutMs', config.transferIdleTimeoutMs, 60_000),
+    requireTickets: config.requireTickets ?? true,
+    tls: config.tls,
   };
 }
 

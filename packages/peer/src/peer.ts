@@ -204,6 +204,7 @@ class KompartPeer implements Peer {
     this.#cache = deps.hashCache ?? createHashCache({ ...(config.cacheDir === undefined ? {} : { dir: config.cacheDir }), logger: this.#logger });
     this.#session = new RegistrySession({
       target: config.registryTarget,
+      tls: config.tls,
       server: config.registryId,
       self: () => this.#id,
       ...(config.heartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs: config.heartbeatIntervalMs }),
@@ -252,6 +253,7 @@ class KompartPeer implements Peer {
       lang: this.#config.lang,
       logger: this.#logger,
       chunkBytes: this.#config.chunkBytes,
+      ...(this.#config.requireTickets ? { ticketKey: () => this.#session.info?.ticketPublicKey } : {}),
       onServed: (served) => this.events.emit({ type: 'served', ...served }),
       onRehashed: (path, identity, sha256) => {
         this.#files.updateIdentity(path, identity);
@@ -259,7 +261,7 @@ class KompartPeer implements Peer {
       },
     });
     try {
-      this.#server = await startFileServer(this.#config.bindTarget, service);
+      this.#server = await startFileServer(this.#config.bindTarget, service, this.#config.tls);
     } catch (error) {
       this.#lifecycle = 'closed';
       throw error;
@@ -392,6 +394,8 @@ class KompartPeer implements Peer {
         sha256: file.sha256,
         path: file.path,
         name: file.name,
+        ticket: located.ticket,
+        tls: this.#config.tls,
         idleTimeoutMs: this.#config.transferIdleTimeoutMs,
       });
       const result = await this.#downloader.download(

@@ -1,4 +1,5 @@
-import { connectivityState, credentials, Metadata, status, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
+import type { KeyObject } from 'node:crypto';
+import { connectivityState, Metadata, status, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
 import {
   EventType,
   KompartError,
@@ -7,7 +8,9 @@ import {
   RegistryClient,
   fromServiceError,
   isServiceError,
+  channelCredentials,
   silentLogger,
+  ticketPublicKey,
   tokenMetadata,
   type HeartbeatRequest,
   type HeartbeatResponse,
@@ -18,6 +21,7 @@ import {
   type RegisterFileResponse,
   type RegisterPeerResponse,
   type SharedFile,
+  type TlsMaterial,
 } from '@kompart/protocol';
 import { backoffDelay, type BackoffOptions } from './backoff.js';
 import { PeerError, PeerErrorCode } from './peer-error.js';
@@ -44,11 +48,15 @@ export interface SessionInfo {
   readonly heartbeatIntervalMs: number;
   readonly heartbeatMisses: number;
   readonly registryInstance: string;
+  /** The registry's key for download tickets; undefined when the registry sent none. */
+  readonly ticketPublicKey: KeyObject | undefined;
 }
 
 export interface RegistrySessionOptions {
   /** Registry address to dial, `host:port`. */
   readonly target: string;
+  /** TLS material; plaintext when undefined. */
+  readonly tls?: TlsMaterial | undefined;
   /** Registry address for messages (`Servidor 127.0.0.1 inacessível`). */
   readonly server: string;
   /** This peer's identity (RegisterPeer address). */
@@ -203,7 +211,7 @@ export class RegistrySession {
   }
 
   #newClient(): RegistryClient {
-    return new RegistryClient(this.#options.target, credentials.createInsecure(), {
+    return new RegistryClient(this.#options.target, channelCredentials(this.#options.tls), {
       // A channel of our own: grpc-js otherwise shares subchannels per target across
       // clients, and a fresh client would inherit the backoff of a registry that died.
       'grpc.use_local_subchannel_pool': 1,
@@ -280,6 +288,7 @@ export class RegistrySession {
       heartbeatIntervalMs: response.heartbeatIntervalMs,
       heartbeatMisses: response.heartbeatMisses,
       registryInstance: response.registryInstance,
+      ticketPublicKey: readTicketKey(response.ticketPublicKey),
     };
     const session: ActiveSession = {
       info,
@@ -475,4 +484,14 @@ function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
     };
     signal.addEventListener('abort', onAbort, { once: true });
   });
+}
+
+/** The ticket key of a RegisterPeer answer (none from registries that do not sign tickets). */
+function readTicketKey(der: Uint8Array): KeyObject | undefined {
+  if (der.length === 0) return undefined;
+  try {
+    return ticketPublicKey(der);
+  } catch {
+    return undefined;
+  }
 }

@@ -134,7 +134,7 @@ describe('FileService', () => {
       const finished = new Promise<ServedDownload>((resolve) => {
         onServed = resolve;
       });
-      const call = client.download({ sha256: sha(big), path: '', offset: 0 });
+      const call = client.download({ sha256: sha(big), path: '', offset: 0, ticket: Buffer.alloc(0) });
       call.on('error', () => undefined);
       await new Promise<void>((resolve) => call.once('data', (_message: DownloadResponse) => resolve()));
       call.pause();

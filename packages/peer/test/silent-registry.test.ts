@@ -10,7 +10,7 @@ async function startSilentRegistry(): Promise<{ target: string; beats: () => num
   const unimplemented: UntypedHandleCall = (_call: unknown, done: (error: { code: number }) => void) => done({ code: status.UNIMPLEMENTED });
   server.addService(RegistryService, {
     registerPeer: (call: { request: { address: string } }, done: (error: null, value: object) => void) =>
-      done(null, { peer: call.request.address, sessionToken: 'token', heartbeatIntervalMs: 80, heartbeatMisses: 2, registryInstance: 'silent' }),
+      done(null, { peer: call.request.address, sessionToken: 'token', heartbeatIntervalMs: 80, heartbeatMisses: 2, registryInstance: 'silent', ticketPublicKey: Buffer.alloc(0) }),
     registerFile: unimplemented,
     listFiles: unimplemented,
     locateFile: unimplemented,

@@ -20,6 +20,7 @@ export const Reason = {
   InvalidPageToken: 'INVALID_PAGE_TOKEN',
   ShuttingDown: 'SHUTTING_DOWN',
   InternalError: 'INTERNAL_ERROR',
+  TicketInvalid: 'TICKET_INVALID',
 } as const;
 export type Reason = (typeof Reason)[keyof typeof Reason];
 
@@ -45,6 +46,7 @@ const REASONS: Readonly<Record<Reason, ReasonSpec>> = {
   INVALID_PAGE_TOKEN: { code: status.INVALID_ARGUMENT, text: 'invalidPageToken' },
   SHUTTING_DOWN: { code: status.UNAVAILABLE, text: 'shuttingDown' },
   INTERNAL_ERROR: { code: status.INTERNAL, text: 'internal' },
+  TICKET_INVALID: { code: status.UNAUTHENTICATED, text: 'ticketInvalid' },
 };
 
 /**

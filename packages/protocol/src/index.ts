@@ -3,7 +3,9 @@ export * from './gen/kompart/v1/registry.js';
 export {
   DownloadRequest,
   DownloadResponse,
+  DownloadTicket,
   FileHeader,
+  TicketClaims,
   FileServiceService,
   type FileServiceServer,
   FileServiceClient,
@@ -19,3 +21,4 @@ export * from './session-metadata.js';
 export * from './logger.js';
 export * from './malformed-requests.js';
 export * from './tls.js';
+export * from './download-ticket.js';

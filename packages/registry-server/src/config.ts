@@ -35,6 +35,8 @@ export interface RegistryServerConfig {
    * and containers whose source address is rewritten).
    */
   readonly trustPeerAddresses: boolean;
+  /** How long a download ticket issued by LocateFile stays valid, ms. */
+  readonly ticketTtlMs: number;
   /** TLS (mutual when it has a CA); plaintext when undefined. */
   readonly tls: TlsMaterial | undefined;
 }
@@ -55,6 +57,7 @@ export const REGISTRY_DEFAULTS: Omit<RegistryServerConfig, 'address'> = {
   maxRequestsPerSecond: 2000,
   requestBurst: 5000,
   trustPeerAddresses: false,
+  ticketTtlMs: 60_000,
   tls: undefined,
 };
 
@@ -73,6 +76,7 @@ export function withDefaults(options: RegistryServerOptions): RegistryServerConf
   positive('shutdownGraceMs', config.shutdownGraceMs, 0);
   positive('maxRequestsPerSecond', config.maxRequestsPerSecond, 0);
   positive('requestBurst', config.requestBurst, 1);
+  positive('ticketTtlMs', config.ticketTtlMs, 1);
   return config;
 }
 

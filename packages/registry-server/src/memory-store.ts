@@ -91,7 +91,19 @@ export function createMemoryStore(): RegistryStore {
     async addFile(file, maxFiles): Promise<AddFileResult> {
       const slot = peers.get(file.peer);
       if (slot === undefined) return 'no-peer';
-      if (slot.byPath.has(file.path)) return 'exists';
+      const previous = slot.byPath.get(file.path);
+      if (previous !== undefined) {
+        if (previous.sha256 === file.sha256 && previous.size === file.size) return 'exists';
+        const updated: StoredFile = { ...file, seq: previous.seq };
+        const at = position.get(previous)!;
+        order[at] = updated;
+        position.delete(previous);
+        position.set(updated, at);
+        slot.byPath.set(file.path, updated);
+        const sameName = slot.byName.get(file.name)!;
+        sameName[sameName.indexOf(previous)] = updated;
+        return 'replaced';
+      }
       if (slot.byPath.size >= maxFiles) return 'limit';
       const stored: StoredFile = { ...file, seq: nextSeq++ };
       slot.byPath.set(stored.path, stored);

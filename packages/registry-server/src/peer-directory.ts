@@ -93,6 +93,7 @@ export class PeerDirectory extends EventEmitter<{ event: [DirectoryEvent] }> {
     const result = await this.store.addFile(record, this.maxFilesPerPeer);
     switch (result) {
       case 'added':
+      case 'replaced':
         this.emit('event', { type: 'file-registered', file: record });
         return record;
       case 'exists':

@@ -1,9 +1,11 @@
+import type { KeyPairKeyObjectResult } from 'node:crypto';
 import type { ServerDuplexStream, ServerUnaryCall, handleUnaryCall, sendUnaryData } from '@grpc/grpc-js';
 import {
   EventType,
   KompartError,
   invalidArgument,
   isMalformed,
+  issueTicket,
   malformedDetail,
   Reason,
   readToken,
@@ -41,6 +43,9 @@ export interface RegistryServiceOptions {
   readonly limiter: RateLimiter;
   /** Whether RegisterPeer must come from the registered address (see source-address.ts). */
   readonly checkPeerAddress: boolean;
+  /** The Ed25519 key pair that signs download tickets, and their lifetime. */
+  readonly ticketKeys: KeyPairKeyObjectResult;
+  readonly ticketTtlMs: number;
 }
 
 type HeartbeatCall = ServerDuplexStream<HeartbeatRequest, HeartbeatResponse>;
@@ -54,6 +59,7 @@ export interface RegistryService {
 
 export function createRegistryService(options: RegistryServiceOptions): RegistryService {
   const { directory, lang, logger, instance } = options;
+  const ticketPublicKey = options.ticketKeys.publicKey.export({ format: 'der', type: 'spki' });
   const streams = new Map<string, { readonly session: PeerRecord; readonly call: HeartbeatCall }>();
   let closing = false;
 
@@ -137,6 +143,7 @@ export function createRegistryService(options: RegistryServiceOptions): Registry
         heartbeatIntervalMs: options.heartbeatIntervalMs,
         heartbeatMisses: options.heartbeatMisses,
         registryInstance: instance,
+        ticketPublicKey,
       };
     }),
 
@@ -166,10 +173,18 @@ export function createRegistryService(options: RegistryServiceOptions): Registry
     }),
 
     locateFile: unary('LocateFile', async (request: LocateFileRequest, call) => {
-      await session(request.peer, call);
+      const requester = await session(request.peer, call);
       const holder = validate.peerAddress('holder', request.holder);
       const file = await directory.locate(holder, validate.fileReference(request.file));
-      return { file: toSharedFile(file), address: validate.dialTarget(file.peer) };
+      const ticket = issueTicket(options.ticketKeys.privateKey, {
+        holder: file.peer,
+        requester: requester.id,
+        sha256: file.sha256,
+        path: file.path,
+        expiresMs: Date.now() + options.ticketTtlMs,
+        registryInstance: instance,
+      });
+      return { file: toSharedFile(file), address: validate.dialTarget(file.peer), ticket };
     }),
 
     disconnect: unary('Disconnect', async (request: DisconnectRequest, call) => {

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { Server } from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
 import { loadSync } from '@grpc/proto-loader';
@@ -71,6 +71,8 @@ export async function startRegistryServer(options: RegistryServerOptions): Promi
     heartbeatMisses: config.heartbeatMisses,
     limiter: new RateLimiter(config.maxRequestsPerSecond, config.requestBurst),
     checkPeerAddress: !config.trustPeerAddresses,
+    ticketKeys: generateKeyPairSync('ed25519'),
+    ticketTtlMs: config.ticketTtlMs,
   });
 
   const server = new Server({

@@ -41,7 +41,8 @@ export interface ListPage {
   readonly next: number | undefined;
 }
 
-export type AddFileResult = 'added' | 'exists' | 'no-peer' | 'limit';
+/** `replaced`: the path was registered with other content, and now has the new hash and size. */
+export type AddFileResult = 'added' | 'replaced' | 'exists' | 'no-peer' | 'limit';
 
 export interface RegistryStore {
   /** Adds a peer unless its id is taken; returns false when taken. */
@@ -53,7 +54,11 @@ export interface RegistryStore {
    * was removed.
    */
   removePeer(id: string, token: string): Promise<number | undefined>;
-  /** Adds a file to an existing peer, unless the path is taken or the peer is at `maxFiles`. */
+  /**
+   * Adds a file to an existing peer, unless the peer is at `maxFiles`. A path registered
+   * again with the same hash is `exists`; with another hash (the file changed) the entry
+   * is updated in place (`replaced`), keeping its place in the listing order.
+   */
   addFile(file: FileRecord, maxFiles: number): Promise<AddFileResult>;
   /** The file a peer registered under exactly this path. */
   fileByPath(peer: string, path: string): Promise<FileRecord | undefined>;

@@ -1,5 +1,5 @@
 import { status } from '@grpc/grpc-js';
-import { EventType, Reason, type RegisterPeerResponse } from '@kompart/protocol';
+import { EventType, Reason, ticketPublicKey, verifyTicket, type RegisterPeerResponse } from '@kompart/protocol';
 import { call, fakeHash, startHarness, type Harness } from './registry-harness.js';
 
 describe('Registry service over real gRPC', () => {
@@ -98,11 +98,22 @@ describe('Registry service over real gRPC', () => {
     it('refuses the same path twice with "Arquivo <nome> já registrado"', async () => {
       const session = await h.register('127.0.0.2');
       await registerFile(session, '/data/a.txt', 1);
-      const error = await h.rejection(registerFile(session, '/data/a.txt', 2));
+      const error = await h.rejection(registerFile(session, '/data/a.txt', 1));
       expect(error.grpcCode).toBe(status.ALREADY_EXISTS);
       expect(error.grpcMessage).toBe('Arquivo /data/a.txt já registrado');
       expect(error.reason).toBe(Reason.FileAlreadyRegistered);
       expect((await list(session)).files.map((f) => f.sha256)).toEqual([fakeHash(1)]);
+    });
+
+    it('updates the hash and size of a path registered again with new content (the file changed)', async () => {
+      const session = await h.register('127.0.0.2');
+      await registerFile(session, '/data/a.txt', 1, 10);
+      await registerFile(session, '/data/b.txt', 2, 10);
+      const answer = await registerFile(session, '/data/a.txt', 3, 20);
+      expect(answer.file).toMatchObject({ path: '/data/a.txt', sha256: fakeHash(3), size: 20 });
+      expect((await list(session)).files.map((f) => [f.path, f.sha256])).toEqual([['/data/a.txt', fakeHash(3)], ['/data/b.txt', fakeHash(2)]]);
+      expect((await locate(session, '127.0.0.2', 'a.txt')).file?.sha256).toBe(fakeHash(3));
+      expect((await h.registry.directory.counts()).files).toBe(2);
     });
 
     it.each([
@@ -214,6 +225,8 @@ describe('Registry service over real gRPC', () => {
       const answer = await locate(me, '127.0.0.3:6000', reference);
       expect(answer.file?.path).toBe(path);
       expect(answer.address).toBe('127.0.0.3:6000');
+      const claims = verifyTicket(answer.ticket, ticketPublicKey(me.ticketPublicKey), { holder: '127.0.0.3:6000', sha256: answer.file!.sha256, path, now: Date.now() });
+      expect(claims.requester).toBe('127.0.0.2');
     });
 
     it('lists the candidates when a name is ambiguous', async () => {

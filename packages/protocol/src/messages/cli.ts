@@ -31,7 +31,7 @@ Uso:
 Opções (variável de ambiente entre parênteses; a opção vence a variável):
   --lang pt|en              idioma das mensagens (KOMPART_LANG; padrão pt)
   --log-level NÍVEL         debug, info, warn, error ou silent (KOMPART_LOG_LEVEL;
-                            padrão info no servidor, warn no peer)
+                            padrão info no servidor, error no peer)
   --json                    uma linha JSON por mensagem, para scripts (KOMPART_JSON)
   -h, --help                esta ajuda
   -V, --version             versão
@@ -55,6 +55,8 @@ Peer (p):
   --cache-dir PASTA         cache de hashes (KOMPART_CACHE_DIR; padrão ~/.cache/kompart);
                             --no-cache-dir mantém o cache só em memória
   --heartbeat-interval MS   intervalo do heartbeat deste peer (padrão: o do servidor)
+  --listen ENDEREÇO         escuta aqui em vez de <ip do host>, ex. 0.0.0.0:50052 num
+                            contêiner (KOMPART_LISTEN)
   --keep-running            continua online depois do fim da entrada padrão, até SIGTERM
                             (KOMPART_KEEP_RUNNING=1; para contêineres)
 
@@ -77,7 +79,7 @@ Usage:
 Options (environment variable in parentheses; the option wins over the variable):
   --lang pt|en              language of the messages (KOMPART_LANG; default pt)
   --log-level LEVEL         debug, info, warn, error or silent (KOMPART_LOG_LEVEL;
-                            default info for the server, warn for a peer)
+                            default info for the server, error for a peer)
   --json                    one JSON object per line, for scripts (KOMPART_JSON)
   -h, --help                this help
   -V, --version             version
@@ -101,6 +103,8 @@ Peer (p):
   --cache-dir DIR           hash cache (KOMPART_CACHE_DIR; default ~/.cache/kompart);
                             --no-cache-dir keeps the cache in memory only
   --heartbeat-interval MS   this peer's heartbeat interval (default: the registry's)
+  --listen ADDRESS          listen here instead of <host ip>, e.g. 0.0.0.0:50052 in a
+                            container (KOMPART_LISTEN)
   --keep-running            stay online after the end of standard input, until SIGTERM
                             (KOMPART_KEEP_RUNNING=1; for containers)
 
@@ -215,6 +219,10 @@ Exit codes: 0 all went well; 1 a command failed or a run-time error;
   },
   downloadAlreadyPresent: { pt: 'Arquivo {name} já está em {path}', en: 'File {name} is already in {path}' },
   disconnected: { pt: 'Peer {peer} desconectado ({files} arquivos removidos)', en: 'Peer {peer} disconnected ({files} files removed)' },
+  disconnectedOffline: {
+    pt: 'Peer {peer} desconectado (sem resposta do servidor)',
+    en: 'Peer {peer} disconnected (no answer from the registry)',
+  },
 
   // ---- peer: asynchronous messages --------------------------------------------------
   eventPeerJoined: { pt: 'Peer {peer} entrou', en: 'Peer {peer} joined' },
@@ -260,6 +268,7 @@ Exit codes: 0 all went well; 1 a command failed or a run-time error;
   menuPrompt: { pt: 'Usar o prompt de comandos', en: 'Use the typed prompt' },
   menuHelp: { pt: 'Ajuda (help)', en: 'Help (help)' },
   menuExit: { pt: 'Sair (exit)', en: 'Exit (exit)' },
+  menuKeys: { pt: '↑↓ navegar • ⏎ escolher', en: '↑↓ navigate • ⏎ select' },
   menuPathQuestion: { pt: 'Caminho do arquivo ou pasta:', en: 'Path of the file or folder:' },
   menuPathRequired: { pt: 'Informe um caminho', en: 'Enter a path' },
   menuPickFile: { pt: 'Qual arquivo baixar?', en: 'Which file to download?' },

@@ -27,6 +27,10 @@ export const errorTexts = {
   invalidPageToken: { pt: 'Token de página inválido', en: 'Invalid page token' },
   shuttingDown: { pt: 'Servidor encerrando', en: 'Server shutting down' },
   internal: { pt: 'Erro interno do servidor', en: 'Internal server error' },
+  ticketInvalid: {
+    pt: 'Download não autorizado: ticket do servidor de registro inválido ou expirado ({detail})',
+    en: 'Download not authorised: invalid or expired registry ticket ({detail})',
+  },
   registryUnreachable: {
     pt: 'Servidor {server} inacessível',
     en: 'Registry {server} unreachable',
