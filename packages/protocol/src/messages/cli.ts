@@ -33,6 +33,10 @@ Opções (variável de ambiente entre parênteses; a opção vence a variável):
   --log-level NÍVEL         debug, info, warn, error ou silent (KOMPART_LOG_LEVEL;
                             padrão info no servidor, error no peer)
   --json                    uma linha JSON por mensagem, para scripts (KOMPART_JSON)
+  --tls-cert ARQUIVO        certificado deste processo, PEM (KOMPART_TLS_CERT); com --tls-key
+  --tls-key ARQUIVO         chave privada do certificado, PEM (KOMPART_TLS_KEY)
+  --tls-ca ARQUIVO          CA que o outro lado deve apresentar, PEM (KOMPART_TLS_CA); num
+                            servidor, exige certificado dos clientes (TLS mútuo)
   -h, --help                esta ajuda
   -V, --version             versão
 
@@ -44,12 +48,15 @@ Servidor (s):
   --max-files-per-peer N    arquivos que um peer pode registrar (KOMPART_MAX_FILES_PER_PEER)
   --summary-interval MS     período da linha de resumo no log; 0 desliga
                             (KOMPART_SUMMARY_INTERVAL; padrão {summaryMs})
+  --trust-peer-addresses    aceita endereços de peer diferentes da origem da conexão (NAT)
+                            (KOMPART_TRUST_PEER_ADDRESSES=1)
 
 Peer (p):
   --downloads PASTA         onde os downloads são salvos (KOMPART_DOWNLOADS; padrão ./downloads)
   --share CAMINHO           ao iniciar, registra o peer e este arquivo ou pasta; repetível
                             (KOMPART_SHARE, caminhos separados por :)
-  --register                ao iniciar, registra o peer (KOMPART_REGISTER=1)
+  --register                ao iniciar, registra o peer, esperando o servidor até 60 s
+                            (KOMPART_REGISTER=1)
   --menu, --no-menu         menu interativo ou prompt de comandos; padrão: menu num terminal
                             (KOMPART_MENU=1|0)
   --cache-dir PASTA         cache de hashes (KOMPART_CACHE_DIR; padrão ~/.cache/kompart);
@@ -66,7 +73,7 @@ Sem terminal, o peer lê um comando por linha e sai no fim da entrada:
   printf 'register peer\\nlist files\\n' | kompart 127.0.0.1 p 127.0.0.2
 
 Códigos de saída: 0 tudo certo; 1 algum comando falhou ou erro ao executar;
-2 uso incorreto; 3 endereço em uso ou indisponível; 130 interrompido duas vezes.`,
+2 uso incorreto ou arquivo TLS ilegível; 3 endereço em uso ou indisponível; 130 interrompido duas vezes.`,
     en: `kompart: peer-to-peer file sharing with a central registry server
 
 Usage:
@@ -81,6 +88,10 @@ Options (environment variable in parentheses; the option wins over the variable)
   --log-level LEVEL         debug, info, warn, error or silent (KOMPART_LOG_LEVEL;
                             default info for the server, error for a peer)
   --json                    one JSON object per line, for scripts (KOMPART_JSON)
+  --tls-cert FILE           this process's certificate, PEM (KOMPART_TLS_CERT); with --tls-key
+  --tls-key FILE            the certificate's private key, PEM (KOMPART_TLS_KEY)
+  --tls-ca FILE             CA the other side must chain to, PEM (KOMPART_TLS_CA); on a
+                            server, clients must present a certificate (mutual TLS)
   -h, --help                this help
   -V, --version             version
 
@@ -92,12 +103,15 @@ Server (s):
   --max-files-per-peer N    files one peer may register (KOMPART_MAX_FILES_PER_PEER)
   --summary-interval MS     period of the summary log line; 0 turns it off
                             (KOMPART_SUMMARY_INTERVAL; default {summaryMs})
+  --trust-peer-addresses    accept peer addresses that differ from the connection's source
+                            (NAT) (KOMPART_TRUST_PEER_ADDRESSES=1)
 
 Peer (p):
   --downloads DIR           where downloads are saved (KOMPART_DOWNLOADS; default ./downloads)
   --share PATH              at start-up, register the peer and this file or folder; repeatable
                             (KOMPART_SHARE, paths separated by :)
-  --register                at start-up, register the peer (KOMPART_REGISTER=1)
+  --register                at start-up, register the peer, waiting up to 60 s for the
+                            registry (KOMPART_REGISTER=1)
   --menu, --no-menu         interactive menu or typed prompt; default: menu on a terminal
                             (KOMPART_MENU=1|0)
   --cache-dir DIR           hash cache (KOMPART_CACHE_DIR; default ~/.cache/kompart);
@@ -114,7 +128,7 @@ Without a terminal the peer reads one command per line and exits at the end of i
   printf 'register peer\\nlist files\\n' | kompart 127.0.0.1 p 127.0.0.2
 
 Exit codes: 0 all went well; 1 a command failed or a run-time error;
-2 wrong usage; 3 address in use or unavailable; 130 interrupted twice.`,
+2 wrong usage or unreadable TLS file; 3 address in use or unavailable; 130 interrupted twice.`,
   },
   commandList: {
     pt: `  register peer                      registra este peer no servidor e inicia o heartbeat
@@ -162,6 +176,8 @@ Exit codes: 0 all went well; 1 a command failed or a run-time error;
     en: 'Invalid value in {name}: "{value}" (use 1 or 0, true or false)',
   },
   usageBadLang: { pt: 'Idioma inválido "{lang}": use pt ou en', en: 'Invalid language "{lang}": use pt or en' },
+  usageTlsPair: { pt: '--tls-cert e --tls-key andam juntos', en: '--tls-cert and --tls-key go together' },
+  tlsUnreadable: { pt: 'Não foi possível ler o arquivo TLS {path}: {detail}', en: 'Cannot read the TLS file {path}: {detail}' },
   usageUnknownOption: { pt: 'Opção desconhecida: {option}', en: 'Unknown option: {option}' },
   usageMissingValue: { pt: 'A opção {option} precisa de um valor', en: 'Option {option} needs a value' },
   usageTooManyArguments: { pt: 'Argumentos demais', en: 'Too many arguments' },
@@ -169,7 +185,6 @@ Exit codes: 0 all went well; 1 a command failed or a run-time error;
 
   // ---- server mode ----------------------------------------------------------------
   signalReceived: { pt: 'Sinal {signal} recebido: encerrando', en: 'Signal {signal} received: shutting down' },
-  startFailed: { pt: 'Não foi possível iniciar: {detail}', en: 'Could not start: {detail}' },
 
   // ---- peer: start, prompt, leaving -------------------------------------------------
   peerReady: {
@@ -185,13 +200,11 @@ Exit codes: 0 all went well; 1 a command failed or a run-time error;
   commandUsage: { pt: 'Uso: {usage}', en: 'Usage: {usage}' },
   usageRegisterFile: { pt: 'register file <caminho>', en: 'register file <path>' },
   usageGetFile: { pt: 'get file <IP>/<nome ou hash>', en: 'get file <IP>/<name or hash>' },
-  leaving: { pt: 'Saindo', en: 'Leaving' },
   interrupted: {
     pt: 'Interrompido: encerrando (Ctrl-C de novo sai na hora)',
     en: 'Interrupted: shutting down (Ctrl-C again quits at once)',
   },
   forcedExit: { pt: 'Saída forçada', en: 'Forced exit' },
-  waitingForWork: { pt: 'Aguardando o comando em andamento terminar', en: 'Waiting for the command in progress to finish' },
   keepRunning: {
     pt: 'Fim da entrada: o peer continua online (SIGTERM encerra)',
     en: 'End of input: the peer stays online (SIGTERM stops it)',
@@ -199,6 +212,10 @@ Exit codes: 0 all went well; 1 a command failed or a run-time error;
 
   // ---- peer: command results --------------------------------------------------------
   peerRegistered: { pt: 'Peer {peer} registrado', en: 'Peer {peer} registered' },
+  registryWait: {
+    pt: 'Servidor {server} inacessível; nova tentativa em {seconds} s',
+    en: 'Registry {server} unreachable; trying again in {seconds} s',
+  },
   hashing: { pt: 'Calculando SHA-256 de {path} ({size})', en: 'Hashing {path} ({size})' },
   fileRegistered: { pt: 'Arquivo {path} registrado ({size}, sha256 {sha256})', en: 'File {path} registered ({size}, sha256 {sha256})' },
   folderScanned: { pt: 'Pasta {path}: {files} arquivos ({size})', en: 'Folder {path}: {files} files ({size})' },

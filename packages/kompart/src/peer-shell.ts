@@ -1,0 +1,369 @@
+import { resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { KompartError, cliTexts, errorTexts, render, type Lang, type Logger, type SharedFile } from '@kompart/protocol';
+import { PeerError, PeerErrorCode, describeError, type Peer, type PeerEvent, type RegisterProgress } from '@kompart/peer';
+import { COMMAND_WORDS, parseCommand, type Command } from './commands.js';
+import { describeEvent } from './event-lines.js';
+import { formatBytes } from './format.js';
+import type { Output } from './output.js';
+import type { Progress, ProgressTask } from './progress.js';
+
+/** How a command ended: `exit` and `menu` ask the caller to leave or to switch to the menu. */
+export type Outcome = 'ok' | 'failed' | 'exit' | 'menu';
+
+export interface PeerShellOptions {
+  readonly peer: Peer;
+  readonly output: Output;
+  /** Bars on a terminal, nothing elsewhere (start and finish lines are printed anyway). */
+  readonly progress: Progress;
+  readonly lang: Lang;
+  /** The registry as the user named it, for messages. */
+  readonly server: string;
+  /** Whether `menu` can switch to the inquirer menu (a terminal, not --json). */
+  readonly menuAvailable: boolean;
+  readonly logger: Logger;
+  /** Folder relative paths are resolved against. */
+  readonly cwd: string;
+}
+
+/** More registered files than this in one folder: only the folder's summary line is printed. */
+export const MAX_FILE_LINES_PER_FOLDER = 20;
+/** How long start-up registration waits for an unreachable registry. */
+export const START_PATIENCE_MS = 60_000;
+/** `list files` entries kept for tab completion and the menu. */
+const MAX_REMEMBERED_FILES = 10_000;
+
+/**
+ * Runs the peer commands over a Peer and prints what happens: one place for the text of
+ * every result and error, whatever the front end (typed prompt, menu, piped input).
+ * Counts failed commands for the exit code.
+ */
+export class PeerShell {
+  readonly #o: PeerShellOptions;
+  #failures = 0;
+  #lastListing: SharedFile[] = [];
+
+  constructor(options: PeerShellOptions) {
+    this.#o = options;
+  }
+
+  /** Commands that failed so far. */
+  get failures(): number {
+    return this.#failures;
+  }
+
+  /** Files of the last `list files`, for completion and the menu. */
+  get lastListing(): readonly SharedFile[] {
+    return this.#lastListing;
+  }
+
+  get peer(): Peer {
+    return this.#o.peer;
+  }
+
+  /** Reads and runs one typed line. */
+  async executeLine(line: string, signal?: AbortSignal): Promise<Outcome | undefined> {
+    const parsed = parseCommand(line);
+    if (!parsed.ok) {
+      this.#failures++;
+      if (parsed.error === 'unknown') {
+        this.#print('error', render(cliTexts.unknownCommand, this.#o.lang, { input: parsed.input }), { reason: 'UNKNOWN_COMMAND', input: parsed.input });
+      } else {
+        const usage = parsed.command === 'register-file' ? cliTexts.usageRegisterFile : cliTexts.usageGetFile;
+        this.#print('error', render(cliTexts.commandUsage, this.#o.lang, { usage: render(usage, this.#o.lang) }), {
+          reason: 'USAGE',
+          command: COMMAND_WORDS[parsed.command],
+        });
+      }
+      return 'failed';
+    }
+    if (parsed.command === undefined) return undefined;
+    return this.execute(parsed.command, signal);
+  }
+
+  /** Runs one command; failures are printed (never thrown) and counted. */
+  async execute(command: Command, signal?: AbortSignal): Promise<Outcome> {
+    try {
+      switch (command.name) {
+        case 'register-peer':
+          await this.#registerPeer();
+          return 'ok';
+        case 'register-file':
+          return await this.#registerFile(command.path, signal);
+        case 'list-files':
+          await this.#listFiles();
+          return 'ok';
+        case 'get-file':
+          await this.#getFile(command.ref, signal);
+          return 'ok';
+        case 'disconnect':
+          await this.#disconnect();
+          return 'ok';
+        case 'help':
+          this.printHelp();
+          return 'ok';
+        case 'exit':
+          return 'exit';
+        case 'menu':
+          if (this.#o.menuAvailable) return 'menu';
+          this.#failures++;
+          this.#print('error', this.#t(cliTexts.unknownCommand, { input: COMMAND_WORDS.menu }), { reason: 'UNKNOWN_COMMAND', input: COMMAND_WORDS.menu });
+          return 'failed';
+      }
+    } catch (error) {
+      this.#failures++;
+      this.#printError(command, error);
+      return 'failed';
+    }
+  }
+
+  /**
+   * `register peer` at start-up (--register, --share): a registry that cannot be reached
+   * yet (containers start together) is tried again with growing pauses, up to `patienceMs`.
+   */
+  async registerAtStart(signal: AbortSignal, patienceMs: number = START_PATIENCE_MS): Promise<Outcome> {
+    const started = Date.now();
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.#registerPeer();
+        return 'ok';
+      } catch (error) {
+        const unreachable = error instanceof PeerError && error.code === PeerErrorCode.RegistryUnreachable;
+        const delayMs = Math.min(500 * 2 ** attempt, 5000);
+        if (!unreachable || signal.aborted || Date.now() - started + delayMs > patienceMs) {
+          this.#failures++;
+          this.#printError({ name: 'register-peer' }, error);
+          return 'failed';
+        }
+        this.#print('info', this.#t(cliTexts.registryWait, { server: this.#o.server, seconds: delayMs / 1000 }), {
+          command: 'register peer',
+          reason: error.code,
+          retryInMs: delayMs,
+        });
+        try {
+          await sleep(delayMs, undefined, { signal });
+        } catch {
+          return 'failed';
+        }
+      }
+    }
+  }
+
+  /** Disconnects when registered (before leaving); prints the result like `disconnect`. */
+  async disconnectIfRegistered(): Promise<void> {
+    const state = this.#o.peer.state;
+    if (state !== 'online' && state !== 'reconnecting') return;
+    try {
+      await this.#disconnect();
+    } catch (error) {
+      this.#printError({ name: 'disconnect' }, error);
+    }
+  }
+
+  /** The list of commands. */
+  printHelp(): void {
+    const lines = [render(cliTexts.commandList, this.#o.lang)];
+    if (this.#o.menuAvailable) lines.push(render(cliTexts.menuCommandHint, this.#o.lang));
+    this.#print('info', lines.join('\n'), { command: 'help' });
+  }
+
+  /**
+   * Every file of `list files`, without printing them (for the menu's choice). Prints the
+   * "no files" line when there is none, and the error when the call fails (undefined).
+   */
+  async remoteFiles(): Promise<readonly SharedFile[] | undefined> {
+    try {
+      const files: SharedFile[] = [];
+      for await (const file of this.#o.peer.iterateFiles()) {
+        if (files.length < MAX_REMEMBERED_FILES) files.push(file);
+      }
+      this.#lastListing = files;
+      if (files.length === 0) this.#print('result', render(errorTexts.noFiles, this.#o.lang), { command: 'list files', files: 0 });
+      return files;
+    } catch (error) {
+      this.#failures++;
+      this.#printError({ name: 'list-files' }, error);
+      return undefined;
+    }
+  }
+
+  /** Prints an asynchronous message from the peer (nothing for quiet events). */
+  printEvent(event: PeerEvent): void {
+    const line = describeEvent(event, this.#o.lang, this.#o.server);
+    if (line !== undefined) this.#o.output.print('event', line.text, line.data);
+  }
+
+  /** Prints a line that is neither a result nor an error. */
+  info(text: string, data: Readonly<Record<string, unknown>> = {}): void {
+    this.#print('info', text, data);
+  }
+
+  async #registerPeer(): Promise<void> {
+    const info = await this.#o.peer.registerPeer();
+    this.#print('result', this.#t(cliTexts.peerRegistered, { peer: info.peer }), { command: 'register peer', peer: info.peer });
+  }
+
+  async #registerFile(path: string, signal: AbortSignal | undefined): Promise<Outcome> {
+    const { lang, peer } = this.#o;
+    let task: ProgressTask | undefined;
+    let announced = -1;
+    const onProgress = (progress: RegisterProgress): void => {
+      if (announced < 0 && progress.fileCount > 1) {
+        this.#print('info', this.#t(cliTexts.folderScanned, { path: resolve(this.#o.cwd, path), files: progress.fileCount, size: formatBytes(progress.total) }), {
+          command: 'register file',
+          files: progress.fileCount,
+          bytes: progress.total,
+        });
+      } else if (announced < 0) {
+        this.#print('info', this.#t(cliTexts.hashing, { path: progress.path, size: formatBytes(progress.total) }), {
+          command: 'register file',
+          path: progress.path,
+          bytes: progress.total,
+        });
+      }
+      if (progress.fileIndex !== announced) {
+        announced = progress.fileIndex;
+        const label = this.#t(cliTexts.progressHashing, { name: baseName(progress.path) });
+        if (task === undefined) task = this.#o.progress.start(label, progress.total);
+        task.update(progress.bytes, label);
+      } else {
+        task?.update(progress.bytes);
+      }
+    };
+    let result;
+    try {
+      result = await peer.registerPath(path, { onProgress, ...(signal === undefined ? {} : { signal }) });
+    } catch (error) {
+      if (signal?.aborted === true && !(error instanceof KompartError) && !(error instanceof PeerError)) {
+        this.#failures++;
+        this.#print('error', this.#t(cliTexts.registerCancelled, { path: resolve(this.#o.cwd, path) }), { command: 'register file', reason: 'CANCELLED' });
+        return 'failed';
+      }
+      throw error;
+    } finally {
+      task?.stop();
+    }
+    const fileLine = (file: { path: string; sha256: string; size: number }): void =>
+      this.#print('result', this.#t(cliTexts.fileRegistered, { path: file.path, size: formatBytes(file.size), sha256: file.sha256 }), {
+        command: 'register file',
+        path: file.path,
+        sha256: file.sha256,
+        size: file.size,
+      });
+    if (result.kind === 'file') {
+      for (const file of result.registered) fileLine(file);
+      return 'ok';
+    }
+    if (this.#o.output.json || result.registered.length <= MAX_FILE_LINES_PER_FOLDER) for (const file of result.registered) fileLine(file);
+    for (const failure of result.failed) this.#printError({ name: 'register-file', path: failure.path }, failure.error);
+    this.#print(
+      result.failed.length > 0 ? 'error' : 'result',
+      render(cliTexts.folderRegistered, lang, {
+        path: result.root,
+        registered: result.registered.length,
+        existing: result.alreadyRegistered.length,
+        failed: result.failed.length,
+        skipped: result.skipped.length,
+      }),
+      {
+        command: 'register file',
+        path: result.root,
+        registered: result.registered.length,
+        alreadyRegistered: result.alreadyRegistered.length,
+        failed: result.failed.length,
+        skipped: result.skipped.length,
+      },
+    );
+    if (result.failed.length === 0) return 'ok';
+    this.#failures++;
+    return 'failed';
+  }
+
+  async #listFiles(): Promise<void> {
+    const seen: SharedFile[] = [];
+    for await (const file of this.#o.peer.iterateFiles()) {
+      if (seen.length < MAX_REMEMBERED_FILES) seen.push(file);
+      this.#print('file', this.#t(cliTexts.listLine, { peer: file.peer, name: file.name, sha256: file.sha256, size: formatBytes(file.size) }), {
+        peer: file.peer,
+        name: file.name,
+        path: file.path,
+        sha256: file.sha256,
+        size: file.size,
+      });
+    }
+    this.#lastListing = seen;
+    if (seen.length === 0) this.#print('result', render(errorTexts.noFiles, this.#o.lang), { command: 'list files', files: 0 });
+  }
+
+  async #getFile(ref: string, signal: AbortSignal | undefined): Promise<void> {
+    const { peer, progress } = this.#o;
+    let located: { holder: string; name: string; size: number } | undefined;
+    const stopListening = peer.events.on('download-started', (event) => {
+      located = event;
+    });
+    let task: ProgressTask | undefined;
+    let started = false;
+    const onProgress = (bytes: number, total: number): void => {
+      if (!started) {
+        started = true;
+        const name = located?.name ?? ref;
+        const holder = located?.holder ?? '';
+        if (bytes < total || total === 0) {
+          const text = bytes > 0 ? cliTexts.downloadResumed : cliTexts.downloadStarted;
+          this.#print('info', this.#t(text, { name, holder, size: formatBytes(total), offset: formatBytes(bytes) }), {
+            command: 'get file',
+            name,
+            holder,
+            size: total,
+            offset: bytes,
+          });
+          task = progress.start(this.#t(cliTexts.progressDownloading, { name }), total, bytes);
+        }
+      }
+      task?.update(bytes);
+    };
+    let result;
+    try {
+      result = await peer.getFile(ref, { onProgress, ...(signal === undefined ? {} : { signal }) });
+    } finally {
+      task?.stop();
+      stopListening();
+    }
+    const data = { command: 'get file', status: result.status, name: result.file.name, holder: result.holder, path: result.path, sha256: result.sha256, size: result.size };
+    if (result.status === 'already-present') {
+      this.#print('result', this.#t(cliTexts.downloadAlreadyPresent, { name: result.file.name, path: result.path }), data);
+    } else {
+      this.#print('result', this.#t(cliTexts.downloadFinished, { name: result.file.name, path: result.path, size: formatBytes(result.size) }), data);
+    }
+  }
+
+  async #disconnect(): Promise<void> {
+    const { peer } = this.#o;
+    const id = peer.session?.peer ?? peer.id;
+    const { removedFiles } = await peer.disconnect();
+    if (removedFiles === undefined) {
+      this.#print('result', this.#t(cliTexts.disconnectedOffline, { peer: id }), { command: 'disconnect', peer: id });
+    } else {
+      this.#print('result', this.#t(cliTexts.disconnected, { peer: id, files: removedFiles }), { command: 'disconnect', peer: id, files: removedFiles });
+    }
+  }
+
+  #printError(command: Command | { name: 'register-file'; path: string }, error: unknown): void {
+    const reason = error instanceof KompartError ? error.reason : error instanceof PeerError ? error.code : 'UNEXPECTED';
+    if (reason === 'UNEXPECTED') this.#o.logger.debug({ err: error, command: command.name }, 'unexpected error');
+    this.#print('error', describeError(error, this.#o.lang), { command: COMMAND_WORDS[command.name], reason });
+  }
+
+  #print(kind: 'info' | 'result' | 'error' | 'file', text: string, data: Readonly<Record<string, unknown>>): void {
+    this.#o.output.print(kind, text, data);
+  }
+
+  #t(text: (typeof cliTexts)[keyof typeof cliTexts], params: Record<string, string | number>): string {
+    return render(text, this.#o.lang, params);
+  }
+}
+
+function baseName(path: string): string {
+  const slash = path.lastIndexOf('/');
+  return slash < 0 ? path : path.slice(slash + 1);
+}

@@ -1,0 +1,156 @@
+import { cliTexts, render, serverTexts, type Lang } from '@kompart/protocol';
+import { PeerError, PeerErrorCode, createPeer, describeError } from '@kompart/peer';
+import type { PeerConfig } from './config.js';
+import { ExitCode } from './exit-codes.js';
+import type { ProgramIo, StopSignal } from './io.js';
+import { createLineLogger } from './line-logger.js';
+import { readTlsFiles } from './tls-files.js';
+import { runMenu } from './menu.js';
+import { Output } from './output.js';
+import { PeerShell } from './peer-shell.js';
+import { createTerminalProgress, noProgress } from './progress.js';
+import { runScript, type FrontEndEnd } from './script-input.js';
+import { runTypedPrompt } from './typed-prompt.js';
+
+type FrontEnd = 'menu' | 'prompt' | 'script';
+
+/**
+ * `kompart <server ip> p <host ip>`: starts the FileService, then reads commands from the
+ * menu (terminal, default), the typed prompt (terminal, --no-menu) or standard input
+ * (anything else, or --json), one at a time. Start-up work (--register, --share) runs first.
+ *
+ * Leaving: `exit`, Ctrl-D or the end of input leave after the command in progress; Ctrl-C,
+ * SIGTERM and SIGHUP cancel it (a download keeps its `.part` and says so). Either way a
+ * registered peer disconnects before the process ends. A second Ctrl-C quits at once.
+ *
+ * Exit code: 0, or 1 when standard input is not a terminal and a command failed; 3 when
+ * the FileService cannot listen.
+ */
+export async function runPeer(config: PeerConfig, io: ProgramIo): Promise<number> {
+  const { lang } = config;
+  const logger = createLineLogger({ level: config.logLevel, json: config.json, write: (line) => io.stderr.write(`${line}\n`) });
+  const output = new Output({ json: config.json, write: (chunk) => io.stdout.write(chunk) });
+  const interactive = io.stdin.isTTY === true && io.stdout.isTTY === true && !config.json;
+  const tls = readTlsFiles(config.tls, lang);
+  if (!tls.ok) {
+    io.stderr.write(`${tls.message}\n`);
+    return ExitCode.Usage;
+  }
+  const peer = createPeer(
+    {
+      registry: config.registry.id,
+      address: config.host.id,
+      downloadsDir: config.downloadsDir,
+      cacheDir: config.cacheDir ?? null,
+      lang,
+      ...(config.listen === undefined ? {} : { listen: config.listen.target }),
+      ...(tls.tls === undefined ? {} : { tls: tls.tls }),
+      ...(config.heartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs: config.heartbeatIntervalMs }),
+    },
+    { logger, cwd: io.cwd },
+  );
+  const shell = new PeerShell({
+    peer,
+    output,
+    progress: interactive ? createTerminalProgress(output, io.stdout) : noProgress,
+    lang,
+    server: config.registry.id,
+    menuAvailable: interactive,
+    logger,
+    cwd: io.cwd,
+  });
+
+  const stopping = new AbortController();
+  const requestStop = (signal: StopSignal): void => {
+    if (stopping.signal.aborted) {
+      output.print('info', render(cliTexts.forcedExit, lang), { event: 'forced-exit' });
+      io.exitNow(ExitCode.Interrupted);
+    }
+    const text = signal === 'SIGINT' ? render(cliTexts.interrupted, lang) : render(cliTexts.signalReceived, lang, { signal });
+    output.print('info', text, { event: 'signal', signal });
+    stopping.abort(new PeerError(PeerErrorCode.NotRunning, { state: 'closing' }));
+  };
+  const removeHandler = io.onSignal(requestStop);
+
+  try {
+    try {
+      await peer.start();
+    } catch (error) {
+      if (error instanceof PeerError && error.code === PeerErrorCode.ListenFailed) {
+        const inUse = /EADDRINUSE|address already in use/i.test(error.params['detail'] ?? '');
+        const address = error.params['address'] ?? peer.fileServiceTarget;
+        io.stderr.write(`${inUse ? render(serverTexts.addressInUse, lang, { address }) : describeError(error, lang)}\n`);
+        return ExitCode.Unavailable;
+      }
+      throw error;
+    }
+    const removeEvents = peer.events.onAny((event) => shell.printEvent(event));
+    try {
+      output.print(
+        'info',
+        render(cliTexts.peerReady, lang, { peer: peer.id, server: config.registry.id, address: peer.fileServiceTarget, downloads: peer.downloadsDir }),
+        { event: 'ready', peer: peer.id, server: config.registry.id, address: peer.fileServiceTarget, downloads: peer.downloadsDir },
+      );
+      if (config.registerAtStart && !stopping.signal.aborted && (await shell.registerAtStart(stopping.signal)) === 'ok') {
+        for (const path of config.share) {
+          if (stopping.signal.aborted) break;
+          await shell.execute({ name: 'register-file', path }, stopping.signal);
+        }
+      }
+      await readCommands(shell, output, config, io, interactive, stopping.signal, requestStop, lang);
+      await shell.disconnectIfRegistered();
+    } finally {
+      await peer.close();
+      removeEvents();
+    }
+    return !interactive && shell.failures > 0 ? ExitCode.Failed : ExitCode.Ok;
+  } finally {
+    removeHandler();
+  }
+}
+
+/** Runs the front ends until the user leaves, switching between menu and prompt on request. */
+async function readCommands(
+  shell: PeerShell,
+  output: Output,
+  config: PeerConfig,
+  io: ProgramIo,
+  interactive: boolean,
+  stop: AbortSignal,
+  requestStop: (signal: StopSignal) => void,
+  lang: Lang,
+): Promise<void> {
+  let frontEnd: FrontEnd = !interactive ? 'script' : config.menu === false ? 'prompt' : 'menu';
+  const history: string[] = [];
+  const onInterrupt = (): void => requestStop('SIGINT');
+  if (frontEnd === 'prompt') output.print('info', render(cliTexts.promptHint, lang));
+  for (;;) {
+    if (stop.aborted) return;
+    let end: FrontEndEnd;
+    switch (frontEnd) {
+      case 'script':
+        end = await runScript(shell, io.stdin, stop);
+        break;
+      case 'prompt':
+        end = await runTypedPrompt({ shell, output, lang, input: io.stdin, terminal: io.stdout, stop, onInterrupt, history, menuAvailable: true, cwd: io.cwd });
+        break;
+      case 'menu':
+        end = await runMenu({ shell, output, lang, input: io.stdin, terminal: io.stdout, stop, onInterrupt });
+        break;
+    }
+    if (end === 'menu') {
+      frontEnd = 'menu';
+      continue;
+    }
+    if (end === 'prompt') {
+      frontEnd = 'prompt';
+      output.print('info', render(cliTexts.menuToPrompt, lang));
+      continue;
+    }
+    if (end === 'eof' && config.keepRunning && !stop.aborted) {
+      output.print('info', render(cliTexts.keepRunning, lang), { event: 'end-of-input' });
+      await new Promise<void>((resolve) => stop.addEventListener('abort', () => resolve(), { once: true }));
+    }
+    return;
+  }
+}

@@ -1,0 +1,22 @@
+import { readFileSync } from 'node:fs';
+import { cliTexts, render, type Lang, type TlsFiles, type TlsMaterial } from '@kompart/protocol';
+
+/** The TLS files read, or the line that says which one could not be. */
+export type TlsReading = { readonly ok: true; readonly tls: TlsMaterial | undefined } | { readonly ok: false; readonly message: string };
+
+/** Reads the PEM files named by --tls-cert/--tls-key/--tls-ca (none: plaintext). */
+export function readTlsFiles(files: TlsFiles | undefined, lang: Lang): TlsReading {
+  if (files === undefined) return { ok: true, tls: undefined };
+  const material: { cert?: Buffer; key?: Buffer; ca?: Buffer } = {};
+  for (const part of ['cert', 'key', 'ca'] as const) {
+    const path = files[part];
+    if (path === undefined) continue;
+    try {
+      material[part] = readFileSync(path);
+    } catch (error) {
+      const detail = (error as { code?: unknown }).code ?? (error instanceof Error ? error.message : String(error));
+      return { ok: false, message: render(cliTexts.tlsUnreadable, lang, { path, detail: String(detail) }) };
+    }
+  }
+  return { ok: true, tls: material };
+}

@@ -1,0 +1,203 @@
+/**
+ * Runs the real `kompart` program (packages/kompart/dist/bin.js, built by `npm test`) the
+ * way a user's shell would: arguments, environment, a pipe for standard input, and its
+ * output read line by line. Tests wait for lines, never for a fixed time.
+ */
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+
+export const BIN = join(__dirname, '..', '..', 'dist', 'bin.js');
+
+/** Generous: the machine is shared with other test runs. */
+export const WAIT_MS = 20_000;
+
+export interface Exit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+}
+
+/** The environment of a user with no kompart settings (KOMPART_* of this shell removed). */
+export function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env)) if (!key.startsWith('KOMPART_')) env[key] = value;
+  return { ...env, ...extra };
+}
+
+interface Waiter {
+  readonly stream: 'out' | 'err';
+  readonly pattern: string | RegExp;
+  readonly from: number;
+  readonly resolve: (line: string) => void;
+}
+
+const running = new Set<Program>();
+
+export class Program {
+  /** Standard output, line by line. */
+  readonly out: string[] = [];
+  /** Standard error, line by line. */
+  readonly err: string[] = [];
+  readonly exited: Promise<Exit>;
+  readonly #child: ChildProcessWithoutNullStreams;
+  readonly #waiters = new Set<Waiter>();
+  #exit: Exit | undefined;
+
+  constructor(
+    readonly args: readonly string[],
+    options: { env?: NodeJS.ProcessEnv; cwd?: string; label?: string } = {},
+  ) {
+    this.#child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd, env: options.env ?? cleanEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
+    this.#child.stdin.on('error', () => undefined);
+    createInterface({ input: this.#child.stdout }).on('line', (line) => this.#add('out', line));
+    createInterface({ input: this.#child.stderr }).on('line', (line) => this.#add('err', line));
+    running.add(this);
+    this.exited = new Promise((resolve) => {
+      this.#child.on('close', (code, signal) => {
+        this.#exit = { code, signal };
+        running.delete(this);
+        resolve(this.#exit);
+      });
+    });
+  }
+
+  /** Writes lines to standard input. */
+  send(...lines: string[]): void {
+    for (const line of lines) this.#child.stdin.write(`${line}\n`);
+  }
+
+  /** Closes standard input (the end of a script). */
+  end(): void {
+    this.#child.stdin.end();
+  }
+
+  signal(signal: NodeJS.Signals): void {
+    if (this.#exit === undefined) this.#child.kill(signal);
+  }
+
+  /** Where the next output line will be: pass as `from` to wait only for later lines. */
+  mark(stream: 'out' | 'err' = 'out'): number {
+    return (stream === 'out' ? this.out : this.err).length;
+  }
+
+  /**
+   * The first line at index `from` or later (default 0) of standard output (or `stream`)
+   * that equals `pattern` or matches it.
+   */
+  waitFor(pattern: string | RegExp, options: { from?: number; stream?: 'out' | 'err'; timeoutMs?: number } = {}): Promise<string> {
+    const stream = options.stream ?? 'out';
+    const from = options.from ?? 0;
+    const found = (stream === 'out' ? this.out : this.err).slice(from).find((line) => matches(line, pattern));
+    if (found !== undefined) return Promise.resolve(found);
+    return new Promise((resolve, reject) => {
+      const timeoutMs = options.timeoutMs ?? WAIT_MS;
+      const timer = setTimeout(() => {
+        this.#waiters.delete(waiter);
+        reject(new Error(`no ${stream} line ${String(pattern)} within ${timeoutMs} ms from kompart ${this.args.join(' ')}\n${this.transcript()}`));
+      }, timeoutMs);
+      const waiter: Waiter = {
+        stream,
+        pattern,
+        from,
+        resolve: (line) => {
+          clearTimeout(timer);
+          this.#waiters.delete(waiter);
+          resolve(line);
+        },
+      };
+      this.#waiters.add(waiter);
+    });
+  }
+
+  /**
+   * Types a command and returns the output lines it printed, once a line matching `last`
+   * appeared (the command's final line).
+   */
+  async run(command: string, last: string | RegExp, options: { timeoutMs?: number } = {}): Promise<string[]> {
+    const from = this.mark();
+    this.send(command);
+    const line = await this.waitFor(last, { from, ...options });
+    const end = this.out.indexOf(line, from);
+    return this.out.slice(from, end + 1);
+  }
+
+  /** Waits for the exit (failing after the timeout). */
+  async exit(timeoutMs = WAIT_MS): Promise<Exit> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`kompart ${this.args.join(' ')} did not exit within ${timeoutMs} ms\n${this.transcript()}`)), timeoutMs);
+    });
+    try {
+      return await Promise.race([this.exited, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Everything printed so far, for failure messages. */
+  transcript(): string {
+    return [...this.out.map((line) => `out| ${line}`), ...this.err.map((line) => `err| ${line}`)].join('\n');
+  }
+
+  /** Ends the process if it still runs (SIGKILL after a grace period). */
+  async stop(): Promise<void> {
+    if (this.#exit !== undefined) return;
+    this.#child.kill('SIGTERM');
+    const timer = setTimeout(() => this.#child.kill('SIGKILL'), 5000);
+    await this.exited;
+    clearTimeout(timer);
+  }
+
+  #add(stream: 'out' | 'err', line: string): void {
+    (stream === 'out' ? this.out : this.err).push(line);
+    const index = (stream === 'out' ? this.out : this.err).length - 1;
+    for (const waiter of [...this.#waiters]) {
+      if (waiter.stream === stream && index >= waiter.from && matches(line, waiter.pattern)) waiter.resolve(line);
+    }
+  }
+}
+
+/** Stops every program still running (afterAll). */
+export async function stopAll(): Promise<void> {
+  await Promise.all([...running].map((program) => program.stop()));
+}
+
+function matches(line: string, pattern: string | RegExp): boolean {
+  return typeof pattern === 'string' ? line === pattern : pattern.test(line);
+}
+
+/**
+ * An address to start a server on `host`: the default port when it is free there (so the
+ * identity is the bare IP, as in the seed syntax), else a free port.
+ */
+export async function addressOn(host: string, defaultPort: number): Promise<{ arg: string; id: string; port: number }> {
+  if (await isFree(host, defaultPort)) return { arg: host, id: host, port: defaultPort };
+  const port = await freePort(host);
+  return { arg: `${host}:${port}`, id: `${host}:${port}`, port };
+}
+
+/** A port nobody listens on at `host` right now. */
+export function freePort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, host, () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+function isFree(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, host, () => server.close(() => resolve(true)));
+  });
+}
+
+/** Escapes text for use inside a RegExp. */
+export function literal(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
