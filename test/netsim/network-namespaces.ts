@@ -7,7 +7,7 @@
  * Cutting a host's link sets the switch-side end down: the host keeps its address and
  * sees silence, like a pulled cable.
  */
-import { execFileSync, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcessWithoutNullStreams, type SpawnOptionsWithStdioTuple, type StdioPipe } from 'node:child_process';
 
 export interface Host {
   readonly name: string;
@@ -80,7 +80,7 @@ export class NetworkSimulation {
   }
 
   /** Starts a program inside a host's namespace. */
-  spawn(name: string, command: string, args: readonly string[], options: SpawnOptions = {}): ChildProcess {
+  spawn(name: string, command: string, args: readonly string[], options: SpawnOptionsWithStdioTuple<StdioPipe, StdioPipe, StdioPipe>): ChildProcessWithoutNullStreams {
     return spawn('ip', ['netns', 'exec', this.host(name).namespace, command, ...args], options);
   }
 

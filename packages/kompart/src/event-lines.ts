@@ -51,7 +51,7 @@ export function describeEvent(event: PeerEvent, lang: Lang, server: string): Eve
       });
     }
     case 'served': {
-      const client = clientAddress(event.client);
+      const client = event.requester ?? clientAddress(event.client);
       const text = event.complete ? cliTexts.eventServed : cliTexts.eventServedPartly;
       return line(render(text, lang, { name: event.name, client, size: formatBytes(event.bytes) }), {
         name: event.name,

@@ -3,7 +3,7 @@
  * selection. Runs the built program; no server is started.
  */
 import { cliTexts, render } from '@kompart/protocol';
-import { Program, cleanEnv } from './support/program';
+import { Program, cleanEnv } from '../../../test/support/program';
 
 async function kompart(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; out: string[]; err: string[] }> {
   const program = new Program(args, { env: cleanEnv(env) });

@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Program, cleanEnv, freePort, stopAll } from './support/program';
+import { Program, cleanEnv, freePort, stopAll } from '../../../test/support/program';
 import { startStalledHolder } from './support/stalled-holder';
 
 const NET = '127.0.83';

@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Program, addressOn, cleanEnv, freePort, literal, stopAll } from './support/program';
+import { Program, addressOn, cleanEnv, freePort, literal, stopAll } from '../../../test/support/program';
 
 type Lang = 'pt' | 'en';
 

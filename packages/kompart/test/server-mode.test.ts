@@ -4,7 +4,7 @@
  * clear line with exit code 3 when the address is taken.
  */
 import { serverTexts, render, cliTexts } from '@kompart/protocol';
-import { Program, addressOn, freePort, stopAll } from './support/program';
+import { Program, addressOn, freePort, stopAll } from '../../../test/support/program';
 
 const TIME = '\\d\\d:\\d\\d:\\d\\d';
 

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Program, cleanEnv, freePort, stopAll } from './support/program';
+import { Program, cleanEnv, freePort, stopAll } from '../../../test/support/program';
 import { KEY, Terminal } from './support/terminal';
 
 const NET = '127.0.84';

@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeTestCertificates } from '../../../test/support/certificates';
-import { Program, cleanEnv, freePort, stopAll } from './support/program';
+import { Program, cleanEnv, freePort, stopAll } from '../../../test/support/program';
 
 let work: string;
 let tlsArgs: string[];

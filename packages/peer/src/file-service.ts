@@ -10,6 +10,7 @@ import {
   repairMapEntries,
   MAX_MESSAGE_BYTES,
   KompartError,
+  Reason,
   invalidArgument,
   isMalformed,
   malformedDetail,
@@ -67,6 +68,8 @@ export const TRANSFER_CHANNEL_OPTIONS = {
 export interface ServedDownload {
   /** The downloader's connection address as gRPC reports it (`ipv4:127.0.0.3:41234`). */
   readonly client: string;
+  /** The downloading peer's identity, from its registry ticket (undefined without tickets). */
+  readonly requester: string | undefined;
   readonly name: string;
   readonly path: string;
   readonly sha256: string;
@@ -129,9 +132,10 @@ export function createFileService(deps: FileServiceDeps): FileServiceServer {
       return;
     }
     let opened;
+    let requester: string | undefined;
     try {
       if (deps.ticketKey !== undefined) {
-        verifyTicket(request.ticket, deps.ticketKey(), { holder: deps.self(), sha256: request.sha256, path: request.path, now: Date.now() });
+        requester = verifyTicket(request.ticket, deps.ticketKey(), { holder: deps.self(), sha256: request.sha256, path: request.path, now: Date.now() }).requester;
       }
       opened = await openSharedFile(deps.files, { sha256: request.sha256, path: request.path }, { self: deps.self(), logger, onRehashed: deps.onRehashed });
     } catch (error) {
@@ -155,7 +159,11 @@ export function createFileService(deps: FileServiceDeps): FileServiceServer {
         const length = Math.min(chunkBytes, file.size - position);
         const { buffer, payloadOffset } = chunkFrame(length);
         const { bytesRead } = await handle.read(buffer, payloadOffset, length, position);
-        if (bytesRead !== length) throw new PeerError(PeerErrorCode.FileChanged, { path: file.path });
+        if (bytesRead !== length) {
+          // Shrunk while being sent: the file is no longer the one registered.
+          logger.info({ path: file.path, position }, 'registered file shrank while being sent');
+          throw new KompartError(Reason.FileUnavailable, { peer: deps.self(), file: file.path });
+        }
         position += bytesRead;
         sent += bytesRead;
         if (stopped) break;
@@ -169,7 +177,7 @@ export function createFileService(deps: FileServiceDeps): FileServiceServer {
     } finally {
       await handle.close().catch(() => undefined);
       logger.debug({ client, path: file.path, bytes: sent, complete }, 'download served');
-      deps.onServed?.({ client, name: basename(file.path), path: file.path, sha256: file.sha256, offset: request.offset, bytes: sent, complete });
+      deps.onServed?.({ client, requester, name: basename(file.path), path: file.path, sha256: file.sha256, offset: request.offset, bytes: sent, complete });
     }
   }
 

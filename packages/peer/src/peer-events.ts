@@ -31,6 +31,8 @@ export interface PeerEvents {
   served: {
     type: 'served';
     client: string;
+    /** The downloading peer's identity from its ticket (undefined when tickets are off). */
+    requester: string | undefined;
     name: string;
     path: string;
     sha256: string;

@@ -4,7 +4,7 @@
  * look for text; they wait for it, never for a fixed time.
  */
 import { spawn, type IPty } from 'node-pty';
-import { BIN, WAIT_MS, cleanEnv } from './program';
+import { BIN, WAIT_MS, cleanEnv } from '../../../../test/support/program';
 
 const ESCAPES = /\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07|\x1b[()][A-Za-z0-9]|\x1b[=>78]/g;
 

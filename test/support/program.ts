@@ -1,14 +1,15 @@
 /**
  * Runs the real `kompart` program (packages/kompart/dist/bin.js, built by `npm test`) the
- * way a user's shell would: arguments, environment, a pipe for standard input, and its
+ * way a user's shell would (shared by the end-to-end tests, the network simulation and
+ * `npm run demo`): arguments, environment, a pipe for standard input, and its
  * output read line by line. Tests wait for lines, never for a fixed time.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams, type SpawnOptionsWithStdioTuple, type StdioPipe } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
-export const BIN = join(__dirname, '..', '..', 'dist', 'bin.js');
+export const BIN = join(__dirname, '..', '..', 'packages', 'kompart', 'dist', 'bin.js');
 
 /** Generous: the machine is shared with other test runs. */
 export const WAIT_MS = 20_000;
@@ -34,6 +35,19 @@ interface Waiter {
 
 const running = new Set<Program>();
 
+type PipedSpawnOptions = SpawnOptionsWithStdioTuple<StdioPipe, StdioPipe, StdioPipe>;
+
+export interface ProgramOptions {
+  readonly env?: NodeJS.ProcessEnv;
+  readonly cwd?: string;
+  readonly label?: string;
+  /** How to start the process (default: child_process.spawn on this host); the network
+   * simulation starts it inside a namespace. */
+  readonly spawn?: (command: string, args: readonly string[], options: PipedSpawnOptions) => ChildProcessWithoutNullStreams;
+  /** Called with every output line as it arrives (live transcripts). */
+  readonly onLine?: (line: string, stream: 'out' | 'err') => void;
+}
+
 export class Program {
   /** Standard output, line by line. */
   readonly out: string[] = [];
@@ -42,13 +56,16 @@ export class Program {
   readonly exited: Promise<Exit>;
   readonly #child: ChildProcessWithoutNullStreams;
   readonly #waiters = new Set<Waiter>();
+  readonly #onLine: ProgramOptions['onLine'];
   #exit: Exit | undefined;
 
   constructor(
     readonly args: readonly string[],
-    options: { env?: NodeJS.ProcessEnv; cwd?: string; label?: string } = {},
+    options: ProgramOptions = {},
   ) {
-    this.#child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd, env: options.env ?? cleanEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
+    const start = options.spawn ?? spawn;
+    this.#onLine = options.onLine;
+    this.#child = start(process.execPath, [BIN, ...args], { cwd: options.cwd, env: options.env ?? cleanEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
     this.#child.stdin.on('error', () => undefined);
     createInterface({ input: this.#child.stdout }).on('line', (line) => this.#add('out', line));
     createInterface({ input: this.#child.stderr }).on('line', (line) => this.#add('err', line));
@@ -151,6 +168,7 @@ export class Program {
 
   #add(stream: 'out' | 'err', line: string): void {
     (stream === 'out' ? this.out : this.err).push(line);
+    this.#onLine?.(line, stream);
     const index = (stream === 'out' ? this.out : this.err).length - 1;
     for (const waiter of [...this.#waiters]) {
       if (waiter.stream === stream && index >= waiter.from && matches(line, waiter.pattern)) waiter.resolve(line);
