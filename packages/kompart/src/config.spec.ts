@@ -23,6 +23,8 @@ describe('parseArguments', () => {
       maxFilesPerPeer: 1_000_000,
       summaryIntervalMs: 60_000,
       trustPeerAddresses: false,
+      maxRequestsPerSecond: 2000,
+      ticketTtlMs: 60_000,
       tls: undefined,
     });
   });
@@ -44,6 +46,7 @@ describe('parseArguments', () => {
       heartbeatIntervalMs: undefined,
       menu: undefined,
       keepRunning: false,
+      requireTickets: true,
       tls: undefined,
     });
   });
@@ -82,6 +85,14 @@ describe('parseArguments', () => {
     expect(config.tls).toEqual({ cert: '/work/c.pem', key: '/k.pem', ca: '/work/ca.pem' });
     expect(config.trustPeerAddresses).toBe(true);
     expect(parseArguments(['10.0.0.1', 's', '--tls-cert', 'c.pem'], {}, context)).toEqual({ ok: false, lang: 'pt', errorMessage: '--tls-cert e --tls-key andam juntos' });
+  });
+
+  it('reads the registry limits and the peer ticket setting', () => {
+    const server = run(['127.0.0.1', 's', '--max-requests-per-second', '0'], { KOMPART_TICKET_TTL: '5000' }) as ServerConfig;
+    expect(server).toMatchObject({ maxRequestsPerSecond: 0, ticketTtlMs: 5000 });
+    expect((run(['127.0.0.1', 'p', '127.0.0.2', '--no-tickets']) as PeerConfig).requireTickets).toBe(false);
+    expect((run(['127.0.0.1', 'p', '127.0.0.2'], { KOMPART_TICKETS: '0' }) as PeerConfig).requireTickets).toBe(false);
+    expect(parseArguments(['127.0.0.1', 's', '--ticket-ttl', '10'], {}, context).ok).toBe(false);
   });
 
   it('ignores the system locale and uses XDG_CACHE_HOME', () => {

@@ -1,6 +1,7 @@
 import { homedir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
 import { CommanderError, Command } from 'commander';
+import { REGISTRY_DEFAULTS } from '@kompart/registry-server';
 import {
   AddressError,
   DEFAULT_HEARTBEAT_INTERVAL_MS,
@@ -44,6 +45,10 @@ export interface ServerConfig extends CommonConfig {
   readonly summaryIntervalMs: number;
   /** Accept peer addresses that differ from their connection's source (NAT). */
   readonly trustPeerAddresses: boolean;
+  /** Requests a second one peer session may make (0: no limit). */
+  readonly maxRequestsPerSecond: number;
+  /** Lifetime of the download tickets LocateFile issues, ms. */
+  readonly ticketTtlMs: number;
 }
 
 /** `kompart <server ip> p <host ip>`: run a peer. */
@@ -67,6 +72,8 @@ export interface PeerConfig extends CommonConfig {
   readonly heartbeatIntervalMs: number | undefined;
   /** true: inquirer menu; false: typed prompt; undefined: menu on a terminal. */
   readonly menu: boolean | undefined;
+  /** Serve downloads only with a registry ticket (default); false serves anyone who asks. */
+  readonly requireTickets: boolean;
   /** Stay online after the end of standard input (containers); stop with SIGTERM. */
   readonly keepRunning: boolean;
 }
@@ -89,6 +96,8 @@ export const DEFAULTS = {
   heartbeatMisses: DEFAULT_HEARTBEAT_MISSES,
   maxFilesPerPeer: DEFAULT_MAX_FILES_PER_PEER,
   summaryIntervalMs: 60_000,
+  maxRequestsPerSecond: REGISTRY_DEFAULTS.maxRequestsPerSecond,
+  ticketTtlMs: REGISTRY_DEFAULTS.ticketTtlMs,
 } as const;
 
 /** Environment variables, one per option (see README). */
@@ -111,6 +120,9 @@ export const ENV = {
   tlsKey: 'KOMPART_TLS_KEY',
   tlsCa: 'KOMPART_TLS_CA',
   trustPeerAddresses: 'KOMPART_TRUST_PEER_ADDRESSES',
+  maxRequestsPerSecond: 'KOMPART_MAX_REQUESTS_PER_SECOND',
+  ticketTtl: 'KOMPART_TICKET_TTL',
+  tickets: 'KOMPART_TICKETS',
 } as const;
 
 /** Flags as commander hands them over: strings and booleans, not yet validated. */
@@ -135,6 +147,9 @@ interface RawFlags {
   tlsKey?: string;
   tlsCa?: string;
   trustPeerAddresses?: boolean;
+  maxRequestsPerSecond?: string;
+  ticketTtl?: string;
+  tickets?: boolean;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -195,6 +210,8 @@ export function parseArguments(argv: readonly string[], env: Env = process.env, 
           maxFilesPerPeer: integer('--max-files-per-peer', flags.maxFilesPerPeer ?? env[ENV.maxFilesPerPeer], DEFAULTS.maxFilesPerPeer, 1, lang),
           summaryIntervalMs: integer('--summary-interval', flags.summaryInterval ?? env[ENV.summaryInterval], DEFAULTS.summaryIntervalMs, 0, lang),
           trustPeerAddresses: flags.trustPeerAddresses ?? envFlag(env, ENV.trustPeerAddresses, lang) ?? false,
+          maxRequestsPerSecond: integer('--max-requests-per-second', flags.maxRequestsPerSecond ?? env[ENV.maxRequestsPerSecond], DEFAULTS.maxRequestsPerSecond, 0, lang),
+          ticketTtlMs: integer('--ticket-ttl', flags.ticketTtl ?? env[ENV.ticketTtl], DEFAULTS.ticketTtlMs, 1000, lang),
         },
       };
     }
@@ -220,6 +237,7 @@ export function parseArguments(argv: readonly string[], env: Env = process.env, 
         heartbeatIntervalMs: heartbeatText === undefined ? undefined : integer('--heartbeat-interval', heartbeatText, DEFAULTS.heartbeatIntervalMs, 10, lang),
         menu: flags.menu ?? envFlag(env, ENV.menu, lang),
         keepRunning: flags.keepRunning ?? envFlag(env, ENV.keepRunning, lang) ?? false,
+        requireTickets: flags.tickets ?? envFlag(env, ENV.tickets, lang) ?? true,
       },
     };
   } catch (error) {
@@ -266,6 +284,10 @@ function buildParser(): Command {
     .option('--tls-key <file>')
     .option('--tls-ca <file>')
     .option('--trust-peer-addresses')
+    .option('--max-requests-per-second <n>')
+    .option('--ticket-ttl <ms>')
+    .option('--tickets')
+    .option('--no-tickets')
     .option('--keep-running')
     .option('--no-keep-running');
 }

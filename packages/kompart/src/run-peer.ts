@@ -43,6 +43,7 @@ export async function runPeer(config: PeerConfig, io: ProgramIo): Promise<number
       downloadsDir: config.downloadsDir,
       cacheDir: config.cacheDir ?? null,
       lang,
+      requireTickets: config.requireTickets,
       ...(config.listen === undefined ? {} : { listen: config.listen.target }),
       ...(tls.tls === undefined ? {} : { tls: tls.tls }),
       ...(config.heartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs: config.heartbeatIntervalMs }),

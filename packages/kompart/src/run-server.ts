@@ -37,6 +37,8 @@ export async function runServer(config: ServerConfig, io: ProgramIo): Promise<nu
         maxFilesPerPeer: config.maxFilesPerPeer,
         summaryIntervalMs: config.summaryIntervalMs,
         trustPeerAddresses: config.trustPeerAddresses,
+        maxRequestsPerSecond: config.maxRequestsPerSecond,
+        ticketTtlMs: config.ticketTtlMs,
         tls: tls.tls,
         logger,
       });

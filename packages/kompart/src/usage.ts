@@ -16,6 +16,8 @@ export function helpText(lang: Lang): string {
     heartbeatMs: DEFAULTS.heartbeatIntervalMs,
     misses: DEFAULTS.heartbeatMisses,
     summaryMs: DEFAULTS.summaryIntervalMs,
+    maxRequests: DEFAULTS.maxRequestsPerSecond,
+    ticketTtl: DEFAULTS.ticketTtlMs,
     commands: render(cliTexts.commandList, lang),
   });
 }

@@ -50,6 +50,10 @@ Servidor (s):
                             (KOMPART_SUMMARY_INTERVAL; padrão {summaryMs})
   --trust-peer-addresses    aceita endereços de peer diferentes da origem da conexão (NAT)
                             (KOMPART_TRUST_PEER_ADDRESSES=1)
+  --max-requests-per-second N
+                            limite de pedidos por segundo de cada peer; 0 desliga
+                            (KOMPART_MAX_REQUESTS_PER_SECOND; padrão {maxRequests})
+  --ticket-ttl MS           validade dos tickets de download (KOMPART_TICKET_TTL; padrão {ticketTtl})
 
 Peer (p):
   --downloads PASTA         onde os downloads são salvos (KOMPART_DOWNLOADS; padrão ./downloads)
@@ -66,6 +70,8 @@ Peer (p):
                             contêiner (KOMPART_LISTEN)
   --keep-running            continua online depois do fim da entrada padrão, até SIGTERM
                             (KOMPART_KEEP_RUNNING=1; para contêineres)
+  --no-tickets              serve downloads sem exigir o ticket do servidor de registro
+                            (KOMPART_TICKETS=0; por padrão só peers registrados baixam)
 
 Comandos do peer (maiúsculas e espaços extras não importam):
 {commands}
@@ -105,6 +111,10 @@ Server (s):
                             (KOMPART_SUMMARY_INTERVAL; default {summaryMs})
   --trust-peer-addresses    accept peer addresses that differ from the connection's source
                             (NAT) (KOMPART_TRUST_PEER_ADDRESSES=1)
+  --max-requests-per-second N
+                            requests a second each peer may make; 0 turns the limit off
+                            (KOMPART_MAX_REQUESTS_PER_SECOND; default {maxRequests})
+  --ticket-ttl MS           lifetime of download tickets (KOMPART_TICKET_TTL; default {ticketTtl})
 
 Peer (p):
   --downloads DIR           where downloads are saved (KOMPART_DOWNLOADS; default ./downloads)
@@ -121,6 +131,8 @@ Peer (p):
                             container (KOMPART_LISTEN)
   --keep-running            stay online after the end of standard input, until SIGTERM
                             (KOMPART_KEEP_RUNNING=1; for containers)
+  --no-tickets              serve downloads without asking for the registry's ticket
+                            (KOMPART_TICKETS=0; by default only registered peers download)
 
 Peer commands (case and extra spaces do not matter):
 {commands}
