@@ -50,7 +50,7 @@ export class NetworkSimulation {
 
   /** Builds the switch and one host per name, addresses .10, .11, … in the subnet. */
   create(names: readonly string[]): void {
-    removeStaleNamespaces(this.tag);
+    removeStaleNamespaces();
     this.addNamespace(this.switchNs);
     ip('-n', this.switchNs, 'link', 'add', 'br0', 'type', 'bridge');
     ip('-n', this.switchNs, 'link', 'set', 'br0', 'up');
@@ -107,12 +107,12 @@ export class NetworkSimulation {
   }
 }
 
-/** Removes namespaces left by an earlier run with the same tag (a crashed test). */
-export function removeStaleNamespaces(tag: string): void {
+/** Removes namespaces an earlier simulation left behind (a test process that was killed). */
+export function removeStaleNamespaces(): void {
   const listed = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' });
   for (const line of listed.split('\n')) {
     const namespace = line.split(' ')[0] ?? '';
-    if (namespace === `kpsw-${tag}` || namespace.startsWith(`kp-${tag}-`)) {
+    if (namespace.startsWith('kpsw-') || namespace.startsWith('kp-')) {
       try {
         ip('netns', 'delete', namespace);
       } catch {
