@@ -118,7 +118,7 @@ describe('createDownloader', () => {
     expect(readFileSync(dir.join(partFileName('song.mp3', target.sha256))).length).toBeGreaterThan(0);
   });
 
-  it('reports a full disk as DISK_ERROR and removes the part file', async () => {
+  it('reports a full disk as DISK_FULL and removes the part file', async () => {
     let written = 0;
     const fullDisk: PartFileSystem = {
       openPart: nodePartFileSystem.openPart,
@@ -129,7 +129,7 @@ describe('createDownloader', () => {
       },
     };
     const failure = createDownloader({ downloadsDir: dir.path, fs: fullDisk }).download(target, memorySource(data));
-    await expect(failure).rejects.toMatchObject({ code: 'DISK_ERROR', params: { detail: 'ENOSPC' } });
+    await expect(failure).rejects.toMatchObject({ code: 'DISK_FULL', params: { path: dir.join(partFileName('song.mp3', target.sha256)) } });
     expect(readdirSync(dir.path)).toEqual([]);
   });
 

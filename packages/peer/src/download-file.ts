@@ -101,7 +101,8 @@ const MAX_NAME_ALTERNATIVES = 10_000;
  *    thrown (after one automatic fresh retry when the mismatch may come from resumed bytes).
  *
  * Cancelled or interrupted transfers keep the part file (DOWNLOAD_CANCELLED,
- * TRANSFER_INTERRUPTED); a write failure (full disk, permissions) deletes it (DISK_ERROR).
+ * TRANSFER_INTERRUPTED); a write failure deletes it (DISK_FULL for a full file system,
+ * DISK_ERROR otherwise), so a full disk gets its space back at once.
  */
 export function createDownloader(deps: DownloaderDeps) {
   const logger = deps.logger ?? silentLogger;
@@ -215,7 +216,7 @@ export function createDownloader(deps: DownloaderDeps) {
             options.onProgress?.(position, target.size);
           }
         } catch (error) {
-          if (signal.aborted && !(error instanceof PeerError && error.code === PeerErrorCode.DiskError)) {
+          if (signal.aborted && !(error instanceof PeerError && (error.code === PeerErrorCode.DiskError || error.code === PeerErrorCode.DiskFull))) {
             throw new PeerError(PeerErrorCode.DownloadCancelled, { file: name }, { cause: error });
           }
           throw error;
@@ -329,6 +330,8 @@ function violation(target: DownloadTarget, detail: string): PeerError {
 
 function diskError(error: unknown, path: string): PeerError {
   if (error instanceof PeerError) return error;
-  const detail = errnoCode(error) ?? (error instanceof Error ? error.message : String(error));
+  const code = errnoCode(error);
+  if (code === 'ENOSPC' || code === 'EDQUOT') return new PeerError(PeerErrorCode.DiskFull, { path }, { cause: error });
+  const detail = code ?? (error instanceof Error ? error.message : String(error));
   return new PeerError(PeerErrorCode.DiskError, { path, detail }, { cause: error });
 }

@@ -37,6 +37,8 @@ export interface OpenSharedFileDeps {
  * - the registered path must still be a regular file, not a symbolic link (lstat); it is
  *   opened with O_NOFOLLOW|O_NONBLOCK and the opened file must be the same inode as the
  *   one checked (so a swap between check and open is caught);
+ * - a file whose read permissions were all removed (`chmod a-r`) is no longer shared, even
+ *   by a peer running as root, which the kernel would let read it;
  * - same size, mtime, inode and device as when registered: served as is; otherwise the
  *   opened file is hashed again and served only when the hash still matches.
  */
@@ -95,6 +97,10 @@ async function openIfUnchanged(file: LocalFile, deps: OpenSharedFileDeps, logger
     const identity = identityOf(opened);
     if (!opened.isFile() || opened.ino !== checked.ino || opened.dev !== checked.dev) {
       logger.warn({ path: file.path }, 'registered file was swapped while being opened; refused');
+      return undefined;
+    }
+    if ((opened.mode & 0o444n) === 0n) {
+      logger.info({ path: file.path }, 'registered file is readable by nobody any more; refused');
       return undefined;
     }
     if (sameIdentity(identity, file.identity)) {

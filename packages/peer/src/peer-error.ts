@@ -24,8 +24,10 @@ export const PeerErrorCode = {
   TransferInterrupted: 'TRANSFER_INTERRUPTED',
   /** The holder sent something that is not a valid download stream. Params: peer, detail. */
   ProtocolViolation: 'PROTOCOL_VIOLATION',
-  /** Writing to the downloads folder failed (full disk, permissions). Params: path, detail. */
+  /** Writing to the downloads folder failed (permissions, I/O error). Params: path, detail. */
   DiskError: 'DISK_ERROR',
+  /** The downloads folder's file system is full (ENOSPC, EDQUOT); the part file was deleted. Params: path. */
+  DiskFull: 'DISK_FULL',
   /** The registry did not answer. Params: server. */
   RegistryUnreachable: 'REGISTRY_UNREACHABLE',
   /** `disconnect` while this peer has no session (the contract's `Peer não registrado`). */
@@ -59,6 +61,7 @@ export const peerErrorTexts: Readonly<Record<PeerErrorCode, Text>> = {
   },
   PROTOCOL_VIOLATION: { pt: 'O peer {peer} enviou dados inválidos: {detail}', en: 'Peer {peer} sent invalid data: {detail}' },
   DISK_ERROR: { pt: 'Erro ao gravar {path}: {detail}', en: 'Cannot write {path}: {detail}' },
+  DISK_FULL: { pt: 'Disco cheio: não foi possível gravar {path}', en: 'Disk full: cannot write {path}' },
   REGISTRY_UNREACHABLE: errorTexts.registryUnreachable,
   NOT_REGISTERED: errorTexts.disconnectNotRegistered,
   INVALID_FILE_REF: {

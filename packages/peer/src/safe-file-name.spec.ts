@@ -15,6 +15,9 @@ describe('safeFileName', () => {
     ['evil\u202egnp.exe', 'evilgnp.exe'],
     ['  spaced  ', 'spaced'],
     ['', 'download'],
+    ['song.mp3.0123456789abcdef.part', 'song.mp3.0123456789abcdef_part'],
+    ['x.0123456789ABCDEF.PART', 'x.0123456789ABCDEF_part'],
+    ['notes.part', 'notes.part'],
   ])('%j -> %j', (raw, expected) => {
     expect(safeFileName(raw)).toBe(expected);
   });
@@ -24,6 +27,12 @@ describe('safeFileName', () => {
     expect(Buffer.byteLength(name)).toBeLessThanOrEqual(MAX_SAFE_NAME_BYTES);
     expect(name.endsWith('.flac')).toBe(true);
     expect(name).not.toContain('\ufffd');
+  });
+
+  it('never yields a part-file name, even once cut to length', () => {
+    const name = safeFileName(`${'a'.repeat(178)}.0123456789abcdef.${'z'.repeat(40)}.part`);
+    expect(name).not.toMatch(/\.[0-9a-f]{16}\.part$/i);
+    expect(Buffer.byteLength(name)).toBeLessThanOrEqual(MAX_SAFE_NAME_BYTES);
   });
 
   it('numbers alternatives before the extension', () => {

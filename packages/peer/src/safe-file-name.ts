@@ -6,19 +6,26 @@ export const MAX_SAFE_NAME_BYTES = 200;
 // that can make a name display differently from what it is.
 const UNSAFE_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 
+// What the downloader's own part files look like (see partFileName). Case-insensitive, for
+// file systems that are.
+const PART_FILE_NAME = /\.[0-9a-f]{16}\.part$/i;
+
 /**
  * Reduces a name that came from the network to a safe base name for the downloads
  * folder: only the part after the last `/` or `\`, without control characters, without
  * leading dots (so never `.`, `..` or a hidden file) or surrounding spaces, at most
  * MAX_SAFE_NAME_BYTES bytes (the extension is kept when it is short). Never empty: falls
- * back to `fallback`.
+ * back to `fallback`. Never the name of a part file (`<name>.<16 hex>.part` becomes
+ * `<name>.<16 hex>_part`): a later download of that hash would take a finished file so
+ * named for its partial download, resume into it, and delete it when it does not verify.
  */
 export function safeFileName(raw: string, fallback = 'download'): string {
   const segments = raw.split(/[/\\]/);
   let name = (segments.filter((segment) => segment.trim().length > 0).pop() ?? '').replace(UNSAFE_CHARACTERS, '');
   name = name.trim().replace(/^[.\s]+/, '').replace(/[.\s]+$/, '');
   if (name.length === 0) name = fallback;
-  return truncateName(name, MAX_SAFE_NAME_BYTES);
+  name = truncateName(name, MAX_SAFE_NAME_BYTES);
+  return PART_FILE_NAME.test(name) ? `${name.slice(0, -'.part'.length)}_part` : name;
 }
 
 /** Cuts a name to `maxBytes` UTF-8 bytes on a character boundary, keeping a short extension. */

@@ -18,12 +18,21 @@ export interface TestNetwork {
   close(): Promise<void>;
 }
 
-export async function startNetwork(options: { registryHost?: string } = {}): Promise<TestNetwork> {
+export interface NetworkOptions {
+  readonly registryHost?: string;
+  /** Registry heartbeat settings (default TEST_HEARTBEAT_MS, TEST_HEARTBEAT_MISSES). */
+  readonly heartbeatIntervalMs?: number;
+  readonly heartbeatMisses?: number;
+}
+
+export async function startNetwork(options: NetworkOptions = {}): Promise<TestNetwork> {
   const host = options.registryHost ?? '127.0.0.1';
+  const heartbeatIntervalMs = options.heartbeatIntervalMs ?? TEST_HEARTBEAT_MS;
+  const heartbeatMisses = options.heartbeatMisses ?? TEST_HEARTBEAT_MISSES;
   const dir = makeTempDir();
   const peers: Peer[] = [];
   const start = (address: string): Promise<RunningRegistry> =>
-    startRegistryServer({ address, heartbeatIntervalMs: TEST_HEARTBEAT_MS, heartbeatMisses: TEST_HEARTBEAT_MISSES, lang: 'pt', shutdownGraceMs: 200, summaryIntervalMs: 0 });
+    startRegistryServer({ address, heartbeatIntervalMs, heartbeatMisses, lang: 'pt', shutdownGraceMs: 200, summaryIntervalMs: 0 });
   let registry = await start(`${host}:0`);
   const network: TestNetwork = {
     get registry() {
