@@ -96,6 +96,8 @@ export interface FileServiceDeps {
    * registered) then serves nothing. Unset: no ticket is asked for.
    */
   readonly ticketKey?: () => KeyObject | undefined;
+  /** Downloads served at once; more get RESOURCE_EXHAUSTED (default 64). */
+  readonly maxConcurrentDownloads?: number;
   /** Told when a file that changed metadata still hashed to its registered hash. */
   readonly onRehashed?: (path: string, identity: FileIdentity, sha256: string) => void;
 }
@@ -113,6 +115,9 @@ export function createFileService(deps: FileServiceDeps): FileServiceServer {
   if (!Number.isInteger(chunkBytes) || chunkBytes < 1 || chunkBytes > MAX_CHUNK_BYTES) {
     throw new RangeError(`chunkBytes must be an integer between 1 and ${MAX_CHUNK_BYTES} (the contract's "at most 1 MiB")`);
   }
+
+  const maxConcurrent = deps.maxConcurrentDownloads ?? 64;
+  let active = 0;
 
   async function serve(call: ServerWritableStream<DownloadRequest, DownloadResponse>): Promise<void> {
     let stopped = false;
@@ -188,9 +193,18 @@ export function createFileService(deps: FileServiceDeps): FileServiceServer {
 
   return {
     download(call) {
-      serve(call).catch((error: unknown) => {
-        logger.error({ error: String(error) }, 'download handler crashed');
-      });
+      if (active >= maxConcurrent) {
+        fail(call, new KompartError(Reason.LimitExceeded, { peer: deps.self(), limit: `${maxConcurrent} downloads at once` }));
+        return;
+      }
+      active++;
+      serve(call)
+        .catch((error: unknown) => {
+          logger.error({ error: String(error) }, 'download handler crashed');
+        })
+        .finally(() => {
+          active--;
+        });
     },
   };
 }

@@ -147,4 +147,30 @@ describe('FileService', () => {
       await small.close(100);
     }
   });
+
+  it('refuses downloads beyond its concurrency limit with RESOURCE_EXHAUSTED, and serves again when one ends', async () => {
+    const big = randomBytes(4 * 1024 * 1024);
+    writeFileSync(dir.join('big.bin'), big);
+    await share(dir.join('big.bin'));
+    const limited = await startFileServer('127.0.0.21:0', createFileService({ files, self: () => '127.0.0.21', chunkBytes: 16 * 1024, maxConcurrentDownloads: 1, onServed: (d) => onServed?.(d) }));
+    const client = new FileServiceClient(limited.target, credentials.createInsecure());
+    try {
+      const first = client.download({ sha256: sha(big), path: '', offset: 0, ticket: Buffer.alloc(0) });
+      first.on('error', () => undefined);
+      await new Promise<void>((resolve) => first.once('data', () => resolve()));
+      first.pause();
+      const second = await callDownload(limited.target, { sha256: sha(data) });
+      expect(second.code).toBe(status.RESOURCE_EXHAUSTED);
+      expect(second.error?.reason).toBe('LIMIT_EXCEEDED');
+      const ended = new Promise<void>((resolve) => {
+        onServed = () => resolve();
+      });
+      first.cancel();
+      await ended;
+      expect((await callDownload(limited.target, { sha256: sha(data) })).data.equals(data)).toBe(true);
+    } finally {
+      client.close();
+      await limited.close(100);
+    }
+  });
 });

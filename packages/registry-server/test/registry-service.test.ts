@@ -95,6 +95,25 @@ describe('Registry service over real gRPC', () => {
       expect((await list(session)).files).toEqual([]);
     });
 
+    it('a token dies with its session: refused after disconnect and after the address registers again', async () => {
+      const old = await h.register('127.0.0.2');
+      await call(h.client, 'disconnect', { peer: old.peer }, old.sessionToken);
+      const gone = await h.rejection(registerFile(old, '/a', 1));
+      expect(gone.reason).toBe(Reason.PeerNotRegistered);
+      const fresh = await h.register('127.0.0.2');
+      const stale = await h.rejection(registerFile(old, '/a', 1));
+      expect(stale.grpcCode).toBe(status.UNAUTHENTICATED);
+      expect(fresh.sessionToken).not.toBe(old.sessionToken);
+      expect((await list(fresh)).files).toEqual([]);
+    });
+
+    it('refuses a request beyond the 16 MiB message limit with RESOURCE_EXHAUSTED', async () => {
+      const session = await h.register('127.0.0.2');
+      const error = await registerFile(session, '/' + 'x'.repeat(17 * 1024 * 1024), 1).catch((e: { code: number }) => e);
+      expect((error as { code: number }).code).toBe(status.RESOURCE_EXHAUSTED);
+      expect((await list(session)).files).toEqual([]);
+    });
+
     it('refuses the same path twice with "Arquivo <nome> já registrado"', async () => {
       const session = await h.register('127.0.0.2');
       await registerFile(session, '/data/a.txt', 1);
@@ -354,6 +373,8 @@ describe('Heartbeat and presence', () => {
       expect(Date.now() - started).toBeGreaterThanOrEqual(200);
       expect(await silentTap.ended).toBeUndefined();
       expect(await h.registry.directory.counts()).toEqual({ peers: 1, files: 0 });
+      const afterExpiry = await h.rejection(call(h.client, 'registerFile', { peer: silent.peer, path: '/x', sha256: fakeHash(1), size: 1 }, silent.sessionToken));
+      expect(afterExpiry.reason).toBe(Reason.PeerNotRegistered);
       expect(tap.events.some((e) => e.type === EventType.EVENT_TYPE_PEER_EXPIRED && e.peer === '127.0.0.2')).toBe(false);
     } finally {
       clearInterval(keepAlive);
