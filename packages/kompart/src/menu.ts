@@ -1,21 +1,11 @@
-import { cliTexts, render, type Lang, type SharedFile } from '@kompart/protocol';
+import { cliTexts, render, type SharedFile } from '@kompart/protocol';
 import type { Command } from './commands.js';
 import { formatBytes } from './format.js';
-import type { Output } from './output.js';
-import type { PeerShell } from './peer-shell.js';
 import type { FrontEndEnd } from './script-input.js';
+import type { TerminalFrontEndOptions } from './typed-prompt.js';
 
-export interface MenuOptions {
-  readonly shell: PeerShell;
-  readonly output: Output;
-  readonly lang: Lang;
-  readonly input: NodeJS.ReadStream;
-  readonly terminal: NodeJS.WriteStream;
-  /** Aborts when the user asked to leave; the running command is cancelled through it. */
-  readonly stop: AbortSignal;
-  /** Called on Ctrl-C inside a prompt. */
-  readonly onInterrupt: () => void;
-}
+/** What the menu needs: the same as every terminal front end. */
+export type MenuOptions = TerminalFrontEndOptions;
 
 type Action = 'register-peer' | 'register-file' | 'list-files' | 'get-file' | 'disconnect' | 'prompt' | 'help' | 'exit';
 

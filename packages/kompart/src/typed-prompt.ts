@@ -6,7 +6,8 @@ import type { Output } from './output.js';
 import type { PeerShell } from './peer-shell.js';
 import type { FrontEndEnd } from './script-input.js';
 
-export interface TypedPromptOptions {
+/** What a front end on a terminal (the typed prompt, the menu) works with. */
+export interface TerminalFrontEndOptions {
   readonly shell: PeerShell;
   readonly output: Output;
   readonly lang: Lang;
@@ -14,8 +15,11 @@ export interface TypedPromptOptions {
   readonly terminal: NodeJS.WriteStream;
   /** Aborts when the user asked to leave; the running command is cancelled through it. */
   readonly stop: AbortSignal;
-  /** Called on Ctrl-C (readline sees it as a key in raw mode). */
+  /** Called on Ctrl-C (readline sees it as a key in raw mode; inquirer inside a prompt). */
   readonly onInterrupt: () => void;
+}
+
+export interface TypedPromptOptions extends TerminalFrontEndOptions {
   /** Shared with later prompts, newest first (readline's order). */
   readonly history: string[];
   readonly menuAvailable: boolean;

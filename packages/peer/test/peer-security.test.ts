@@ -1,28 +1,16 @@
 import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { ChannelCredentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
-import { Reason, RegistryClient, issueTicket, tokenMetadata, type LocateFileResponse, type RegisterPeerResponse } from '@kompart/protocol';
+import { status } from '@grpc/grpc-js';
+import { Reason, issueTicket } from '@kompart/protocol';
 import { startRegistryServer } from '@kompart/registry-server';
 import { makeTestCertificates } from '../../../test/support/certificates';
 import { createPeer, type Peer } from '../src/index';
 import { callDownload } from './support/download-client';
 import { startNetwork, type TestNetwork } from './support/network';
+import { rawSession } from './support/raw-session';
 import { makeTempDir } from './support/temp-dir';
 
 const sha = (data: Uint8Array): string => createHash('sha256').update(data).digest('hex');
-
-/** A bare gRPC client registered as `address`, to obtain tickets like any grpcurl user. */
-async function rawSession(target: string, address: string) {
-  const client = new RegistryClient(target, ChannelCredentials.createInsecure());
-  const session = await new Promise<RegisterPeerResponse>((resolve, reject) =>
-    client.registerPeer({ address }, new Metadata(), (error: ServiceError | null, response: RegisterPeerResponse) => (error ? reject(error) : resolve(response))),
-  );
-  const locate = (holder: string, file: string) =>
-    new Promise<LocateFileResponse>((resolve, reject) =>
-      client.locateFile({ peer: session.peer, holder, file }, tokenMetadata(session.sessionToken), (error: ServiceError | null, response: LocateFileResponse) => (error ? reject(error) : resolve(response))),
-    );
-  return { client, locate };
-}
 
 describe('download tickets', () => {
   let net: TestNetwork;
@@ -64,7 +52,7 @@ describe('download tickets', () => {
       expect(elsewhere.error?.reason).toBe(Reason.TicketInvalid);
       expect(elsewhere.error?.params['detail']).toBe('issued for another holder');
     } finally {
-      carol.client.close();
+      carol.close();
     }
   });
 
