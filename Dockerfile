@@ -9,9 +9,11 @@ WORKDIR /src
 COPY package.json package-lock.json tsconfig.json tsconfig.base.json ./
 COPY protos protos
 COPY packages packages
-# `npm ci` runs the root `prepare` script, which generates the gRPC code and compiles.
-RUN npm ci --no-audit --no-fund \
- && npm prune --omit=dev --no-audit --no-fund \
+# Install scripts are skipped (node-pty, a test-only native module, would need a compiler);
+# the build generates the gRPC code from protos/ with buf and ts-proto, then compiles.
+RUN npm ci --ignore-scripts --no-audit --no-fund \
+ && npm run build \
+ && npm prune --omit=dev --ignore-scripts --no-audit --no-fund \
  && find packages -name '*.tsbuildinfo' -delete \
  && rm -rf packages/*/src packages/*/test
 
