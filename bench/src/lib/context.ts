@@ -1,0 +1,69 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { formatProfile, summarizeProfile } from './cpu-profile.js';
+import { busyCores, cpuTimes, waitForQuiet } from './machine-load.js';
+import type { Row } from './report.js';
+
+/** What every suite gets from the runner. */
+export interface BenchContext {
+  readonly quick: boolean;
+  /** Overrides the suite's number of A/B rounds when set. */
+  readonly rounds: number | undefined;
+  /** Take CPU profiles (separate runs, never the measured ones). */
+  readonly profile: boolean;
+  readonly outDir: string;
+  /** Temporary files (transfer sources and destinations); same disk as the repo. */
+  readonly tmpDir: string;
+  readonly populate: 'direct' | 'rpc';
+  /** Transfer sizes in GiB (full run). */
+  readonly sizesGiB: readonly number[];
+  log(message: string): void;
+  /** Keeps a profile summary for the final report. */
+  addProfile(name: string, text: string): void;
+}
+
+export type Suite = (context: BenchContext) => Promise<Row[]>;
+
+export function profileDir(context: BenchContext): string {
+  const dir = join(context.outDir, 'profiles');
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+/** Summarizes a .cpuprofile, logs it and keeps it for the report. */
+export async function reportProfile(context: BenchContext, name: string, file: string): Promise<void> {
+  const text = formatProfile(await summarizeProfile(file));
+  context.log(`${name}\n${text}`);
+  context.addProfile(name, text);
+}
+
+/** A run's result plus how busy the whole machine was meanwhile (cores, benchmark included). */
+export type Observed<T> = T & { readonly machineBusy: number };
+
+/**
+ * Runs the variants in alternation (A B A B …) for `rounds` rounds and returns each
+ * variant's results in order, so that slow drifts of a shared machine hit both alike.
+ * Before each round it waits (up to 60 s) for the machine to be nearly idle.
+ */
+export async function alternate<T extends object>(
+  rounds: number,
+  variants: readonly { readonly name: string; run(round: number): Promise<T> }[],
+  log: (message: string) => void,
+  describe: (result: T) => string,
+): Promise<Map<string, Observed<T>[]>> {
+  const results = new Map<string, Observed<T>[]>(variants.map((variant) => [variant.name, []]));
+  for (let round = 0; round < rounds; round++) {
+    const idle = await waitForQuiet(60_000);
+    if (idle > 0.3) log(`  (machine still busy before round ${round + 1}: ${idle.toFixed(2)} cores in use by others)`);
+    for (const variant of variants) {
+      const before = cpuTimes();
+      const result = await variant.run(round);
+      const machineBusy = busyCores(before, cpuTimes());
+      results.get(variant.name)!.push({ ...result, machineBusy });
+      log(`  round ${round + 1}/${rounds} ${variant.name}: ${describe(result)}; machine ${machineBusy.toFixed(2)} cores busy`);
+    }
+  }
+  return results;
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,0 +1,66 @@
+import { createReadStream, createWriteStream } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
+import { connect, createServer, type Server } from 'node:net';
+import { stat } from 'node:fs/promises';
+import { performance } from 'node:perf_hooks';
+import { exitHandler, serve } from '../lib/ipc.js';
+import { probeHandlers } from '../lib/probe.js';
+
+/**
+ * The baselines: the least Node code that moves a file. `serveTcp` pipes the file into each
+ * connection; `fetchTcp` pipes a connection into a file (no hashing, no framing); `serveHttp`
+ * is Node's http with `pipe`, for curl. Stream defaults throughout (64 KiB reads).
+ */
+
+const servers: Server[] = [];
+
+const listen = (server: Server, host: string): Promise<number> =>
+  new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, host, () => {
+      const address = server.address();
+      resolve(typeof address === 'object' && address !== null ? address.port : 0);
+    });
+  });
+
+const handlers = {
+  ...probeHandlers(),
+  ...exitHandler(() => {
+    for (const server of servers) server.close();
+  }),
+
+  serveTcp: async (args: { file: string; host: string }) => {
+    const server = createServer((socket) => {
+      socket.on('error', () => {});
+      createReadStream(args.file).pipe(socket);
+    });
+    servers.push(server);
+    return { port: await listen(server, args.host) };
+  },
+
+  serveHttp: async (args: { file: string; host: string }) => {
+    const { size } = await stat(args.file);
+    const server = createHttpServer((_request, response) => {
+      response.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': size });
+      createReadStream(args.file).pipe(response);
+    });
+    servers.push(server as unknown as Server);
+    return { port: await listen(server as unknown as Server, args.host) };
+  },
+
+  /** Connects, writes everything received to `dest`; resolves when the file is closed. */
+  fetchTcp: (args: { host: string; port: number; dest: string }) =>
+    new Promise<{ ms: number; bytes: number }>((resolve, reject) => {
+      const started = performance.now();
+      const socket = connect(args.port, args.host);
+      const out = createWriteStream(args.dest);
+      socket.once('error', reject);
+      out.once('error', reject);
+      out.once('close', () => resolve({ ms: performance.now() - started, bytes: out.bytesWritten }));
+      socket.pipe(out);
+    }),
+};
+
+export type TcpOps = typeof handlers;
+
+serve(handlers);

@@ -1,0 +1,327 @@
+import { spawn } from 'node:child_process';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { alternate, profileDir, reportProfile, type BenchContext } from '../lib/context.js';
+import { startChild, type Child } from '../lib/ipc.js';
+import type { WindowResult } from '../lib/probe.js';
+import { MB, type Row } from '../lib/report.js';
+import { median, medianOf } from '../lib/stats.js';
+import type { KompartRegistryOps } from '../registry/kompart-registry-child.js';
+import type { GrpcBareOps, Serializer, Sink } from './grpc-bare-child.js';
+import type { PeerOps } from './peer-child.js';
+import { GiB, MiB, ensureSourceFile, freeBytes, mibPerSecond, remove } from './source-file.js';
+import type { TcpOps } from './tcp-child.js';
+
+/**
+ * Issue items 1 (transfer throughput) and 2 (peak memory): `get file` between two kompart
+ * peer processes on loopback, against two minimal Node processes piping the file over a
+ * plain TCP socket to disk, and against curl fetching it from Node's http server (`pipe`).
+ * Files live under bench/out/tmp (same disk as the repository); the page cache is left
+ * alone, so the source is read from memory after the first pass and the destination is
+ * written into the page cache (writeback happens in the background, for all alike).
+ */
+
+const SENDER = '127.0.0.2:0';
+const RECEIVER = '127.0.0.3:0';
+const TCP_HOST = '127.0.0.4';
+const CHUNKS = [64 * 1024, 256 * 1024, 512 * 1024, 1024 * 1024];
+const WINDOWS: (number | undefined)[] = [undefined, 1 * MiB, 8 * MiB, 32 * MiB];
+
+interface Moved {
+  readonly ms: number;
+  readonly bytes: number;
+  readonly sender?: WindowResult;
+  readonly receiver?: WindowResult;
+}
+
+const sizeLabel = (bytes: number): string => (bytes >= GiB ? `${bytes / GiB} GiB` : `${bytes / MiB} MiB`);
+const chunkLabel = (bytes: number): string => (bytes >= MiB ? `${bytes / MiB} MiB` : `${bytes / 1024} KiB`);
+
+export async function runTransferSuite(context: BenchContext): Promise<Row[]> {
+  const { log } = context;
+  const sizes = context.quick ? [256 * MiB] : context.sizesGiB.map((gib) => Math.round(gib * GiB));
+  const dir = join(context.tmpDir, 'transfer');
+  const downloads = join(dir, 'downloads');
+  await mkdir(downloads, { recursive: true });
+  const rows: Row[] = [];
+  const registry = startChild<KompartRegistryOps>('registry', join(__dirname, '..', 'registry', 'kompart-registry-child.js'));
+  const children: Child<never>[] = [];
+  const track = <C>(child: C): C => {
+    children.push(child as unknown as Child<never>);
+    return child;
+  };
+  const peakRss: Record<string, { sender: number; receiver: number }> = {};
+  try {
+    const { target: registryTarget } = await registry.call('start', { heartbeatIntervalMs: 5000 });
+    const startPeerChild = async (name: string, address: string, options: { chunkBytes?: number; execArgv?: string[] } = {}) => {
+      const child = track(startChild<PeerOps>(name, join(__dirname, 'peer-child.js'), { execArgv: options.execArgv ?? [] }));
+      const { id } = await child.call('start', {
+        registry: registryTarget,
+        address,
+        downloadsDir: downloads,
+        cacheDir: join(dir, 'hash-cache'),
+        ...(options.chunkBytes === undefined ? {} : { chunkBytes: options.chunkBytes }),
+      });
+      await child.call('registerPeer');
+      return { child, id };
+    };
+
+    for (const [index, size] of sizes.entries()) {
+      const needed = size * 2.2 + GiB;
+      if (freeBytes(context.tmpDir) < needed) {
+        log(`transfer: skipping ${sizeLabel(size)}: ${(freeBytes(context.tmpDir) / GiB).toFixed(1)} GiB free, ${(needed / GiB).toFixed(1)} GiB needed`);
+        continue;
+      }
+      const source = join(dir, `source-${size}.bin`);
+      log(`transfer: ${sizeLabel(size)}: preparing the source file`);
+      await ensureSourceFile(source, size);
+      const big = size > 2 * GiB;
+      const rounds = context.rounds ?? (context.quick ? 3 : big ? 2 : 5);
+
+      const sender = await startPeerChild('sender', SENDER);
+      const receiver = await startPeerChild('receiver', RECEIVER);
+      const registered = await sender.child.call('registerPath', { path: source });
+      log(`  sender ${sender.id} registered ${registered.name} (${registered.cached ? 'hash cache' : `hashed in ${registered.ms.toFixed(0)} ms`})`);
+      const grpcSender = track(startChild<GrpcBareOps>('grpc-sender', join(__dirname, 'grpc-bare-child.js')));
+      const grpcReceiver = track(startChild<GrpcBareOps>('grpc-receiver', join(__dirname, 'grpc-bare-child.js')));
+      const { port: grpcPort } = await grpcSender.call('serveGrpc', { file: source, host: TCP_HOST, chunkBytes: MiB, windowBytes: 8 * MiB, serializer: 'preframed' });
+      const tcpSender = track(startChild<TcpOps>('tcp-sender', join(__dirname, 'tcp-child.js')));
+      const tcpReceiver = track(startChild<TcpOps>('tcp-receiver', join(__dirname, 'tcp-child.js')));
+      const { port: tcpPort } = await tcpSender.call('serveTcp', { file: source, host: TCP_HOST });
+      const { port: httpPort } = await tcpSender.call('serveHttp', { file: source, host: TCP_HOST });
+
+      const kompartRun = async (from: { id: string }, to: Child<PeerOps>, senderChild: Child<PeerOps>): Promise<Moved> => {
+        await Promise.all([senderChild.call('windowStart', { sampleMs: 20 }), to.call('windowStart', { sampleMs: 20 })]);
+        const got = await to.call('getFile', { ref: `${from.id}/${registered.name}` });
+        const [senderWindow, receiverWindow] = await Promise.all([senderChild.call('windowStop'), to.call('windowStop')]);
+        await remove(got.path);
+        if (got.status !== 'downloaded' || got.transferred !== size) throw new Error(`get file: ${got.status}, ${got.transferred} bytes`);
+        return { ms: got.ms, bytes: size, sender: senderWindow, receiver: receiverWindow };
+      };
+      const tcpRun = async (): Promise<Moved> => {
+        const dest = join(downloads, 'tcp.bin');
+        await Promise.all([tcpSender.call('windowStart', { sampleMs: 20 }), tcpReceiver.call('windowStart', { sampleMs: 20 })]);
+        const got = await tcpReceiver.call('fetchTcp', { host: TCP_HOST, port: tcpPort, dest });
+        const [senderWindow, receiverWindow] = await Promise.all([tcpSender.call('windowStop'), tcpReceiver.call('windowStop')]);
+        await remove(dest);
+        if (got.bytes !== size) throw new Error(`tcp: ${got.bytes} bytes`);
+        return { ms: got.ms, bytes: size, sender: senderWindow, receiver: receiverWindow };
+      };
+      const grpcRun = async (): Promise<Moved> => {
+        const dest = join(downloads, 'grpc.bin');
+        await Promise.all([grpcSender.call('windowStart', { sampleMs: 20 }), grpcReceiver.call('windowStart', { sampleMs: 20 })]);
+        const got = await grpcReceiver.call('fetchGrpc', { target: `${TCP_HOST}:${grpcPort}`, dest, windowBytes: 8 * MiB, sink: 'stream' });
+        const [senderWindow, receiverWindow] = await Promise.all([grpcSender.call('windowStop'), grpcReceiver.call('windowStop')]);
+        await remove(dest);
+        if (got.bytes !== size) throw new Error(`bare gRPC: ${got.bytes} bytes`);
+        return { ms: got.ms, bytes: size, sender: senderWindow, receiver: receiverWindow };
+      };
+      const curlRun = async (): Promise<Moved> => {
+        const dest = join(downloads, 'curl.bin');
+        const started = performance.now();
+        await new Promise<void>((resolve, reject) => {
+          const curl = spawn('curl', ['-sS', '--max-time', '900', '-o', dest, `http://${TCP_HOST}:${httpPort}/file`], { stdio: ['ignore', 'ignore', 'inherit'] });
+          curl.once('error', reject);
+          curl.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`curl exited ${code}`))));
+        });
+        const ms = performance.now() - started;
+        await remove(dest);
+        return { ms, bytes: size };
+      };
+      const variants = [
+        { name: 'kompart', run: () => kompartRun(sender, receiver.child, sender.child) },
+        { name: 'grpc', run: grpcRun },
+        { name: 'tcp', run: tcpRun },
+        { name: 'curl', run: curlRun },
+      ];
+      const describe = (m: Moved): string =>
+        `${mibPerSecond(m.bytes, m.ms).toFixed(0)} MiB/s (${(m.ms / 1000).toFixed(2)} s)${m.sender ? `; sender CPU ${(m.sender.coreShare * 100).toFixed(0)} % peak RSS ${(m.sender.peakRss / MB).toFixed(0)} MB; receiver CPU ${(m.receiver!.coreShare * 100).toFixed(0)} % peak RSS ${(m.receiver!.peakRss / MB).toFixed(0)} MB` : ''}`;
+      if (!big) {
+        log(`  warm-up`);
+        for (const variant of variants) await variant.run();
+      }
+      log(`transfer: ${sizeLabel(size)}, ${rounds} alternating rounds (kompart get file, bare gRPC, raw TCP, curl)`);
+      const results = await alternate(rounds, variants, log, describe);
+      const k = results.get('kompart')!;
+      const g = results.get('grpc')!;
+      const t = results.get('tcp')!;
+      const c = results.get('curl')!;
+      const rate = (m: Moved): number => mibPerSecond(m.bytes, m.ms);
+      const label = sizeLabel(size);
+      const runs = `median of ${k.length} alternating runs; chunks of the default size, flow-control window per TRANSFER_CHANNEL_OPTIONS; kompart sender/receiver CPU ${pctOf(k, 'sender')}/${pctOf(k, 'receiver')} of a core, TCP ${pctOf(t, 'sender')}/${pctOf(t, 'receiver')}; machine busy ${median(k.map((m) => m.machineBusy)).toFixed(2)} cores`;
+      rows.push({
+        item: 1,
+        figure: `get file ${label}, loopback, hash verified (vs raw TCP pipe)`,
+        unit: 'MiB/s',
+        kompart: medianOf(k, rate),
+        baseline: medianOf(t, rate),
+        baselineName: 'Node TCP pipe to disk',
+        target: { on: 'ratio', op: '>=', limit: 0.9, text: '>= 0.9x' },
+        note: runs,
+      });
+      rows.push({
+        item: 1,
+        figure: `get file ${label} (vs bare grpc-js stream, same chunks and window, no hashing)`,
+        unit: 'MiB/s',
+        kompart: medianOf(k, rate),
+        baseline: medianOf(g, rate),
+        baselineName: 'bare gRPC to disk',
+        note: `what gRPC itself allows here: 1 MiB pre-framed chunks, 8 MiB window, chunk taken as a view, WriteStream; bare gRPC vs TCP ${(medianOf(g, rate) / medianOf(t, rate)).toFixed(2)}x; bare sender/receiver CPU ${pctOf(g, 'sender')}/${pctOf(g, 'receiver')}`,
+      });
+      rows.push({ item: 1, figure: `get file ${label} (vs curl from Node http + pipe)`, unit: 'MiB/s', kompart: medianOf(k, rate), baseline: medianOf(c, rate), baselineName: 'curl <- Node http pipe', note: `median of ${c.length} alternating runs` });
+      const peak = (runs: readonly Moved[], side: 'sender' | 'receiver'): number => Math.max(...runs.map((m) => m[side]!.peakRss)) / MB;
+      peakRss[label] = { sender: peak(k, 'sender'), receiver: peak(k, 'receiver') };
+      for (const side of ['sender', 'receiver'] as const) {
+        rows.push({
+          item: 2,
+          figure: `${side} peak RSS, ${label}`,
+          unit: 'MB',
+          kompart: peak(k, side),
+          baseline: peak(t, side),
+          baselineName: `TCP ${side}`,
+          target: { on: 'value', op: '<', limit: 150, text: '< 150 MB' },
+          note: `highest 20 ms sample over ${k.length} transfers; process-life peak (ru_maxrss) ${(Math.max(...k.map((m) => m[side]!.maxRss)) / MB).toFixed(0)} MB`,
+        });
+      }
+
+      if (context.profile && index === 0) {
+        const profDir = profileDir(context);
+        const argv = (name: string) => ['--cpu-prof', `--cpu-prof-dir=${profDir}`, `--cpu-prof-name=${name}`];
+        const profSender = await startPeerChild('prof-sender', '127.0.0.5:0', { execArgv: argv('transfer-sender.cpuprofile') });
+        const profReceiver = await startPeerChild('prof-receiver', '127.0.0.6:0', { execArgv: argv('transfer-receiver.cpuprofile') });
+        await profSender.child.call('registerPath', { path: source });
+        const moved = await kompartRun(profSender, profReceiver.child, profSender.child);
+        log(`  profiled transfer (node --cpu-prof on both peers): ${describe(moved)}`);
+        await Promise.all([profSender.child.stop(), profReceiver.child.stop()]);
+        await reportProfile(context, `profile: get file ${label}, sender peer (node --cpu-prof, whole process)`, join(profDir, 'transfer-sender.cpuprofile'));
+        await reportProfile(context, `profile: get file ${label}, receiver peer (node --cpu-prof, whole process)`, join(profDir, 'transfer-receiver.cpuprofile'));
+      }
+
+      if (index === 0 && (!context.quick || context.rounds !== undefined)) {
+        rows.push(...(await chunkSweep(context, size, source, registered.name, startPeerChild, receiver.child, tcpRun)));
+        rows.push(...(await windowSweep(context, size, source, registered.sha256, downloads, track)));
+      }
+      await Promise.all([sender.child.stop(), receiver.child.stop(), tcpSender.stop(), tcpReceiver.stop(), grpcSender.stop(), grpcReceiver.stop()]);
+      if (big) await remove(source);
+    }
+    const labels = Object.keys(peakRss);
+    if (labels.length >= 2) {
+      const small = peakRss[labels[0]!]!;
+      const large = peakRss[labels[labels.length - 1]!]!;
+      for (const side of ['sender', 'receiver'] as const) {
+        rows.push({
+          item: 2,
+          figure: `${side} peak RSS, ${labels[labels.length - 1]} vs ${labels[0]} (growth with file size)`,
+          unit: 'MB',
+          kompart: large[side],
+          baseline: small[side],
+          baselineName: `same, ${labels[0]}`,
+          target: { on: 'ratio', op: '<=', limit: 1.15, text: '<= 1.15x (no growth)' },
+        });
+      }
+    }
+  } finally {
+    await Promise.all(children.map((child) => child.stop(3000)));
+    await registry.stop();
+  }
+  return rows;
+}
+
+function pctOf(runs: readonly Moved[], side: 'sender' | 'receiver'): string {
+  return `${(median(runs.map((m) => m[side]?.coreShare ?? Number.NaN)) * 100).toFixed(0)} %`;
+}
+
+/** kompart `get file` with several Download chunk sizes (the sender's `chunkBytes`), each against TCP. */
+async function chunkSweep(
+  context: BenchContext,
+  size: number,
+  source: string,
+  name: string,
+  startPeerChild: (name: string, address: string, options?: { chunkBytes?: number }) => Promise<{ child: Child<PeerOps>; id: string }>,
+  receiver: Child<PeerOps>,
+  tcpRun: () => Promise<Moved>,
+): Promise<Row[]> {
+  const { log } = context;
+  const rounds = context.rounds ?? 3;
+  const rows: Row[] = [];
+  log(`transfer: chunk-size sweep, ${sizeLabel(size)}, ${rounds} alternating rounds each against raw TCP`);
+  for (const [i, chunkBytes] of CHUNKS.entries()) {
+    const sender = await startPeerChild(`sender-chunk-${chunkBytes}`, `127.0.1.${i + 1}:0`, { chunkBytes });
+    await sender.child.call('registerPath', { path: source });
+    const results = await alternate(
+      rounds,
+      [
+        {
+          name: 'kompart',
+          run: async (): Promise<Moved> => {
+            const got = await receiver.call('getFile', { ref: `${sender.id}/${name}` });
+            await remove(got.path);
+            return { ms: got.ms, bytes: size };
+          },
+        },
+        { name: 'tcp', run: tcpRun },
+      ],
+      log,
+      (m) => `${mibPerSecond(m.bytes, m.ms).toFixed(0)} MiB/s`,
+    );
+    await sender.child.stop();
+    const rate = (m: Moved): number => mibPerSecond(m.bytes, m.ms);
+    rows.push({
+      item: 1,
+      figure: `  sweep: get file ${sizeLabel(size)}, chunk ${chunkLabel(chunkBytes)}`,
+      unit: 'MiB/s',
+      kompart: medianOf(results.get('kompart')!, rate),
+      baseline: medianOf(results.get('tcp')!, rate),
+      baselineName: 'TCP',
+      note: `median of ${rounds} alternating runs`,
+    });
+  }
+  return rows;
+}
+
+/**
+ * Bare gRPC (same generated FileService, no checks): first chunk size x flow-control
+ * window with a plain WriteStream receiver; then, at 1 MiB chunks and an 8 MiB window, the
+ * sender's serializer and the receiver's write/hash order one at a time (see grpc-bare-child).
+ */
+async function windowSweep(context: BenchContext, size: number, source: string, sha256: string, downloads: string, track: <C>(child: C) => C): Promise<Row[]> {
+  const { log } = context;
+  const rounds = context.rounds ?? 2;
+  const rows: Row[] = [];
+  const sender = track(startChild<GrpcBareOps>('grpc-sender', join(__dirname, 'grpc-bare-child.js')));
+  const receiver = track(startChild<GrpcBareOps>('grpc-receiver', join(__dirname, 'grpc-bare-child.js')));
+  const measure = async (figure: string, serve: { chunkBytes: number; windowBytes?: number; serializer: Serializer }, sink: Sink, note: string): Promise<void> => {
+    const { port } = await sender.call('serveGrpc', { file: source, host: TCP_HOST, ...serve });
+    const rates: number[] = [];
+    for (let round = 0; round < rounds; round++) {
+      const dest = join(downloads, 'grpc.bin');
+      const got = await receiver.call('fetchGrpc', { target: `${TCP_HOST}:${port}`, dest, sink, ...(serve.windowBytes === undefined ? {} : { windowBytes: serve.windowBytes }) });
+      await remove(dest);
+      if (got.bytes !== size) throw new Error(`bare gRPC moved ${got.bytes} bytes`);
+      if (got.sha256 !== '' && got.sha256 !== sha256) throw new Error(`bare gRPC (${serve.serializer}) delivered different bytes`);
+      rates.push(mibPerSecond(size, got.ms));
+    }
+    log(`  ${figure}: ${rates.map((r) => r.toFixed(0)).join(', ')} MiB/s`);
+    rows.push({ item: 1, figure: `  sweep: ${figure}`, unit: 'MiB/s', kompart: median(rates), note: `${note}; median of ${rounds}` });
+  };
+  log(`transfer: bare gRPC sweep (chunk x flow-control window), ${sizeLabel(size)}, ${rounds} rounds each`);
+  for (const chunkBytes of [64 * 1024, MiB]) {
+    for (const windowBytes of WINDOWS) {
+      const window = windowBytes === undefined ? 'default (64 KiB)' : chunkLabel(windowBytes);
+      await measure(
+        `bare gRPC ${sizeLabel(size)}, chunk ${chunkLabel(chunkBytes)}, window ${window}`,
+        { chunkBytes, serializer: 'generated', ...(windowBytes === undefined ? {} : { windowBytes }) },
+        'stream',
+        'generated codec, WriteStream receiver, no hashing',
+      );
+    }
+  }
+  log(`transfer: bare gRPC, 1 MiB chunks, 8 MiB window: serializer x receiver`);
+  for (const serializer of ['generated', 'preframed'] as const) {
+    for (const sink of ['serial-hash', 'overlap-hash'] as const) {
+      await measure(`bare gRPC ${sizeLabel(size)}, 1 MiB / 8 MiB, ${serializer} sender, ${sink} receiver`, { chunkBytes: MiB, windowBytes: 8 * MiB, serializer }, sink, 'receiver writes with positional fs writes and hashes, as the kompart downloader');
+    }
+  }
+  return rows;
+}
