@@ -25,6 +25,8 @@ describe('parseArguments', () => {
       trustPeerAddresses: false,
       maxRequestsPerSecond: 2000,
       ticketTtlMs: 60_000,
+      maxMessageBytes: 16 * 1024 * 1024,
+      maxPathBytes: 4096,
       tls: undefined,
     });
   });
@@ -90,6 +92,7 @@ describe('parseArguments', () => {
   it('reads the registry limits and the peer ticket setting', () => {
     const server = run(['127.0.0.1', 's', '--max-requests-per-second', '0'], { KOMPART_TICKET_TTL: '5000' }) as ServerConfig;
     expect(server).toMatchObject({ maxRequestsPerSecond: 0, ticketTtlMs: 5000 });
+    expect(run(['127.0.0.1', 's', '--max-path-bytes', '255'], { KOMPART_MAX_MESSAGE_BYTES: '1048576' })).toMatchObject({ maxPathBytes: 255, maxMessageBytes: 1_048_576 });
     expect((run(['127.0.0.1', 'p', '127.0.0.2', '--no-tickets']) as PeerConfig).requireTickets).toBe(false);
     expect((run(['127.0.0.1', 'p', '127.0.0.2'], { KOMPART_TICKETS: '0' }) as PeerConfig).requireTickets).toBe(false);
     expect(parseArguments(['127.0.0.1', 's', '--ticket-ttl', '10'], {}, context).ok).toBe(false);

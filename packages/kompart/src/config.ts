@@ -49,6 +49,10 @@ export interface ServerConfig extends CommonConfig {
   readonly maxRequestsPerSecond: number;
   /** Lifetime of the download tickets LocateFile issues, ms. */
   readonly ticketTtlMs: number;
+  /** Largest gRPC message, bytes. */
+  readonly maxMessageBytes: number;
+  /** Longest registered path, bytes. */
+  readonly maxPathBytes: number;
 }
 
 /** `kompart <server ip> p <host ip>`: run a peer. */
@@ -98,6 +102,8 @@ export const DEFAULTS = {
   summaryIntervalMs: 60_000,
   maxRequestsPerSecond: REGISTRY_DEFAULTS.maxRequestsPerSecond,
   ticketTtlMs: REGISTRY_DEFAULTS.ticketTtlMs,
+  maxMessageBytes: REGISTRY_DEFAULTS.maxMessageBytes,
+  maxPathBytes: REGISTRY_DEFAULTS.maxPathBytes,
 } as const;
 
 /** Environment variables, one per option (see README). */
@@ -122,6 +128,8 @@ export const ENV = {
   trustPeerAddresses: 'KOMPART_TRUST_PEER_ADDRESSES',
   maxRequestsPerSecond: 'KOMPART_MAX_REQUESTS_PER_SECOND',
   ticketTtl: 'KOMPART_TICKET_TTL',
+  maxMessageBytes: 'KOMPART_MAX_MESSAGE_BYTES',
+  maxPathBytes: 'KOMPART_MAX_PATH_BYTES',
   tickets: 'KOMPART_TICKETS',
 } as const;
 
@@ -149,6 +157,8 @@ interface RawFlags {
   trustPeerAddresses?: boolean;
   maxRequestsPerSecond?: string;
   ticketTtl?: string;
+  maxMessageBytes?: string;
+  maxPathBytes?: string;
   tickets?: boolean;
 }
 
@@ -212,6 +222,8 @@ export function parseArguments(argv: readonly string[], env: Env = process.env, 
           trustPeerAddresses: flags.trustPeerAddresses ?? envFlag(env, ENV.trustPeerAddresses, lang) ?? false,
           maxRequestsPerSecond: integer('--max-requests-per-second', flags.maxRequestsPerSecond ?? env[ENV.maxRequestsPerSecond], DEFAULTS.maxRequestsPerSecond, 0, lang),
           ticketTtlMs: integer('--ticket-ttl', flags.ticketTtl ?? env[ENV.ticketTtl], DEFAULTS.ticketTtlMs, 1000, lang),
+          maxMessageBytes: integer('--max-message-bytes', flags.maxMessageBytes ?? env[ENV.maxMessageBytes], DEFAULTS.maxMessageBytes, 65_536, lang),
+          maxPathBytes: integer('--max-path-bytes', flags.maxPathBytes ?? env[ENV.maxPathBytes], DEFAULTS.maxPathBytes, 1, lang),
         },
       };
     }
@@ -286,6 +298,8 @@ function buildParser(): Command {
     .option('--trust-peer-addresses')
     .option('--max-requests-per-second <n>')
     .option('--ticket-ttl <ms>')
+    .option('--max-message-bytes <n>')
+    .option('--max-path-bytes <n>')
     .option('--tickets')
     .option('--no-tickets')
     .option('--keep-running')

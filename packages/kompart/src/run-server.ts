@@ -39,6 +39,8 @@ export async function runServer(config: ServerConfig, io: ProgramIo): Promise<nu
         trustPeerAddresses: config.trustPeerAddresses,
         maxRequestsPerSecond: config.maxRequestsPerSecond,
         ticketTtlMs: config.ticketTtlMs,
+        maxMessageBytes: config.maxMessageBytes,
+        maxPathBytes: config.maxPathBytes,
         tls: tls.tls,
         logger,
       });

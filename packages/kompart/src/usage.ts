@@ -18,6 +18,8 @@ export function helpText(lang: Lang): string {
     summaryMs: DEFAULTS.summaryIntervalMs,
     maxRequests: DEFAULTS.maxRequestsPerSecond,
     ticketTtl: DEFAULTS.ticketTtlMs,
+    maxMessage: DEFAULTS.maxMessageBytes,
+    maxPath: DEFAULTS.maxPathBytes,
     commands: render(cliTexts.commandList, lang),
   });
 }

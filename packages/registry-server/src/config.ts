@@ -3,6 +3,8 @@ import {
   DEFAULT_HEARTBEAT_MISSES,
   DEFAULT_LANG,
   DEFAULT_MAX_FILES_PER_PEER,
+  MAX_MESSAGE_BYTES,
+  MAX_PATH_BYTES,
   silentLogger,
   type Lang,
   type Logger,
@@ -35,6 +37,10 @@ export interface RegistryServerConfig {
    * and containers whose source address is rewritten).
    */
   readonly trustPeerAddresses: boolean;
+  /** Largest gRPC message accepted or sent, bytes (RESOURCE_EXHAUSTED beyond). */
+  readonly maxMessageBytes: number;
+  /** Longest registered path, UTF-8 bytes (INVALID_ARGUMENT beyond). */
+  readonly maxPathBytes: number;
   /** How long a download ticket issued by LocateFile stays valid, ms. */
   readonly ticketTtlMs: number;
   /** TLS (mutual when it has a CA); plaintext when undefined. */
@@ -58,6 +64,8 @@ export const REGISTRY_DEFAULTS: Omit<RegistryServerConfig, 'address'> = {
   requestBurst: 5000,
   trustPeerAddresses: false,
   ticketTtlMs: 60_000,
+  maxMessageBytes: MAX_MESSAGE_BYTES,
+  maxPathBytes: MAX_PATH_BYTES,
   tls: undefined,
 };
 
@@ -77,6 +85,8 @@ export function withDefaults(options: RegistryServerOptions): RegistryServerConf
   positive('maxRequestsPerSecond', config.maxRequestsPerSecond, 0);
   positive('requestBurst', config.requestBurst, 1);
   positive('ticketTtlMs', config.ticketTtlMs, 1);
+  positive('maxMessageBytes', config.maxMessageBytes, 64 * 1024);
+  positive('maxPathBytes', config.maxPathBytes, 1);
   return config;
 }
 

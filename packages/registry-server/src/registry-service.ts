@@ -46,6 +46,8 @@ export interface RegistryServiceOptions {
   /** The Ed25519 key pair that signs download tickets, and their lifetime. */
   readonly ticketKeys: KeyPairKeyObjectResult;
   readonly ticketTtlMs: number;
+  /** Longest registered path, UTF-8 bytes. */
+  readonly maxPathBytes: number;
 }
 
 type HeartbeatCall = ServerDuplexStream<HeartbeatRequest, HeartbeatResponse>;
@@ -150,7 +152,7 @@ export function createRegistryService(options: RegistryServiceOptions): Registry
     registerFile: unary('RegisterFile', async (request: RegisterFileRequest, call) => {
       const owner = await session(request.peer, call);
       const file = await directory.registerFile(owner, {
-        path: validate.registeredPath(request.path),
+        path: validate.registeredPath(request.path, options.maxPathBytes),
         sha256: validate.sha256(request.sha256),
         size: validate.fileSize(request.size),
       });

@@ -5,7 +5,6 @@ import { loadSync } from '@grpc/proto-loader';
 import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-check';
 import {
   DEFAULT_REGISTRY_PORT,
-  MAX_MESSAGE_BYTES,
   REGISTRY_SERVICE_NAME,
   RegistryService,
   loadDescriptorPackageDefinition,
@@ -73,11 +72,12 @@ export async function startRegistryServer(options: RegistryServerOptions): Promi
     checkPeerAddress: !config.trustPeerAddresses,
     ticketKeys: generateKeyPairSync('ed25519'),
     ticketTtlMs: config.ticketTtlMs,
+    maxPathBytes: config.maxPathBytes,
   });
 
   const server = new Server({
-    'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
-    'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
+    'grpc.max_receive_message_length': config.maxMessageBytes,
+    'grpc.max_send_message_length': config.maxMessageBytes,
     // Close connections whose peer stopped answering at the transport level.
     'grpc.keepalive_time_ms': 30_000,
     'grpc.keepalive_timeout_ms': 10_000,

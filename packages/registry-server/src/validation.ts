@@ -29,9 +29,9 @@ export function peerAddress(field: string, value: string): string {
  * MAX_PATH_BYTES bytes, no empty, `.` or `..` components (so every path names one file
  * one way).
  */
-export function registeredPath(value: string): string {
+export function registeredPath(value: string, maxBytes: number = MAX_PATH_BYTES): string {
   if (value.length === 0) throw invalidArgument('path', 'empty');
-  if (Buffer.byteLength(value, 'utf8') > MAX_PATH_BYTES) throw invalidArgument('path', `longer than ${MAX_PATH_BYTES} bytes`);
+  if (Buffer.byteLength(value, 'utf8') > maxBytes) throw invalidArgument('path', `longer than ${maxBytes} bytes`);
   if (/[\u0000-\u001f\u007f]/.test(value)) throw invalidArgument('path', 'contains a control character');
   if (!value.startsWith('/')) throw invalidArgument('path', 'must be absolute (start with /)');
   if (value.length > 1 && value.endsWith('/')) throw invalidArgument('path', 'must name a file, not a folder');

@@ -314,6 +314,18 @@ describe('Registry service over real gRPC', () => {
     expect((await list(other)).files).toEqual([]);
   });
 
+  it('takes its message and path limits from its configuration', async () => {
+    await h.close();
+    h = await startHarness({ maxPathBytes: 20, maxMessageBytes: 64 * 1024 });
+    const session = await h.register('127.0.0.2');
+    const long = await h.rejection(registerFile(session, '/' + 'x'.repeat(20), 1));
+    expect(long.grpcCode).toBe(status.INVALID_ARGUMENT);
+    expect(long.params['detail']).toBe('path: longer than 20 bytes');
+    const huge = await registerFile(session, '/' + 'y'.repeat(70 * 1024), 1).catch((e: { code: number }) => e);
+    expect((huge as { code: number }).code).toBe(status.RESOURCE_EXHAUSTED);
+    expect((await registerFile(session, '/short', 1)).file?.path).toBe('/short');
+  });
+
   it('speaks English when started with lang en', async () => {
     await h.close();
     h = await startHarness({ lang: 'en' });

@@ -54,6 +54,8 @@ Servidor (s):
                             limite de pedidos por segundo de cada peer; 0 desliga
                             (KOMPART_MAX_REQUESTS_PER_SECOND; padrão {maxRequests})
   --ticket-ttl MS           validade dos tickets de download (KOMPART_TICKET_TTL; padrão {ticketTtl})
+  --max-message-bytes N     maior mensagem gRPC aceita (KOMPART_MAX_MESSAGE_BYTES; padrão {maxMessage})
+  --max-path-bytes N        maior caminho registrável, em bytes (KOMPART_MAX_PATH_BYTES; padrão {maxPath})
 
 Peer (p):
   --downloads PASTA         onde os downloads são salvos (KOMPART_DOWNLOADS; padrão ./downloads)
@@ -115,6 +117,8 @@ Server (s):
                             requests a second each peer may make; 0 turns the limit off
                             (KOMPART_MAX_REQUESTS_PER_SECOND; default {maxRequests})
   --ticket-ttl MS           lifetime of download tickets (KOMPART_TICKET_TTL; default {ticketTtl})
+  --max-message-bytes N     largest gRPC message accepted (KOMPART_MAX_MESSAGE_BYTES; default {maxMessage})
+  --max-path-bytes N        longest path that may be registered, in bytes (KOMPART_MAX_PATH_BYTES; default {maxPath})
 
 Peer (p):
   --downloads DIR           where downloads are saved (KOMPART_DOWNLOADS; default ./downloads)
