@@ -4,6 +4,7 @@ import { cpus, freemem, loadavg, release, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { BenchContext, Suite } from './lib/context.js';
 import { markdownTable, textTable, type Row } from './lib/report.js';
+import { runEvidenceSuite } from './evidence/evidence-suite.js';
 import { runPresenceSuite } from './presence/presence-suite.js';
 import { runRegistrySuite } from './registry/registry-suite.js';
 import { runHashingSuite } from './transfer/hashing-suite.js';
@@ -14,7 +15,7 @@ import { runTransferSuite } from './transfer/transfer-suite.js';
  * results to bench/out/. Options:
  *
  *   --quick                smaller sizes and fewer rounds (a smoke run, minutes not tens of)
- *   --only a,b             suites to run: registry, presence, transfer, hashing (default: all)
+ *   --only a,b             suites to run: registry, presence, transfer, hashing, evidence (default: all)
  *   --rounds N             A/B rounds per figure (default per suite)
  *   --profile              also take CPU profiles of the servers (separate runs) and summarize them
  *   --populate rpc         fill the registry through RegisterFile RPCs instead of in-process
@@ -39,6 +40,7 @@ const SUITES: Record<string, Suite> = {
   presence: runPresenceSuite,
   transfer: runTransferSuite,
   hashing: runHashingSuite,
+  evidence: runEvidenceSuite,
 };
 
 function parseOptions(argv: readonly string[]): Options {

@@ -1,6 +1,6 @@
 /** Result rows and the table printed at the end of a run (and pasted into BENCHMARKS.md). */
 
-export type Unit = 'calls/s' | 'ms' | 's' | 'µs' | 'MB' | 'MiB/s' | '% core' | 'x';
+export type Unit = 'calls/s' | 'ms' | 's' | 'µs' | 'B' | 'MB' | 'MiB/s' | '% core' | 'x';
 
 export interface Row {
   /** Issue item (1–6) the row answers. */

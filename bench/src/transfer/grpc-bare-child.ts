@@ -17,14 +17,19 @@ import { probeHandlers } from '../lib/probe.js';
  *   framing is the only copy);
  * - receiver `sink`: `stream` (a WriteStream, no hashing), `serial-hash` (what the kompart
  *   downloader does: await the positional write, then hash) or `overlap-hash` (start the
- *   write, hash while the thread pool writes, then await). The receiver always takes a
- *   chunk as a view of the received message (no decode copy).
+ *   write, hash while the thread pool writes, then await) or `pipelined-hash` (hash each
+ *   chunk as it arrives and keep up to 4 positional writes in flight, waiting only when
+ *   4 are pending). The receiver always takes a chunk as a view of the received message
+ *   (no decode copy).
  */
 
 const servers: Server[] = [];
 
 export type Serializer = 'generated' | 'preframed';
-export type Sink = 'stream' | 'serial-hash' | 'overlap-hash';
+export type Sink = 'stream' | 'serial-hash' | 'overlap-hash' | 'pipelined-hash';
+
+/** Writes a `pipelined-hash` receiver keeps in flight. */
+const PIPELINE_DEPTH = 4;
 
 const options = (windowBytes: number | undefined) => ({
   'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
@@ -159,10 +164,22 @@ const handlers = {
       const handle = await open(args.dest, 'w');
       const hash = createHash('sha256');
       let position = 0;
+      const inFlight: Promise<void>[] = [];
+      const write = async (data: Uint8Array, at: number): Promise<void> => {
+        const { bytesWritten } = await handle.write(data, 0, data.length, at);
+        if (bytesWritten !== data.length) throw new Error('short write');
+      };
       try {
         for await (const message of call as AsyncIterable<DownloadResponse>) {
           if (message.payload?.$case !== 'chunk') continue;
           const data = message.payload.value;
+          if (sink === 'pipelined-hash') {
+            hash.update(data);
+            inFlight.push(write(data, position));
+            position += data.length;
+            if (inFlight.length >= PIPELINE_DEPTH) await inFlight.shift();
+            continue;
+          }
           let written;
           if (sink === 'serial-hash') {
             written = await handle.write(data, 0, data.length, position);
@@ -175,6 +192,7 @@ const handlers = {
           if (written.bytesWritten !== data.length) throw new Error('short write');
           position += data.length;
         }
+        await Promise.all(inFlight);
       } finally {
         await handle.close();
       }

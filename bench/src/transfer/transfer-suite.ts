@@ -8,7 +8,7 @@ import type { WindowResult } from '../lib/probe.js';
 import { MB, type Row } from '../lib/report.js';
 import { median, medianOf } from '../lib/stats.js';
 import type { KompartRegistryOps } from '../registry/kompart-registry-child.js';
-import type { GrpcBareOps, Serializer, Sink } from './grpc-bare-child.js';
+import type { GrpcBareOps, Sink } from './grpc-bare-child.js';
 import type { PeerOps } from './peer-child.js';
 import { GiB, MiB, ensureSourceFile, freeBytes, mibPerSecond, remove } from './source-file.js';
 import type { TcpOps } from './tcp-child.js';
@@ -24,9 +24,17 @@ import type { TcpOps } from './tcp-child.js';
 
 const SENDER = '127.0.0.2:0';
 const RECEIVER = '127.0.0.3:0';
+const TUNED_SENDER = '127.0.0.7:0';
+const TUNED_RECEIVER = '127.0.0.8:0';
+
+/**
+ * glibc malloc settings for the `kompart, malloc tuned` variant: serve buffers of a few MiB
+ * from the heap and keep freed memory, instead of mmap/munmap for every 1 MiB chunk (each
+ * fresh mapping costs page faults and kernel zeroing on first touch).
+ */
+const TUNED_MALLOC_ENV = { MALLOC_MMAP_THRESHOLD_: String(16 * 1024 * 1024), MALLOC_TRIM_THRESHOLD_: String(256 * 1024 * 1024) };
 const TCP_HOST = '127.0.0.4';
 const CHUNKS = [64 * 1024, 256 * 1024, 512 * 1024, 1024 * 1024];
-const WINDOWS: (number | undefined)[] = [undefined, 1 * MiB, 8 * MiB, 32 * MiB];
 
 interface Moved {
   readonly ms: number;
@@ -54,8 +62,8 @@ export async function runTransferSuite(context: BenchContext): Promise<Row[]> {
   const peakRss: Record<string, { sender: number; receiver: number }> = {};
   try {
     const { target: registryTarget } = await registry.call('start', { heartbeatIntervalMs: 5000 });
-    const startPeerChild = async (name: string, address: string, options: { chunkBytes?: number; execArgv?: string[] } = {}) => {
-      const child = track(startChild<PeerOps>(name, join(__dirname, 'peer-child.js'), { execArgv: options.execArgv ?? [] }));
+    const startPeerChild = async (name: string, address: string, options: { chunkBytes?: number; execArgv?: string[]; env?: Record<string, string> } = {}) => {
+      const child = track(startChild<PeerOps>(name, join(__dirname, 'peer-child.js'), { execArgv: options.execArgv ?? [], env: { ...process.env, ...options.env } }));
       const { id } = await child.call('start', {
         registry: registryTarget,
         address,
@@ -81,7 +89,10 @@ export async function runTransferSuite(context: BenchContext): Promise<Row[]> {
 
       const sender = await startPeerChild('sender', SENDER);
       const receiver = await startPeerChild('receiver', RECEIVER);
+      const tunedSender = await startPeerChild('tuned-sender', TUNED_SENDER, { env: TUNED_MALLOC_ENV });
+      const tunedReceiver = await startPeerChild('tuned-receiver', TUNED_RECEIVER, { env: TUNED_MALLOC_ENV });
       const registered = await sender.child.call('registerPath', { path: source });
+      await tunedSender.child.call('registerPath', { path: source });
       log(`  sender ${sender.id} registered ${registered.name} (${registered.cached ? 'hash cache' : `hashed in ${registered.ms.toFixed(0)} ms`})`);
       const grpcSender = track(startChild<GrpcBareOps>('grpc-sender', join(__dirname, 'grpc-bare-child.js')));
       const grpcReceiver = track(startChild<GrpcBareOps>('grpc-receiver', join(__dirname, 'grpc-bare-child.js')));
@@ -131,6 +142,7 @@ export async function runTransferSuite(context: BenchContext): Promise<Row[]> {
       };
       const variants = [
         { name: 'kompart', run: () => kompartRun(sender, receiver.child, sender.child) },
+        { name: 'kompart-tuned', run: () => kompartRun(tunedSender, tunedReceiver.child, tunedSender.child) },
         { name: 'grpc', run: grpcRun },
         { name: 'tcp', run: tcpRun },
         { name: 'curl', run: curlRun },
@@ -141,9 +153,10 @@ export async function runTransferSuite(context: BenchContext): Promise<Row[]> {
         log(`  warm-up`);
         for (const variant of variants) await variant.run();
       }
-      log(`transfer: ${sizeLabel(size)}, ${rounds} alternating rounds (kompart get file, bare gRPC, raw TCP, curl)`);
+      log(`transfer: ${sizeLabel(size)}, ${rounds} alternating rounds (kompart get file, the same with malloc tuned, bare gRPC, raw TCP, curl)`);
       const results = await alternate(rounds, variants, log, describe);
       const k = results.get('kompart')!;
+      const kt = results.get('kompart-tuned')!;
       const g = results.get('grpc')!;
       const t = results.get('tcp')!;
       const c = results.get('curl')!;
@@ -159,6 +172,16 @@ export async function runTransferSuite(context: BenchContext): Promise<Row[]> {
         baselineName: 'Node TCP pipe to disk',
         target: { on: 'ratio', op: '>=', limit: 0.9, text: '>= 0.9x' },
         note: runs,
+      });
+      rows.push({
+        item: 1,
+        figure: `get file ${label}, peers run with glibc malloc tuned (vs raw TCP pipe)`,
+        unit: 'MiB/s',
+        kompart: medianOf(kt, rate),
+        baseline: medianOf(t, rate),
+        baselineName: 'Node TCP pipe to disk',
+        target: { on: 'ratio', op: '>=', limit: 0.9, text: '>= 0.9x' },
+        note: `same code, both peer processes started with MALLOC_MMAP_THRESHOLD_=16 MiB, MALLOC_TRIM_THRESHOLD_=256 MiB; ${(medianOf(kt, rate) / medianOf(k, rate)).toFixed(2)}x the default; sender/receiver CPU ${pctOf(kt, 'sender')}/${pctOf(kt, 'receiver')}; peak RSS ${(Math.max(...kt.map((m) => m.sender!.peakRss)) / MB).toFixed(0)} / ${(Math.max(...kt.map((m) => m.receiver!.peakRss)) / MB).toFixed(0)} MB`,
       });
       rows.push({
         item: 1,
@@ -202,7 +225,7 @@ export async function runTransferSuite(context: BenchContext): Promise<Row[]> {
         rows.push(...(await chunkSweep(context, size, source, registered.name, startPeerChild, receiver.child, tcpRun)));
         rows.push(...(await windowSweep(context, size, source, registered.sha256, downloads, track)));
       }
-      await Promise.all([sender.child.stop(), receiver.child.stop(), tcpSender.stop(), tcpReceiver.stop(), grpcSender.stop(), grpcReceiver.stop()]);
+      await Promise.all([sender.child.stop(), receiver.child.stop(), tunedSender.child.stop(), tunedReceiver.child.stop(), tcpSender.stop(), tcpReceiver.stop(), grpcSender.stop(), grpcReceiver.stop()]);
       if (big) await remove(source);
     }
     const labels = Object.keys(peakRss);
@@ -249,6 +272,7 @@ async function chunkSweep(
   for (const [i, chunkBytes] of CHUNKS.entries()) {
     const sender = await startPeerChild(`sender-chunk-${chunkBytes}`, `127.0.1.${i + 1}:0`, { chunkBytes });
     await sender.child.call('registerPath', { path: source });
+    await remove((await receiver.call('getFile', { ref: `${sender.id}/${name}` })).path); // warm-up, not measured
     const results = await alternate(
       rounds,
       [
@@ -281,47 +305,51 @@ async function chunkSweep(
 }
 
 /**
- * Bare gRPC (same generated FileService, no checks): first chunk size x flow-control
- * window with a plain WriteStream receiver; then, at 1 MiB chunks and an 8 MiB window, the
- * sender's serializer and the receiver's write/hash order one at a time (see grpc-bare-child).
+ * Bare gRPC (the same generated FileService, pre-framed 1 MiB chunks as the kompart holder
+ * sends them, chunks taken as views on receipt, no checks): first the HTTP/2 flow-control
+ * window and chunk size with a plain WriteStream receiver, then the receiver's order of
+ * work (write, then hash; overlap the two; pipeline several writes). All configurations run
+ * round-robin within each round, so a busy moment of the machine hits them alike.
  */
 async function windowSweep(context: BenchContext, size: number, source: string, sha256: string, downloads: string, track: <C>(child: C) => C): Promise<Row[]> {
   const { log } = context;
-  const rounds = context.rounds ?? 2;
-  const rows: Row[] = [];
-  const sender = track(startChild<GrpcBareOps>('grpc-sender', join(__dirname, 'grpc-bare-child.js')));
-  const receiver = track(startChild<GrpcBareOps>('grpc-receiver', join(__dirname, 'grpc-bare-child.js')));
-  const measure = async (figure: string, serve: { chunkBytes: number; windowBytes?: number; serializer: Serializer }, sink: Sink, note: string): Promise<void> => {
-    const { port } = await sender.call('serveGrpc', { file: source, host: TCP_HOST, ...serve });
-    const rates: number[] = [];
-    for (let round = 0; round < rounds; round++) {
-      const dest = join(downloads, 'grpc.bin');
-      const got = await receiver.call('fetchGrpc', { target: `${TCP_HOST}:${port}`, dest, sink, ...(serve.windowBytes === undefined ? {} : { windowBytes: serve.windowBytes }) });
-      await remove(dest);
-      if (got.bytes !== size) throw new Error(`bare gRPC moved ${got.bytes} bytes`);
-      if (got.sha256 !== '' && got.sha256 !== sha256) throw new Error(`bare gRPC (${serve.serializer}) delivered different bytes`);
-      rates.push(mibPerSecond(size, got.ms));
-    }
-    log(`  ${figure}: ${rates.map((r) => r.toFixed(0)).join(', ')} MiB/s`);
-    rows.push({ item: 1, figure: `  sweep: ${figure}`, unit: 'MiB/s', kompart: median(rates), note: `${note}; median of ${rounds}` });
-  };
-  log(`transfer: bare gRPC sweep (chunk x flow-control window), ${sizeLabel(size)}, ${rounds} rounds each`);
-  for (const chunkBytes of [64 * 1024, MiB]) {
-    for (const windowBytes of WINDOWS) {
-      const window = windowBytes === undefined ? 'default (64 KiB)' : chunkLabel(windowBytes);
-      await measure(
-        `bare gRPC ${sizeLabel(size)}, chunk ${chunkLabel(chunkBytes)}, window ${window}`,
-        { chunkBytes, serializer: 'generated', ...(windowBytes === undefined ? {} : { windowBytes }) },
-        'stream',
-        'generated codec, WriteStream receiver, no hashing',
-      );
-    }
+  const rounds = context.rounds ?? 3;
+  const sender = track(startChild<GrpcBareOps>('grpc-sweep-sender', join(__dirname, 'grpc-bare-child.js')));
+  const receiver = track(startChild<GrpcBareOps>('grpc-sweep-receiver', join(__dirname, 'grpc-bare-child.js')));
+  const configs: { label: string; chunkBytes: number; windowBytes: number | undefined; sink: Sink }[] = [];
+  const windowLabel = (bytes: number | undefined): string => (bytes === undefined ? 'default 64 KiB' : chunkLabel(bytes));
+  for (const windowBytes of [undefined, MiB, 2 * MiB, 8 * MiB, 32 * MiB]) configs.push({ label: `chunk 1 MiB, window ${windowLabel(windowBytes)}, no hashing`, chunkBytes: MiB, windowBytes, sink: 'stream' });
+  for (const windowBytes of [undefined, MiB, 8 * MiB]) configs.push({ label: `chunk 64 KiB, window ${windowLabel(windowBytes)}, no hashing`, chunkBytes: 64 * 1024, windowBytes, sink: 'stream' });
+  for (const windowBytes of [MiB, 8 * MiB]) {
+    for (const sink of ['serial-hash', 'overlap-hash', 'pipelined-hash'] as const) configs.push({ label: `chunk 1 MiB, window ${windowLabel(windowBytes)}, ${sink} receiver`, chunkBytes: MiB, windowBytes, sink });
   }
-  log(`transfer: bare gRPC, 1 MiB chunks, 8 MiB window: serializer x receiver`);
-  for (const serializer of ['generated', 'preframed'] as const) {
-    for (const sink of ['serial-hash', 'overlap-hash'] as const) {
-      await measure(`bare gRPC ${sizeLabel(size)}, 1 MiB / 8 MiB, ${serializer} sender, ${sink} receiver`, { chunkBytes: MiB, windowBytes: 8 * MiB, serializer }, sink, 'receiver writes with positional fs writes and hashes, as the kompart downloader');
-    }
+  const variants = [];
+  for (const config of configs) {
+    const windowOption = config.windowBytes === undefined ? {} : { windowBytes: config.windowBytes };
+    const { port } = await sender.call('serveGrpc', { file: source, host: TCP_HOST, chunkBytes: config.chunkBytes, serializer: 'preframed', ...windowOption });
+    variants.push({
+      name: config.label,
+      run: async (): Promise<Moved> => {
+        const dest = join(downloads, 'grpc-sweep.bin');
+        const got = await receiver.call('fetchGrpc', { target: `${TCP_HOST}:${port}`, dest, sink: config.sink, ...windowOption });
+        await remove(dest);
+        if (got.bytes !== size) throw new Error(`bare gRPC moved ${got.bytes} bytes`);
+        if (got.sha256 !== '' && got.sha256 !== sha256) throw new Error(`bare gRPC (${config.label}) delivered different bytes`);
+        return { ms: got.ms, bytes: size };
+      },
+    });
   }
-  return rows;
+  log(`transfer: bare gRPC sweep, ${sizeLabel(size)}, ${configs.length} configurations round-robin, ${rounds} rounds`);
+  const results = await alternate(rounds, variants, log, (m) => `${mibPerSecond(m.bytes, m.ms).toFixed(0)} MiB/s`);
+  return configs.map((config) => {
+    const runs = results.get(config.label)!;
+    const rates = runs.map((m) => mibPerSecond(m.bytes, m.ms));
+    return {
+      item: 1,
+      figure: `  sweep: bare gRPC ${sizeLabel(size)}, ${config.label}`,
+      unit: 'MiB/s' as const,
+      kompart: median(rates),
+      note: `pre-framed chunks, chunk views on receipt; median of ${rounds} round-robin runs (${rates.map((r) => r.toFixed(0)).join(', ')})`,
+    };
+  });
 }
