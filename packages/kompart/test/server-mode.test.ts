@@ -21,7 +21,7 @@ describe('kompart <server ip> s', () => {
     const peer = new Program([server.arg, 'p', `127.0.79.2:${peerPort}`, '--no-cache-dir']);
     await peer.run('register peer', `Peer 127.0.79.2:${peerPort} registrado`);
     await registry.waitFor(new RegExp(`^${TIME} INFO Peer 127\\.0\\.79\\.2:${peerPort} registrado$`));
-    await registry.waitFor(new RegExp(`^${TIME} INFO 1 peers online, 0 arquivos$`));
+    await registry.waitFor(new RegExp(`^${TIME} INFO 1 peer online, 0 arquivos$`));
     peer.send('exit');
     expect((await peer.exit()).code).toBe(0);
     await registry.waitFor(new RegExp(`^${TIME} INFO Peer 127\\.0\\.79\\.2:${peerPort} desconectado \\(0 arquivos removidos\\)$`));

@@ -33,7 +33,7 @@ it('menu and typed prompt in a real terminal', async () => {
   await registry.waitFor(/ouvindo em/);
   const holder = `${NET}.2:${await freePort(`${NET}.2`)}`;
   const holding = new Program([server, 'p', holder, '--no-cache-dir', '--keep-running', '--share', join(work, 'share')], { cwd: work, env: cleanEnv() });
-  await holding.waitFor(/^Pasta .*: 1 arquivos registrados/);
+  await holding.waitFor(/^Pasta .*: 1 arquivo registrado,/);
   const sha = createHash('sha256').update('shared through kompart\n').digest('hex');
 
   const me = `${NET}.3:${await freePort(`${NET}.3`)}`;

@@ -1,5 +1,13 @@
-/** The message catalogue: every line kompart shows a person, in Portuguese (the default)
- * and English. Texts use `{name}` placeholders. */
+import { IntlMessageFormat } from 'intl-messageformat';
+
+/**
+ * The message catalogue: every line kompart shows a person, in Portuguese (the default)
+ * and English. Texts use `{name}` placeholders; a text that counts something uses an ICU
+ * plural instead (`{files, plural, =0 {0 arquivos} one {# arquivo} other {# arquivos}}`),
+ * formatted by intl-messageformat with the language's plural rules and digit grouping
+ * (`1 arquivo`, `10.000 arquivos`, `10,000 files`). Portuguese counts say `0 arquivos`:
+ * CLDR files 0 under `one` for pt, so those texts spell out the `=0` case.
+ */
 
 export type Lang = 'pt' | 'en';
 export const LANGS: readonly Lang[] = ['pt', 'en'];
@@ -20,9 +28,27 @@ export function fill(template: string, params: Params = {}): string {
   });
 }
 
+const PLURAL = /\{\s*[A-Za-z0-9_]+\s*,\s*plural\s*,/;
+const pluralFormats = new Map<string, IntlMessageFormat>();
+
+/** Formats a text with ICU plurals; its parameters must all be given (a missing one throws). */
+function formatPlural(template: string, lang: Lang, params: Params): string {
+  let format = pluralFormats.get(template);
+  if (format === undefined) {
+    format = new IntlMessageFormat(template, lang, undefined, { ignoreTag: true });
+    pluralFormats.set(template, format);
+  }
+  const values: Record<string, string | number> = {};
+  for (const [key, value] of Object.entries(params)) {
+    if (value !== undefined) values[key] = typeof value === 'bigint' ? Number(value) : value;
+  }
+  return String(format.format(values));
+}
+
 /** Picks the language of a text and fills it. */
-export function render(text: Text, lang: Lang, params?: Params): string {
-  return fill(text[lang], params);
+export function render(text: Text, lang: Lang, params: Params = {}): string {
+  const template = text[lang];
+  return PLURAL.test(template) ? formatPlural(template, lang, params) : fill(template, params);
 }
 
 /** True for the supported language codes. */

@@ -234,10 +234,10 @@ Exit codes: 0 all went well; 1 a command failed or a run-time error;
   },
   hashing: { pt: 'Calculando SHA-256 de {path} ({size})', en: 'Hashing {path} ({size})' },
   fileRegistered: { pt: 'Arquivo {path} registrado ({size}, sha256 {sha256})', en: 'File {path} registered ({size}, sha256 {sha256})' },
-  folderScanned: { pt: 'Pasta {path}: {files} arquivos ({size})', en: 'Folder {path}: {files} files ({size})' },
+  folderScanned: { pt: 'Pasta {path}: {files, plural, =0 {0 arquivos} one {# arquivo} other {# arquivos}} ({size})', en: 'Folder {path}: {files, plural, one {# file} other {# files}} ({size})' },
   folderRegistered: {
-    pt: 'Pasta {path}: {registered} arquivos registrados, {existing} já registrados, {failed} com erro, {skipped} ignorados',
-    en: 'Folder {path}: {registered} files registered, {existing} already registered, {failed} failed, {skipped} skipped',
+    pt: 'Pasta {path}: {registered, plural, =0 {0 arquivos registrados} one {# arquivo registrado} other {# arquivos registrados}}, {existing, plural, =0 {0 já registrados} one {# já registrado} other {# já registrados}}, {failed} com erro, {skipped, plural, =0 {0 ignorados} one {# ignorado} other {# ignorados}}',
+    en: 'Folder {path}: {registered, plural, one {# file registered} other {# files registered}}, {existing} already registered, {failed} failed, {skipped} skipped',
   },
   registerCancelled: { pt: 'Registro de {path} cancelado', en: 'Registration of {path} cancelled' },
   listLine: { pt: '{peer} / {name} / {sha256} ({size})', en: '{peer} / {name} / {sha256} ({size})' },
@@ -251,7 +251,7 @@ Exit codes: 0 all went well; 1 a command failed or a run-time error;
     en: 'File {name} saved as {path} ({size}, SHA-256 verified)',
   },
   downloadAlreadyPresent: { pt: 'Arquivo {name} já está em {path}', en: 'File {name} is already in {path}' },
-  disconnected: { pt: 'Peer {peer} desconectado ({files} arquivos removidos)', en: 'Peer {peer} disconnected ({files} files removed)' },
+  disconnected: { pt: 'Peer {peer} desconectado ({files, plural, =0 {0 arquivos removidos} one {# arquivo removido} other {# arquivos removidos}})', en: 'Peer {peer} disconnected ({files, plural, one {# file removed} other {# files removed}})' },
   disconnectedOffline: {
     pt: 'Peer {peer} desconectado (sem resposta do servidor)',
     en: 'Peer {peer} disconnected (no answer from the registry)',
@@ -268,12 +268,12 @@ Exit codes: 0 all went well; 1 a command failed or a run-time error;
     en: 'Reconnecting to registry {server} (attempt {attempt})',
   },
   eventReconnected: {
-    pt: 'Reconectado ao servidor {server}: {files} arquivos registrados de novo',
-    en: 'Reconnected to registry {server}: {files} files registered again',
+    pt: 'Reconectado ao servidor {server}: {files, plural, =0 {0 arquivos registrados de novo} one {# arquivo registrado de novo} other {# arquivos registrados de novo}}',
+    en: 'Reconnected to registry {server}: {files, plural, one {# file registered again} other {# files registered again}}',
   },
   eventReconnectedPartly: {
-    pt: 'Reconectado ao servidor {server}: {files} arquivos registrados de novo, {failed} não',
-    en: 'Reconnected to registry {server}: {files} files registered again, {failed} not',
+    pt: 'Reconectado ao servidor {server}: {files, plural, =0 {0 arquivos registrados de novo} one {# arquivo registrado de novo} other {# arquivos registrados de novo}}, {failed} não',
+    en: 'Reconnected to registry {server}: {files, plural, one {# file registered again} other {# files registered again}}, {failed} not',
   },
   eventServed: { pt: 'Arquivo {name} enviado para {client} ({size})', en: 'File {name} sent to {client} ({size})' },
   eventServedPartly: {
