@@ -169,7 +169,9 @@ export function createRegistryService(options: RegistryServiceOptions): Registry
       };
       const page = await directory.list(validate.decodePageToken(request.pageToken), limit, filter);
       return {
-        files: page.files.map(toSharedFile),
+        // The stored records themselves, not copies: a record has every SharedFile field
+        // (and the encoders read nothing else), and the page is only encoded, never kept.
+        files: page.files as FileRecord[],
         nextPageToken: page.next === undefined ? '' : validate.encodePageToken(page.next),
       };
     }),

@@ -6,11 +6,9 @@ import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-
 import {
   DEFAULT_REGISTRY_PORT,
   REGISTRY_SERVICE_NAME,
-  RegistryService,
   loadDescriptorPackageDefinition,
   repairMapEntries,
   serverCredentials,
-  tolerantService,
   parseEndpoint,
   render,
   serverTexts,
@@ -20,6 +18,7 @@ import { createMemoryStore } from './memory-store.js';
 import { PeerDirectory, type DirectoryEvent } from './peer-directory.js';
 import { RateLimiter } from './rate-limiter.js';
 import { createRegistryService } from './registry-service.js';
+import { registryServiceDefinition } from './service-definition.js';
 
 /** A running registry server. */
 export interface RunningRegistry {
@@ -83,7 +82,7 @@ export async function startRegistryServer(options: RegistryServerOptions): Promi
     'grpc.keepalive_timeout_ms': 10_000,
     'grpc.keepalive_permit_without_calls': 1,
   });
-  server.addService(tolerantService(RegistryService), service.implementation);
+  server.addService(registryServiceDefinition, service.implementation);
   const health = new HealthImplementation({ '': 'SERVING', [REGISTRY_SERVICE_NAME]: 'SERVING' });
   health.addToServer(server);
   // Reflection describes what this server really serves: the Registry and the health
