@@ -10,10 +10,15 @@ import { ListFilesResponse, type SharedFile } from '@kompart/protocol';
  *
  * Anything it was not written for (a size that is not a non-negative safe integer) goes
  * to the generated encoder, so the output is always a valid ListFilesResponse.
+ *
+ * A message made by `withEncodedFiles` carries its entries already encoded (by the store,
+ * with this same encoder); they are copied as they are.
  */
 export function encodeListFilesResponse(message: ListFilesResponse): Buffer {
   const files = message.files;
   const token = message.nextPageToken;
+  const encoded = (message as EncodedListFilesResponse)[ENCODED_FILES];
+  if (encoded !== undefined) return concatWithToken(encoded, token);
   // Size if all text is ASCII; non-ASCII text grows the buffer as it is met.
   let estimate = fieldSize(token);
   for (let i = 0; i < files.length; i++) {
@@ -24,6 +29,32 @@ export function encodeListFilesResponse(message: ListFilesResponse): Buffer {
   }
   const writer = new PageWriter(estimate);
   for (let i = 0; i < files.length; i++) writer.entry(files[i]!);
+  if (token !== '') writer.text(0x12, token);
+  return writer.finish();
+}
+
+const ENCODED_FILES = Symbol('encoded files');
+
+interface EncodedListFilesResponse extends ListFilesResponse {
+  readonly [ENCODED_FILES]?: readonly Uint8Array[];
+}
+
+/**
+ * Attaches to a response the encoding of its `files` (views whose concatenation is the
+ * `files` fields, as RegistryStore's ListPage.encoded), for encodeListFilesResponse to
+ * copy. Without them the message is encoded as usual.
+ */
+export function withEncodedFiles(message: ListFilesResponse, encoded: readonly Uint8Array[] | undefined): ListFilesResponse {
+  if (encoded === undefined) return message;
+  const attached: EncodedListFilesResponse = { ...message, [ENCODED_FILES]: encoded };
+  return attached;
+}
+
+function concatWithToken(encoded: readonly Uint8Array[], token: string): Buffer {
+  let size = 0;
+  for (const view of encoded) size += view.length;
+  const writer = new PageWriter(size + fieldSize(token));
+  for (const view of encoded) writer.raw(view);
   if (token !== '') writer.text(0x12, token);
   return writer.finish();
 }
@@ -100,6 +131,12 @@ class PageWriter {
     this.pos = start - prefix;
     this.varint(length);
     this.pos = pos;
+  }
+
+  raw(bytes: Uint8Array): void {
+    this.ensure(bytes.length);
+    this.buffer.set(bytes, this.pos);
+    this.pos += bytes.length;
   }
 
   finish(): Buffer {

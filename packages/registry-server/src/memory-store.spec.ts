@@ -1,3 +1,4 @@
+import { ListFilesResponse } from '@kompart/protocol';
 import { createMemoryStore } from './memory-store.js';
 import type { FileRecord, ListFilter } from './store.js';
 
@@ -70,5 +71,36 @@ describe('memory store', () => {
     expect((await store.filesByName('a', '2748.bin')).map((f) => f.path)).toEqual(['/d/2748.bin']);
     expect((await store.filesByHashPrefix('a', '0'.repeat(61) + 'ab')).length).toBe(2);
     expect(await store.filesByHashPrefix('b', '00')).toEqual([]);
+  });
+
+  it('hands out every page already encoded, exactly as the generated encoder writes it, through updates, removals and rewrites', async () => {
+    // Small chunks, so that a few thousand files fill several and the rewrite happens.
+    const store = createMemoryStore({ entryChunkBytes: 64 * 1024 });
+    const expectEncoded = async (after: number, limit: number, filter: ListFilter = all): Promise<number | undefined> => {
+      const page = await store.list(after, limit, filter, 1_000_000);
+      const reference = Buffer.from(ListFilesResponse.encode({ files: page.files.map((f) => ({ ...f })), nextPageToken: '' }).finish());
+      expect(Buffer.concat(page.encoded ?? [])).toEqual(reference);
+      return page.next;
+    };
+    for (const id of ['a', 'b']) await store.addPeer({ id, token: id, since: 0 });
+    // Non-ASCII names and a long path among ordinary ones.
+    await store.addFile({ ...file('a', 1), path: '/música/ファイル 🎵.txt', name: 'ファイル 🎵.txt' }, 100_000);
+    await store.addFile({ ...file('a', 2), path: `/${'x'.repeat(300)}`, name: 'x'.repeat(300) }, 100_000);
+    for (let n = 3; n < 4000; n++) await store.addFile(file(n % 4 === 0 ? 'a' : 'b', n), 100_000);
+    await expectEncoded(0, 100);
+    // An update in place re-encodes the entry where it stands.
+    expect(await store.addFile({ ...file('a', 2), path: `/${'x'.repeat(300)}`, name: 'x'.repeat(300), sha256: 'f'.repeat(64), size: 7 }, 100_000)).toBe('replaced');
+    await expectEncoded(0, 100);
+    await expectEncoded(0, 50, { ...all, holder: 'b' });
+    // Removing a peer drops three quarters of the entries: the order is compacted and the
+    // log rewritten.
+    await store.removePeer('b', 'b');
+    let cursor: number | undefined = 0;
+    let pages = 0;
+    while (cursor !== undefined) {
+      cursor = await expectEncoded(cursor, 400);
+      pages++;
+    }
+    expect(pages).toBe(3);
   });
 });

@@ -1,3 +1,5 @@
+import { EntryLog, type EntrySpan } from './entry-log.js';
+import { encodeListFilesResponse } from './list-files-encoding.js';
 import type { AddFileResult, FileRecord, ListFilter, ListPage, PeerRecord, RegistryStore } from './store.js';
 
 /**
@@ -5,7 +7,7 @@ import type { AddFileResult, FileRecord, ListFilter, ListPage, PeerRecord, Regis
  * sit in the object in a fixed order: a spread (`{ ...file, seq }`) made dictionary-mode
  * objects twice the size and many times slower to read when a page is encoded.
  */
-class StoredFile implements FileRecord {
+class StoredFile implements FileRecord, EntrySpan {
   readonly peer: string;
   readonly path: string;
   readonly name: string;
@@ -13,6 +15,10 @@ class StoredFile implements FileRecord {
   readonly size: number;
   /** Position in registration order (1, 2, …); listing cursors are these numbers. */
   readonly seq: number;
+  /** Where the file's encoded listing entry is in the store's EntryLog. */
+  chunk = 0;
+  offset = 0;
+  length = 0;
 
   constructor(file: FileRecord, seq: number) {
     this.peer = file.peer;
@@ -23,6 +29,10 @@ class StoredFile implements FileRecord {
     this.seq = seq;
   }
 }
+
+/** A file's entry as a ListFilesResponse `files` field: tag, length, SharedFile. */
+const encodeEntry = (file: FileRecord): Buffer =>
+  encodeListFilesResponse({ files: [{ peer: file.peer, path: file.path, name: file.name, sha256: file.sha256, size: file.size }], nextPageToken: '' });
 
 interface PeerSlot {
   readonly record: PeerRecord;
@@ -38,11 +48,18 @@ interface PeerSlot {
  * squeezes out. A cursor is a sequence number, found again by binary search, so a page
  * costs O(log n + page) whatever was added or removed in between; a file's place in the
  * array is found the same way from its own sequence number.
+ *
+ * Each file's listing entry is also kept encoded, as ListFilesResponse sends it, in an
+ * EntryLog in registration order (about 140 bytes a file), so that a page is a few large
+ * copies rather than the encoding of every entry again (ListPage.encoded). The log is
+ * rewritten in listing order when dropped entries outweigh live ones.
  */
-export function createMemoryStore(): RegistryStore {
+export function createMemoryStore(options: { readonly entryChunkBytes?: number } = {}): RegistryStore {
+  const newLog = (): EntryLog => new EntryLog(options.entryChunkBytes);
   const peers = new Map<string, PeerSlot>();
   const order: (StoredFile | undefined)[] = [];
   const orderSeq: number[] = [];
+  let log = newLog();
   let holes = 0;
   let nextSeq = 1;
   let fileCount = 0;
@@ -59,6 +76,18 @@ export function createMemoryStore(): RegistryStore {
     order.length = write;
     orderSeq.length = write;
     holes = 0;
+  };
+
+  /** Rewrites the live entries, in listing order, into a fresh log. */
+  const rewriteLog = (): void => {
+    const fresh = newLog();
+    for (const file of order) if (file !== undefined) fresh.append(log.view(file), file);
+    log = fresh;
+  };
+
+  const tidy = (): void => {
+    if (holes > 1024 && holes * 2 > order.length) compact();
+    if (log.wasteful) rewriteLog();
   };
 
   /** Index of the first entry whose seq is greater than `after`. */
@@ -98,10 +127,11 @@ export function createMemoryStore(): RegistryStore {
       peers.delete(id);
       for (const file of slot.byPath.values()) {
         order[positionOf(file)] = undefined;
+        log.drop(file);
         holes++;
       }
       fileCount -= slot.byPath.size;
-      if (holes > 1024 && holes * 2 > order.length) compact();
+      tidy();
       return slot.byPath.size;
     },
 
@@ -112,14 +142,18 @@ export function createMemoryStore(): RegistryStore {
       if (previous !== undefined) {
         if (previous.sha256 === file.sha256 && previous.size === file.size) return 'exists';
         const updated = new StoredFile(file, previous.seq);
+        log.append(encodeEntry(updated), updated);
+        log.drop(previous);
         order[positionOf(previous)] = updated;
         slot.byPath.set(file.path, updated);
         const sameName = slot.byName.get(file.name)!;
         sameName[sameName.indexOf(previous)] = updated;
+        tidy();
         return 'replaced';
       }
       if (slot.byPath.size >= maxFiles) return 'limit';
       const stored = new StoredFile(file, nextSeq++);
+      log.append(encodeEntry(stored), stored);
       slot.byPath.set(stored.path, stored);
       const sameName = slot.byName.get(stored.name);
       if (sameName === undefined) slot.byName.set(stored.name, [stored]);
@@ -147,7 +181,7 @@ export function createMemoryStore(): RegistryStore {
     },
 
     async list(after, limit, filter, scanBudget): Promise<ListPage> {
-      const files: FileRecord[] = [];
+      const files: StoredFile[] = [];
       let index = firstAfter(after);
       let scanned = 0;
       let lastSeq = after;
@@ -158,7 +192,7 @@ export function createMemoryStore(): RegistryStore {
       }
       // Skip trailing holes so that "no next page" is reported as soon as it is true.
       while (index < order.length && order[index] === undefined) index++;
-      return { files, next: index < order.length ? lastSeq : undefined };
+      return { files, next: index < order.length ? lastSeq : undefined, encoded: log.views(files) };
     },
 
     async counts() {

@@ -28,6 +28,7 @@ import {
 import type { DirectoryEvent, PeerDirectory } from './peer-directory.js';
 import type { FileRecord, PeerRecord } from './store.js';
 import type { RateLimiter } from './rate-limiter.js';
+import { withEncodedFiles } from './list-files-encoding.js';
 import { checkSourceAddress } from './source-address.js';
 import * as validate from './validation.js';
 
@@ -168,12 +169,13 @@ export function createRegistryService(options: RegistryServiceOptions): Registry
         holder: request.holder === '' ? '' : validate.peerAddress('holder', request.holder),
       };
       const page = await directory.list(validate.decodePageToken(request.pageToken), limit, filter);
-      return {
-        // The stored records themselves, not copies: a record has every SharedFile field
-        // (and the encoders read nothing else), and the page is only encoded, never kept.
-        files: page.files as FileRecord[],
-        nextPageToken: page.next === undefined ? '' : validate.encodePageToken(page.next),
-      };
+      // The stored records themselves, not copies: a record has every SharedFile field
+      // (and the encoders read nothing else), and the page is only encoded, never kept.
+      // When the store has the entries encoded already, those bytes are sent.
+      return withEncodedFiles(
+        { files: page.files as FileRecord[], nextPageToken: page.next === undefined ? '' : validate.encodePageToken(page.next) },
+        page.encoded,
+      );
     }),
 
     locateFile: unary('LocateFile', async (request: LocateFileRequest, call) => {

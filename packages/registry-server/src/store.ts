@@ -39,6 +39,14 @@ export interface ListPage {
   readonly files: readonly FileRecord[];
   /** Cursor for the next page, undefined at the end. */
   readonly next: number | undefined;
+  /**
+   * Optional: the same files already encoded, as the `files` fields of a
+   * ListFilesResponse (each: tag 1, length, SharedFile), in order; concatenated, these
+   * views are exactly what encoding `files` would give. A store that keeps files encoded
+   * (the memory store) returns them so that a page is copied rather than encoded. The
+   * bytes behind the views never change afterwards.
+   */
+  readonly encoded?: readonly Uint8Array[];
 }
 
 /** `replaced`: the path was registered with other content, and now has the new hash and size. */
