@@ -1,17 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import { DownloadResponse } from '@kompart/protocol';
-import { chunkFrame, deserializeDownloadResponse, EncodedResponse, serializeDownloadResponse } from './download-codec';
+import { ChunkBufferPool, deserializeDownloadResponse, serializeDownloadResponse } from './download-codec';
 
 describe('download codec', () => {
   it.each([0, 1, 127, 128, 16_383, 16_384, 65_536, 1024 * 1024, 2_097_151, 2_097_152])(
     'frames a %i-byte chunk exactly as the generated encoder does',
     (length) => {
       const payload = randomBytes(length);
-      const { buffer, payloadOffset } = chunkFrame(length);
-      payload.copy(buffer, payloadOffset);
+      const buffer = Buffer.alloc(ChunkBufferPool.payloadOffset + length + 3, 0xee);
+      payload.copy(buffer, ChunkBufferPool.payloadOffset);
+      const encoded = ChunkBufferPool.frame(buffer, length);
       const reference = Buffer.from(DownloadResponse.encode({ payload: { $case: 'chunk', value: payload } }).finish());
-      expect(serializeDownloadResponse(new EncodedResponse(buffer)).equals(reference)).toBe(true);
-      const decoded = deserializeDownloadResponse(buffer);
+      expect(serializeDownloadResponse(encoded).equals(reference)).toBe(true);
+      const decoded = deserializeDownloadResponse(encoded.bytes);
       expect(decoded.payload?.$case).toBe('chunk');
       expect(Buffer.from(decoded.payload!.value as Buffer).equals(payload)).toBe(true);
     },
@@ -25,5 +26,26 @@ describe('download codec', () => {
     const mixed = Buffer.concat([bytes, Buffer.from(DownloadResponse.encode({ payload: { $case: 'chunk', value: Buffer.from('xy') } }).finish())]);
     expect(deserializeDownloadResponse(Buffer.concat([Buffer.from([0x12, 0x01, 0x41]), bytes])).payload?.$case).toBe('header');
     expect(deserializeDownloadResponse(mixed).payload?.$case).toBe('chunk');
+  });
+
+  it('pools at most `depth` chunk buffers and hands released ones to waiters', async () => {
+    const pool = new ChunkBufferPool(1024, 2);
+    const a = (await pool.acquire())!;
+    const b = (await pool.acquire())!;
+    expect(a.length).toBe(ChunkBufferPool.payloadOffset + 1024);
+    expect(b).not.toBe(a);
+    let third: Buffer | undefined;
+    const waiting = pool.acquire().then((buffer) => (third = buffer));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(third).toBeUndefined();
+    pool.release(b);
+    await waiting;
+    expect(third).toBe(b);
+    pool.release(a);
+    expect(await pool.acquire()).toBe(a);
+    const last = pool.acquire();
+    pool.close();
+    expect(await last).toBeUndefined();
+    expect(await pool.acquire()).toBeUndefined();
   });
 });

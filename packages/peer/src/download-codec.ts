@@ -9,8 +9,8 @@ import { DownloadResponse, FileServiceService, type FileServiceClient } from '@k
  * and the downloader copying every payload once more on decode. A `DownloadResponse`
  * with only `chunk` set is just `0x12 <varint length> <bytes>`, so:
  *
- * - the FileService reads the file straight into a buffer that starts with that
- *   framing (see {@link chunkFrame}) and hands it to gRPC as is ({@link EncodedResponse});
+ * - the FileService reads the file straight into a reused buffer with room for that
+ *   framing (see {@link ChunkBufferPool}) and hands it to gRPC as is ({@link EncodedResponse});
  * - the downloader's client recognises that framing and takes the payload as a view of
  *   the received message, without copying. Anything else goes through the generated code.
  *
@@ -34,22 +34,83 @@ function varintLength(value: number): number {
   return length;
 }
 
+/** Room before the payload in a pooled chunk buffer: the tag plus a varint of up to 4 bytes (lengths below 2^28). */
+const FRAME_ROOM = 5;
+
 /**
- * A buffer for one chunk of `payloadLength` bytes: the framing is written, and the
- * payload is to be filled in at `payloadOffset`.
+ * Reusable chunk buffers for one Download, at most `depth` of them. Each holds
+ * {@link FRAME_ROOM} bytes of room, then up to `chunkBytes` of payload read straight from
+ * the file; {@link ChunkBufferPool.frame} writes the framing right before the payload.
+ *
+ * Why: a fresh 1 MiB Buffer per chunk is a fresh malloc above glibc's mmap/trim thresholds,
+ * so every chunk paid for mapping, zeroing on first touch (page faults) and unmapping
+ * pages; with the same code the holder ran markedly faster once glibc kept its memory
+ * (MALLOC_MMAP_THRESHOLD_/MALLOC_TRIM_THRESHOLD_). A small pool gives the same without
+ * asking anything of the user. A buffer goes back to the pool only when gRPC's write
+ * callback says it is done with it; a call that ends early simply drops the pool.
  */
-export function chunkFrame(payloadLength: number): { buffer: Buffer; payloadOffset: number } {
-  const payloadOffset = 1 + varintLength(payloadLength);
-  const buffer = Buffer.allocUnsafe(payloadOffset + payloadLength);
-  buffer[0] = CHUNK_TAG;
-  let value = payloadLength;
-  let at = 1;
-  while (value >= 0x80) {
-    buffer[at++] = (value % 128) | 0x80;
-    value = Math.floor(value / 128);
+export class ChunkBufferPool {
+  readonly #free: Buffer[] = [];
+  readonly #waiting: ((buffer: Buffer | undefined) => void)[] = [];
+  #allocated = 0;
+  #closed = false;
+
+  constructor(
+    readonly chunkBytes: number,
+    readonly depth: number,
+  ) {
+    if (!Number.isInteger(chunkBytes) || chunkBytes < 1 || chunkBytes >= 2 ** 28) throw new RangeError('chunkBytes must be an integer between 1 and 2^28 - 1');
+    if (!Number.isInteger(depth) || depth < 1) throw new RangeError('depth must be a positive integer');
   }
-  buffer[at] = value;
-  return { buffer, payloadOffset };
+
+  /** Where the payload goes in a pooled buffer. */
+  static readonly payloadOffset = FRAME_ROOM;
+
+  /** A free buffer (allocating one while fewer than `depth` exist), or undefined once closed. */
+  acquire(): Promise<Buffer | undefined> {
+    if (this.#closed) return Promise.resolve(undefined);
+    const free = this.#free.pop();
+    if (free !== undefined) return Promise.resolve(free);
+    if (this.#allocated < this.depth) {
+      this.#allocated += 1;
+      return Promise.resolve(Buffer.allocUnsafe(FRAME_ROOM + this.chunkBytes));
+    }
+    return new Promise((resolve) => this.#waiting.push(resolve));
+  }
+
+  /** Gives a buffer back (when its write completed). */
+  release(buffer: Buffer): void {
+    if (this.#closed) return;
+    const waiter = this.#waiting.shift();
+    if (waiter !== undefined) waiter(buffer);
+    else this.#free.push(buffer);
+  }
+
+  /** Wakes every waiter with undefined and keeps nothing: the call is over. */
+  close(): void {
+    this.#closed = true;
+    this.#free.length = 0;
+    for (const waiter of this.#waiting.splice(0)) waiter(undefined);
+  }
+
+  /**
+   * The encoded `DownloadResponse` for `length` payload bytes already at
+   * {@link ChunkBufferPool.payloadOffset} of `buffer`: a view from the framing to the
+   * payload's end (same bytes as the generated encoder).
+   */
+  static frame(buffer: Buffer, length: number): EncodedResponse {
+    const framing = 1 + varintLength(length);
+    const start = FRAME_ROOM - framing;
+    buffer[start] = CHUNK_TAG;
+    let value = length;
+    let at = start + 1;
+    while (value >= 0x80) {
+      buffer[at++] = (value % 128) | 0x80;
+      value = Math.floor(value / 128);
+    }
+    buffer[at] = value;
+    return new EncodedResponse(buffer.subarray(start, FRAME_ROOM + length));
+  }
 }
 
 /** Serialises a response: pre-encoded ones pass through, the rest via the generated code. */

@@ -26,7 +26,7 @@ import {
   type Logger,
   type TlsMaterial,
 } from '@kompart/protocol';
-import { chunkFrame, EncodedResponse, FastFileServiceService } from './download-codec.js';
+import { ChunkBufferPool, FastFileServiceService } from './download-codec.js';
 import type { FileIdentity } from './file-identity.js';
 import type { SharedFiles } from './local-library.js';
 import { openSharedFile } from './open-shared-file.js';
@@ -50,6 +50,11 @@ import { PeerError, PeerErrorCode } from './peer-error.js';
  * file: a 1 GiB download peaked at 128 / 127 MiB.
  */
 export const DEFAULT_CHUNK_BYTES = 1024 * 1024;
+/**
+ * Chunk buffers one Download reuses (see ChunkBufferPool): the file is read ahead by up to
+ * this many chunks while gRPC writes. Bounds the holder's buffers at 4 MiB per download.
+ */
+export const SEND_BUFFERS = 4;
 /** Largest chunk file_service.proto allows. */
 export const MAX_CHUNK_BYTES = 1024 * 1024;
 
@@ -148,6 +153,9 @@ export function createFileService(deps: FileServiceDeps): FileServiceServer {
       return;
     }
     const { file, handle } = opened;
+    const pool = new ChunkBufferPool(chunkBytes, SEND_BUFFERS);
+    call.once('cancelled', () => pool.close());
+    call.once('close', () => pool.close());
     let sent = 0;
     let complete = false;
     try {
@@ -160,10 +168,12 @@ export function createFileService(deps: FileServiceDeps): FileServiceServer {
       if (!call.write({ payload: { $case: 'header', value: header } })) await drained(call);
       let position = offset;
       while (position < file.size && !stopped) {
-        // Read straight into a buffer that already holds the chunk's protobuf framing.
+        // Read straight into a reused buffer with room for the chunk's protobuf framing;
+        // it returns to the pool when gRPC has finished writing it.
+        const buffer = await pool.acquire();
+        if (buffer === undefined) break;
         const length = Math.min(chunkBytes, file.size - position);
-        const { buffer, payloadOffset } = chunkFrame(length);
-        const { bytesRead } = await handle.read(buffer, payloadOffset, length, position);
+        const { bytesRead } = await handle.read(buffer, ChunkBufferPool.payloadOffset, length, position);
         if (bytesRead !== length) {
           // Shrunk while being sent: the file is no longer the one registered.
           logger.info({ path: file.path, position }, 'registered file shrank while being sent');
@@ -172,7 +182,8 @@ export function createFileService(deps: FileServiceDeps): FileServiceServer {
         position += bytesRead;
         sent += bytesRead;
         if (stopped) break;
-        if (!call.write(new EncodedResponse(buffer) as unknown as DownloadResponse)) await drained(call);
+        const message = ChunkBufferPool.frame(buffer, length) as unknown as DownloadResponse;
+        if (!call.write(message, () => pool.release(buffer))) await drained(call);
       }
       if (stopped) return;
       complete = true;
@@ -180,6 +191,7 @@ export function createFileService(deps: FileServiceDeps): FileServiceServer {
     } catch (error) {
       if (!stopped) fail(call, error);
     } finally {
+      pool.close();
       await handle.close().catch(() => undefined);
       logger.debug({ client, path: file.path, bytes: sent, complete }, 'download served');
       deps.onServed?.({ client, requester, name: basename(file.path), path: file.path, sha256: file.sha256, offset: request.offset, bytes: sent, complete });
