@@ -143,6 +143,12 @@ export async function runTransferSuite(context: BenchContext): Promise<Row[]> {
       const variants = [
         { name: 'kompart', run: () => kompartRun(sender, receiver.child, sender.child) },
         { name: 'kompart-tuned', run: () => kompartRun(tunedSender, tunedReceiver.child, tunedSender.child) },
+        ...(process.env['KOMPART_BENCH_SPLIT'] === '1'
+          ? [
+              { name: 'kompart-tuned-sender-only', run: () => kompartRun(tunedSender, receiver.child, tunedSender.child) },
+              { name: 'kompart-tuned-receiver-only', run: () => kompartRun(sender, tunedReceiver.child, sender.child) },
+            ]
+          : []),
         { name: 'grpc', run: grpcRun },
         { name: 'tcp', run: tcpRun },
         { name: 'curl', run: curlRun },
@@ -221,7 +227,7 @@ export async function runTransferSuite(context: BenchContext): Promise<Row[]> {
         await reportProfile(context, `profile: get file ${label}, receiver peer (node --cpu-prof, whole process)`, join(profDir, 'transfer-receiver.cpuprofile'));
       }
 
-      if (index === 0 && (!context.quick || context.rounds !== undefined)) {
+      if (index === 0 && (!context.quick || context.rounds !== undefined) && process.env['KOMPART_BENCH_NO_SWEEPS'] !== '1') {
         rows.push(...(await chunkSweep(context, size, source, registered.name, startPeerChild, receiver.child, tcpRun)));
         rows.push(...(await windowSweep(context, size, source, registered.sha256, downloads, track)));
       }
