@@ -41,7 +41,10 @@ export interface RegistryServerConfig {
   readonly maxMessageBytes: number;
   /** Longest registered path, UTF-8 bytes (INVALID_ARGUMENT beyond). */
   readonly maxPathBytes: number;
-  /** How long a download ticket issued by LocateFile stays valid, ms. */
+  /**
+   * How long a download ticket issued by LocateFile stays valid, ms. The same ticket may be
+   * returned again during the first half of this time (see TicketIssuer).
+   */
   readonly ticketTtlMs: number;
   /** TLS (mutual when it has a CA); plaintext when undefined. */
   readonly tls: TlsMaterial | undefined;

@@ -5,7 +5,6 @@ import {
   KompartError,
   invalidArgument,
   isMalformed,
-  issueTicket,
   malformedDetail,
   Reason,
   readToken,
@@ -30,6 +29,7 @@ import type { FileRecord, PeerRecord } from './store.js';
 import type { RateLimiter } from './rate-limiter.js';
 import { withEncodedFiles } from './list-files-encoding.js';
 import { checkSourceAddress } from './source-address.js';
+import { TicketIssuer } from './ticket-issuer.js';
 import * as validate from './validation.js';
 
 export interface RegistryServiceOptions {
@@ -44,7 +44,10 @@ export interface RegistryServiceOptions {
   readonly limiter: RateLimiter;
   /** Whether RegisterPeer must come from the registered address (see source-address.ts). */
   readonly checkPeerAddress: boolean;
-  /** The Ed25519 key pair that signs download tickets, and their lifetime. */
+  /**
+   * The Ed25519 key pair that signs download tickets, and their lifetime (a ticket may be
+   * handed out again during the first half of it, see TicketIssuer).
+   */
   readonly ticketKeys: KeyPairKeyObjectResult;
   readonly ticketTtlMs: number;
   /** Longest registered path, UTF-8 bytes. */
@@ -63,6 +66,7 @@ export interface RegistryService {
 export function createRegistryService(options: RegistryServiceOptions): RegistryService {
   const { directory, lang, logger, instance } = options;
   const ticketPublicKey = options.ticketKeys.publicKey.export({ format: 'der', type: 'spki' });
+  const tickets = new TicketIssuer(options.ticketKeys.privateKey, options.ticketTtlMs, instance);
   const streams = new Map<string, { readonly session: PeerRecord; readonly call: HeartbeatCall }>();
   let closing = false;
 
@@ -182,14 +186,7 @@ export function createRegistryService(options: RegistryServiceOptions): Registry
       const requester = await session(request.peer, call);
       const holder = validate.peerAddress('holder', request.holder);
       const file = await directory.locate(holder, validate.fileReference(request.file));
-      const ticket = issueTicket(options.ticketKeys.privateKey, {
-        holder: file.peer,
-        requester: requester.id,
-        sha256: file.sha256,
-        path: file.path,
-        expiresMs: Date.now() + options.ticketTtlMs,
-        registryInstance: instance,
-      });
+      const ticket = tickets.issue(requester.id, file);
       return { file: toSharedFile(file), address: validate.dialTarget(file.peer), ticket };
     }),
 
