@@ -24,7 +24,12 @@ export interface DownloadTarget {
 /** One message of a download stream, as the downloader sees it (transport-neutral). */
 export type DownloadMessage =
   | { readonly type: 'header'; readonly sha256: string; readonly size: number; readonly offset: number }
-  | { readonly type: 'chunk'; readonly data: Uint8Array };
+  | {
+      readonly type: 'chunk';
+      readonly data: Uint8Array;
+      /** Called once `data` has been hashed and written (or dropped): its buffer may then be reused. */
+      readonly release?: () => void;
+    };
 
 /**
  * Where the bytes come from. `open` starts a stream at `offset`: a header, then chunks.
@@ -219,13 +224,20 @@ export function createDownloader(deps: DownloaderDeps) {
               continue;
             }
             if (!headerSeen) throw violation(target, 'data before the header');
-            const { data } = message;
+            const { data, release } = message;
             if (queued + data.length > target.size) {
+              release?.();
               keepPart = false;
               throw violation(target, 'more bytes than the file size');
             }
-            if (data.length === 0) continue;
-            pending.push({ failure: fs.write(handle, data, queued).then(wrote(data.length), failureOf), length: data.length });
+            if (data.length === 0) {
+              release?.();
+              continue;
+            }
+            // The write runs on the thread pool while this thread hashes; `release` can only
+            // run after both (its callback waits for this synchronous code to finish).
+            const written = fs.write(handle, data, queued).then(wrote(data.length), failureOf);
+            pending.push({ failure: release === undefined ? written : written.finally(release), length: data.length });
             queued += data.length;
             hash.update(data);
             if (pending.length >= WRITE_DEPTH) await settleOldest();

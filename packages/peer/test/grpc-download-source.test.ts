@@ -1,0 +1,128 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import { KompartError } from '@kompart/protocol';
+import { createFileService, startFileServer, type FileServer } from '../src/file-service';
+import { grpcDownloadSource, type GrpcDownloadSourceOptions } from '../src/grpc-download-source';
+import type { DownloadMessage } from '../src/download-file';
+import { createHashCache } from '../src/hash-cache';
+import { hashLocalFile, SharedFiles } from '../src/local-library';
+import { PeerError } from '../src/peer-error';
+import { makeTempDir, type TempDir } from './support/temp-dir';
+
+const sha = (data: Uint8Array): string => createHash('sha256').update(data).digest('hex');
+
+/** Drains a source; every chunk is released as the downloader would. */
+async function collect(source: AsyncIterable<DownloadMessage>): Promise<{ messages: DownloadMessage[]; data: Buffer }> {
+  const messages: DownloadMessage[] = [];
+  const parts: Buffer[] = [];
+  for await (const message of source) {
+    messages.push(message);
+    if (message.type === 'chunk') {
+      parts.push(Buffer.from(message.data));
+      message.release?.();
+    }
+  }
+  return { messages, data: Buffer.concat(parts) };
+}
+
+describe('gRPC download source (node:http2 client of a grpc-js FileService)', () => {
+  let dir: TempDir;
+  let server: FileServer;
+  const data = randomBytes(3 * 1024 * 1024 + 12_345);
+  let path: string;
+
+  beforeAll(async () => {
+    dir = makeTempDir();
+    path = dir.join('big.bin');
+    writeFileSync(path, data);
+    const files = new SharedFiles();
+    files.add(await hashLocalFile(path, createHashCache()));
+    server = await startFileServer('127.0.0.41:0', createFileService({ files, self: () => '127.0.0.41' }));
+  });
+
+  afterAll(async () => {
+    await server.close(100);
+    dir.remove();
+  });
+
+  const options = (extra: Partial<GrpcDownloadSourceOptions> = {}): GrpcDownloadSourceOptions => ({
+    address: server.target,
+    holder: '127.0.0.41',
+    sha256: sha(data),
+    path,
+    name: 'big.bin',
+    ...extra,
+  });
+
+  it('receives the header and every chunk, from the start and from an offset', async () => {
+    const whole = await collect(grpcDownloadSource(options()).open(0, new AbortController().signal));
+    expect(whole.messages[0]).toEqual({ type: 'header', sha256: sha(data), size: data.length, offset: 0 });
+    expect(whole.messages.filter((m) => m.type === 'chunk')).toHaveLength(4);
+    expect(whole.data.equals(data)).toBe(true);
+    const tail = await collect(grpcDownloadSource(options()).open(2_000_000, new AbortController().signal));
+    expect(tail.data.equals(data.subarray(2_000_000))).toBe(true);
+  });
+
+  it('keeps every chunk intact while the consumer holds several unreleased (backpressure, no reuse too early)', async () => {
+    const held: DownloadMessage[] = [];
+    for await (const message of grpcDownloadSource(options()).open(0, new AbortController().signal)) held.push(message);
+    const joined = Buffer.concat(held.flatMap((m) => (m.type === 'chunk' ? [Buffer.from(m.data)] : [])));
+    expect(joined.equals(data)).toBe(true);
+  });
+
+  it("maps the holder's status and ErrorInfo (trailers-only response) to its KompartError", async () => {
+    const error = await collect(grpcDownloadSource(options({ sha256: 'a'.repeat(64), path: '' })).open(0, new AbortController().signal)).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(KompartError);
+    expect(error).toMatchObject({ reason: 'FILE_UNAVAILABLE', params: { peer: '127.0.0.41' } });
+    const bad = await collect(grpcDownloadSource(options()).open(data.length + 1, new AbortController().signal)).catch((e: unknown) => e);
+    expect(bad).toMatchObject({ reason: 'INVALID_ARGUMENT' });
+  });
+
+  it('reports a holder that is not listening as offline', async () => {
+    const error = await collect(grpcDownloadSource(options({ address: '127.0.0.42:1' })).open(0, new AbortController().signal)).catch((e: unknown) => e);
+    expect(error).toMatchObject({ reason: 'PEER_OFFLINE', params: { peer: '127.0.0.41' } });
+  });
+
+  it('cancels when the signal aborts', async () => {
+    const controller = new AbortController();
+    const error = await (async () => {
+      for await (const message of grpcDownloadSource(options()).open(0, controller.signal)) {
+        if (message.type === 'header') controller.abort();
+      }
+    })().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PeerError);
+    expect(error).toMatchObject({ code: 'DOWNLOAD_CANCELLED' });
+  });
+
+  describe('against a holder that accepts the connection and then never answers', () => {
+    let silent: Server;
+    let address: string;
+    const sockets: Socket[] = [];
+
+    beforeAll(async () => {
+      silent = createServer((socket) => sockets.push(socket));
+      await new Promise<void>((resolve) => silent.listen(0, '127.0.0.43', resolve));
+      const bound = silent.address();
+      address = `127.0.0.43:${typeof bound === 'object' && bound !== null ? bound.port : 0}`;
+    });
+
+    afterAll(async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    });
+
+    it('gives up when a keepalive PING goes unanswered (as grpc-js: unavailable, so offline before any data)', async () => {
+      const source = grpcDownloadSource(options({ address, keepaliveTimeMs: 20, keepaliveTimeoutMs: 20, idleTimeoutMs: 600_000 }));
+      const error = await collect(source.open(0, new AbortController().signal)).catch((e: unknown) => e);
+      expect(error).toMatchObject({ reason: 'PEER_OFFLINE' });
+      expect(((error as Error).cause as Error).message).toContain('keepalive ping not answered');
+    });
+
+    it('abandons a stream that brings nothing for the idle timeout', async () => {
+      const source = grpcDownloadSource(options({ address, idleTimeoutMs: 50 }));
+      const error = await collect(source.open(0, new AbortController().signal)).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'TRANSFER_INTERRUPTED' });
+    });
+  });
+});
