@@ -1,16 +1,21 @@
 import { RegistryService, tolerantService } from '@kompart/protocol';
 import { encodeListFilesResponse } from './list-files-encoding.js';
+import { encodeHeartbeatResponse, encodeLocateFileResponse, encodeRegisterFileResponse } from './response-encoding.js';
 
 /**
  * The Registry service definition the server registers: the generated one, tolerant of
- * undecodable requests (see tolerantService), with hand-written encoders where the
- * generated ones cost the most. Each writes exactly the generated encoder's bytes (their
- * specs compare the two), so clients see no difference.
+ * undecodable requests (see tolerantService), with hand-written encoders for the
+ * responses sent most (ListFiles pages, RegisterFile, LocateFile, heartbeat acks). Each
+ * writes exactly the generated encoder's bytes (their specs compare the two), so clients
+ * see no difference.
  */
 export const registryServiceDefinition: typeof RegistryService = (() => {
   const tolerant = tolerantService(RegistryService);
   return {
     ...tolerant,
     listFiles: { ...tolerant.listFiles, responseSerialize: encodeListFilesResponse },
+    registerFile: { ...tolerant.registerFile, responseSerialize: encodeRegisterFileResponse },
+    locateFile: { ...tolerant.locateFile, responseSerialize: encodeLocateFileResponse },
+    heartbeat: { ...tolerant.heartbeat, responseSerialize: encodeHeartbeatResponse },
   };
 })();

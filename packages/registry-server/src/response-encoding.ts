@@ -1,0 +1,45 @@
+import { HeartbeatResponse, LocateFileResponse, RegisterFileResponse } from '@kompart/protocol';
+import { WireWriter, bytesSize, isWireInteger, sharedFileSize, textSize, uintSize } from './wire-writer.js';
+
+/**
+ * Hand-written encoders for the responses the registry sends most often (one per
+ * RegisterFile, LocateFile and heartbeat). Like encodeListFilesResponse they write the
+ * generated encoders' exact bytes into one buffer sized up front (the generated ones
+ * start from an empty buffer, grow it by doubling and copy the result out), and leave
+ * whatever they were not written for to the generated encoders.
+ */
+
+export function encodeRegisterFileResponse(message: RegisterFileResponse): Buffer {
+  const file = message.file;
+  if (file === undefined || !isWireInteger(file.size)) return Buffer.from(RegisterFileResponse.encode(message).finish());
+  const writer = new WireWriter(sharedFileSize(file));
+  writer.sharedFile(0x0a, file);
+  return writer.finish();
+}
+
+export function encodeLocateFileResponse(message: LocateFileResponse): Buffer {
+  const file = message.file;
+  if (file === undefined || !isWireInteger(file.size)) return Buffer.from(LocateFileResponse.encode(message).finish());
+  const writer = new WireWriter(sharedFileSize(file) + textSize(message.address) + bytesSize(message.ticket));
+  writer.sharedFile(0x0a, file);
+  writer.text(0x12, message.address);
+  writer.bytes(0x1a, message.ticket);
+  return writer.finish();
+}
+
+/** Acks take the fast path; events (rare) the generated encoder. */
+export function encodeHeartbeatResponse(message: HeartbeatResponse): Buffer {
+  const kind = message.kind;
+  if (kind?.$case !== 'ack' || !isWireInteger(kind.value.sequence) || !isWireInteger(kind.value.serverTimeMs)) {
+    return Buffer.from(HeartbeatResponse.encode(message).finish());
+  }
+  const ack = kind.value;
+  const body = uintSize(ack.sequence) + uintSize(ack.serverTimeMs) + textSize(ack.registryInstance);
+  const writer = new WireWriter(2 + body);
+  const mark = writer.begin(0x0a, body);
+  writer.uint(0x08, ack.sequence);
+  writer.uint(0x10, ack.serverTimeMs);
+  writer.text(0x1a, ack.registryInstance);
+  writer.end(mark);
+  return writer.finish();
+}
