@@ -28,7 +28,7 @@ const TUNED_SENDER = '127.0.0.7:0';
 const TUNED_RECEIVER = '127.0.0.8:0';
 
 /**
- * glibc malloc settings for the `kompart, malloc tuned` variant: serve buffers of a few MiB
+ * glibc malloc settings of docker-compose.yml's peers, for the `kompart-tuned` variant: serve buffers of a few MiB
  * from the heap and keep freed memory, instead of mmap/munmap for every 1 MiB chunk (each
  * fresh mapping costs page faults and kernel zeroing on first touch).
  */
@@ -181,13 +181,13 @@ export async function runTransferSuite(context: BenchContext): Promise<Row[]> {
       });
       rows.push({
         item: 1,
-        figure: `get file ${label}, peers run with glibc malloc tuned (vs raw TCP pipe)`,
+        figure: `get file ${label}, peers with docker-compose.yml's malloc settings (vs raw TCP pipe)`,
         unit: 'MiB/s',
         kompart: medianOf(kt, rate),
         baseline: medianOf(t, rate),
         baselineName: 'Node TCP pipe to disk',
         target: { on: 'ratio', op: '>=', limit: 0.9, text: '>= 0.9x' },
-        note: `same code, both peer processes started with MALLOC_MMAP_THRESHOLD_=16 MiB, MALLOC_TRIM_THRESHOLD_=256 MiB; ${(medianOf(kt, rate) / medianOf(k, rate)).toFixed(2)}x the default; sender/receiver CPU ${pctOf(kt, 'sender')}/${pctOf(kt, 'receiver')}; peak RSS ${(Math.max(...kt.map((m) => m.sender!.peakRss)) / MB).toFixed(0)} / ${(Math.max(...kt.map((m) => m.receiver!.peakRss)) / MB).toFixed(0)} MB`,
+        note: `same code, both peer processes started with MALLOC_MMAP_THRESHOLD_=16 MiB, MALLOC_TRIM_THRESHOLD_=256 MiB as the compose file's peers are; ${(medianOf(kt, rate) / medianOf(k, rate)).toFixed(2)}x the default; sender/receiver CPU ${pctOf(kt, 'sender')}/${pctOf(kt, 'receiver')}; peak RSS ${(Math.max(...kt.map((m) => m.sender!.peakRss)) / MB).toFixed(0)} / ${(Math.max(...kt.map((m) => m.receiver!.peakRss)) / MB).toFixed(0)} MB`,
       });
       rows.push({
         item: 1,
