@@ -18,14 +18,11 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { DownloadRequest, MAX_MESSAGE_BYTES } from '@kompart/protocol';
 import type { Peer } from '../src/index';
-import { startNetwork, type TestNetwork } from './support/network';
+import { CALM_PRESENCE, startNetwork, type TestNetwork } from './support/network';
 import { DELIBERATE_DOWNLOAD_CODES, encodeDownloadRequest, rawFileClient, type RawFileClient, type RawOutcome } from './support/raw-file-client';
 import { rawSession, type RawSession } from './support/raw-session';
 
 const sha = (data: Uint8Array): string => createHash('sha256').update(data).digest('hex');
-/** Presence is not what these tests are about: heartbeats slow enough that a busy machine
- * never expires a peer (which would then refuse every ticket while it registers again). */
-const CALM_PRESENCE = { heartbeatIntervalMs: 5000, heartbeatMisses: 2 };
 const SECRET_MARKER = Buffer.from('NEVER-SHARED-7f3a');
 
 describe('FileService under random input', () => {

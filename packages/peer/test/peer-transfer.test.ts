@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { KompartError, PeerError, describeError, type Peer } from '../src/index';
-import { startNetwork, type TestNetwork } from './support/network';
+import { CALM_PRESENCE, startNetwork, type TestNetwork } from './support/network';
 
 const sha = (data: Uint8Array): string => createHash('sha256').update(data).digest('hex');
 
@@ -12,7 +12,7 @@ describe('peers exchanging files through a real registry', () => {
   const song = randomBytes(200_000);
 
   beforeAll(async () => {
-    net = await startNetwork();
+    net = await startNetwork(CALM_PRESENCE);
     alice = await net.addPeer('127.0.0.2');
     bob = await net.addPeer('127.0.0.3');
     await alice.registerPeer();

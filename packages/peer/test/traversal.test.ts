@@ -42,16 +42,13 @@ import { basename, dirname, join, relative } from 'node:path';
 import { credentials } from '@grpc/grpc-js';
 import { FileServiceClient, Reason, fromServiceError, type DownloadResponse } from '@kompart/protocol';
 import { createDownloader, grpcDownloadSource, type Peer } from '../src/index';
-import { startNetwork, type TestNetwork } from './support/network';
+import { CALM_PRESENCE, startNetwork, type TestNetwork } from './support/network';
 import { encodeDownloadRequest, rawFileClient, type RawOutcome, type RawRequestFields } from './support/raw-file-client';
 import { rawSession, type RawSession } from './support/raw-session';
 import { startScriptedHolder, type ScriptedHolder } from './support/scripted-holder';
 import { makeTempDir, type TempDir } from './support/temp-dir';
 
 const sha = (data: Uint8Array): string => createHash('sha256').update(data).digest('hex');
-/** Presence is not what these tests are about: heartbeats slow enough that a busy machine
- * never expires a peer (which would then refuse every ticket while it registers again). */
-const CALM_PRESENCE = { heartbeatIntervalMs: 5000, heartbeatMisses: 2 };
 const isRoot = process.getuid?.() === 0;
 /** One mtime for files that must look alike to a size + mtime check (whole seconds: exact in utimes). */
 const SAME_MTIME = 1_600_000_000;

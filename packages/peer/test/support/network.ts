@@ -7,6 +7,11 @@ import { makeTempDir, type TempDir } from './temp-dir';
 export const TEST_HEARTBEAT_MS = 200;
 export const TEST_HEARTBEAT_MISSES = 3;
 
+/** For tests that are not about presence: beats slow enough that a machine busy with other
+ * work never expires a peer or trips its ack watchdog mid-test (the peer would reconnect
+ * and its calls fail as REGISTRY_UNREACHABLE meanwhile). */
+export const CALM_PRESENCE = { heartbeatIntervalMs: 5000, heartbeatMisses: 2 } as const;
+
 /** A registry plus peers, each peer with its own downloads and cache folders. */
 export interface TestNetwork {
   registry: RunningRegistry;
