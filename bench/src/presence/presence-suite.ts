@@ -1,5 +1,6 @@
 import { ChannelCredentials, Metadata, type ServiceError } from '@grpc/grpc-js';
 import { EventType, RegistryClient, tokenMetadata, type HeartbeatResponse, type RegisterPeerResponse } from '@kompart/protocol';
+import { heartbeatExpiryMs } from '@kompart/registry-server';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { profileDir, reportProfile, sleep, type BenchContext } from '../lib/context.js';
@@ -129,8 +130,7 @@ export async function runPresenceSuite(context: BenchContext): Promise<Row[]> {
   const { log } = context;
   const results: Record<'kompart' | 'bare', RunResult[]> = { kompart: [], bare: [] };
   const interval = settings.intervalMs;
-  const grace = Math.min(interval / 4, 1000);
-  const expiryMs = interval * MISSES + grace;
+  const expiryMs = heartbeatExpiryMs(interval, MISSES);
   log(
     `presence: ${settings.streams.toLocaleString('en-US')} heartbeat streams at ${interval} ms from ${settings.beatProcesses + 1} processes over about ${Math.round((settings.beatProcesses * settings.channels * settings.streams) / (settings.streams - settings.departing))} HTTP/2 connections (about ${Math.ceil((settings.streams - settings.departing) / (settings.beatProcesses * settings.channels))} streams each; Node's default SETTINGS_MAX_CONCURRENT_STREAMS is unlimited), ${rounds} round(s)`,
   );

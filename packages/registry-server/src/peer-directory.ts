@@ -33,9 +33,34 @@ export interface NewFile {
   readonly size: number;
 }
 
-interface Presence {
+/**
+ * How long after its last beat a silent peer is removed: `misses` intervals plus a grace
+ * of a tenth of an interval, at most 500 ms (10.5 s with the defaults, 5 s and 2 misses).
+ */
+export function heartbeatExpiryMs(intervalMs: number, misses: number): number {
+  return intervalMs * misses + Math.min(intervalMs / 10, 500);
+}
+
+/** A session's presence: its expiry timer, while the session is online. */
+export interface Presence {
   readonly token: string;
-  timer: NodeJS.Timeout;
+  /** False once the session is gone (disconnect, expiry, closed stream, replaced). */
+  readonly current: boolean;
+  /** Counts a beat: the session stays alive for another expiry period (nothing once gone). */
+  beat(): void;
+}
+
+class PresenceTimer implements Presence {
+  current = true;
+
+  constructor(
+    readonly token: string,
+    readonly timer: NodeJS.Timeout,
+  ) {}
+
+  beat(): void {
+    if (this.current) this.timer.refresh();
+  }
 }
 
 /**
@@ -43,9 +68,10 @@ interface Presence {
  * service layer validates requests, calls it and turns its KompartErrors into statuses.
  *
  * Presence: each peer has one expiry timer, armed at registration and re-armed by every
- * beat, that fires after `heartbeatMisses` intervals plus a grace of a quarter interval
- * (at most 1 s) for network jitter. With the defaults (5 s, 2 misses) a silent peer is
- * removed 11 s after its last beat.
+ * beat, that fires `heartbeatExpiryMs` after the last beat: `heartbeatMisses` intervals
+ * plus a grace of a tenth of an interval (at most 500 ms) for network jitter. With the
+ * defaults (5 s, 2 misses) a silent peer is removed 10.5 s after its last beat, which
+ * leaves half a second for telling the other peers within 2 intervals + 1 s.
  */
 export class PeerDirectory extends EventEmitter<{ event: [DirectoryEvent] }> {
   readonly expiryMs: number;
@@ -53,7 +79,7 @@ export class PeerDirectory extends EventEmitter<{ event: [DirectoryEvent] }> {
   private readonly maxFilesPerPeer: number;
   private readonly now: () => number;
   private readonly timers: Timers;
-  private readonly presence = new Map<string, Presence>();
+  private readonly presence = new Map<string, PresenceTimer>();
   private readonly sessions = new Map<string, PeerRecord>();
 
   constructor(options: DirectoryOptions) {
@@ -62,8 +88,7 @@ export class PeerDirectory extends EventEmitter<{ event: [DirectoryEvent] }> {
     this.maxFilesPerPeer = options.maxFilesPerPeer;
     this.now = options.now ?? Date.now;
     this.timers = options.timers ?? { setTimeout: (callback, ms) => setTimeout(callback, ms), clearTimeout: (timer) => clearTimeout(timer) };
-    const grace = Math.min(options.heartbeatIntervalMs / 4, 1000);
-    this.expiryMs = options.heartbeatIntervalMs * options.heartbeatMisses + grace;
+    this.expiryMs = heartbeatExpiryMs(options.heartbeatIntervalMs, options.heartbeatMisses);
   }
 
   /** Opens a session for a normalised address; ALREADY_EXISTS while one is online. */
@@ -149,8 +174,16 @@ export class PeerDirectory extends EventEmitter<{ event: [DirectoryEvent] }> {
 
   /** A beat: the session stays alive for another expiry period. */
   beat(session: PeerRecord): void {
+    this.presenceOf(session)?.beat();
+  }
+
+  /**
+   * The presence of this exact session while it is online, to beat without looking the
+   * session up on every beat (the heartbeat stream holds it); undefined when it is gone.
+   */
+  presenceOf(session: PeerRecord): Presence | undefined {
     const presence = this.presence.get(session.id);
-    if (presence !== undefined && presence.token === session.token) presence.timer.refresh();
+    return presence !== undefined && presence.token === session.token ? presence : undefined;
   }
 
   /** The session's heartbeat stream closed: the peer is offline at once. */
@@ -175,7 +208,10 @@ export class PeerDirectory extends EventEmitter<{ event: [DirectoryEvent] }> {
 
   /** Stops every expiry timer (the server is going away). */
   close(): void {
-    for (const presence of this.presence.values()) this.timers.clearTimeout(presence.timer);
+    for (const presence of this.presence.values()) {
+      presence.current = false;
+      this.timers.clearTimeout(presence.timer);
+    }
     this.presence.clear();
     this.sessions.clear();
   }
@@ -183,7 +219,7 @@ export class PeerDirectory extends EventEmitter<{ event: [DirectoryEvent] }> {
   private arm(session: PeerRecord): void {
     const timer = this.timers.setTimeout(() => void this.expire(session), this.expiryMs);
     timer.unref?.();
-    this.presence.set(session.id, { token: session.token, timer });
+    this.presence.set(session.id, new PresenceTimer(session.token, timer));
   }
 
   private async expire(session: PeerRecord): Promise<void> {
@@ -194,6 +230,7 @@ export class PeerDirectory extends EventEmitter<{ event: [DirectoryEvent] }> {
   private async remove(session: PeerRecord): Promise<number | undefined> {
     const presence = this.presence.get(session.id);
     if (presence !== undefined && presence.token === session.token) {
+      presence.current = false;
       this.timers.clearTimeout(presence.timer);
       this.presence.delete(session.id);
     }
