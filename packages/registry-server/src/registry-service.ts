@@ -106,8 +106,10 @@ export function createRegistryService(options: RegistryServiceOptions): Registry
     if (!call.cancelled && !call.writableEnded) call.write(message);
   };
 
+  /** One message object for every stream, so that it is encoded once (see encodeHeartbeatResponse). */
   const broadcast = (event: RegistryEvent, except?: string): void => {
-    for (const [peer, stream] of streams) if (peer !== except) send(stream.call, { kind: { $case: 'event', value: event } });
+    const message: HeartbeatResponse = { kind: { $case: 'event', value: event } };
+    for (const [peer, stream] of streams) if (peer !== except) send(stream.call, message);
   };
 
   /** Ends the stream of a session that is gone (disconnect or expiry). */
@@ -205,7 +207,10 @@ export function createRegistryService(options: RegistryServiceOptions): Registry
       const previous = streams.get(owner.id);
       streams.set(owner.id, { session: owner, call });
       if (previous !== undefined && !previous.call.writableEnded) previous.call.end();
-      directory.beat(owner);
+      // Held for the stream's life: a beat costs no lookup. It stops counting beats once
+      // the session is gone (or replaced by a newer one of the same address).
+      const presence = directory.presenceOf(owner);
+      presence?.beat();
 
       let closed = false;
       const onClosed = (): void => {
@@ -217,8 +222,8 @@ export function createRegistryService(options: RegistryServiceOptions): Registry
         if (!closing) void directory.streamClosed(owner);
       };
       call.on('data', (beat: HeartbeatRequest) => {
-        if (!directory.isCurrent(owner) || isMalformed(beat)) return;
-        directory.beat(owner);
+        if (presence === undefined || !presence.current || isMalformed(beat)) return;
+        presence.beat();
         send(call, { kind: { $case: 'ack', value: { sequence: beat.sequence, serverTimeMs: Date.now(), registryInstance: instance } } });
       });
       call.on('end', onClosed);

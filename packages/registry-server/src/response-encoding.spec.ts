@@ -51,4 +51,11 @@ describe('hand-written response encoders', () => {
       { numRuns: 300 },
     );
   });
+
+  it('encodes an event once per message object and reuses the bytes', () => {
+    const event: HeartbeatResponse = { kind: { $case: 'event', value: { type: EventType.EVENT_TYPE_PEER_LEFT, peer: '127.0.0.9', timeMs: 1, fileCount: 0 } } };
+    const first = encodeHeartbeatResponse(event);
+    expect(encodeHeartbeatResponse(event)).toBe(first);
+    expect(HeartbeatResponse.decode(first)).toEqual(event);
+  });
 });

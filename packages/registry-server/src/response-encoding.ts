@@ -27,11 +27,22 @@ export function encodeLocateFileResponse(message: LocateFileResponse): Buffer {
   return writer.finish();
 }
 
-/** Acks take the fast path; events (rare) the generated encoder. */
+/** Events already encoded, by message: one event is written to every stream. */
+const encodedEvents = new WeakMap<HeartbeatResponse, Buffer>();
+
+/**
+ * Acks take the fast path. Events go to the generated encoder once per message object:
+ * the registry pushes the same object to every open stream, and the bytes are reused.
+ */
 export function encodeHeartbeatResponse(message: HeartbeatResponse): Buffer {
   const kind = message.kind;
   if (kind?.$case !== 'ack' || !isWireInteger(kind.value.sequence) || !isWireInteger(kind.value.serverTimeMs)) {
-    return Buffer.from(HeartbeatResponse.encode(message).finish());
+    let encoded = encodedEvents.get(message);
+    if (encoded === undefined) {
+      encoded = Buffer.from(HeartbeatResponse.encode(message).finish());
+      encodedEvents.set(message, encoded);
+    }
+    return encoded;
   }
   const ack = kind.value;
   const body = uintSize(ack.sequence) + uintSize(ack.serverTimeMs) + textSize(ack.registryInstance);
