@@ -12,6 +12,7 @@ import {
   parseEndpoint,
   render,
   serverTexts,
+  silentLogger,
 } from '@kompart/protocol';
 import { withDefaults, type RegistryServerOptions } from './config.js';
 import { createMemoryStore } from './memory-store.js';
@@ -109,7 +110,8 @@ export async function startRegistryServer(options: RegistryServerOptions): Promi
   const target = endpoint.target.replace(/:\d+$/, `:${port}`);
   logger.info({ address: target, instance }, render(serverTexts.listening, lang, { address: target }));
 
-  directory.on('event', (event: DirectoryEvent) => logEvent(event));
+  // Log lines are built only for a logger that prints them (every registration is one).
+  if (logger !== silentLogger) directory.on('event', (event: DirectoryEvent) => logEvent(event));
   function logEvent(event: DirectoryEvent): void {
     switch (event.type) {
       case 'peer-registered':
