@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { ListFilesResponse, type SharedFile } from '@kompart/protocol';
-import { encodeListFilesResponse } from './list-files-encoding.js';
+import { encodeListFilesResponse, serializeListFilesResponse, withEncodedFiles } from './list-files-encoding.js';
 
 /** The generated encoder's bytes: the reference the fast encoder must match exactly. */
 const reference = (message: ListFilesResponse): Buffer => Buffer.from(ListFilesResponse.encode(message).finish());
@@ -82,5 +82,20 @@ describe('ListFilesResponse fast encoder', () => {
       }),
       { numRuns: 500 },
     );
+  });
+
+  it('copies pre-encoded entries and appends the token; the serializer reuses its buffer from page to page', () => {
+    const files = [entry(), entry({ path: '/srv/share/ü.txt', name: 'ü.txt' })];
+    const views = files.map((file) => encodeListFilesResponse({ files: [file], nextPageToken: '' }));
+    const message = withEncodedFiles({ files, nextPageToken: 'p1.9' }, views);
+    const expected = reference({ files, nextPageToken: 'p1.9' });
+    expect(encodeListFilesResponse(message).equals(expected)).toBe(true);
+    const first = serializeListFilesResponse(message);
+    expect(first.equals(expected)).toBe(true);
+    const second = serializeListFilesResponse(withEncodedFiles({ files: files.slice(1), nextPageToken: '' }, views.slice(1)));
+    expect(second.equals(reference({ files: files.slice(1), nextPageToken: '' }))).toBe(true);
+    expect(second.buffer).toBe(first.buffer);
+    // Without pre-encoded entries it is the plain encoder.
+    expect(serializeListFilesResponse({ files, nextPageToken: '' }).equals(reference({ files, nextPageToken: '' }))).toBe(true);
   });
 });

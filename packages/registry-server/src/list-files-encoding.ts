@@ -18,7 +18,7 @@ export function encodeListFilesResponse(message: ListFilesResponse): Buffer {
   const files = message.files;
   const token = message.nextPageToken;
   const encoded = (message as EncodedListFilesResponse)[ENCODED_FILES];
-  if (encoded !== undefined) return concatWithToken(encoded, token);
+  if (encoded !== undefined) return concatWithToken(encoded, token, undefined).finish();
   // Size if all text is ASCII; non-ASCII text grows the buffer as it is met.
   let estimate = textSize(token);
   for (let i = 0; i < files.length; i++) {
@@ -49,11 +49,38 @@ export function withEncodedFiles(message: ListFilesResponse, encoded: readonly U
   return attached;
 }
 
-function concatWithToken(encoded: readonly Uint8Array[], token: string): Buffer {
-  let size = 0;
+/** Size of a page of pre-encoded entries and its token (if the token is ASCII). */
+function concatSize(encoded: readonly Uint8Array[], token: string): number {
+  let size = textSize(token);
   for (const view of encoded) size += view.length;
-  const writer = new WireWriter(size + textSize(token));
+  return size;
+}
+
+function concatWithToken(encoded: readonly Uint8Array[], token: string, into: Buffer | undefined): WireWriter {
+  const writer = new WireWriter(concatSize(encoded, token), into);
   for (const view of encoded) writer.raw(view);
   writer.text(0x12, token);
+  return writer;
+}
+
+/** The buffer serializeListFilesResponse assembles pages in, kept from page to page. */
+let pageBuffer: Buffer | undefined;
+
+/**
+ * ListFiles' responseSerialize: encodeListFilesResponse, except that a page of entries
+ * the store had encoded is assembled in one buffer reused from page to page, so that a
+ * page costs no megabyte-sized allocation (and the young-generation collections such
+ * allocations bring on). The bytes it returns are only valid until its next call: grpc-js
+ * copies them into the frame it sends before the serializer returns (serializeMessage in
+ * its server-interceptors), and nothing else may call this.
+ */
+export function serializeListFilesResponse(message: ListFilesResponse): Buffer {
+  const encoded = (message as EncodedListFilesResponse)[ENCODED_FILES];
+  if (encoded === undefined) return encodeListFilesResponse(message);
+  const size = concatSize(encoded, message.nextPageToken);
+  // Some room to spare, so that pages of slightly different sizes share one buffer.
+  if (pageBuffer === undefined || pageBuffer.length < size) pageBuffer = Buffer.allocUnsafe(Math.ceil(size * 1.25));
+  const writer = concatWithToken(encoded, message.nextPageToken, pageBuffer);
+  pageBuffer = writer.target;
   return writer.finish();
 }

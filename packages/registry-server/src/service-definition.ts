@@ -1,5 +1,5 @@
 import { RegistryService, tolerantService } from '@kompart/protocol';
-import { encodeListFilesResponse } from './list-files-encoding.js';
+import { serializeListFilesResponse } from './list-files-encoding.js';
 import { encodeHeartbeatResponse, encodeLocateFileResponse, encodeRegisterFileResponse } from './response-encoding.js';
 
 /**
@@ -13,7 +13,7 @@ export const registryServiceDefinition: typeof RegistryService = (() => {
   const tolerant = tolerantService(RegistryService);
   return {
     ...tolerant,
-    listFiles: { ...tolerant.listFiles, responseSerialize: encodeListFilesResponse },
+    listFiles: { ...tolerant.listFiles, responseSerialize: serializeListFilesResponse },
     registerFile: { ...tolerant.registerFile, responseSerialize: encodeRegisterFileResponse },
     locateFile: { ...tolerant.locateFile, responseSerialize: encodeLocateFileResponse },
     heartbeat: { ...tolerant.heartbeat, responseSerialize: encodeHeartbeatResponse },

@@ -11,8 +11,9 @@ export class WireWriter {
   private buffer: Buffer;
   private pos = 0;
 
-  constructor(size: number) {
-    this.buffer = Buffer.allocUnsafe(size);
+  /** Writes into `into` when it holds `size` bytes, else into a new buffer. */
+  constructor(size: number, into?: Buffer) {
+    this.buffer = into !== undefined && into.length >= size ? into : Buffer.allocUnsafe(size);
   }
 
   /** A string field: tag, UTF-8 length, UTF-8 bytes; nothing when empty. */
@@ -94,6 +95,11 @@ export class WireWriter {
 
   finish(): Buffer {
     return this.pos === this.buffer.length ? this.buffer : this.buffer.subarray(0, this.pos);
+  }
+
+  /** The buffer written into (the one given, or a new one). */
+  get target(): Buffer {
+    return this.buffer;
   }
 
   /** Replaces whatever ASCII was copied at `this.pos` with the UTF-8 of the whole text. */

@@ -203,6 +203,20 @@ describe('Registry service over real gRPC', () => {
       expect((await list(a, { sha256Prefix: fakeHash(10).slice(0, 8) })).files.map((f) => f.path)).toEqual(['/f/file-9.mp3']);
     });
 
+    it('answers many pages in flight at once, each with its own entries (the page buffer is reused between pages)', async () => {
+      const a = await h.register('127.0.0.2');
+      const b = await h.register('127.0.0.3');
+      for (let i = 0; i < 60; i++) await registerFile(i % 2 === 0 ? a : b, `/f/${'x'.repeat(i)}-${i}`, i + 1, i + 1);
+      const sequential = [];
+      for (let start = 0; start < 60; start += 7) sequential.push(await list(a, { pageSize: 7, pageToken: start === 0 ? '' : first(start) }));
+      const concurrent = await Promise.all(Array.from({ length: 9 }, (_, n) => list(n % 2 === 0 ? a : b, { pageSize: 7, pageToken: n === 0 ? '' : first(n * 7) })));
+      expect(concurrent).toEqual(sequential);
+      expect(concurrent.flatMap((page) => page.files.map((f) => f.size))).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
+      function first(after: number): string {
+        return `p1.${after.toString(36)}`;
+      }
+    });
+
     it('keeps a cursor valid while peers leave between pages', async () => {
       const a = await h.register('127.0.0.2');
       const b = await h.register('127.0.0.3');
