@@ -24,6 +24,43 @@ let sessions: { peer: string; token: string }[] = [];
 const beating: Beating[] = [];
 const counters = { acks: 0, events: 0, errors: 0, firstError: '' };
 
+/** Sessions whose stream is open. */
+const opened = new Set<number>();
+
+/** Opens session `i`'s stream and beats at once, then every interval at a random phase. */
+function startBeating(i: number, intervalMs: number): void {
+  if (opened.has(i)) return;
+  opened.add(i);
+  const session = sessions[i]!;
+  const stream = clients[i % clients.length]!.heartbeat(tokenMetadata(session.token));
+  const b: Beating = { peer: session.peer, stream, sequence: 0, acked: false, ended: false, timers: [] };
+  beating.push(b);
+  stream.on('data', (message: HeartbeatResponse) => {
+    if (message.kind?.$case === 'ack') {
+      counters.acks++;
+      b.acked = true;
+    } else counters.events++;
+  });
+  stream.on('error', (error: ServiceError) => {
+    counters.errors++;
+    counters.firstError ||= `${error.code} ${error.details}`;
+    b.ended = true;
+  });
+  stream.on('end', () => {
+    b.ended = true;
+  });
+  const beat = (): void => {
+    if (!b.ended) stream.write({ sequence: ++b.sequence });
+  };
+  beat();
+  b.timers.push(
+    setTimeout(() => {
+      beat();
+      b.timers.push(setInterval(beat, intervalMs));
+    }, Math.random() * intervalMs),
+  );
+}
+
 const handlers = {
   ...exitHandler(() => {
     for (const b of beating) for (const timer of b.timers) clearTimeout(timer);
@@ -34,8 +71,13 @@ const handlers = {
     await Promise.all(clients.map((client) => new Promise<void>((resolve, reject) => client.waitForReady(Date.now() + 10_000, (error) => (error ? reject(error) : resolve())))));
   },
 
-  /** RegisterPeer for peers `offset … offset+count-1` of `group`, `concurrency` calls in flight. */
-  register: async (args: { count: number; offset: number; group: number; concurrency: number }) => {
+  /**
+   * RegisterPeer for peers `offset … offset+count-1` of `group`, `concurrency` calls in
+   * flight. With `beatIntervalMs`, each peer opens its heartbeat stream and starts beating
+   * as soon as it is registered, as a real peer does (registering thousands takes longer
+   * than the expiry on a busy machine, so the first ones must not wait for the last).
+   */
+  register: async (args: { count: number; offset: number; group: number; concurrency: number; beatIntervalMs?: number }) => {
     const started = performance.now();
     sessions = new Array(args.count);
     let next = 0;
@@ -51,6 +93,7 @@ const handlers = {
             return;
           }
           sessions[i] = { peer: response.peer, token: response.sessionToken };
+          if (args.beatIntervalMs !== undefined) startBeating(i, args.beatIntervalMs);
           if (++done === args.count) resolve();
           else start();
         });
@@ -61,42 +104,15 @@ const handlers = {
   },
 
   /**
-   * Opens every stream, the i-th after i/N of `spreadMs` (kept short: a registered peer must
-   * beat before it expires), beating at once; later beats keep a random phase of the
-   * interval, so that in steady state beats arrive evenly.
+   * Opens every stream not opened at registration, the i-th after i/N of `spreadMs` (kept
+   * short: a registered peer must beat before it expires), beating at once; later beats
+   * keep a random phase of the interval, so that in steady state beats arrive evenly.
    */
   open: (args: { intervalMs: number; spreadMs: number }) => {
     const n = sessions.length;
-    sessions.forEach((session, i) => {
-      const timer = setTimeout(() => {
-        const stream = clients[i % clients.length]!.heartbeat(tokenMetadata(session.token));
-        const b: Beating = { peer: session.peer, stream, sequence: 0, acked: false, ended: false, timers: [] };
-        beating.push(b);
-        stream.on('data', (message: HeartbeatResponse) => {
-          if (message.kind?.$case === 'ack') {
-            counters.acks++;
-            b.acked = true;
-          } else counters.events++;
-        });
-        stream.on('error', (error: ServiceError) => {
-          counters.errors++;
-          counters.firstError ||= `${error.code} ${error.details}`;
-          b.ended = true;
-        });
-        stream.on('end', () => {
-          b.ended = true;
-        });
-        const beat = (): void => {
-          if (!b.ended) stream.write({ sequence: ++b.sequence });
-        };
-        beat();
-        b.timers.push(
-          setTimeout(() => {
-            beat();
-            b.timers.push(setInterval(beat, args.intervalMs));
-          }, Math.random() * args.intervalMs),
-        );
-      }, (i / n) * args.spreadMs);
+    sessions.forEach((_session, i) => {
+      if (opened.has(i)) return;
+      const timer = setTimeout(() => startBeating(i, args.intervalMs), (i / n) * args.spreadMs);
       timer.unref();
     });
   },

@@ -272,7 +272,7 @@ async function presenceRun(context: BenchContext, settings: Settings, name: 'kom
     shares.push({ count: settings.departing, offset: staying });
     shares.forEach((_, i) => beaters.push(startChild<BeatOps>(i < settings.beatProcesses ? `beat-${i}` : 'beat-departing', join(__dirname, 'beat-child.js'))));
     await Promise.all(beaters.map((beater, i) => beater.call('connect', { target, channels: i < settings.beatProcesses ? settings.channels : Math.max(1, Math.round((settings.channels * settings.departing) / perProcess)) })));
-    await Promise.all(beaters.map((beater, i) => beater.call('register', { ...shares[i]!, group: 1, concurrency: 200 })));
+    await Promise.all(beaters.map((beater, i) => beater.call('register', { ...shares[i]!, group: 1, concurrency: 200, beatIntervalMs: interval })));
     await Promise.all(beaters.map((beater) => beater.call('open', { intervalMs: interval, spreadMs: Math.min(interval, 2000) })));
     for (const deadline = performance.now() + 120_000; ; ) {
       const statuses = await Promise.all(beaters.map((beater) => beater.call('status')));
