@@ -71,13 +71,8 @@ const handlers = {
     await Promise.all(clients.map((client) => new Promise<void>((resolve, reject) => client.waitForReady(Date.now() + 10_000, (error) => (error ? reject(error) : resolve())))));
   },
 
-  /**
-   * RegisterPeer for peers `offset … offset+count-1` of `group`, `concurrency` calls in
-   * flight. With `beatIntervalMs`, each peer opens its heartbeat stream and starts beating
-   * as soon as it is registered, as a real peer does (registering thousands takes longer
-   * than the expiry on a busy machine, so the first ones must not wait for the last).
-   */
-  register: async (args: { count: number; offset: number; group: number; concurrency: number; beatIntervalMs?: number }) => {
+  /** RegisterPeer for peers `offset … offset+count-1` of `group`, `concurrency` calls in flight. */
+  register: async (args: { count: number; offset: number; group: number; concurrency: number }) => {
     const started = performance.now();
     sessions = new Array(args.count);
     let next = 0;
@@ -93,7 +88,6 @@ const handlers = {
             return;
           }
           sessions[i] = { peer: response.peer, token: response.sessionToken };
-          if (args.beatIntervalMs !== undefined) startBeating(i, args.beatIntervalMs);
           if (++done === args.count) resolve();
           else start();
         });
@@ -103,8 +97,13 @@ const handlers = {
     return { ms: performance.now() - started };
   },
 
+  /** Takes sessions registered elsewhere (by the server process itself), instead of `register`. */
+  adopt: (args: { sessions: readonly { peer: string; token: string }[] }) => {
+    sessions = [...args.sessions];
+  },
+
   /**
-   * Opens every stream not opened at registration, the i-th after i/N of `spreadMs` (kept
+   * Opens every stream not opened yet, the i-th after i/N of `spreadMs` (kept
    * short: a registered peer must beat before it expires), beating at once; later beats
    * keep a random phase of the interval, so that in steady state beats arrive evenly.
    */
