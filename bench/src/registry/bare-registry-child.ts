@@ -31,8 +31,9 @@ import type { PopulateArgs, Population } from './kompart-registry-child.js';
  * message-size and keepalive options and the same messages as the kompart registry, whose
  * handlers do the least that answers each call (no validation, no sessions, no indexes).
  * What kompart costs on top of it is its own work; what both cost is gRPC's. It keeps
- * grpc-js's defaults otherwise: the generated encoders, and channelz on (the kompart
- * registry turns channelz off and has hand-written encoders for its frequent responses).
+ * grpc-js's defaults otherwise, as the kompart registry does, but answers with the
+ * generated encoders (the kompart registry has hand-written ones for its frequent
+ * responses).
  */
 
 const SERVER_OPTIONS = {

@@ -82,9 +82,9 @@ export async function startRegistryServer(options: RegistryServerOptions): Promi
     'grpc.keepalive_time_ms': 30_000,
     'grpc.keepalive_timeout_ms': 10_000,
     'grpc.keepalive_permit_without_calls': 1,
-    // No channelz (nothing here serves or reads it): with it, grpc-js keeps per-call and
-    // per-message statistics, five closures a call and a clock read a message.
-    'grpc.enable_channelz': 0,
+    // Channelz stays on although nothing reads it: grpc-js 1.14 tracks open sessions for
+    // forceShutdown only in its channelz session handler, so without channelz a forced
+    // stop (shutdown grace over, or kill) would leave connections open.
   });
   server.addService(registryServiceDefinition, service.implementation);
   const health = new HealthImplementation({ '': 'SERVING', [REGISTRY_SERVICE_NAME]: 'SERVING' });
