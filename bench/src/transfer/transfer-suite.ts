@@ -34,7 +34,8 @@ const TUNED_RECEIVER = '127.0.0.8:0';
  */
 const TUNED_MALLOC_ENV = { MALLOC_MMAP_THRESHOLD_: String(16 * 1024 * 1024), MALLOC_TRIM_THRESHOLD_: String(256 * 1024 * 1024) };
 const TCP_HOST = '127.0.0.4';
-const CHUNKS = [64 * 1024, 256 * 1024, 512 * 1024, 1024 * 1024];
+/** Chunk sizes of the sweep (KiB list in KOMPART_BENCH_CHUNKS overrides, e.g. `120,1024`). */
+const CHUNKS = (process.env['KOMPART_BENCH_CHUNKS'] ?? '64,120,256,512,1024').split(',').map((kib) => Number(kib) * 1024);
 
 interface Moved {
   readonly ms: number;
@@ -229,7 +230,7 @@ export async function runTransferSuite(context: BenchContext): Promise<Row[]> {
 
       if (index === 0 && (!context.quick || context.rounds !== undefined) && process.env['KOMPART_BENCH_NO_SWEEPS'] !== '1') {
         rows.push(...(await chunkSweep(context, size, source, registered.name, startPeerChild, receiver.child, tcpRun)));
-        rows.push(...(await windowSweep(context, size, source, registered.sha256, downloads, track)));
+        if (process.env['KOMPART_BENCH_CHUNKS'] === undefined) rows.push(...(await windowSweep(context, size, source, registered.sha256, downloads, track)));
       }
       await Promise.all([sender.child.stop(), receiver.child.stop(), tunedSender.child.stop(), tunedReceiver.child.stop(), tcpSender.stop(), tcpReceiver.stop(), grpcSender.stop(), grpcReceiver.stop()]);
       if (big) await remove(source);

@@ -33,30 +33,30 @@ import { openSharedFile } from './open-shared-file.js';
 import { PeerError, PeerErrorCode } from './peer-error.js';
 
 /**
- * Bytes per Download chunk: 1 MiB, the largest the contract allows. Measured with a
- * 256 MiB file in the page cache, holder and downloader in two processes on loopback,
- * both flow-control windows at 8 MiB, the whole path (read, fast chunk codec, gRPC,
- * SHA-256, write to disk), 2 cores shared with other benchmarks running (load 3-4), so
- * the ratios matter more than the absolute figures; best of 3 runs, two rounds:
+ * Bytes per Download chunk: 64 KiB, well under glibc malloc's 128 KiB mmap and trim
+ * thresholds.
  *
- * | chunk   | MiB/s (round 1 / round 2) | peak RSS downloader / holder |
- * |---------|---------------------------|------------------------------|
- * | 64 KiB  | 158 / 136                 | 117 / 106 MiB                |
- * | 256 KiB | 213 / 167                 | 114 / 109 MiB                |
- * | 1 MiB   | 244 / 218                 | 128 / 122 MiB                |
- *
- * A bare grpc-js stream of 1 MiB messages (no file, no hashing, no disk) reached
- * 410-540 MiB/s on the machine at the same time. Peak memory does not grow with the
- * file: a 1 GiB download peaked at 128 / 127 MiB. (Those runs allocated a fresh buffer
- * per chunk on both sides; with the reused buffers now in place see packages/peer/README.md,
- * "Transfer path and why", for the current figures.)
+ * grpc-js frames every message it sends into a fresh buffer of its own (message + 5
+ * bytes; no hook avoids that copy). From 128 KiB up each of those is a fresh mapping
+ * (page faults and kernel zeroing on first touch, unmapped after the next garbage
+ * collection); just under it, freeing one such buffer at the top of the heap is enough to
+ * trim the heap, with the same effect. `node bench/dist/transfer/alloc-churn.js` fills
+ * 2 GiB of fresh buffers per size, one process each; three runs on the shared machine:
+ * 64 KiB 1.1-3.4 GiB/s, 120 KiB 0.8-2.2 GiB/s, 128 KiB-1 MiB 0.4-1.0 GiB/s, with 2-5x
+ * the page faults of 64 KiB. End to end, 1 GiB, medians of alternating runs against a
+ * Node TCP pipe (`KOMPART_BENCH_CHUNKS=32,64,120,1024 node bench/dist/run.js --only
+ * transfer --sizes 1 --rounds 3`, machine busy with other benchmarks, TCP itself moving
+ * between 213 and 465 MiB/s): 32 KiB 0.56x, 64 KiB 0.91x, 120 KiB 0.85x, 1 MiB 0.52x of
+ * TCP; an earlier run gave 120 KiB 0.82x and 1 MiB 0.71x. The 1 MiB chunks of the first
+ * version measured best only while each side also allocated a fresh buffer per chunk
+ * itself (packages/peer/README.md). Peers started with `MALLOC_TRIM_THRESHOLD_` and
+ * `MALLOC_MMAP_THRESHOLD_` raised (as the compose file's are) do not fault either way.
  */
-export const DEFAULT_CHUNK_BYTES = 1024 * 1024;
-/**
- * Chunk buffers one Download reuses (see ChunkBufferPool): the file is read ahead by up to
- * this many chunks while gRPC writes. Bounds the holder's buffers at 4 MiB per download.
- */
-export const SEND_BUFFERS = 4;
+export const DEFAULT_CHUNK_BYTES = 64 * 1024;
+/** Bytes of file one Download reads ahead while gRPC writes (its reused chunk buffers). */
+export const SEND_AHEAD_BYTES = 4 * 1024 * 1024;
+/** Chunk buffers one Download reuses (see ChunkBufferPool): at least 4, about SEND_AHEAD_BYTES in all. */
+export const sendBuffers = (chunkBytes: number): number => Math.max(4, Math.ceil(SEND_AHEAD_BYTES / chunkBytes));
 /** Largest chunk file_service.proto allows. */
 export const MAX_CHUNK_BYTES = 1024 * 1024;
 
@@ -156,7 +156,7 @@ export function createFileService(deps: FileServiceDeps): FileServiceServer {
       return;
     }
     const { file, handle } = opened;
-    const pool = new ChunkBufferPool(chunkBytes, SEND_BUFFERS);
+    const pool = new ChunkBufferPool(chunkBytes, sendBuffers(chunkBytes));
     call.once('cancelled', () => pool.close());
     call.once('close', () => pool.close());
     let sent = 0;

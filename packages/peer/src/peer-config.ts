@@ -29,7 +29,7 @@ export interface PeerConfig {
   readonly backoff?: Partial<BackoffOptions>;
   /** Deadline of registry calls, ms (default 10 000). */
   readonly callTimeoutMs?: number;
-  /** Bytes per Download chunk this peer sends (default and maximum 1 MiB, see DEFAULT_CHUNK_BYTES). */
+  /** Bytes per Download chunk this peer sends (default 64 KiB, see DEFAULT_CHUNK_BYTES; at most 1 MiB). */
   readonly chunkBytes?: number;
   /** Language of the error messages this peer's FileService sends (default `pt`). */
   readonly lang?: Lang;
