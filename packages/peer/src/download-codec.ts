@@ -18,7 +18,8 @@ import { DownloadResponse, FileServiceService, type FileServiceClient } from '@k
  */
 
 /** Tag of `DownloadResponse.chunk`: field 2, wire type 2 (length-delimited). */
-const CHUNK_TAG = (2 << 3) | 2;
+/** Tag of DownloadResponse.chunk (field 2, length-delimited). */
+export const CHUNK_TAG = (2 << 3) | 2;
 
 /** A response already serialised (the framing plus payload of a chunk). */
 export class EncodedResponse {

@@ -1,7 +1,7 @@
 import { connect, constants as h2, type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders, type SecureClientSessionOptions } from 'node:http2';
 import { Metadata, status } from '@grpc/grpc-js';
 import { DownloadRequest, KompartError, MAX_MESSAGE_BYTES, Reason, fromServiceError, isServiceError, type TlsMaterial } from '@kompart/protocol';
-import { deserializeDownloadResponse } from './download-codec.js';
+import { CHUNK_TAG, deserializeDownloadResponse } from './download-codec.js';
 import type { DownloadMessage, DownloadSource } from './download-file.js';
 import { FLOW_CONTROL_WINDOW_BYTES, MAX_CHUNK_BYTES } from './file-service.js';
 import { PeerError, PeerErrorCode } from './peer-error.js';
@@ -44,6 +44,8 @@ const RECEIVE_BUFFER_BYTES = MAX_CHUNK_BYTES + 16;
 const RECEIVE_BUFFERS_KEPT = 8;
 /** Complete chunks queued ahead of the consumer before the stream is paused (backpressure). */
 const QUEUE_HIGH_WATER = 2;
+/** Longest chunk-message head read before its payload: tag (1 byte) and length (varint, up to 5). */
+const CHUNK_HEAD_BYTES = 6;
 
 /**
  * A DownloadSource over the holder's FileService.
@@ -55,6 +57,11 @@ const QUEUE_HIGH_WATER = 2;
  * cost in the downloader's profile. Here each message is copied once from the HTTP/2 DATA
  * frames into one of a few reused buffers, and the chunk is handed on as a view of it
  * (returned by the downloader's `release` once written).
+ *
+ * Chunk payloads are copied straight into the current receive buffer, one after the
+ * other, and handed on together: while the downloader is busy, the holder's small chunks
+ * (64 KiB, see DEFAULT_CHUNK_BYTES) gather into writes of up to 1 MiB; while it waits,
+ * each chunk goes to it as soon as it is complete.
  *
  * Same behaviour as the grpc-js client it replaces: one fresh connection per `open`
  * (large flow-control window, FLOW_CONTROL_WINDOW_BYTES), TLS and mutual TLS from the same
@@ -169,12 +176,23 @@ class DownloadCall {
   #pingTimeout: NodeJS.Timeout | undefined;
   /** The status from trailers (or a trailers-only response), acted on at the end of the stream. */
   #final: CallStatus | undefined;
-  // Framing state: the 5-byte prefix being read, then the message body.
+  // Framing state: the 5-byte prefix being read, then the message: its first bytes into
+  // `#head`, then either a chunk's payload (into `#gather`) or the whole body (`#body`).
   readonly #prefix = Buffer.alloc(PREFIX_BYTES);
   #prefixFill = 0;
+  #inMessage = false;
+  #messageLength = 0;
+  readonly #head = Buffer.alloc(CHUNK_HEAD_BYTES);
+  #headLength = 0;
+  #headFill = 0;
   #body: Buffer | undefined;
-  #bodyLength = 0;
   #bodyFill = 0;
+  /** Payload bytes of the current chunk message still to come (0 when not in a payload). */
+  #payloadLeft = 0;
+  /** The receive buffer chunk payloads gather in; `#gathered` bytes of it are complete. */
+  #gather: Buffer | undefined;
+  #gathered = 0;
+  #gatherFill = 0;
 
   constructor(
     readonly options: GrpcDownloadSourceOptions,
@@ -251,6 +269,10 @@ class DownloadCall {
         if (this.#ended.error !== undefined) throw this.#ended.error;
         return undefined;
       }
+      if (this.#gathered > 0) {
+        this.#flushGathered();
+        continue;
+      }
       // Only the wait for the holder is timed, not the consumer's work.
       await new Promise<void>((resolve) => {
         this.#wake = resolve;
@@ -302,10 +324,11 @@ class DownloadCall {
       this.fail(final);
       return;
     }
-    if (this.#prefixFill !== 0 || this.#body !== undefined) {
+    if (this.#prefixFill !== 0 || this.#inMessage) {
       this.fail(callStatus(status.INTERNAL, 'stream ended inside a message'));
       return;
     }
+    this.#flushGathered();
     this.#ended = {};
     this.#cut();
     this.#notify();
@@ -334,14 +357,14 @@ class DownloadCall {
     this.fail(callStatus(reset ? status.INTERNAL : status.UNAVAILABLE, `stream closed without a status (RST_STREAM code ${code ?? 'none'})`));
   }
 
-  /** Splits DATA into gRPC messages; each body is copied once, into a reused buffer. */
+  /** Splits DATA into gRPC messages; each payload or body is copied once, into a reused buffer. */
   #onData(data: Buffer): void {
     if (this.#ended !== undefined) return;
     // The holder is sending: a wait for the rest of a message is not a stall.
     if (this.#idle !== undefined) this.#armIdle();
     let at = 0;
     while (at < data.length) {
-      if (this.#body === undefined) {
+      if (!this.#inMessage) {
         const take = Math.min(PREFIX_BYTES - this.#prefixFill, data.length - at);
         data.copy(this.#prefix, this.#prefixFill, at, at + take);
         this.#prefixFill += take;
@@ -357,20 +380,109 @@ class DownloadCall {
           this.fail(callStatus(status.RESOURCE_EXHAUSTED, `Received message larger than max (${length} vs ${MAX_MESSAGE_BYTES})`));
           return;
         }
-        this.#body = this.#buffers.take(length);
-        this.#bodyLength = length;
-        this.#bodyFill = 0;
+        this.#inMessage = true;
+        this.#messageLength = length;
+        this.#headLength = Math.min(length, CHUNK_HEAD_BYTES);
+        this.#headFill = 0;
+        if (length === 0 && !this.#completeBody(Buffer.alloc(0))) return;
+        continue;
       }
-      const take = Math.min(this.#bodyLength - this.#bodyFill, data.length - at);
-      data.copy(this.#body, this.#bodyFill, at, at + take);
-      this.#bodyFill += take;
+      if (this.#payloadLeft > 0) {
+        const take = Math.min(this.#payloadLeft, data.length - at);
+        data.copy(this.#gather!, this.#gatherFill, at, at + take);
+        this.#gatherFill += take;
+        this.#payloadLeft -= take;
+        at += take;
+        if (this.#payloadLeft === 0) this.#completeChunk();
+        continue;
+      }
+      if (this.#body !== undefined) {
+        const take = Math.min(this.#messageLength - this.#bodyFill, data.length - at);
+        data.copy(this.#body, this.#bodyFill, at, at + take);
+        this.#bodyFill += take;
+        at += take;
+        if (this.#bodyFill === this.#messageLength) {
+          const body = this.#body;
+          this.#body = undefined;
+          if (!this.#completeBody(body)) return;
+        }
+        continue;
+      }
+      const take = Math.min(this.#headLength - this.#headFill, data.length - at);
+      data.copy(this.#head, this.#headFill, at, at + take);
+      this.#headFill += take;
       at += take;
-      if (this.#bodyFill === this.#bodyLength) {
-        const body = this.#body;
-        this.#body = undefined;
-        if (!this.#deliver(body, this.#bodyLength)) return;
-      }
+      if (this.#headFill === this.#headLength && !this.#startBody()) return;
     }
+  }
+
+  /**
+   * The message's first bytes are in: a chunk whose payload fits a receive buffer gathers
+   * there; anything else (the header, an unexpected shape) is read whole and decoded.
+   */
+  #startBody(): boolean {
+    const payload = this.#chunkPayload();
+    if (payload !== undefined) {
+      if (this.#gather !== undefined && this.#gatherFill + payload.length > this.#gather.length) this.#flushGathered();
+      this.#gather ??= this.#buffers.take(RECEIVE_BUFFER_BYTES);
+      this.#head.copy(this.#gather, this.#gatherFill, payload.start, this.#headLength);
+      this.#gatherFill += this.#headLength - payload.start;
+      this.#payloadLeft = payload.length - (this.#headLength - payload.start);
+      if (this.#payloadLeft === 0) this.#completeChunk();
+      return true;
+    }
+    this.#body = this.#buffers.take(this.#messageLength);
+    this.#head.copy(this.#body, 0, 0, this.#headLength);
+    this.#bodyFill = this.#headLength;
+    if (this.#bodyFill < this.#messageLength) return true;
+    const body = this.#body;
+    this.#body = undefined;
+    return this.#completeBody(body);
+  }
+
+  /** Where a chunk message's payload starts and how long it is, if `#head` opens one. */
+  #chunkPayload(): { start: number; length: number } | undefined {
+    if (this.#head[0] !== CHUNK_TAG) return undefined;
+    let length = 0;
+    let scale = 1;
+    for (let at = 1; at < this.#headLength; at++) {
+      const byte = this.#head[at]!;
+      length += (byte & 0x7f) * scale;
+      if (byte < 0x80) {
+        const start = at + 1;
+        return start + length === this.#messageLength && length <= RECEIVE_BUFFER_BYTES ? { start, length } : undefined;
+      }
+      scale *= 128;
+    }
+    return undefined;
+  }
+
+  /** A chunk's payload is complete in `#gather`: hand it on now if the downloader waits. */
+  #completeChunk(): void {
+    this.#inMessage = false;
+    this.#gathered = this.#gatherFill;
+    this.received = true;
+    if (this.#wake !== undefined || this.#gather!.length - this.#gatherFill < CHUNK_HEAD_BYTES) this.#flushGathered();
+  }
+
+  /** Queues the gathered payloads as one chunk; the buffer returns to the pool once written. */
+  #flushGathered(): void {
+    const buffer = this.#gather;
+    if (buffer === undefined || this.#gathered === 0) return;
+    this.#gather = undefined;
+    const length = this.#gathered;
+    this.#gathered = 0;
+    this.#gatherFill = 0;
+    this.#queue.push({ type: 'chunk', data: buffer.subarray(0, length), release: () => this.#buffers.give(buffer) });
+    if (this.#queue.length >= QUEUE_HIGH_WATER && !this.#stream.isPaused()) this.#stream.pause();
+    this.#notify();
+  }
+
+  #completeBody(body: Buffer): boolean {
+    this.#inMessage = false;
+    // Keep the order: payloads gathered so far go before this message.
+    this.#flushGathered();
+    return this.#deliver(body, this.#messageLength);
   }
 
   #deliver(body: Buffer, length: number): boolean {

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { KompartError } from '@kompart/protocol';
-import { DEFAULT_CHUNK_BYTES, createFileService, startFileServer, type FileServer } from '../src/file-service';
+import { DEFAULT_CHUNK_BYTES, MAX_CHUNK_BYTES, createFileService, startFileServer, type FileServer } from '../src/file-service';
 import { grpcDownloadSource, type GrpcDownloadSourceOptions } from '../src/grpc-download-source';
 import type { DownloadMessage } from '../src/download-file';
 import { createHashCache } from '../src/hash-cache';
@@ -58,7 +58,12 @@ describe('gRPC download source (node:http2 client of a grpc-js FileService)', ()
   it('receives the header and every chunk, from the start and from an offset', async () => {
     const whole = await collect(grpcDownloadSource(options()).open(0, new AbortController().signal));
     expect(whole.messages[0]).toEqual({ type: 'header', sha256: sha(data), size: data.length, offset: 0 });
-    expect(whole.messages.filter((m) => m.type === 'chunk')).toHaveLength(Math.ceil(data.length / DEFAULT_CHUNK_BYTES));
+    // Chunk messages arrive one by one; payloads that arrive while the consumer is busy are
+    // handed on together (up to one 1 MiB receive buffer), so the count depends on timing.
+    const chunks = whole.messages.filter((m) => m.type === 'chunk');
+    expect(chunks.length).toBeGreaterThanOrEqual(Math.ceil(data.length / MAX_CHUNK_BYTES));
+    expect(chunks.length).toBeLessThanOrEqual(Math.ceil(data.length / DEFAULT_CHUNK_BYTES));
+    expect(Math.max(...chunks.map((m) => m.data.length))).toBeLessThanOrEqual(MAX_CHUNK_BYTES + 16);
     expect(whole.data.equals(data)).toBe(true);
     const tail = await collect(grpcDownloadSource(options()).open(2_000_000, new AbortController().signal));
     expect(tail.data.equals(data.subarray(2_000_000))).toBe(true);
