@@ -103,4 +103,20 @@ describe('memory store', () => {
     }
     expect(pages).toBe(3);
   });
+
+  it('finds files by base name whether one or several share it, through updates', async () => {
+    const store = createMemoryStore();
+    await store.addPeer({ id: 'a', token: 't', since: 0 });
+    const named = (dir: string, n: number): FileRecord => ({ ...file('a', n), path: `/${dir}/same.bin`, name: 'same.bin' });
+    await store.addFile(named('x', 1), 10);
+    expect((await store.filesByName('a', 'same.bin')).map((f) => f.size)).toEqual([1]);
+    expect(await store.addFile(named('x', 2), 10)).toBe('replaced');
+    expect((await store.filesByName('a', 'same.bin')).map((f) => f.size)).toEqual([2]);
+    await store.addFile(named('y', 3), 10);
+    await store.addFile(named('z', 4), 10);
+    expect(await store.addFile(named('y', 5), 10)).toBe('replaced');
+    expect((await store.filesByName('a', 'same.bin')).map((f) => f.path)).toEqual(['/x/same.bin', '/y/same.bin', '/z/same.bin']);
+    expect((await store.filesByName('a', 'same.bin')).map((f) => f.size)).toEqual([2, 5, 4]);
+    expect(await store.filesByName('a', 'other.bin')).toEqual([]);
+  });
 });

@@ -37,7 +37,8 @@ const encodeEntry = (file: FileRecord): Buffer =>
 interface PeerSlot {
   readonly record: PeerRecord;
   readonly byPath: Map<string, StoredFile>;
-  readonly byName: Map<string, StoredFile[]>;
+  /** By base name: the file itself while it is the only one with that name (most are), else an array. */
+  readonly byName: Map<string, StoredFile | StoredFile[]>;
 }
 
 /**
@@ -147,7 +148,8 @@ export function createMemoryStore(options: { readonly entryChunkBytes?: number }
         order[positionOf(previous)] = updated;
         slot.byPath.set(file.path, updated);
         const sameName = slot.byName.get(file.name)!;
-        sameName[sameName.indexOf(previous)] = updated;
+        if (Array.isArray(sameName)) sameName[sameName.indexOf(previous)] = updated;
+        else slot.byName.set(file.name, updated);
         tidy();
         return 'replaced';
       }
@@ -156,8 +158,9 @@ export function createMemoryStore(options: { readonly entryChunkBytes?: number }
       log.append(encodeEntry(stored), stored);
       slot.byPath.set(stored.path, stored);
       const sameName = slot.byName.get(stored.name);
-      if (sameName === undefined) slot.byName.set(stored.name, [stored]);
-      else sameName.push(stored);
+      if (sameName === undefined) slot.byName.set(stored.name, stored);
+      else if (Array.isArray(sameName)) sameName.push(stored);
+      else slot.byName.set(stored.name, [sameName, stored]);
       order.push(stored);
       orderSeq.push(stored.seq);
       fileCount++;
@@ -169,7 +172,8 @@ export function createMemoryStore(options: { readonly entryChunkBytes?: number }
     },
 
     async filesByName(peer, name) {
-      return peers.get(peer)?.byName.get(name) ?? [];
+      const found = peers.get(peer)?.byName.get(name);
+      return found === undefined ? [] : Array.isArray(found) ? found : [found];
     },
 
     async filesByHashPrefix(peer, prefix) {
