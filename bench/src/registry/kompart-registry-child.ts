@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { DEFAULT_PEER_PORT, RegisterFileRequest, parseEndpoint } from '@kompart/protocol';
-import { startRegistryServer, type RunningRegistry } from '@kompart/registry-server';
+import { startRegistryServer, type PeerRecord, type RunningRegistry } from '@kompart/registry-server';
 import { exitHandler, serve } from '../lib/ipc.js';
 import { fileHash, filePath, fileSize, peerAddress } from '../lib/fixtures.js';
 import { probeHandlers, usage } from '../lib/probe.js';
@@ -8,6 +8,8 @@ import { probeHandlers, usage } from '../lib/probe.js';
 /** The kompart registry, in a process of its own, as the benchmark runner drives it. */
 
 let registry: RunningRegistry | undefined;
+/** The sessions the last `populate` made. */
+let populated: PeerRecord[] = [];
 
 const running = (): RunningRegistry => {
   if (registry === undefined) throw new Error('registry not started');
@@ -55,9 +57,11 @@ const handlers = {
     const { directory } = running();
     const started = performance.now();
     const sessions: { peer: string; token: string }[] = [];
+    populated = [];
     for (let p = 0; p < args.peers; p++) {
       const peer = parseEndpoint(peerAddress(p, args.group), DEFAULT_PEER_PORT).id;
       const record = await directory.registerPeer(peer);
+      populated.push(record);
       sessions.push({ peer: record.id, token: record.token });
       for (let f = 0; f < args.filesPerPeer; f++) {
         const request = RegisterFileRequest.decode(RegisterFileRequest.encode({ peer: record.id, path: filePath(p, f), sha256: fileHash(p, f), size: fileSize(p, f) }).finish());
@@ -72,6 +76,17 @@ const handlers = {
   },
 
   counts: () => running().directory.counts(),
+
+  /**
+   * Counts a beat, in-process, for every peer the last `populate` registered: keeps a
+   * freshly populated crowd alive while its heartbeat streams are still being opened
+   * (set-up only; the measured windows come after every stream has beaten).
+   */
+  touchPopulated: () => {
+    const { directory } = running();
+    for (const record of populated) directory.beat(record);
+    return populated.length;
+  },
 
   /**
    * From now on, records when the registry received each peer's last beat and when it
