@@ -269,7 +269,7 @@ class DownloadCall {
         if (this.#ended.error !== undefined) throw this.#ended.error;
         return undefined;
       }
-      if (this.#gathered > 0) {
+      if (this.#gathered > 0 && this.#payloadLeft === 0) {
         this.#flushGathered();
         continue;
       }
@@ -465,10 +465,13 @@ class DownloadCall {
     if (this.#wake !== undefined || this.#gather!.length - this.#gatherFill < CHUNK_HEAD_BYTES) this.#flushGathered();
   }
 
-  /** Queues the gathered payloads as one chunk; the buffer returns to the pool once written. */
+  /**
+   * Queues the gathered payloads as one chunk; the buffer returns to the pool once written.
+   * Not while a payload is still arriving into the same buffer: it goes out when complete.
+   */
   #flushGathered(): void {
     const buffer = this.#gather;
-    if (buffer === undefined || this.#gathered === 0) return;
+    if (buffer === undefined || this.#gathered === 0 || this.#payloadLeft > 0) return;
     this.#gather = undefined;
     const length = this.#gathered;
     this.#gathered = 0;

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { appendFile } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { KompartError } from '@kompart/protocol';
 import { DEFAULT_CHUNK_BYTES, MAX_CHUNK_BYTES, createFileService, startFileServer, type FileServer } from '../src/file-service';
@@ -8,6 +9,7 @@ import type { DownloadMessage } from '../src/download-file';
 import { createHashCache } from '../src/hash-cache';
 import { hashLocalFile, SharedFiles } from '../src/local-library';
 import { PeerError } from '../src/peer-error';
+import { startHolderProcess } from './support/holder-process';
 import { makeTempDir, type TempDir } from './support/temp-dir';
 
 const sha = (data: Uint8Array): string => createHash('sha256').update(data).digest('hex');
@@ -67,6 +69,31 @@ describe('gRPC download source (node:http2 client of a grpc-js FileService)', ()
     expect(whole.data.equals(data)).toBe(true);
     const tail = await collect(grpcDownloadSource(options()).open(2_000_000, new AbortController().signal));
     expect(tail.data.equals(data.subarray(2_000_000))).toBe(true);
+  });
+
+  it('hands on intact data to a consumer busy with the disk, from a holder in another process', async () => {
+    // The holder sends while this process awaits its writes: complete chunk messages gather
+    // in one receive buffer, and one may be half received when the consumer asks again.
+    const holder = await startHolderProcess(path, '127.0.0.42');
+    try {
+      for (let round = 0; round < 3; round++) {
+        const file = dir.join(`busy-${round}.bin`);
+        writeFileSync(file, '');
+        let chunks = 0;
+        for await (const message of grpcDownloadSource(options({ address: holder.target, holder: '127.0.0.42' })).open(0, new AbortController().signal)) {
+          if (message.type !== 'chunk') continue;
+          chunks++;
+          await appendFile(file, message.data);
+          message.release?.();
+          // Let the DATA that came meanwhile in, so that the next ask may fall mid-message.
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+        expect(readFileSync(file).equals(data)).toBe(true);
+        expect(chunks).toBeLessThanOrEqual(Math.ceil(data.length / DEFAULT_CHUNK_BYTES));
+      }
+    } finally {
+      await holder.stop();
+    }
   });
 
   it('keeps every chunk intact while the consumer holds several unreleased (backpressure, no reuse too early)', async () => {
