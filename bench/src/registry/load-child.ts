@@ -44,6 +44,21 @@ export interface RunResult {
   readonly clientCoreShare: number;
 }
 
+/** The result of a run that started at `started` (performance.now) with CPU usage `cpu`. */
+function runResult(run: { started: number; cpu: NodeJS.CpuUsage; latencies: Float64Array; completed: number; errors: number; firstError: string | undefined }): RunResult {
+  const ms = performance.now() - run.started;
+  const used = process.cpuUsage(run.cpu);
+  return {
+    calls: run.completed,
+    errors: run.errors,
+    firstError: run.firstError,
+    ms,
+    rate: run.completed / (ms / 1000),
+    latency: summarizeLatencies(run.latencies, run.completed),
+    clientCoreShare: (used.user + used.system) / 1000 / ms,
+  };
+}
+
 export interface UnaryJob {
   readonly name: string;
   readonly client: ClientKind;
@@ -184,17 +199,7 @@ const handlers = {
       const finish = (): void => {
         if (finished) return;
         finished = true;
-        const ms = performance.now() - started;
-        const used = process.cpuUsage(cpu);
-        resolve({
-          calls: completed,
-          errors,
-          firstError,
-          ms,
-          rate: completed / (ms / 1000),
-          latency: summarizeLatencies(latencies, completed),
-          clientCoreShare: (used.user + used.system) / 1000 / ms,
-        });
+        resolve(runResult({ started, cpu, latencies, completed, errors, firstError }));
       };
       for (let c = 0; c < args.concurrency; c++) issue();
     });
@@ -232,19 +237,7 @@ const handlers = {
         }
         if (issued < total) setTimeout(tick, Math.max(0, started + issued * period - performance.now()));
       };
-      const finish = (): void => {
-        const ms = performance.now() - started;
-        const used = process.cpuUsage(cpu);
-        resolve({
-          calls: completed,
-          errors,
-          firstError,
-          ms,
-          rate: completed / (ms / 1000),
-          latency: summarizeLatencies(latencies, completed),
-          clientCoreShare: (used.user + used.system) / 1000 / ms,
-        });
-      };
+      const finish = (): void => resolve(runResult({ started, cpu, latencies, completed, errors, firstError }));
       tick();
     });
   },
