@@ -462,7 +462,8 @@ class DownloadCall {
     this.#inMessage = false;
     this.#gathered = this.#gatherFill;
     this.received = true;
-    if (this.#wake !== undefined || this.#gather!.length - this.#gatherFill < CHUNK_HEAD_BYTES) this.#flushGathered();
+    // A full buffer goes out when the next payload does not fit (#startBody).
+    if (this.#wake !== undefined) this.#flushGathered();
   }
 
   /**
