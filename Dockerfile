@@ -26,8 +26,9 @@ COPY --from=build /src/package.json ./
 COPY --from=build /src/node_modules node_modules
 COPY --from=build /src/packages packages
 COPY docker/healthcheck.js /app/healthcheck.js
-RUN ln -s /app/packages/kompart/dist/bin.js /usr/local/bin/kompart \
- && chmod +x /app/packages/kompart/dist/bin.js \
+# The `kompart` command is the package's sh launcher (glibc allocator settings, then
+# `exec node dist/bin.js`): the program runs as PID 1 and gets docker's signals itself.
+RUN ln -s /app/packages/kompart/bin/kompart /usr/local/bin/kompart \
  && mkdir -p /data/downloads /data/cache /data/share \
  && chown -R node:node /data
 USER node

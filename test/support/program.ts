@@ -10,6 +10,9 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
 export const BIN = join(__dirname, '..', '..', 'packages', 'kompart', 'dist', 'bin.js');
+/** The `kompart` command npm links (`npx kompart`, the image's entrypoint): a sh launcher
+ * that sets glibc's allocator up and replaces itself with `node dist/bin.js`. */
+export const LAUNCHER = join(__dirname, '..', '..', 'packages', 'kompart', 'bin', 'kompart');
 
 /** Generous: the machine is shared with other test runs. */
 export const WAIT_MS = 20_000;
@@ -46,6 +49,8 @@ export interface ProgramOptions {
   readonly spawn?: (command: string, args: readonly string[], options: PipedSpawnOptions) => ChildProcessWithoutNullStreams;
   /** Called with every output line as it arrives (live transcripts). */
   readonly onLine?: (line: string, stream: 'out' | 'err') => void;
+  /** Start through LAUNCHER (as `npx kompart` does) instead of `node dist/bin.js`. */
+  readonly launcher?: boolean;
 }
 
 export class Program {
@@ -65,7 +70,8 @@ export class Program {
   ) {
     const start = options.spawn ?? spawn;
     this.#onLine = options.onLine;
-    this.#child = start(process.execPath, [BIN, ...args], { cwd: options.cwd, env: options.env ?? cleanEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
+    const [command, prefix] = options.launcher === true ? [LAUNCHER, []] : [process.execPath, [BIN]];
+    this.#child = start(command, [...prefix, ...args], { cwd: options.cwd, env: options.env ?? cleanEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
     this.#child.stdin.on('error', () => undefined);
     createInterface({ input: this.#child.stdout }).on('line', (line) => this.#add('out', line));
     createInterface({ input: this.#child.stderr }).on('line', (line) => this.#add('err', line));
@@ -77,6 +83,11 @@ export class Program {
         resolve(this.#exit);
       });
     });
+  }
+
+  /** The process id (the program's own when started through LAUNCHER, which execs it). */
+  get pid(): number | undefined {
+    return this.#child.pid;
   }
 
   /** Writes lines to standard input. */

@@ -1,4 +1,4 @@
-/** @kompart/kompart: the `kompart` program (bin: dist/bin.js). Exported for tests and embedding. */
+/** @kompart/kompart: the `kompart` program (dist/bin.js, started by the bin/kompart launcher). Exported for tests and embedding. */
 export { main } from './cli.js';
 export { parseArguments, pickLang, DEFAULTS, ENV, LOG_LEVELS, type KompartConfig, type PeerConfig, type ServerConfig, type LogLevel, type ParsedCommandLine } from './config.js';
 export { parseCommand, COMMAND_WORDS, type Command, type ParsedLine } from './commands.js';

@@ -1,0 +1,52 @@
+import { readFileSync } from 'node:fs';
+import { BIN, Program, cleanEnv, freePort, stopAll } from '../../../test/support/program';
+
+/**
+ * The `kompart` command npm links is a sh launcher (packages/kompart/bin/kompart): it sets
+ * glibc's allocator up (BENCHMARKS.md, item 1) and execs `node dist/bin.js`, so the
+ * process a user starts, signals and waits for is the program itself.
+ */
+
+afterAll(stopAll);
+
+/** NUL-separated strings of a /proc file of a running process. */
+function procStrings(pid: number | undefined, file: 'environ' | 'cmdline'): string[] {
+  if (pid === undefined) throw new Error('no pid');
+  return readFileSync(`/proc/${pid}/${file}`, 'latin1').split('\0').filter((entry) => entry !== '');
+}
+
+it('runs the program in its own process with glibc told to keep freed memory, and SIGTERM stops it cleanly', async () => {
+  const server = `127.0.0.1:${await freePort('127.0.0.1')}`;
+  const registry = new Program([server, 's'], { launcher: true, env: cleanEnv({ MALLOC_MMAP_THRESHOLD_: undefined, MALLOC_TRIM_THRESHOLD_: undefined }) });
+  await registry.waitFor(/ouvindo em/);
+
+  const commandLine = procStrings(registry.pid, 'cmdline');
+  expect(commandLine.slice(-3)).toEqual([BIN, server, 's']);
+  expect(commandLine[0]).toMatch(/node$/);
+  const environment = procStrings(registry.pid, 'environ');
+  expect(environment).toContain('MALLOC_MMAP_THRESHOLD_=16777216');
+  expect(environment).toContain('MALLOC_TRIM_THRESHOLD_=268435456');
+
+  registry.signal('SIGTERM');
+  expect(await registry.exit()).toEqual({ code: 0, signal: null });
+});
+
+it('keeps allocator settings the user chose', async () => {
+  const server = `127.0.0.1:${await freePort('127.0.0.1')}`;
+  const registry = new Program([server, 's'], { launcher: true, env: cleanEnv({ MALLOC_TRIM_THRESHOLD_: '131072' }) });
+  await registry.waitFor(/ouvindo em/);
+  const environment = procStrings(registry.pid, 'environ');
+  expect(environment).toContain('MALLOC_TRIM_THRESHOLD_=131072');
+  expect(environment).toContain('MALLOC_MMAP_THRESHOLD_=16777216');
+  await registry.stop();
+});
+
+it('passes arguments, output and the exit status through unchanged', async () => {
+  const direct = new Program(['127.0.0.1', 'x'], { env: cleanEnv() });
+  const launched = new Program(['127.0.0.1', 'x'], { launcher: true, env: cleanEnv() });
+  const [directExit, launchedExit] = await Promise.all([direct.exit(), launched.exit()]);
+  expect(directExit.code).toBe(2);
+  expect(launchedExit).toEqual(directExit);
+  expect(launched.err).toEqual(direct.err);
+  expect(launched.out).toEqual(direct.out);
+});
