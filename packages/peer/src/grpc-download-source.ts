@@ -59,8 +59,8 @@ const CHUNK_HEAD_BYTES = 6;
  * (returned by the downloader's `release` once written).
  *
  * Chunk payloads are copied straight into the current receive buffer, one after the
- * other, and handed on together: while the downloader is busy, the holder's small chunks
- * (64 KiB, see DEFAULT_CHUNK_BYTES) gather into writes of up to 1 MiB; while it waits,
+ * other, and handed on together: while the downloader is busy, the holder's chunks (64 or
+ * 256 KiB, see defaultChunkBytes) gather into writes of up to 1 MiB; while it waits,
  * each chunk goes to it as soon as it is complete.
  *
  * Same behaviour as the grpc-js client it replaces: one fresh connection per `open`

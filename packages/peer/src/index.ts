@@ -54,5 +54,5 @@ export { DEFAULT_BACKOFF } from './backoff.js';
 export { createHashCache, HASH_CACHE_FILE_NAME, type HashCache } from './hash-cache.js';
 export { hashFile, HASH_BUFFER_BYTES } from './hash-file.js';
 export { safeFileName } from './safe-file-name.js';
-export { createFileService, startFileServer, DEFAULT_CHUNK_BYTES, MAX_CHUNK_BYTES, TRANSFER_CHANNEL_OPTIONS, type FileServer, type ServedDownload } from './file-service.js';
+export { createFileService, startFileServer, allocatorKeepsFreedMemory, defaultChunkBytes, DEFAULT_CHUNK_BYTES, TUNED_CHUNK_BYTES, MAX_CHUNK_BYTES, TRANSFER_CHANNEL_OPTIONS, type FileServer, type ServedDownload } from './file-service.js';
 export { KompartError, Reason } from '@kompart/protocol';

@@ -2,7 +2,7 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DEFAULT_PEER_PORT, DEFAULT_REGISTRY_PORT, parseEndpoint, type Lang, type TlsMaterial } from '@kompart/protocol';
 import { DEFAULT_BACKOFF, validateBackoff, type BackoffOptions } from './backoff.js';
-import { DEFAULT_CHUNK_BYTES, MAX_CHUNK_BYTES } from './file-service.js';
+import { MAX_CHUNK_BYTES, defaultChunkBytes } from './file-service.js';
 
 /** Everything a peer can be told. Only `registry` and `address` are required. */
 export interface PeerConfig {
@@ -29,7 +29,7 @@ export interface PeerConfig {
   readonly backoff?: Partial<BackoffOptions>;
   /** Deadline of registry calls, ms (default 10 000). */
   readonly callTimeoutMs?: number;
-  /** Bytes per Download chunk this peer sends (default 64 KiB, see DEFAULT_CHUNK_BYTES; at most 1 MiB). */
+  /** Bytes per Download chunk this peer sends (default: defaultChunkBytes(), 64 or 256 KiB depending on the allocator; at most 1 MiB). */
   readonly chunkBytes?: number;
   /** Language of the error messages this peer's FileService sends (default `pt`). */
   readonly lang?: Lang;
@@ -89,7 +89,7 @@ export function resolvePeerConfig(config: PeerConfig, cwd: string = process.cwd(
     if (!Number.isFinite(chosen) || chosen <= 0) throw new RangeError(`${name} must be a positive number`);
     return chosen;
   };
-  const chunkBytes = positive('chunkBytes', config.chunkBytes, DEFAULT_CHUNK_BYTES);
+  const chunkBytes = positive('chunkBytes', config.chunkBytes, defaultChunkBytes());
   if (!Number.isInteger(chunkBytes) || chunkBytes > MAX_CHUNK_BYTES) throw new RangeError(`chunkBytes must be an integer of at most ${MAX_CHUNK_BYTES}`);
   const heartbeatIntervalMs = config.heartbeatIntervalMs === undefined ? undefined : positive('heartbeatIntervalMs', config.heartbeatIntervalMs, 0);
   return {
