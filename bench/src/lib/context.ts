@@ -43,19 +43,25 @@ export type Observed<T> = T & { readonly machineBusy: number };
 /**
  * Runs the variants in alternation (A B A B …) for `rounds` rounds and returns each
  * variant's results in order, so that slow drifts of a shared machine hit both alike.
- * Before each round it waits (up to 60 s) for the machine to be nearly idle.
+ * Before each round it waits (up to 60 s) for the machine to be nearly idle; `before`
+ * runs, untimed, before every single run (the transfer suite writes dirty pages back).
  */
 export async function alternate<T extends object>(
   rounds: number,
   variants: readonly { readonly name: string; run(round: number): Promise<T> }[],
   log: (message: string) => void,
   describe: (result: T) => string,
+  options: { readonly before?: () => Promise<void> } = {},
 ): Promise<Map<string, Observed<T>[]>> {
   const results = new Map<string, Observed<T>[]>(variants.map((variant) => [variant.name, []]));
   for (let round = 0; round < rounds; round++) {
     const idle = await waitForQuiet(60_000);
     if (idle > 0.3) log(`  (machine still busy before round ${round + 1}: ${idle.toFixed(2)} cores in use by others)`);
-    for (const variant of variants) {
+    // Each round starts one variant later (A B C, B C A, C A B, …): no variant always runs
+    // first, or right after the same neighbour (whose page-cache writeback it would inherit).
+    const order = variants.map((_, index) => variants[(index + round) % variants.length]!);
+    for (const variant of order) {
+      await options.before?.();
       const before = cpuTimes();
       const result = await variant.run(round);
       const machineBusy = busyCores(before, cpuTimes());

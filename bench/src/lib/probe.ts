@@ -30,6 +30,8 @@ export interface WindowResult {
   readonly loopDelayP50: number;
   readonly loopDelayP99: number;
   readonly loopDelayMax: number;
+  /** Minor page faults over the window (first touches of fresh memory: allocation churn). */
+  readonly minorFaults: number;
 }
 
 export function usage(): Usage {
@@ -49,6 +51,7 @@ export function probeHandlers() {
     | {
         started: number;
         cpu: NodeJS.CpuUsage;
+        faults: number;
         peakRss: number;
         sampler: NodeJS.Timeout;
         delay: ReturnType<typeof monitorEventLoopDelay>;
@@ -70,6 +73,7 @@ export function probeHandlers() {
       const state = {
         started: performance.now(),
         cpu: process.cpuUsage(),
+        faults: process.resourceUsage().minorPageFault,
         peakRss: process.memoryUsage.rss(),
         sampler: setInterval(() => {
           state.peakRss = Math.max(state.peakRss, process.memoryUsage.rss());
@@ -81,7 +85,7 @@ export function probeHandlers() {
 
     windowStop: (): WindowResult => {
       if (window === undefined) throw new Error('no window open');
-      const { started, cpu, sampler, delay } = window;
+      const { started, cpu, faults, sampler, delay } = window;
       const ms = performance.now() - started;
       const used = process.cpuUsage(cpu);
       clearInterval(sampler);
@@ -96,6 +100,7 @@ export function probeHandlers() {
         loopDelayP50: delay.percentile(50) / 1e6,
         loopDelayP99: delay.percentile(99) / 1e6,
         loopDelayMax: delay.max / 1e6,
+        minorFaults: process.resourceUsage().minorPageFault - faults,
       };
       window = undefined;
       return result;

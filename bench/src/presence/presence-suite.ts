@@ -14,6 +14,7 @@ import type { BareRegistryOps } from '../registry/bare-registry-child.js';
 import type { KompartRegistryOps } from '../registry/kompart-registry-child.js';
 import type { BeatOps } from './beat-child.js';
 import type { VictimOps } from './victim-child.js';
+import { launchedEnv } from '../lib/launcher-env.js';
 
 /**
  * Issue item 6: one registry holding N heartbeat streams (its CPU share and memory), and
@@ -256,7 +257,8 @@ async function presenceRun(context: BenchContext, settings: Settings, name: 'kom
   const { log } = context;
   const interval = settings.intervalMs;
   const serverScript = join(__dirname, '..', 'registry', name === 'kompart' ? 'kompart-registry-child.js' : 'bare-registry-child.js');
-  const server = name === 'kompart' ? startChild<KompartRegistryOps>(name, serverScript) : startChild<BareRegistryOps>(name, serverScript);
+  // Both servers with the `kompart` launcher's allocator settings: the registry as users run it, the baseline alike.
+  const server = name === 'kompart' ? startChild<KompartRegistryOps>(name, serverScript, { env: launchedEnv() }) : startChild<BareRegistryOps>(name, serverScript, { env: launchedEnv() });
   const probe = probeOf(server);
   const beaters: Child<BeatOps>[] = [];
   const victims: Child<VictimOps>[] = [];

@@ -1,9 +1,11 @@
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { alternate, profileDir, reportProfile, type BenchContext } from '../lib/context.js';
 import { startChild, type Child } from '../lib/ipc.js';
+import { launchedEnv, launcherSettingsText, plainEnv } from '../lib/launcher-env.js';
 import type { WindowResult } from '../lib/probe.js';
 import { MB, type Row } from '../lib/report.js';
 import { median, medianOf } from '../lib/stats.js';
@@ -24,15 +26,9 @@ import type { TcpOps } from './tcp-child.js';
 
 const SENDER = '127.0.0.2:0';
 const RECEIVER = '127.0.0.3:0';
-const TUNED_SENDER = '127.0.0.7:0';
-const TUNED_RECEIVER = '127.0.0.8:0';
-
-/**
- * glibc malloc settings of docker-compose.yml's peers, for the `kompart-tuned` variant: serve buffers of a few MiB
- * from the heap and keep freed memory, instead of mmap/munmap for every 1 MiB chunk (each
- * fresh mapping costs page faults and kernel zeroing on first touch).
- */
-const TUNED_MALLOC_ENV = { MALLOC_MMAP_THRESHOLD_: String(16 * 1024 * 1024), MALLOC_TRIM_THRESHOLD_: String(256 * 1024 * 1024) };
+/** The `kompart-plain` peers: the same library in a plain `node` process, glibc's defaults. */
+const PLAIN_SENDER = '127.0.0.7:0';
+const PLAIN_RECEIVER = '127.0.0.8:0';
 const TCP_HOST = '127.0.0.4';
 /** Chunk sizes of the sweep (KiB list in KOMPART_BENCH_CHUNKS overrides, e.g. `120,1024`). */
 const CHUNKS = (process.env['KOMPART_BENCH_CHUNKS'] ?? '64,120,256,512,1024').split(',').map((kib) => Number(kib) * 1024);
@@ -44,6 +40,17 @@ interface Moved {
   readonly receiver?: WindowResult;
 }
 
+/**
+ * Before every measured run: `sync`, so that no run pays for the writeback of the one
+ * before it. Each run writes the whole file into the page cache; without this, the run
+ * after a fast one (curl) spent much of its time beside the kernel writing that file
+ * back, and alternating in a fixed cyclic order always handed that cost to the same
+ * variant (kompart ran at 0.62x TCP after curl and at 0.92-1.02x after TCP, same code).
+ */
+const writeBack = async (): Promise<void> => {
+  await promisify(execFile)('sync');
+};
+
 const sizeLabel = (bytes: number): string => (bytes >= GiB ? `${bytes / GiB} GiB` : `${bytes / MiB} MiB`);
 const chunkLabel = (bytes: number): string => (bytes >= MiB ? `${bytes / MiB} MiB` : `${bytes / 1024} KiB`);
 
@@ -54,7 +61,7 @@ export async function runTransferSuite(context: BenchContext): Promise<Row[]> {
   const downloads = join(dir, 'downloads');
   await mkdir(downloads, { recursive: true });
   const rows: Row[] = [];
-  const registry = startChild<KompartRegistryOps>('registry', join(__dirname, '..', 'registry', 'kompart-registry-child.js'));
+  const registry = startChild<KompartRegistryOps>('registry', join(__dirname, '..', 'registry', 'kompart-registry-child.js'), { env: launchedEnv() });
   const children: Child<never>[] = [];
   const track = <C>(child: C): C => {
     children.push(child as unknown as Child<never>);
@@ -63,8 +70,9 @@ export async function runTransferSuite(context: BenchContext): Promise<Row[]> {
   const peakRss: Record<string, { sender: number; receiver: number }> = {};
   try {
     const { target: registryTarget } = await registry.call('start', { heartbeatIntervalMs: 5000 });
-    const startPeerChild = async (name: string, address: string, options: { chunkBytes?: number; execArgv?: string[]; env?: Record<string, string> } = {}) => {
-      const child = track(startChild<PeerOps>(name, join(__dirname, 'peer-child.js'), { execArgv: options.execArgv ?? [], env: { ...process.env, ...options.env } }));
+    // Peers run with the `kompart` launcher's environment unless `plain`.
+    const startPeerChild = async (name: string, address: string, options: { chunkBytes?: number; execArgv?: string[]; plain?: boolean } = {}) => {
+      const child = track(startChild<PeerOps>(name, join(__dirname, 'peer-child.js'), { execArgv: options.execArgv ?? [], env: options.plain === true ? plainEnv() : launchedEnv() }));
       const { id } = await child.call('start', {
         registry: registryTarget,
         address,
@@ -90,18 +98,22 @@ export async function runTransferSuite(context: BenchContext): Promise<Row[]> {
 
       const sender = await startPeerChild('sender', SENDER);
       const receiver = await startPeerChild('receiver', RECEIVER);
-      const tunedSender = await startPeerChild('tuned-sender', TUNED_SENDER, { env: TUNED_MALLOC_ENV });
-      const tunedReceiver = await startPeerChild('tuned-receiver', TUNED_RECEIVER, { env: TUNED_MALLOC_ENV });
+      const plainSender = await startPeerChild('plain-sender', PLAIN_SENDER, { plain: true });
+      const plainReceiver = await startPeerChild('plain-receiver', PLAIN_RECEIVER, { plain: true });
       const registered = await sender.child.call('registerPath', { path: source });
-      await tunedSender.child.call('registerPath', { path: source });
+      await plainSender.child.call('registerPath', { path: source });
       log(`  sender ${sender.id} registered ${registered.name} (${registered.cached ? 'hash cache' : `hashed in ${registered.ms.toFixed(0)} ms`})`);
-      const grpcSender = track(startChild<GrpcBareOps>('grpc-sender', join(__dirname, 'grpc-bare-child.js')));
-      const grpcReceiver = track(startChild<GrpcBareOps>('grpc-receiver', join(__dirname, 'grpc-bare-child.js')));
+      const grpcSender = track(startChild<GrpcBareOps>('grpc-sender', join(__dirname, 'grpc-bare-child.js'), { env: launchedEnv() }));
+      const grpcReceiver = track(startChild<GrpcBareOps>('grpc-receiver', join(__dirname, 'grpc-bare-child.js'), { env: launchedEnv() }));
       const { port: grpcPort } = await grpcSender.call('serveGrpc', { file: source, host: TCP_HOST, chunkBytes: MiB, windowBytes: 8 * MiB, serializer: 'preframed' });
-      const tcpSender = track(startChild<TcpOps>('tcp-sender', join(__dirname, 'tcp-child.js')));
-      const tcpReceiver = track(startChild<TcpOps>('tcp-receiver', join(__dirname, 'tcp-child.js')));
+      const tcpSender = track(startChild<TcpOps>('tcp-sender', join(__dirname, 'tcp-child.js'), { env: plainEnv() }));
+      const tcpReceiver = track(startChild<TcpOps>('tcp-receiver', join(__dirname, 'tcp-child.js'), { env: plainEnv() }));
       const { port: tcpPort } = await tcpSender.call('serveTcp', { file: source, host: TCP_HOST });
       const { port: httpPort } = await tcpSender.call('serveHttp', { file: source, host: TCP_HOST });
+      // The same baseline with the launcher's allocator settings too: like against like.
+      const tunedTcpSender = track(startChild<TcpOps>('tuned-tcp-sender', join(__dirname, 'tcp-child.js'), { env: launchedEnv() }));
+      const tunedTcpReceiver = track(startChild<TcpOps>('tuned-tcp-receiver', join(__dirname, 'tcp-child.js'), { env: launchedEnv() }));
+      const { port: tunedTcpPort } = await tunedTcpSender.call('serveTcp', { file: source, host: TCP_HOST });
 
       const kompartRun = async (from: { id: string }, to: Child<PeerOps>, senderChild: Child<PeerOps>): Promise<Moved> => {
         await Promise.all([senderChild.call('windowStart', { sampleMs: 20 }), to.call('windowStart', { sampleMs: 20 })]);
@@ -111,15 +123,16 @@ export async function runTransferSuite(context: BenchContext): Promise<Row[]> {
         if (got.status !== 'downloaded' || got.transferred !== size) throw new Error(`get file: ${got.status}, ${got.transferred} bytes`);
         return { ms: got.ms, bytes: size, sender: senderWindow, receiver: receiverWindow };
       };
-      const tcpRun = async (): Promise<Moved> => {
+      const tcpRunOn = async (from: Child<TcpOps>, to: Child<TcpOps>, port: number): Promise<Moved> => {
         const dest = join(downloads, 'tcp.bin');
-        await Promise.all([tcpSender.call('windowStart', { sampleMs: 20 }), tcpReceiver.call('windowStart', { sampleMs: 20 })]);
-        const got = await tcpReceiver.call('fetchTcp', { host: TCP_HOST, port: tcpPort, dest });
-        const [senderWindow, receiverWindow] = await Promise.all([tcpSender.call('windowStop'), tcpReceiver.call('windowStop')]);
+        await Promise.all([from.call('windowStart', { sampleMs: 20 }), to.call('windowStart', { sampleMs: 20 })]);
+        const got = await to.call('fetchTcp', { host: TCP_HOST, port, dest });
+        const [senderWindow, receiverWindow] = await Promise.all([from.call('windowStop'), to.call('windowStop')]);
         await remove(dest);
         if (got.bytes !== size) throw new Error(`tcp: ${got.bytes} bytes`);
         return { ms: got.ms, bytes: size, sender: senderWindow, receiver: receiverWindow };
       };
+      const tcpRun = (): Promise<Moved> => tcpRunOn(tcpSender, tcpReceiver, tcpPort);
       const grpcRun = async (): Promise<Moved> => {
         const dest = join(downloads, 'grpc.bin');
         await Promise.all([grpcSender.call('windowStart', { sampleMs: 20 }), grpcReceiver.call('windowStart', { sampleMs: 20 })]);
@@ -143,36 +156,54 @@ export async function runTransferSuite(context: BenchContext): Promise<Row[]> {
       };
       const variants = [
         { name: 'kompart', run: () => kompartRun(sender, receiver.child, sender.child) },
-        { name: 'kompart-tuned', run: () => kompartRun(tunedSender, tunedReceiver.child, tunedSender.child) },
+        { name: 'kompart-plain', run: () => kompartRun(plainSender, plainReceiver.child, plainSender.child) },
         ...(process.env['KOMPART_BENCH_SPLIT'] === '1'
           ? [
-              { name: 'kompart-tuned-sender-only', run: () => kompartRun(tunedSender, receiver.child, tunedSender.child) },
-              { name: 'kompart-tuned-receiver-only', run: () => kompartRun(sender, tunedReceiver.child, sender.child) },
+              { name: 'kompart-launched-sender-only', run: () => kompartRun(sender, plainReceiver.child, sender.child) },
+              { name: 'kompart-launched-receiver-only', run: () => kompartRun(plainSender, receiver.child, plainSender.child) },
             ]
           : []),
         { name: 'grpc', run: grpcRun },
         { name: 'tcp', run: tcpRun },
+        { name: 'tcp-tuned', run: () => tcpRunOn(tunedTcpSender, tunedTcpReceiver, tunedTcpPort) },
         { name: 'curl', run: curlRun },
       ];
+      // KOMPART_BENCH_VARIANTS=kompart,tcp runs only those (for profiling one side with perf);
+      // the rows then are not written.
+      const only = process.env['KOMPART_BENCH_VARIANTS']?.split(',');
+      const chosen = only === undefined ? variants : variants.filter((variant) => only.includes(variant.name));
       const describe = (m: Moved): string =>
-        `${mibPerSecond(m.bytes, m.ms).toFixed(0)} MiB/s (${(m.ms / 1000).toFixed(2)} s)${m.sender ? `; sender CPU ${(m.sender.coreShare * 100).toFixed(0)} % peak RSS ${(m.sender.peakRss / MB).toFixed(0)} MB; receiver CPU ${(m.receiver!.coreShare * 100).toFixed(0)} % peak RSS ${(m.receiver!.peakRss / MB).toFixed(0)} MB` : ''}`;
+        `${mibPerSecond(m.bytes, m.ms).toFixed(0)} MiB/s (${(m.ms / 1000).toFixed(2)} s)${m.sender ? `; sender CPU ${(m.sender.coreShare * 100).toFixed(0)} % peak RSS ${(m.sender.peakRss / MB).toFixed(0)} MB ${faultsPerMiB(m, m.sender)} faults/MiB; receiver CPU ${(m.receiver!.coreShare * 100).toFixed(0)} % peak RSS ${(m.receiver!.peakRss / MB).toFixed(0)} MB ${faultsPerMiB(m, m.receiver!)} faults/MiB` : ''}`;
       if (!big) {
         log(`  warm-up`);
-        for (const variant of variants) await variant.run();
+        for (const variant of chosen) await variant.run();
       }
-      log(`transfer: ${sizeLabel(size)}, ${rounds} alternating rounds (kompart get file, the same with malloc tuned, bare gRPC, raw TCP, curl)`);
-      const results = await alternate(rounds, variants, log, describe);
+      log(`transfer: ${sizeLabel(size)}, ${rounds} alternating rounds (kompart get file as launched and in a plain process, bare gRPC, raw TCP plain and with the launcher's settings, curl)`);
+      const sweeps = async (): Promise<void> => {
+        if (index === 0 && (!context.quick || context.rounds !== undefined) && process.env['KOMPART_BENCH_NO_SWEEPS'] !== '1') {
+          rows.push(...(await chunkSweep(context, size, source, registered.name, startPeerChild, receiver.child, tcpRun)));
+          if (process.env['KOMPART_BENCH_CHUNKS'] === undefined) rows.push(...(await windowSweep(context, size, source, registered.sha256, downloads, track)));
+        }
+      };
+      const results = await alternate(rounds, chosen, log, describe, { before: writeBack });
+      if (only !== undefined) {
+        log(`  KOMPART_BENCH_VARIANTS set: ${chosen.map((variant) => variant.name).join(', ')} only, no rows`);
+        await sweeps();
+        if (big) await remove(source);
+        continue;
+      }
       const k = results.get('kompart')!;
-      const kt = results.get('kompart-tuned')!;
+      const kp = results.get('kompart-plain')!;
       const g = results.get('grpc')!;
       const t = results.get('tcp')!;
+      const tt = results.get('tcp-tuned')!;
       const c = results.get('curl')!;
       const rate = (m: Moved): number => mibPerSecond(m.bytes, m.ms);
       const label = sizeLabel(size);
-      const runs = `median of ${k.length} alternating runs; chunks of the default size, flow-control window per TRANSFER_CHANNEL_OPTIONS; kompart sender/receiver CPU ${pctOf(k, 'sender')}/${pctOf(k, 'receiver')} of a core, TCP ${pctOf(t, 'sender')}/${pctOf(t, 'receiver')}; machine busy ${median(k.map((m) => m.machineBusy)).toFixed(2)} cores`;
+      const runs = `median of ${k.length} alternating runs; both peers started with the launcher's ${launcherSettingsText()}; chunks of the default size, flow-control window per TRANSFER_CHANNEL_OPTIONS; kompart sender/receiver CPU ${pctOf(k, 'sender')}/${pctOf(k, 'receiver')} of a core, TCP ${pctOf(t, 'sender')}/${pctOf(t, 'receiver')}; machine busy ${median(k.map((m) => m.machineBusy)).toFixed(2)} cores`;
       rows.push({
         item: 1,
-        figure: `get file ${label}, loopback, hash verified (vs raw TCP pipe)`,
+        figure: `get file ${label}, loopback, hash verified, peers as \`kompart\` starts them (vs raw TCP pipe)`,
         unit: 'MiB/s',
         kompart: medianOf(k, rate),
         baseline: medianOf(t, rate),
@@ -182,13 +213,22 @@ export async function runTransferSuite(context: BenchContext): Promise<Row[]> {
       });
       rows.push({
         item: 1,
-        figure: `get file ${label}, peers with docker-compose.yml's malloc settings (vs raw TCP pipe)`,
+        figure: `get file ${label}, the same against a TCP pipe with the same allocator settings`,
         unit: 'MiB/s',
-        kompart: medianOf(kt, rate),
+        kompart: medianOf(k, rate),
+        baseline: medianOf(tt, rate),
+        baselineName: 'Node TCP pipe to disk, same settings',
+        target: { on: 'ratio', op: '>=', limit: 0.9, text: '>= 0.9x' },
+        note: `like against like: the TCP processes started with ${launcherSettingsText()} too (${(medianOf(tt, rate) / medianOf(t, rate)).toFixed(2)}x the plain TCP pipe); TCP sender/receiver CPU ${pctOf(tt, 'sender')}/${pctOf(tt, 'receiver')}`,
+      });
+      rows.push({
+        item: 1,
+        figure: `get file ${label}, peer library in a plain \`node\` process, glibc's defaults (vs raw TCP pipe)`,
+        unit: 'MiB/s',
+        kompart: medianOf(kp, rate),
         baseline: medianOf(t, rate),
         baselineName: 'Node TCP pipe to disk',
-        target: { on: 'ratio', op: '>=', limit: 0.9, text: '>= 0.9x' },
-        note: `same code, both peer processes started with MALLOC_MMAP_THRESHOLD_=16 MiB, MALLOC_TRIM_THRESHOLD_=256 MiB as the compose file's peers are; ${(medianOf(kt, rate) / medianOf(k, rate)).toFixed(2)}x the default; sender/receiver CPU ${pctOf(kt, 'sender')}/${pctOf(kt, 'receiver')}; peak RSS ${(Math.max(...kt.map((m) => m.sender!.peakRss)) / MB).toFixed(0)} / ${(Math.max(...kt.map((m) => m.receiver!.peakRss)) / MB).toFixed(0)} MB`,
+        note: `what the launcher's settings are worth: launched ${(medianOf(k, rate) / medianOf(kp, rate)).toFixed(2)}x plain; plain sender/receiver CPU ${pctOf(kp, 'sender')}/${pctOf(kp, 'receiver')}, minor page faults per MiB ${faultsOf(kp, 'sender')}/${faultsOf(kp, 'receiver')} (launched ${faultsOf(k, 'sender')}/${faultsOf(k, 'receiver')})`,
       });
       rows.push({
         item: 1,
@@ -228,11 +268,8 @@ export async function runTransferSuite(context: BenchContext): Promise<Row[]> {
         await reportProfile(context, `profile: get file ${label}, receiver peer (node --cpu-prof, whole process)`, join(profDir, 'transfer-receiver.cpuprofile'));
       }
 
-      if (index === 0 && (!context.quick || context.rounds !== undefined) && process.env['KOMPART_BENCH_NO_SWEEPS'] !== '1') {
-        rows.push(...(await chunkSweep(context, size, source, registered.name, startPeerChild, receiver.child, tcpRun)));
-        if (process.env['KOMPART_BENCH_CHUNKS'] === undefined) rows.push(...(await windowSweep(context, size, source, registered.sha256, downloads, track)));
-      }
-      await Promise.all([sender.child.stop(), receiver.child.stop(), tunedSender.child.stop(), tunedReceiver.child.stop(), tcpSender.stop(), tcpReceiver.stop(), grpcSender.stop(), grpcReceiver.stop()]);
+      await sweeps();
+      await Promise.all([sender.child.stop(), receiver.child.stop(), plainSender.child.stop(), plainReceiver.child.stop(), tcpSender.stop(), tcpReceiver.stop(), tunedTcpSender.stop(), tunedTcpReceiver.stop(), grpcSender.stop(), grpcReceiver.stop()]);
       if (big) await remove(source);
     }
     const labels = Object.keys(peakRss);
@@ -256,6 +293,15 @@ export async function runTransferSuite(context: BenchContext): Promise<Row[]> {
     await registry.stop();
   }
   return rows;
+}
+
+/** Minor page faults per MiB moved: fresh memory touched per byte, the mark of allocation churn. */
+function faultsPerMiB(moved: Moved, side: WindowResult): string {
+  return (side.minorFaults / (moved.bytes / MiB)).toFixed(1);
+}
+
+function faultsOf(runs: readonly Moved[], side: 'sender' | 'receiver'): string {
+  return median(runs.map((m) => (m[side] === undefined ? Number.NaN : m[side].minorFaults / (m.bytes / MiB)))).toFixed(1);
 }
 
 function pctOf(runs: readonly Moved[], side: 'sender' | 'receiver'): string {
@@ -295,6 +341,7 @@ async function chunkSweep(
       ],
       log,
       (m) => `${mibPerSecond(m.bytes, m.ms).toFixed(0)} MiB/s`,
+      { before: writeBack },
     );
     await sender.child.stop();
     const rate = (m: Moved): number => mibPerSecond(m.bytes, m.ms);
@@ -321,8 +368,8 @@ async function chunkSweep(
 async function windowSweep(context: BenchContext, size: number, source: string, sha256: string, downloads: string, track: <C>(child: C) => C): Promise<Row[]> {
   const { log } = context;
   const rounds = context.rounds ?? 3;
-  const sender = track(startChild<GrpcBareOps>('grpc-sweep-sender', join(__dirname, 'grpc-bare-child.js')));
-  const receiver = track(startChild<GrpcBareOps>('grpc-sweep-receiver', join(__dirname, 'grpc-bare-child.js')));
+  const sender = track(startChild<GrpcBareOps>('grpc-sweep-sender', join(__dirname, 'grpc-bare-child.js'), { env: launchedEnv() }));
+  const receiver = track(startChild<GrpcBareOps>('grpc-sweep-receiver', join(__dirname, 'grpc-bare-child.js'), { env: launchedEnv() }));
   const configs: { label: string; chunkBytes: number; windowBytes: number | undefined; sink: Sink }[] = [];
   const windowLabel = (bytes: number | undefined): string => (bytes === undefined ? 'default 64 KiB' : chunkLabel(bytes));
   for (const windowBytes of [undefined, MiB, 2 * MiB, 8 * MiB, 32 * MiB]) configs.push({ label: `chunk 1 MiB, window ${windowLabel(windowBytes)}, no hashing`, chunkBytes: MiB, windowBytes, sink: 'stream' });
@@ -347,7 +394,7 @@ async function windowSweep(context: BenchContext, size: number, source: string, 
     });
   }
   log(`transfer: bare gRPC sweep, ${sizeLabel(size)}, ${configs.length} configurations round-robin, ${rounds} rounds`);
-  const results = await alternate(rounds, variants, log, (m) => `${mibPerSecond(m.bytes, m.ms).toFixed(0)} MiB/s`);
+  const results = await alternate(rounds, variants, log, (m) => `${mibPerSecond(m.bytes, m.ms).toFixed(0)} MiB/s`, { before: writeBack });
   return configs.map((config) => {
     const runs = results.get(config.label)!;
     const rates = runs.map((m) => mibPerSecond(m.bytes, m.ms));
