@@ -57,9 +57,11 @@ export async function alternate<T extends object>(
   for (let round = 0; round < rounds; round++) {
     const idle = await waitForQuiet(60_000);
     if (idle > 0.3) log(`  (machine still busy before round ${round + 1}: ${idle.toFixed(2)} cores in use by others)`);
-    // Each round starts one variant later (A B C, B C A, C A B, …): no variant always runs
-    // first, or right after the same neighbour (whose page-cache writeback it would inherit).
-    const order = variants.map((_, index) => variants[(index + round) % variants.length]!);
+    // Each round starts one variant later and every other round runs backwards (A B C,
+    // C B A, C A B, B A C, …): no variant always runs first, or always right after the
+    // same neighbour.
+    const rotated = variants.map((_, index) => variants[(index + round) % variants.length]!);
+    const order = round % 2 === 1 ? rotated.reverse() : rotated;
     for (const variant of order) {
       await options.before?.();
       const before = cpuTimes();
