@@ -191,8 +191,8 @@ export function createDownloader(deps: DownloaderDeps) {
       options.onProgress?.(position, target.size);
       let transferred = 0;
       if (position < target.size || target.size === 0) {
-        // Chunks are hashed as they arrive and written at their offsets with up to
-        // WRITE_DEPTH writes in flight; `position` only moves past bytes on disk.
+        // Chunks are hashed as they arrive and written at their offsets, one write at a
+        // time with up to WRITE_DEPTH queued; `position` only moves past bytes on disk.
         const pending: PendingWrite[] = [];
         let queued = position;
         const settleOldest = async (): Promise<void> => {
@@ -212,6 +212,7 @@ export function createDownloader(deps: DownloaderDeps) {
           options.onProgress?.(onDisk, target.size);
           return undefined;
         };
+        let lastWrite: Promise<unknown> = Promise.resolve(undefined);
         let headerSeen = false;
         try {
           for await (const message of source.open(position, signal)) {
@@ -236,7 +237,11 @@ export function createDownloader(deps: DownloaderDeps) {
             }
             // The write runs on the thread pool while this thread hashes; `release` can only
             // run after both (its callback waits for this synchronous code to finish).
-            const written = fs.write(handle, data, queued).then(wrote(data.length), failureOf);
+            const offset = queued;
+            const write = (): Promise<unknown> => fs.write(handle, data, offset).then(wrote(data.length), failureOf);
+            // One write at a time, each after the one before it (skipped once one failed).
+            lastWrite = lastWrite.then((failure) => (failure === undefined ? write() : failure));
+            const written = lastWrite;
             pending.push({ failure: release === undefined ? written : written.finally(release), length: data.length });
             queued += data.length;
             hash.update(data);
@@ -357,10 +362,14 @@ export type Downloader = ReturnType<typeof createDownloader>;
 class RetryFromScratch extends Error {}
 
 /**
- * Positional writes of received chunks kept in flight at once. Measured with a bare
- * grpc-js receiver (1 GiB, 1 MiB chunks): awaiting each write before hashing 267-271 MiB/s,
- * hashing while the write runs 300-304, hashing on arrival with up to 4 writes in flight
- * 317-323. Four also matches libuv's default thread pool.
+ * Positional writes of received chunks queued at once; they run one after the other.
+ * Measured with a bare grpc-js receiver (1 GiB, 1 MiB chunks): awaiting each write before
+ * hashing 267-271 MiB/s, hashing while the write runs 300-304, hashing on arrival with up
+ * to 4 writes queued 317-323. Running the queued writes concurrently, as this did first,
+ * only made them take turns on the file's inode lock inside the kernel, spinning while
+ * they waited (15 % of the thread pool's time in `perf`); chained, the downloader used
+ * about 10 % less CPU per GiB for the same rate (1 GiB, launched peers, two A/B pairs of
+ * 5 alternating rounds with a TCP pipe: 2.28 / 2.41 vs 2.67 / 2.64 CPU-s per GiB).
  */
 const WRITE_DEPTH = 4;
 
