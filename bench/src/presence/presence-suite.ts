@@ -258,7 +258,8 @@ async function presenceRun(context: BenchContext, settings: Settings, name: 'kom
   const interval = settings.intervalMs;
   const serverScript = join(__dirname, '..', 'registry', name === 'kompart' ? 'kompart-registry-child.js' : 'bare-registry-child.js');
   // Both servers with the `kompart` launcher's allocator settings: the registry as users run it, the baseline alike.
-  const server = name === 'kompart' ? startChild<KompartRegistryOps>(name, serverScript, { env: launchedEnv() }) : startChild<BareRegistryOps>(name, serverScript, { env: launchedEnv() });
+  const launched = { env: launchedEnv() };
+  const server = name === 'kompart' ? startChild<KompartRegistryOps>(name, serverScript, launched) : startChild<BareRegistryOps>(name, serverScript, launched);
   const probe = probeOf(server);
   const beaters: Child<BeatOps>[] = [];
   const victims: Child<VictimOps>[] = [];

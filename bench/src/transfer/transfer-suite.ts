@@ -173,23 +173,25 @@ export async function runTransferSuite(context: BenchContext): Promise<Row[]> {
       const only = process.env['KOMPART_BENCH_VARIANTS']?.split(',');
       const chosen = only === undefined ? variants : variants.filter((variant) => only.includes(variant.name));
       const describe = (m: Moved): string =>
-        `${mibPerSecond(m.bytes, m.ms).toFixed(0)} MiB/s (${(m.ms / 1000).toFixed(2)} s)${m.sender ? `; sender CPU ${(m.sender.coreShare * 100).toFixed(0)} % peak RSS ${(m.sender.peakRss / MB).toFixed(0)} MB ${faultsPerMiB(m, m.sender)} faults/MiB; receiver CPU ${(m.receiver!.coreShare * 100).toFixed(0)} % peak RSS ${(m.receiver!.peakRss / MB).toFixed(0)} MB ${faultsPerMiB(m, m.receiver!)} faults/MiB` : ''}`;
+        `${mibPerSecond(m.bytes, m.ms).toFixed(0)} MiB/s (${(m.ms / 1000).toFixed(2)} s)${m.sender ? `; sender CPU ${(m.sender.coreShare * 100).toFixed(0)} % peak RSS ${(m.sender.peakRss / MB).toFixed(0)} MB ${faultsPerMiB(m, m.sender).toFixed(1)} faults/MiB; receiver CPU ${(m.receiver!.coreShare * 100).toFixed(0)} % peak RSS ${(m.receiver!.peakRss / MB).toFixed(0)} MB ${faultsPerMiB(m, m.receiver).toFixed(1)} faults/MiB` : ''}`;
       if (!big) {
         log(`  warm-up`);
         for (const variant of chosen) await variant.run();
       }
       log(`transfer: ${sizeLabel(size)}, ${rounds} alternating rounds (kompart get file as launched and in a plain process, bare gRPC, raw TCP plain and with the launcher's settings, curl)`);
-      const sweeps = async (): Promise<void> => {
+      // The end of every size, with or without rows: sweeps (first size), processes, big source.
+      const finishSize = async (): Promise<void> => {
         if (index === 0 && (!context.quick || context.rounds !== undefined) && process.env['KOMPART_BENCH_NO_SWEEPS'] !== '1') {
           rows.push(...(await chunkSweep(context, size, source, registered.name, startPeerChild, receiver.child, tcpRun)));
           if (process.env['KOMPART_BENCH_CHUNKS'] === undefined) rows.push(...(await windowSweep(context, size, source, registered.sha256, downloads, track)));
         }
+        await Promise.all([sender.child.stop(), receiver.child.stop(), plainSender.child.stop(), plainReceiver.child.stop(), tcpSender.stop(), tcpReceiver.stop(), tunedTcpSender.stop(), tunedTcpReceiver.stop(), grpcSender.stop(), grpcReceiver.stop()]);
+        if (big) await remove(source);
       };
       const results = await alternate(rounds, chosen, log, describe, { before: writeBack });
       if (only !== undefined) {
         log(`  KOMPART_BENCH_VARIANTS set: ${chosen.map((variant) => variant.name).join(', ')} only, no rows`);
-        await sweeps();
-        if (big) await remove(source);
+        await finishSize();
         continue;
       }
       const k = results.get('kompart')!;
@@ -268,9 +270,7 @@ export async function runTransferSuite(context: BenchContext): Promise<Row[]> {
         await reportProfile(context, `profile: get file ${label}, receiver peer (node --cpu-prof, whole process)`, join(profDir, 'transfer-receiver.cpuprofile'));
       }
 
-      await sweeps();
-      await Promise.all([sender.child.stop(), receiver.child.stop(), plainSender.child.stop(), plainReceiver.child.stop(), tcpSender.stop(), tcpReceiver.stop(), tunedTcpSender.stop(), tunedTcpReceiver.stop(), grpcSender.stop(), grpcReceiver.stop()]);
-      if (big) await remove(source);
+      await finishSize();
     }
     const labels = Object.keys(peakRss);
     if (labels.length >= 2) {
@@ -296,12 +296,13 @@ export async function runTransferSuite(context: BenchContext): Promise<Row[]> {
 }
 
 /** Minor page faults per MiB moved: fresh memory touched per byte, the mark of allocation churn. */
-function faultsPerMiB(moved: Moved, side: WindowResult): string {
-  return (side.minorFaults / (moved.bytes / MiB)).toFixed(1);
+function faultsPerMiB(moved: Moved, side: WindowResult | undefined): number {
+  return side === undefined ? Number.NaN : side.minorFaults / (moved.bytes / MiB);
 }
 
+/** Median faults per MiB of one side over runs. */
 function faultsOf(runs: readonly Moved[], side: 'sender' | 'receiver'): string {
-  return median(runs.map((m) => (m[side] === undefined ? Number.NaN : m[side].minorFaults / (m.bytes / MiB)))).toFixed(1);
+  return median(runs.map((m) => faultsPerMiB(m, m[side]))).toFixed(1);
 }
 
 function pctOf(runs: readonly Moved[], side: 'sender' | 'receiver'): string {
