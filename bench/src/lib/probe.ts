@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
-import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { constants as perfConstants, monitorEventLoopDelay, performance, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import type { Child, Handlers } from './ipc.js';
 
 /**
@@ -22,6 +22,8 @@ export interface WindowResult {
   readonly ms: number;
   /** CPU time (user + system) over the window as a share of one core (1 = 100 %). */
   readonly coreShare: number;
+  /** The user-mode part of coreShare (the rest is time in the kernel for this process). */
+  readonly userShare: number;
   /** Highest RSS sampled during the window, bytes. */
   readonly peakRss: number;
   readonly endRss: number;
@@ -32,6 +34,9 @@ export interface WindowResult {
   readonly loopDelayMax: number;
   /** Minor page faults over the window (first touches of fresh memory: allocation churn). */
   readonly minorFaults: number;
+  /** Full (mark-compact) garbage collections over the window, and their pauses in all, ms. */
+  readonly majorGcs: number;
+  readonly majorGcMs: number;
 }
 
 export function usage(): Usage {
@@ -55,6 +60,9 @@ export function probeHandlers() {
         peakRss: number;
         sampler: NodeJS.Timeout;
         delay: ReturnType<typeof monitorEventLoopDelay>;
+        gcs: PerformanceObserver;
+        majorGcs: number;
+        majorGcMs: number;
       }
     | undefined;
   let session: Session | undefined;
@@ -79,14 +87,21 @@ export function probeHandlers() {
           state.peakRss = Math.max(state.peakRss, process.memoryUsage.rss());
         }, args?.sampleMs ?? 20),
         delay,
+        gcs: new PerformanceObserver((list) => countMajorGcs(state, list.getEntries())),
+        majorGcs: 0,
+        majorGcMs: 0,
       };
+      state.gcs.observe({ entryTypes: ['gc'] });
       window = state;
     },
 
     windowStop: (): WindowResult => {
       if (window === undefined) throw new Error('no window open');
-      const { started, cpu, faults, sampler, delay } = window;
+      const { started, cpu, faults, sampler, delay, gcs } = window;
       const ms = performance.now() - started;
+      // Entries still buffered in the observer belong to the window too.
+      countMajorGcs(window, gcs.takeRecords());
+      gcs.disconnect();
       const used = process.cpuUsage(cpu);
       clearInterval(sampler);
       delay.disable();
@@ -94,6 +109,7 @@ export function probeHandlers() {
       const result: WindowResult = {
         ms,
         coreShare: (used.user + used.system) / 1000 / ms,
+        userShare: used.user / 1000 / ms,
         peakRss: Math.max(window.peakRss, endRss),
         endRss,
         maxRss: process.resourceUsage().maxRSS * 1024,
@@ -101,6 +117,8 @@ export function probeHandlers() {
         loopDelayP99: delay.percentile(99) / 1e6,
         loopDelayMax: delay.max / 1e6,
         minorFaults: process.resourceUsage().minorPageFault - faults,
+        majorGcs: window.majorGcs,
+        majorGcMs: window.majorGcMs,
       };
       window = undefined;
       return result;
@@ -123,6 +141,14 @@ export function probeHandlers() {
       return args.file;
     },
   } satisfies Handlers;
+}
+
+function countMajorGcs(totals: { majorGcs: number; majorGcMs: number }, entries: readonly PerformanceEntry[]): void {
+  for (const entry of entries) {
+    if ((entry as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind !== perfConstants.NODE_PERFORMANCE_GC_MAJOR) continue;
+    totals.majorGcs++;
+    totals.majorGcMs += entry.duration;
+  }
 }
 
 export type ProbeOps = ReturnType<typeof probeHandlers>;
