@@ -1,39 +1,47 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { StartOptions } from './ipc.js';
 
 /**
- * The environment the `kompart` command gives the program: its sh launcher
- * (packages/kompart/bin/kompart) sets glibc's allocator up before it execs node. The
- * benchmarks start kompart's servers and peers as library code in child processes, so
- * they read the settings from the launcher itself (one source) and pass them on, to
+ * How the `kompart` command starts the program: its sh launcher
+ * (packages/kompart/bin/kompart) sets glibc's allocator up and execs node with a heap
+ * flag. The benchmarks start kompart's servers and peers as library code in child
+ * processes, so they read both from the launcher itself (one source) and pass them on, to
  * measure the program as users run it.
  */
 const LAUNCHER = join(__dirname, '..', '..', '..', 'packages', 'kompart', 'bin', 'kompart');
 
-function readLauncherSettings(): Readonly<Record<string, string>> {
-  const settings: Record<string, string> = {};
-  for (const [, name, value] of readFileSync(LAUNCHER, 'utf8').matchAll(/^: "\$\{(MALLOC_[A-Z_]+):=(\d+)\}"$/gm)) settings[name!] = value!;
-  if (Object.keys(settings).length === 0) throw new Error(`no MALLOC_* default found in ${LAUNCHER}`);
-  return settings;
+interface LauncherSettings {
+  /** Allocator variables, e.g. { MALLOC_TRIM_THRESHOLD_: '268435456', … }. */
+  readonly env: Readonly<Record<string, string>>;
+  /** Node/V8 flags put before the program, e.g. ['--initial-old-space-size=64']. */
+  readonly nodeFlags: readonly string[];
 }
 
-/** The launcher's allocator variables, e.g. { MALLOC_TRIM_THRESHOLD_: '268435456', … }. */
-export const LAUNCHER_SETTINGS = readLauncherSettings();
+function readLauncherSettings(): LauncherSettings {
+  const text = readFileSync(LAUNCHER, 'utf8');
+  const env: Record<string, string> = {};
+  for (const [, name, value] of text.matchAll(/^: "\$\{(MALLOC_[A-Z_]+):=(\d+)\}"$/gm)) env[name!] = value!;
+  if (Object.keys(env).length === 0) throw new Error(`no MALLOC_* default found in ${LAUNCHER}`);
+  const flags = /^node_flags='([^']*)'$/m.exec(text);
+  if (flags === null) throw new Error(`no node_flags='…' line found in ${LAUNCHER}`);
+  return { env, nodeFlags: flags[1]!.split(' ').filter((flag) => flag !== '') };
+}
 
-/** `MALLOC_X_=…, …` for notes. */
+const LAUNCHER_SETTINGS = readLauncherSettings();
+
+/** `--flag MALLOC_X_=…, …` for notes. */
 export const launcherSettingsText = (): string =>
-  Object.entries(LAUNCHER_SETTINGS)
-    .map(([name, value]) => `${name}=${value}`)
-    .join(' ');
+  [...LAUNCHER_SETTINGS.nodeFlags, ...Object.entries(LAUNCHER_SETTINGS.env).map(([name, value]) => `${name}=${value}`)].join(' ');
 
-/** This process's environment plus the launcher's settings: a child started as `kompart` starts. */
-export function launchedEnv(): NodeJS.ProcessEnv {
-  return { ...process.env, ...LAUNCHER_SETTINGS };
+/** Start options of a child started as `kompart` starts the program; `execArgv` go after the launcher's flags. */
+export function asLaunched(execArgv: readonly string[] = []): StartOptions {
+  return { env: { ...process.env, ...LAUNCHER_SETTINGS.env }, execArgv: [...LAUNCHER_SETTINGS.nodeFlags, ...execArgv] };
 }
 
-/** This process's environment without them (glibc's defaults), whatever the shell set. */
-export function plainEnv(): NodeJS.ProcessEnv {
+/** Start options of a plain `node` child: no launcher flags, its variables removed (glibc's defaults) whatever the shell set. */
+export function asPlain(execArgv: readonly string[] = []): StartOptions {
   const env = { ...process.env };
-  for (const name of Object.keys(LAUNCHER_SETTINGS)) delete env[name];
-  return env;
+  for (const name of Object.keys(LAUNCHER_SETTINGS.env)) delete env[name];
+  return { env, execArgv };
 }

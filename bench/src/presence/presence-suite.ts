@@ -14,7 +14,7 @@ import type { BareRegistryOps } from '../registry/bare-registry-child.js';
 import type { KompartRegistryOps } from '../registry/kompart-registry-child.js';
 import type { BeatOps } from './beat-child.js';
 import type { VictimOps } from './victim-child.js';
-import { launchedEnv } from '../lib/launcher-env.js';
+import { asLaunched } from '../lib/launcher-env.js';
 
 /**
  * Issue item 6: one registry holding N heartbeat streams (its CPU share and memory), and
@@ -258,7 +258,7 @@ async function presenceRun(context: BenchContext, settings: Settings, name: 'kom
   const interval = settings.intervalMs;
   const serverScript = join(__dirname, '..', 'registry', name === 'kompart' ? 'kompart-registry-child.js' : 'bare-registry-child.js');
   // Both servers with the `kompart` launcher's allocator settings: the registry as users run it, the baseline alike.
-  const launched = { env: launchedEnv() };
+  const launched = asLaunched();
   const server = name === 'kompart' ? startChild<KompartRegistryOps>(name, serverScript, launched) : startChild<BareRegistryOps>(name, serverScript, launched);
   const probe = probeOf(server);
   const beaters: Child<BeatOps>[] = [];

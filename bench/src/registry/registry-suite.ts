@@ -7,7 +7,7 @@ import { medianOf, spread } from '../lib/stats.js';
 import type { BareRegistryOps } from './bare-registry-child.js';
 import type { KompartRegistryOps, Population } from './kompart-registry-child.js';
 import type { ClientKind, LoadOps, RunResult, UnaryMethod } from './load-child.js';
-import { launchedEnv } from '../lib/launcher-env.js';
+import { asLaunched } from '../lib/launcher-env.js';
 
 /**
  * Issue items 4 (RegisterFile / LocateFile rate and latency) and 5 (listing a million
@@ -48,8 +48,8 @@ export async function runRegistrySuite(context: BenchContext): Promise<Row[]> {
   const files = settings.peers * settings.filesPerPeer;
   const serverArgv = ['--expose-gc', '--max-old-space-size=4096'];
   // Both servers with the `kompart` launcher's allocator settings: the registry as users run it, the baseline alike.
-  const kompart = startChild<KompartRegistryOps>('kompart-registry', join(__dirname, 'kompart-registry-child.js'), { execArgv: serverArgv, env: launchedEnv() });
-  const bare = startChild<BareRegistryOps>('bare-registry', join(__dirname, 'bare-registry-child.js'), { execArgv: serverArgv, env: launchedEnv() });
+  const kompart = startChild<KompartRegistryOps>('kompart-registry', join(__dirname, 'kompart-registry-child.js'), asLaunched(serverArgv));
+  const bare = startChild<BareRegistryOps>('bare-registry', join(__dirname, 'bare-registry-child.js'), asLaunched(serverArgv));
   const load = startChild<LoadOps>('load', join(__dirname, 'load-child.js'), { execArgv: ['--max-old-space-size=4096'] });
   const rows: Row[] = [];
   try {

@@ -8,7 +8,7 @@ import { median, medianOf } from '../lib/stats.js';
 import type { KompartRegistryOps } from '../registry/kompart-registry-child.js';
 import type { PeerOps } from './peer-child.js';
 import { GiB, MiB, ensureSourceFile, mibPerSecond, remove } from './source-file.js';
-import { launchedEnv } from '../lib/launcher-env.js';
+import { asLaunched } from '../lib/launcher-env.js';
 
 /**
  * Issue item 3: `register file` of a large file (streaming SHA-256 + RegisterFile) against
@@ -24,10 +24,10 @@ export async function runHashingSuite(context: BenchContext): Promise<Row[]> {
   const dir = join(context.tmpDir, 'hashing');
   const source = join(context.tmpDir, 'transfer', `source-${size}.bin`);
   await ensureSourceFile(source, size);
-  const registry = startChild<KompartRegistryOps>('registry', join(__dirname, '..', 'registry', 'kompart-registry-child.js'), { env: launchedEnv() });
+  const registry = startChild<KompartRegistryOps>('registry', join(__dirname, '..', 'registry', 'kompart-registry-child.js'), asLaunched());
   let peerIndex = 0;
   const runPeer = async <T>(cacheDir: string | null, work: (peer: Child<PeerOps>) => Promise<T>): Promise<T> => {
-    const peer = startChild<PeerOps>(`hash-peer-${peerIndex}`, join(__dirname, 'peer-child.js'), { env: launchedEnv() });
+    const peer = startChild<PeerOps>(`hash-peer-${peerIndex}`, join(__dirname, 'peer-child.js'), asLaunched());
     try {
       await peer.call('start', { registry: target, address: `127.0.2.${(peerIndex++ % 250) + 1}:0`, downloadsDir: join(dir, 'downloads'), cacheDir });
       await peer.call('registerPeer');

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { alternate, profileDir, reportProfile, type BenchContext } from '../lib/context.js';
 import { startChild, type Child } from '../lib/ipc.js';
-import { launchedEnv, launcherSettingsText, plainEnv } from '../lib/launcher-env.js';
+import { asLaunched, asPlain, launcherSettingsText } from '../lib/launcher-env.js';
 import type { WindowResult } from '../lib/probe.js';
 import { MB, type Row } from '../lib/report.js';
 import { median, medianOf } from '../lib/stats.js';
@@ -61,7 +61,7 @@ export async function runTransferSuite(context: BenchContext): Promise<Row[]> {
   const downloads = join(dir, 'downloads');
   await mkdir(downloads, { recursive: true });
   const rows: Row[] = [];
-  const registry = startChild<KompartRegistryOps>('registry', join(__dirname, '..', 'registry', 'kompart-registry-child.js'), { env: launchedEnv() });
+  const registry = startChild<KompartRegistryOps>('registry', join(__dirname, '..', 'registry', 'kompart-registry-child.js'), asLaunched());
   const children: Child<never>[] = [];
   const track = <C>(child: C): C => {
     children.push(child as unknown as Child<never>);
@@ -72,7 +72,7 @@ export async function runTransferSuite(context: BenchContext): Promise<Row[]> {
     const { target: registryTarget } = await registry.call('start', { heartbeatIntervalMs: 5000 });
     // Peers run with the `kompart` launcher's environment unless `plain`.
     const startPeerChild = async (name: string, address: string, options: { chunkBytes?: number; execArgv?: string[]; plain?: boolean } = {}) => {
-      const child = track(startChild<PeerOps>(name, join(__dirname, 'peer-child.js'), { execArgv: options.execArgv ?? [], env: options.plain === true ? plainEnv() : launchedEnv() }));
+      const child = track(startChild<PeerOps>(name, join(__dirname, 'peer-child.js'), options.plain === true ? asPlain(options.execArgv) : asLaunched(options.execArgv)));
       const { id } = await child.call('start', {
         registry: registryTarget,
         address,
@@ -103,16 +103,16 @@ export async function runTransferSuite(context: BenchContext): Promise<Row[]> {
       const registered = await sender.child.call('registerPath', { path: source });
       await plainSender.child.call('registerPath', { path: source });
       log(`  sender ${sender.id} registered ${registered.name} (${registered.cached ? 'hash cache' : `hashed in ${registered.ms.toFixed(0)} ms`})`);
-      const grpcSender = track(startChild<GrpcBareOps>('grpc-sender', join(__dirname, 'grpc-bare-child.js'), { env: launchedEnv() }));
-      const grpcReceiver = track(startChild<GrpcBareOps>('grpc-receiver', join(__dirname, 'grpc-bare-child.js'), { env: launchedEnv() }));
+      const grpcSender = track(startChild<GrpcBareOps>('grpc-sender', join(__dirname, 'grpc-bare-child.js'), asLaunched()));
+      const grpcReceiver = track(startChild<GrpcBareOps>('grpc-receiver', join(__dirname, 'grpc-bare-child.js'), asLaunched()));
       const { port: grpcPort } = await grpcSender.call('serveGrpc', { file: source, host: TCP_HOST, chunkBytes: MiB, windowBytes: 8 * MiB, serializer: 'preframed' });
-      const tcpSender = track(startChild<TcpOps>('tcp-sender', join(__dirname, 'tcp-child.js'), { env: plainEnv() }));
-      const tcpReceiver = track(startChild<TcpOps>('tcp-receiver', join(__dirname, 'tcp-child.js'), { env: plainEnv() }));
+      const tcpSender = track(startChild<TcpOps>('tcp-sender', join(__dirname, 'tcp-child.js'), asPlain()));
+      const tcpReceiver = track(startChild<TcpOps>('tcp-receiver', join(__dirname, 'tcp-child.js'), asPlain()));
       const { port: tcpPort } = await tcpSender.call('serveTcp', { file: source, host: TCP_HOST });
       const { port: httpPort } = await tcpSender.call('serveHttp', { file: source, host: TCP_HOST });
       // The same baseline with the launcher's allocator settings too: like against like.
-      const tunedTcpSender = track(startChild<TcpOps>('tuned-tcp-sender', join(__dirname, 'tcp-child.js'), { env: launchedEnv() }));
-      const tunedTcpReceiver = track(startChild<TcpOps>('tuned-tcp-receiver', join(__dirname, 'tcp-child.js'), { env: launchedEnv() }));
+      const tunedTcpSender = track(startChild<TcpOps>('tuned-tcp-sender', join(__dirname, 'tcp-child.js'), asLaunched()));
+      const tunedTcpReceiver = track(startChild<TcpOps>('tuned-tcp-receiver', join(__dirname, 'tcp-child.js'), asLaunched()));
       const { port: tunedTcpPort } = await tunedTcpSender.call('serveTcp', { file: source, host: TCP_HOST });
 
       const kompartRun = async (from: { id: string }, to: Child<PeerOps>, senderChild: Child<PeerOps>): Promise<Moved> => {
@@ -173,7 +173,7 @@ export async function runTransferSuite(context: BenchContext): Promise<Row[]> {
       const only = process.env['KOMPART_BENCH_VARIANTS']?.split(',');
       const chosen = only === undefined ? variants : variants.filter((variant) => only.includes(variant.name));
       const describe = (m: Moved): string =>
-        `${mibPerSecond(m.bytes, m.ms).toFixed(0)} MiB/s (${(m.ms / 1000).toFixed(2)} s)${m.sender ? `; sender CPU ${(m.sender.coreShare * 100).toFixed(0)} % peak RSS ${(m.sender.peakRss / MB).toFixed(0)} MB ${faultsPerMiB(m, m.sender).toFixed(1)} faults/MiB; receiver CPU ${(m.receiver!.coreShare * 100).toFixed(0)} % peak RSS ${(m.receiver!.peakRss / MB).toFixed(0)} MB ${faultsPerMiB(m, m.receiver).toFixed(1)} faults/MiB` : ''}`;
+        `${mibPerSecond(m.bytes, m.ms).toFixed(0)} MiB/s (${(m.ms / 1000).toFixed(2)} s)${m.sender ? `; sender CPU ${(m.sender.coreShare * 100).toFixed(0)} % (user ${(m.sender.userShare * 100).toFixed(0)} %) peak RSS ${(m.sender.peakRss / MB).toFixed(0)} MB ${faultsPerMiB(m, m.sender).toFixed(1)} faults/MiB ${gcsPerGiB(m, m.sender)} major GCs/GiB; receiver CPU ${(m.receiver!.coreShare * 100).toFixed(0)} % (user ${(m.receiver!.userShare * 100).toFixed(0)} %) peak RSS ${(m.receiver!.peakRss / MB).toFixed(0)} MB ${faultsPerMiB(m, m.receiver).toFixed(1)} faults/MiB ${gcsPerGiB(m, m.receiver)} major GCs/GiB` : ''}`;
       if (!big) {
         log(`  warm-up`);
         for (const variant of chosen) await variant.run();
@@ -215,11 +215,11 @@ export async function runTransferSuite(context: BenchContext): Promise<Row[]> {
       });
       rows.push({
         item: 1,
-        figure: `get file ${label}, the same against a TCP pipe with the same allocator settings`,
+        figure: `get file ${label}, the same against a TCP pipe started with the launcher's settings`,
         unit: 'MiB/s',
         kompart: medianOf(k, rate),
         baseline: medianOf(tt, rate),
-        baselineName: 'Node TCP pipe to disk, same settings',
+        baselineName: 'Node TCP pipe to disk, launcher settings',
         target: { on: 'ratio', op: '>=', limit: 0.9, text: '>= 0.9x' },
         note: `like against like: the TCP processes started with ${launcherSettingsText()} too (${(medianOf(tt, rate) / medianOf(t, rate)).toFixed(2)}x the plain TCP pipe); TCP sender/receiver CPU ${pctOf(tt, 'sender')}/${pctOf(tt, 'receiver')}`,
       });
@@ -230,7 +230,7 @@ export async function runTransferSuite(context: BenchContext): Promise<Row[]> {
         kompart: medianOf(kp, rate),
         baseline: medianOf(t, rate),
         baselineName: 'Node TCP pipe to disk',
-        note: `what the launcher's settings are worth: launched ${(medianOf(k, rate) / medianOf(kp, rate)).toFixed(2)}x plain; plain sender/receiver CPU ${pctOf(kp, 'sender')}/${pctOf(kp, 'receiver')}, minor page faults per MiB ${faultsOf(kp, 'sender')}/${faultsOf(kp, 'receiver')} (launched ${faultsOf(k, 'sender')}/${faultsOf(k, 'receiver')})`,
+        note: `what the launcher's settings are worth: launched ${(medianOf(k, rate) / medianOf(kp, rate)).toFixed(2)}x plain; plain sender/receiver CPU ${pctOf(kp, 'sender')}/${pctOf(kp, 'receiver')}, minor page faults per MiB ${faultsOf(kp, 'sender')}/${faultsOf(kp, 'receiver')} (launched ${faultsOf(k, 'sender')}/${faultsOf(k, 'receiver')}), full GCs per GiB ${gcsOf(kp, 'sender')}/${gcsOf(kp, 'receiver')} (launched ${gcsOf(k, 'sender')}/${gcsOf(k, 'receiver')})`,
       });
       rows.push({
         item: 1,
@@ -305,6 +305,18 @@ function faultsOf(runs: readonly Moved[], side: 'sender' | 'receiver'): string {
   return median(runs.map((m) => faultsPerMiB(m, m[side]))).toFixed(1);
 }
 
+/** Full garbage collections per GiB moved, with their pause time per GiB. */
+function gcsPerGiB(moved: Moved, side: WindowResult | undefined): string {
+  if (side === undefined) return '?';
+  const gib = moved.bytes / (1024 * MiB);
+  return `${(side.majorGcs / gib).toFixed(1)} (${(side.majorGcMs / gib).toFixed(0)} ms)`;
+}
+
+/** Median full garbage collections per GiB of one side over runs. */
+function gcsOf(runs: readonly Moved[], side: 'sender' | 'receiver'): string {
+  return median(runs.map((m) => (m[side] === undefined ? Number.NaN : m[side].majorGcs / (m.bytes / (1024 * MiB))))).toFixed(1);
+}
+
 function pctOf(runs: readonly Moved[], side: 'sender' | 'receiver'): string {
   return `${(median(runs.map((m) => m[side]?.coreShare ?? Number.NaN)) * 100).toFixed(0)} %`;
 }
@@ -369,8 +381,8 @@ async function chunkSweep(
 async function windowSweep(context: BenchContext, size: number, source: string, sha256: string, downloads: string, track: <C>(child: C) => C): Promise<Row[]> {
   const { log } = context;
   const rounds = context.rounds ?? 3;
-  const sender = track(startChild<GrpcBareOps>('grpc-sweep-sender', join(__dirname, 'grpc-bare-child.js'), { env: launchedEnv() }));
-  const receiver = track(startChild<GrpcBareOps>('grpc-sweep-receiver', join(__dirname, 'grpc-bare-child.js'), { env: launchedEnv() }));
+  const sender = track(startChild<GrpcBareOps>('grpc-sweep-sender', join(__dirname, 'grpc-bare-child.js'), asLaunched()));
+  const receiver = track(startChild<GrpcBareOps>('grpc-sweep-receiver', join(__dirname, 'grpc-bare-child.js'), asLaunched()));
   const configs: { label: string; chunkBytes: number; windowBytes: number | undefined; sink: Sink }[] = [];
   const windowLabel = (bytes: number | undefined): string => (bytes === undefined ? 'default 64 KiB' : chunkLabel(bytes));
   for (const windowBytes of [undefined, MiB, 2 * MiB, 8 * MiB, 32 * MiB]) configs.push({ label: `chunk 1 MiB, window ${windowLabel(windowBytes)}, no hashing`, chunkBytes: MiB, windowBytes, sink: 'stream' });
