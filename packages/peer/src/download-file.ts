@@ -49,13 +49,26 @@ export interface PartFileSystem {
   write(handle: FileHandle, data: Uint8Array, position: number): Promise<void>;
 }
 
-/** Default: real files, O_NOFOLLOW, 0644. */
+/**
+ * Longest single write(2) of downloaded bytes. Larger writes are issued as several of at
+ * most this size: on Linux 6.18 ext4 a buffered write of more than 256 KiB gets large
+ * page-cache folios, and on the benchmark machine (a PVM guest whose free memory is
+ * reported to the host in 8 MiB blocks, so re-touching it faults on the host) filling
+ * those cost 5-10x more kernel time per byte than 256 KiB writes: 1 GiB after 10-15 s
+ * idle, written in pieces of 64 / 128 / 256 / 512 KiB / 1 MiB, 4.6-4.9 / 5.6 / 6.7-7.0 /
+ * 1.4 / 0.5-0.6 GiB/s (`node bench/dist/transfer/write-size.js`). The downloader gathers up to
+ * 1 MiB per write while it is busy, so a slow page cache made it gather more, which made
+ * it slower: the slow transfer runs of BENCHMARKS.md, item 1.
+ */
+export const WRITE_PIECE_BYTES = 256 * 1024;
+
+/** Default: real files, O_NOFOLLOW, 0644; writes in pieces of at most WRITE_PIECE_BYTES. */
 export const nodePartFileSystem: PartFileSystem = {
   openPart: (path) => fsp.open(path, constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW, 0o644),
   async write(handle, data, position) {
     let done = 0;
     while (done < data.length) {
-      const { bytesWritten } = await handle.write(data, done, data.length - done, position + done);
+      const { bytesWritten } = await handle.write(data, done, Math.min(WRITE_PIECE_BYTES, data.length - done), position + done);
       done += bytesWritten;
     }
   },

@@ -37,6 +37,7 @@ export type { SessionInfo, SessionState } from './registry-session.js';
 export {
   createDownloader,
   nodePartFileSystem,
+  WRITE_PIECE_BYTES,
   type Downloader,
   type DownloaderDeps,
   type DownloadMessage,
