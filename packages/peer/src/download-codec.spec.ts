@@ -48,4 +48,21 @@ describe('download codec', () => {
     expect(await last).toBeUndefined();
     expect(await pool.acquire()).toBeUndefined();
   });
+
+  it('passes the buffers of an ended call on to the next one, free ones at once and busy ones when released', async () => {
+    const first = new ChunkBufferPool(2048, 2);
+    const free = (await first.acquire())!;
+    const busy = (await first.acquire())!;
+    first.release(free);
+    first.close();
+    const second = new ChunkBufferPool(2048, 2);
+    expect(await second.acquire()).toBe(free);
+    first.release(busy);
+    expect(await second.acquire()).toBe(busy);
+    // Other sizes keep their own.
+    const other = new ChunkBufferPool(4096, 2);
+    const fresh = (await other.acquire())!;
+    expect([free, busy]).not.toContain(fresh);
+    expect(fresh.length).toBe(ChunkBufferPool.payloadOffset + 4096);
+  });
 });

@@ -48,8 +48,15 @@ const FRAME_ROOM = 5;
  * pages; with the same code the holder ran markedly faster once glibc kept its memory
  * (MALLOC_MMAP_THRESHOLD_/MALLOC_TRIM_THRESHOLD_). A small pool gives the same without
  * asking anything of the user. A buffer goes back to the pool only when gRPC's write
- * callback says it is done with it; a call that ends early simply drops the pool.
+ * callback says it is done with it. When the call ends, its buffers (those free then and
+ * those released later) go to a process-wide set of idle buffers of that size, up to
+ * `depth` of them, which the next Download takes first: buffers dropped with every call
+ * would wait for a full garbage collection, which the launcher makes rare (the holder's
+ * RSS grew by about 1.5 MB per download served over ten 1 GiB downloads).
  */
+/** Chunk buffers of ended Downloads by chunk size, for the next ones (see ChunkBufferPool). */
+const IDLE_CHUNK_BUFFERS = new Map<number, Buffer[]>();
+
 export class ChunkBufferPool {
   readonly #free: Buffer[] = [];
   readonly #waiting: ((buffer: Buffer | undefined) => void)[] = [];
@@ -67,31 +74,46 @@ export class ChunkBufferPool {
   /** Where the payload goes in a pooled buffer. */
   static readonly payloadOffset = FRAME_ROOM;
 
-  /** A free buffer (allocating one while fewer than `depth` exist), or undefined once closed. */
+  /** A free buffer (an idle one, or a new one, while fewer than `depth` are in use), or undefined once closed. */
   acquire(): Promise<Buffer | undefined> {
     if (this.#closed) return Promise.resolve(undefined);
     const free = this.#free.pop();
     if (free !== undefined) return Promise.resolve(free);
     if (this.#allocated < this.depth) {
       this.#allocated += 1;
-      return Promise.resolve(Buffer.allocUnsafe(FRAME_ROOM + this.chunkBytes));
+      return Promise.resolve(this.#idle().pop() ?? Buffer.allocUnsafe(FRAME_ROOM + this.chunkBytes));
     }
     return new Promise((resolve) => this.#waiting.push(resolve));
   }
 
-  /** Gives a buffer back (when its write completed). */
+  /** Gives a buffer back (when its write completed); after close it goes to the idle set. */
   release(buffer: Buffer): void {
-    if (this.#closed) return;
+    if (this.#closed) {
+      this.#keepIdle(buffer);
+      return;
+    }
     const waiter = this.#waiting.shift();
     if (waiter !== undefined) waiter(buffer);
     else this.#free.push(buffer);
   }
 
-  /** Wakes every waiter with undefined and keeps nothing: the call is over. */
+  /** Wakes every waiter with undefined and passes its free buffers to the idle set: the call is over. */
   close(): void {
+    if (this.#closed) return;
     this.#closed = true;
-    this.#free.length = 0;
+    for (const buffer of this.#free.splice(0)) this.#keepIdle(buffer);
     for (const waiter of this.#waiting.splice(0)) waiter(undefined);
+  }
+
+  #idle(): Buffer[] {
+    let idle = IDLE_CHUNK_BUFFERS.get(this.chunkBytes);
+    if (idle === undefined) IDLE_CHUNK_BUFFERS.set(this.chunkBytes, (idle = []));
+    return idle;
+  }
+
+  #keepIdle(buffer: Buffer): void {
+    const idle = this.#idle();
+    if (idle.length < this.depth) idle.push(buffer);
   }
 
   /**

@@ -146,7 +146,12 @@ function statusFromHeaders(headers: IncomingHttpHeaders): CallStatus {
   return callStatus(Number.isInteger(code) && code >= 0 && code <= 16 ? code : status.UNKNOWN, details, Metadata.fromHttp2Headers(headers));
 }
 
-/** Reused receive buffers; a message that does not fit gets a buffer of its own. */
+/**
+ * Reused receive buffers, shared by every Download of the process; a message that does not
+ * fit gets a buffer of its own. Shared because buffers of calls that ended would otherwise
+ * wait for a full garbage collection, which the launcher makes rare: with buffers per call
+ * the downloader's RSS grew by about 2.5 MB per `get file` over ten 1 GiB downloads.
+ */
 class ReceiveBuffers {
   readonly #free: Buffer[] = [];
 
@@ -160,13 +165,15 @@ class ReceiveBuffers {
   }
 }
 
+const RECEIVE_BUFFERS = new ReceiveBuffers();
+
 /** One Download call on its own HTTP/2 connection: gRPC framing in, DownloadMessages out. */
 class DownloadCall {
   /** True once a message arrived from the holder. */
   received = false;
   readonly #session: ClientHttp2Session;
   readonly #stream: ClientHttp2Stream;
-  readonly #buffers = new ReceiveBuffers();
+  readonly #buffers = RECEIVE_BUFFERS;
   readonly #queue: DownloadMessage[] = [];
   #ended: { error?: unknown } | undefined;
   #wake: (() => void) | undefined;
