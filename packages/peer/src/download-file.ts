@@ -50,15 +50,15 @@ export interface PartFileSystem {
 }
 
 /**
- * Longest single write(2) of downloaded bytes. Larger writes are issued as several of at
- * most this size: on Linux 6.18 ext4 a buffered write of more than 256 KiB gets large
- * page-cache folios, and on the benchmark machine (a PVM guest whose free memory is
- * reported to the host in 8 MiB blocks, so re-touching it faults on the host) filling
- * those cost 5-10x more kernel time per byte than 256 KiB writes: 1 GiB after 10-15 s
- * idle, written in pieces of 64 / 128 / 256 / 512 KiB / 1 MiB, 4.6-4.9 / 5.6 / 6.7-7.0 /
- * 1.4 / 0.5-0.6 GiB/s (`node bench/dist/transfer/write-size.js`). The downloader gathers up to
- * 1 MiB per write while it is busy, so a slow page cache made it gather more, which made
- * it slower: the slow transfer runs of BENCHMARKS.md, item 1.
+ * Longest single write(2) of downloaded bytes; larger writes are issued as several of at
+ * most this size. On the benchmark machine (Linux 6.18, ext4, a PVM guest whose free
+ * memory is reported to its host in 8 MiB blocks) buffered writes of more than 256 KiB
+ * cost 5-10x more kernel time per byte, most likely because they get large page-cache
+ * folios from memory the host has to fault in again: 1 GiB after 10-15 s idle, written
+ * in pieces of 64 / 128 / 256 / 512 KiB / 1 MiB, ran at 4.6-4.9 / 5.6 / 6.7-7.0 /
+ * 1.4-1.7 / 0.5-0.65 GiB/s (`node bench/dist/transfer/write-size.js`). The downloader
+ * gathers up to 1 MiB per write while it is busy, so a slow page cache made it gather
+ * more, which made it slower still (BENCHMARKS.md, item 1).
  */
 export const WRITE_PIECE_BYTES = 256 * 1024;
 
