@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
@@ -23,20 +24,19 @@ interface Options {
   readonly sizes: readonly number[];
 }
 
-function parse(argv: readonly string[]): Options {
-  let idleSeconds = 15;
-  let rounds = 2;
-  let dir = join(__dirname, '..', '..', 'out', 'tmp');
-  const sizes: number[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === '--idle') idleSeconds = Number(argv[++i]);
-    else if (arg === '--rounds') rounds = Number(argv[++i]);
-    else if (arg === '--dir') dir = argv[++i]!;
-    else sizes.push(Number(arg));
+function parse(argv: string[]): Options {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { idle: { type: 'string', default: '15' }, rounds: { type: 'string', default: '2' }, dir: { type: 'string', default: join(__dirname, '..', '..', 'out', 'tmp') } },
+  });
+  const idleSeconds = Number(values.idle);
+  const rounds = Number(values.rounds);
+  const sizes = positionals.length > 0 ? positionals.map(Number) : [64, 256, 1024];
+  if (sizes.some((kib) => !Number.isInteger(kib) || kib < 1) || !(idleSeconds >= 0) || !Number.isInteger(rounds) || rounds < 1) {
+    throw new Error(`usage: write-size.js [--idle S] [--rounds N] [--dir D] [KiB …] (got ${argv.join(' ')})`);
   }
-  if (sizes.some((kib) => !(kib > 0)) || !(idleSeconds >= 0) || !(rounds >= 1)) throw new Error(`bad arguments: ${argv.join(' ')}`);
-  return { idleSeconds, rounds, dir, sizes: sizes.length > 0 ? sizes : [64, 256, 1024] };
+  return { idleSeconds, rounds, dir: values.dir, sizes };
 }
 
 function writeFile(path: string, pieceBytes: number, source: Buffer): { seconds: number; kernelMs: number } {
@@ -44,7 +44,9 @@ function writeFile(path: string, pieceBytes: number, source: Buffer): { seconds:
   const cpu = process.cpuUsage();
   const started = process.hrtime.bigint();
   try {
-    for (let position = 0; position < TOTAL; position += pieceBytes) writeSync(fd, source, 0, pieceBytes, position);
+    for (let position = 0; position < TOTAL; ) {
+      position += writeSync(fd, source, 0, Math.min(pieceBytes, TOTAL - position), position);
+    }
   } finally {
     closeSync(fd);
   }
@@ -73,6 +75,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  console.error(error);
+  console.error(error instanceof Error ? error.message : error);
   process.exitCode = 1;
 });
