@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, freemem, loadavg, release, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
 import type { BenchContext, Suite } from './lib/context.js';
 import { markdownTable, textTable, type Row } from './lib/report.js';
 import { runEvidenceSuite } from './evidence/evidence-suite.js';
@@ -43,51 +44,29 @@ const SUITES: Record<string, Suite> = {
   evidence: runEvidenceSuite,
 };
 
-function parseOptions(argv: readonly string[]): Options {
-  const options: Options = { quick: false, only: new Set(Object.keys(SUITES)), rounds: undefined, profile: false, populate: 'direct', sizesGiB: [1, 8], tmp: undefined, keepTmp: false };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    const value = (): string => {
-      const next = argv[++i];
-      if (next === undefined) throw new Error(`${arg} needs a value`);
-      return next;
-    };
-    switch (arg) {
-      case '--quick':
-        options.quick = true;
-        break;
-      case '--only':
-        options.only = new Set(value().split(','));
-        for (const name of options.only) if (!(name in SUITES)) throw new Error(`unknown suite ${name} (${Object.keys(SUITES).join(', ')})`);
-        break;
-      case '--rounds':
-        options.rounds = Number(value());
-        if (!Number.isInteger(options.rounds) || options.rounds < 1) throw new Error('--rounds must be a positive integer');
-        break;
-      case '--profile':
-        options.profile = true;
-        break;
-      case '--populate': {
-        const how = value();
-        if (how !== 'rpc' && how !== 'direct') throw new Error('--populate is rpc or direct');
-        options.populate = how;
-        break;
-      }
-      case '--sizes':
-        options.sizesGiB = value().split(',').map(Number);
-        if (options.sizesGiB.some((size) => !(size > 0))) throw new Error('--sizes takes GiB numbers, e.g. 1,8');
-        break;
-      case '--tmp':
-        options.tmp = value();
-        break;
-      case '--keep-tmp':
-        options.keepTmp = true;
-        break;
-      default:
-        throw new Error(`unknown option ${arg}`);
-    }
-  }
-  return options;
+function parseOptions(argv: string[]): Options {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      quick: { type: 'boolean', default: false },
+      only: { type: 'string' },
+      rounds: { type: 'string' },
+      profile: { type: 'boolean', default: false },
+      populate: { type: 'string', default: 'direct' },
+      sizes: { type: 'string', default: '1,8' },
+      tmp: { type: 'string' },
+      'keep-tmp': { type: 'boolean', default: false },
+    },
+  });
+  const only = new Set(values.only === undefined ? Object.keys(SUITES) : values.only.split(','));
+  for (const name of only) if (!(name in SUITES)) throw new Error(`unknown suite ${name} (${Object.keys(SUITES).join(', ')})`);
+  const rounds = values.rounds === undefined ? undefined : Number(values.rounds);
+  if (rounds !== undefined && (!Number.isInteger(rounds) || rounds < 1)) throw new Error('--rounds must be a positive integer');
+  if (values.populate !== 'rpc' && values.populate !== 'direct') throw new Error('--populate is rpc or direct');
+  const sizesGiB = values.sizes.split(',').map(Number);
+  if (sizesGiB.some((size) => !(size > 0))) throw new Error('--sizes takes GiB numbers, e.g. 1,8');
+  return { quick: values.quick, only, rounds, profile: values.profile, populate: values.populate, sizesGiB, tmp: values.tmp, keepTmp: values['keep-tmp'] };
 }
 
 function machine(): Record<string, string> {
