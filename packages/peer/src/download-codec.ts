@@ -1,5 +1,6 @@
 import { makeGenericClientConstructor, type ChannelCredentials, type ClientOptions } from '@grpc/grpc-js';
 import { DownloadResponse, FileServiceService, type FileServiceClient } from '@kompart/protocol';
+import { idleBuffers, type IdleBuffers } from './idle-buffers.js';
 
 /**
  * A faster codec for Download's chunk messages, byte-for-byte the protobuf encoding.
@@ -49,16 +50,12 @@ const FRAME_ROOM = 5;
  * (MALLOC_MMAP_THRESHOLD_/MALLOC_TRIM_THRESHOLD_). A small pool gives the same without
  * asking anything of the user. A buffer goes back to the pool only when gRPC's write
  * callback says it is done with it. When the call ends, its buffers (those free then and
- * those released later) go to a process-wide set of idle buffers of that size, up to
- * `depth` of them, which the next Download takes first: buffers dropped with every call
- * would wait for a full garbage collection, which the launcher makes rare (the holder's
- * RSS grew by about 1.5 MB per download served over ten 1 GiB downloads).
+ * those released later) go to the process's idle buffers of that size (see idleBuffers),
+ * up to `depth` of them, which the next Download takes first.
  */
-/** Chunk buffers of ended Downloads by chunk size, for the next ones (see ChunkBufferPool). */
-const IDLE_CHUNK_BUFFERS = new Map<number, Buffer[]>();
-
 export class ChunkBufferPool {
   readonly #free: Buffer[] = [];
+  readonly #idle: IdleBuffers;
   readonly #waiting: ((buffer: Buffer | undefined) => void)[] = [];
   #allocated = 0;
   #closed = false;
@@ -69,6 +66,7 @@ export class ChunkBufferPool {
   ) {
     if (!Number.isInteger(chunkBytes) || chunkBytes < 1 || chunkBytes >= 2 ** 28) throw new RangeError('chunkBytes must be an integer between 1 and 2^28 - 1');
     if (!Number.isInteger(depth) || depth < 1) throw new RangeError('depth must be a positive integer');
+    this.#idle = idleBuffers(FRAME_ROOM + chunkBytes, depth);
   }
 
   /** Where the payload goes in a pooled buffer. */
@@ -81,7 +79,7 @@ export class ChunkBufferPool {
     if (free !== undefined) return Promise.resolve(free);
     if (this.#allocated < this.depth) {
       this.#allocated += 1;
-      return Promise.resolve(this.#idle().pop() ?? Buffer.allocUnsafe(FRAME_ROOM + this.chunkBytes));
+      return Promise.resolve(this.#idle.take());
     }
     return new Promise((resolve) => this.#waiting.push(resolve));
   }
@@ -89,7 +87,7 @@ export class ChunkBufferPool {
   /** Gives a buffer back (when its write completed); after close it goes to the idle set. */
   release(buffer: Buffer): void {
     if (this.#closed) {
-      this.#keepIdle(buffer);
+      this.#idle.give(buffer);
       return;
     }
     const waiter = this.#waiting.shift();
@@ -101,19 +99,8 @@ export class ChunkBufferPool {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    for (const buffer of this.#free.splice(0)) this.#keepIdle(buffer);
+    for (const buffer of this.#free.splice(0)) this.#idle.give(buffer);
     for (const waiter of this.#waiting.splice(0)) waiter(undefined);
-  }
-
-  #idle(): Buffer[] {
-    let idle = IDLE_CHUNK_BUFFERS.get(this.chunkBytes);
-    if (idle === undefined) IDLE_CHUNK_BUFFERS.set(this.chunkBytes, (idle = []));
-    return idle;
-  }
-
-  #keepIdle(buffer: Buffer): void {
-    const idle = this.#idle();
-    if (idle.length < this.depth) idle.push(buffer);
   }
 
   /**

@@ -4,6 +4,7 @@ import { DownloadRequest, KompartError, MAX_MESSAGE_BYTES, Reason, fromServiceEr
 import { CHUNK_TAG, deserializeDownloadResponse } from './download-codec.js';
 import type { DownloadMessage, DownloadSource } from './download-file.js';
 import { FLOW_CONTROL_WINDOW_BYTES, MAX_CHUNK_BYTES } from './file-service.js';
+import { idleBuffers } from './idle-buffers.js';
 import { PeerError, PeerErrorCode } from './peer-error.js';
 
 export interface GrpcDownloadSourceOptions {
@@ -146,26 +147,8 @@ function statusFromHeaders(headers: IncomingHttpHeaders): CallStatus {
   return callStatus(Number.isInteger(code) && code >= 0 && code <= 16 ? code : status.UNKNOWN, details, Metadata.fromHttp2Headers(headers));
 }
 
-/**
- * Reused receive buffers, shared by every Download of the process; a message that does not
- * fit gets a buffer of its own. Shared because buffers of calls that ended would otherwise
- * wait for a full garbage collection, which the launcher makes rare: with buffers per call
- * the downloader's RSS grew by about 2.5 MB per `get file` over ten 1 GiB downloads.
- */
-class ReceiveBuffers {
-  readonly #free: Buffer[] = [];
-
-  take(length: number): Buffer {
-    if (length > RECEIVE_BUFFER_BYTES) return Buffer.allocUnsafe(length);
-    return this.#free.pop() ?? Buffer.allocUnsafe(RECEIVE_BUFFER_BYTES);
-  }
-
-  give(buffer: Buffer): void {
-    if (buffer.length === RECEIVE_BUFFER_BYTES && this.#free.length < RECEIVE_BUFFERS_KEPT) this.#free.push(buffer);
-  }
-}
-
-const RECEIVE_BUFFERS = new ReceiveBuffers();
+/** Reused receive buffers, shared by every Download of the process (see idleBuffers). */
+const RECEIVE_BUFFERS = idleBuffers(RECEIVE_BUFFER_BYTES, RECEIVE_BUFFERS_KEPT);
 
 /** One Download call on its own HTTP/2 connection: gRPC framing in, DownloadMessages out. */
 class DownloadCall {
@@ -173,7 +156,6 @@ class DownloadCall {
   received = false;
   readonly #session: ClientHttp2Session;
   readonly #stream: ClientHttp2Stream;
-  readonly #buffers = RECEIVE_BUFFERS;
   readonly #queue: DownloadMessage[] = [];
   #ended: { error?: unknown } | undefined;
   #wake: (() => void) | undefined;
@@ -431,14 +413,14 @@ class DownloadCall {
     const payload = this.#chunkPayload();
     if (payload !== undefined) {
       if (this.#gather !== undefined && this.#gatherFill + payload.length > this.#gather.length) this.#flushGathered();
-      this.#gather ??= this.#buffers.take(RECEIVE_BUFFER_BYTES);
+      this.#gather ??= RECEIVE_BUFFERS.take(RECEIVE_BUFFER_BYTES);
       this.#head.copy(this.#gather, this.#gatherFill, payload.start, this.#headLength);
       this.#gatherFill += this.#headLength - payload.start;
       this.#payloadLeft = payload.length - (this.#headLength - payload.start);
       if (this.#payloadLeft === 0) this.#completeChunk();
       return true;
     }
-    this.#body = this.#buffers.take(this.#messageLength);
+    this.#body = RECEIVE_BUFFERS.take(this.#messageLength);
     this.#head.copy(this.#body, 0, 0, this.#headLength);
     this.#bodyFill = this.#headLength;
     if (this.#bodyFill < this.#messageLength) return true;
@@ -484,7 +466,7 @@ class DownloadCall {
     const length = this.#gathered;
     this.#gathered = 0;
     this.#gatherFill = 0;
-    this.#queue.push({ type: 'chunk', data: buffer.subarray(0, length), release: () => this.#buffers.give(buffer) });
+    this.#queue.push({ type: 'chunk', data: buffer.subarray(0, length), release: () => RECEIVE_BUFFERS.give(buffer) });
     if (this.#queue.length >= QUEUE_HIGH_WATER && !this.#stream.isPaused()) this.#stream.pause();
     this.#notify();
   }
@@ -507,9 +489,9 @@ class DownloadCall {
     this.received = true;
     const payload = decoded.payload;
     if (payload?.$case === 'chunk') {
-      this.#queue.push({ type: 'chunk', data: payload.value, release: () => this.#buffers.give(body) });
+      this.#queue.push({ type: 'chunk', data: payload.value, release: () => RECEIVE_BUFFERS.give(body) });
     } else {
-      this.#buffers.give(body);
+      RECEIVE_BUFFERS.give(body);
       if (payload?.$case === 'header') {
         const { sha256, size, offset } = payload.value;
         this.#queue.push({ type: 'header', sha256, size, offset });

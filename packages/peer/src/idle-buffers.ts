@@ -1,0 +1,37 @@
+/**
+ * Buffers of one size kept for reuse by the whole process, at most `keep` of them idle.
+ *
+ * Transfer buffers are shared across calls rather than dropped with each call: the
+ * `kompart` launcher makes full garbage collections rare (BENCHMARKS.md, item 1), so
+ * buffers dropped at the end of every Download waited for one, and a peer's RSS grew by
+ * 1.5-2.5 MB per download over ten 1 GiB downloads. Used by the holder's chunk buffers
+ * (ChunkBufferPool) and the downloader's receive buffers (grpc-download-source.ts).
+ */
+export class IdleBuffers {
+  readonly #free: Buffer[] = [];
+
+  constructor(
+    readonly bytes: number,
+    readonly keep: number,
+  ) {}
+
+  /** An idle buffer of `bytes`, or a new one; a request for more than `bytes` gets a buffer of its own. */
+  take(length = this.bytes): Buffer {
+    if (length > this.bytes) return Buffer.allocUnsafe(length);
+    return this.#free.pop() ?? Buffer.allocUnsafe(this.bytes);
+  }
+
+  /** Keeps `buffer` for the next `take` (unless it is of another size or enough are idle). */
+  give(buffer: Buffer): void {
+    if (buffer.length === this.bytes && this.#free.length < this.keep) this.#free.push(buffer);
+  }
+}
+
+const BY_SIZE = new Map<number, IdleBuffers>();
+
+/** The process's idle buffers of `bytes` (created on first use with room for `keep`). */
+export function idleBuffers(bytes: number, keep: number): IdleBuffers {
+  let idle = BY_SIZE.get(bytes);
+  if (idle === undefined) BY_SIZE.set(bytes, (idle = new IdleBuffers(bytes, keep)));
+  return idle;
+}
