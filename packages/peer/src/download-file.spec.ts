@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { makeTempDir, type TempDir } from '../test/support/temp-dir';
-import { createDownloader, nodePartFileSystem, WRITE_PIECE_BYTES, type DownloadMessage, type DownloadSource, type PartFileSystem } from './download-file';
+import { createDownloader, nodePartFileSystem, type DownloadMessage, type DownloadSource, type PartFileSystem } from './download-file';
 import { PeerError, PeerErrorCode } from './peer-error';
 import { partFileName } from './safe-file-name';
 
@@ -145,36 +145,5 @@ describe('createDownloader', () => {
     const empty = Buffer.alloc(0);
     const result = await createDownloader({ downloadsDir: dir.path }).download({ ...target, name: 'empty', sha256: sha(empty), size: 0 }, memorySource(empty));
     expect(readFileSync(result.path).length).toBe(0);
-  });
-});
-
-describe('nodePartFileSystem.write', () => {
-  let dir: TempDir;
-  beforeEach(() => {
-    dir = makeTempDir('kompart-part-write-');
-  });
-  afterEach(() => dir.remove());
-
-  it('writes a large buffer at its position in pieces of at most WRITE_PIECE_BYTES', async () => {
-    const data = randomBytes(4 * WRITE_PIECE_BYTES + 5);
-    const handle = await nodePartFileSystem.openPart(dir.join('x.part'));
-    const lengths: number[] = [];
-    // The real file handle, with each write(2) it is asked for noted on the way.
-    const counted = new Proxy(handle, {
-      get(target, property) {
-        if (property !== 'write') return Reflect.get(target, property, target) as unknown;
-        return (buffer: Uint8Array, offset: number, length: number, position: number) => {
-          lengths.push(length);
-          return target.write(buffer, offset, length, position);
-        };
-      },
-    });
-    try {
-      await nodePartFileSystem.write(counted, data, 3);
-    } finally {
-      await handle.close();
-    }
-    expect(lengths).toEqual([WRITE_PIECE_BYTES, WRITE_PIECE_BYTES, WRITE_PIECE_BYTES, WRITE_PIECE_BYTES, 5]);
-    expect(readFileSync(dir.join('x.part')).equals(Buffer.concat([Buffer.alloc(3), data]))).toBe(true);
   });
 });

@@ -8,6 +8,7 @@ import type { HashCache } from './hash-cache.js';
 import { hashRange, type ProgressCallback } from './hash-file.js';
 import { hashLocalFile } from './local-library.js';
 import { errnoCode, PeerError, PeerErrorCode } from './peer-error.js';
+import { partWriter } from './part-writer.js';
 import { numberedName, partFileName, safeFileName } from './safe-file-name.js';
 
 /** What the registry promised: the file to fetch and where it comes from. */
@@ -45,33 +46,20 @@ export interface DownloadSource {
 export interface PartFileSystem {
   /** Opens (creating if needed) a part file for reading and writing; never through a symbolic link. */
   openPart(path: string): Promise<FileHandle>;
-  /** Writes `data` at `position` of an open part file. */
+  /**
+   * Writes `data` at `position` of an open part file. The downloader queues a few writes
+   * at once, at distinct positions, without waiting for the ones before them.
+   */
   write(handle: FileHandle, data: Uint8Array, position: number): Promise<void>;
 }
 
 /**
- * Longest single write(2) of downloaded bytes; larger writes are issued as several of at
- * most this size. On the benchmark machine (Linux 6.18, ext4, a PVM guest whose free
- * memory is reported to its host in 8 MiB blocks) buffered writes of more than 256 KiB
- * cost 5-10x more kernel time per byte, most likely because they get large page-cache
- * folios from memory the host has to fault in again: 1 GiB after 10-15 s idle, written
- * in pieces of 64 / 128 / 256 / 512 KiB / 1 MiB, ran at 4.6-4.9 / 5.6 / 6.7-7.0 /
- * 1.4-1.7 / 0.5-0.65 GiB/s (`node bench/dist/transfer/write-size.js`). The downloader
- * gathers up to 1 MiB per write while it is busy, so a slow page cache made it gather
- * more, which made it slower still (BENCHMARKS.md, item 1).
+ * Default: real files, O_NOFOLLOW, 0644; written by the process's writer thread (part-writer.ts),
+ * in order, in write(2) calls of at most WRITE_PIECE_BYTES.
  */
-export const WRITE_PIECE_BYTES = 256 * 1024;
-
-/** Default: real files, O_NOFOLLOW, 0644; writes in pieces of at most WRITE_PIECE_BYTES. */
 export const nodePartFileSystem: PartFileSystem = {
   openPart: (path) => fsp.open(path, constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW, 0o644),
-  async write(handle, data, position) {
-    let done = 0;
-    while (done < data.length) {
-      const { bytesWritten } = await handle.write(data, done, Math.min(WRITE_PIECE_BYTES, data.length - done), position + done);
-      done += bytesWritten;
-    }
-  },
+  write: (handle, data, position) => partWriter.write(handle.fd, data, position),
 };
 
 export interface DownloaderDeps {
@@ -204,8 +192,8 @@ export function createDownloader(deps: DownloaderDeps) {
       options.onProgress?.(position, target.size);
       let transferred = 0;
       if (position < target.size || target.size === 0) {
-        // Chunks are hashed as they arrive and written at their offsets, one write at a
-        // time with up to WRITE_DEPTH queued; `position` only moves past bytes on disk.
+        // Chunks are written at their offsets as they arrive, with up to WRITE_DEPTH writes
+        // queued, and hashed meanwhile; `position` only moves past bytes on disk.
         const pending: PendingWrite[] = [];
         let queued = position;
         const settleOldest = async (): Promise<void> => {
@@ -218,14 +206,13 @@ export function createDownloader(deps: DownloaderDeps) {
           position += oldest.length;
           transferred += oldest.length;
         };
-        // Progress counts bytes on disk as each write completes (they may finish out of order).
+        // Progress counts bytes on disk as each write completes.
         let onDisk = position;
         const wrote = (length: number) => (): undefined => {
           onDisk += length;
           options.onProgress?.(onDisk, target.size);
           return undefined;
         };
-        let lastWrite: Promise<unknown> = Promise.resolve(undefined);
         let headerSeen = false;
         try {
           for await (const message of source.open(position, signal)) {
@@ -248,13 +235,9 @@ export function createDownloader(deps: DownloaderDeps) {
               release?.();
               continue;
             }
-            // The write runs on the thread pool while this thread hashes; `release` can only
-            // run after both (its callback waits for this synchronous code to finish).
-            const offset = queued;
-            const write = (): Promise<unknown> => fs.write(handle, data, offset).then(wrote(data.length), failureOf);
-            // One write at a time, each after the one before it (skipped once one failed).
-            lastWrite = lastWrite.then((failure) => (failure === undefined ? write() : failure));
-            const written = lastWrite;
+            // The write runs on another thread while this one hashes; `release` can only run
+            // after both (its callback waits for this synchronous code to finish).
+            const written = fs.write(handle, data, queued).then(wrote(data.length), failureOf);
             pending.push({ failure: release === undefined ? written : written.finally(release), length: data.length });
             queued += data.length;
             hash.update(data);
@@ -375,14 +358,12 @@ export type Downloader = ReturnType<typeof createDownloader>;
 class RetryFromScratch extends Error {}
 
 /**
- * Positional writes of received chunks queued at once; they run one after the other.
- * Measured with a bare grpc-js receiver (1 GiB, 1 MiB chunks): awaiting each write before
- * hashing 267-271 MiB/s, hashing while the write runs 300-304, hashing on arrival with up
- * to 4 writes queued 317-323. Running the queued writes concurrently, as this did first,
- * only made them take turns on the file's inode lock inside the kernel, spinning while
- * they waited (15 % of the thread pool's time in `perf`); chained, the downloader used
- * about 10 % less CPU per GiB for the same rate (1 GiB, launched peers, two A/B pairs of
- * 5 alternating rounds with a TCP pipe: 2.28 / 2.41 vs 2.67 / 2.64 CPU-s per GiB).
+ * Writes of received chunks queued at once (each up to 1 MiB, see grpc-download-source.ts).
+ * With the thread pool doing the writes, measured with a bare grpc-js receiver (1 GiB,
+ * 1 MiB chunks): awaiting each write before hashing 267-271 MiB/s, hashing while the
+ * write runs 300-304, hashing on arrival with up to 4 writes queued 317-323. Writes
+ * running concurrently took turns on the file's inode lock in the kernel, spinning while
+ * they waited, so they are now made one after the other, by the writer thread.
  */
 const WRITE_DEPTH = 4;
 

@@ -147,8 +147,11 @@ function statusFromHeaders(headers: IncomingHttpHeaders): CallStatus {
   return callStatus(Number.isInteger(code) && code >= 0 && code <= 16 ? code : status.UNKNOWN, details, Metadata.fromHttp2Headers(headers));
 }
 
-/** Reused receive buffers, shared by every Download of the process (see idleBuffers). */
-const RECEIVE_BUFFERS = idleBuffers(RECEIVE_BUFFER_BYTES, RECEIVE_BUFFERS_KEPT);
+/**
+ * Reused receive buffers, shared by every Download of the process (see idleBuffers), in
+ * SharedArrayBuffers: the downloader's writer thread writes from them in place.
+ */
+const RECEIVE_BUFFERS = idleBuffers(RECEIVE_BUFFER_BYTES, RECEIVE_BUFFERS_KEPT, true);
 
 /** One Download call on its own HTTP/2 connection: gRPC framing in, DownloadMessages out. */
 class DownloadCall {

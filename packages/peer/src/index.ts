@@ -37,7 +37,6 @@ export type { SessionInfo, SessionState } from './registry-session.js';
 export {
   createDownloader,
   nodePartFileSystem,
-  WRITE_PIECE_BYTES,
   type Downloader,
   type DownloaderDeps,
   type DownloadMessage,
@@ -47,6 +46,7 @@ export {
   type DownloadTarget,
   type PartFileSystem,
 } from './download-file.js';
+export { WRITE_PIECE_BYTES } from './part-writer-thread.js';
 export { grpcDownloadSource, DEFAULT_TRANSFER_IDLE_TIMEOUT_MS, type GrpcDownloadSourceOptions } from './grpc-download-source.js';
 export { SharedFiles, scanPath, hashLocalFile, type LocalFile, type ScanResult, type ScannedFile, type SkippedEntry, type HashedLocalFile } from './local-library.js';
 export type { ProgressCallback } from './hash-file.js';

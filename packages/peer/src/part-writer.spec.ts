@@ -1,0 +1,105 @@
+import { randomBytes } from 'node:crypto';
+import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { makeTempDir, type TempDir } from '../test/support/temp-dir';
+import { idleBuffers } from './idle-buffers';
+import { PartWriter } from './part-writer';
+import { WRITE_PIECE_BYTES, writeInPieces } from './part-writer-thread';
+
+describe('writeInPieces', () => {
+  let dir: TempDir;
+  beforeEach(() => {
+    dir = makeTempDir('kompart-part-pieces-');
+  });
+  afterEach(() => dir.remove());
+
+  it('writes a large buffer at its position in write(2) calls of at most WRITE_PIECE_BYTES', () => {
+    const data = randomBytes(4 * WRITE_PIECE_BYTES + 5);
+    const fd = openSync(dir.join('x.part'), 'w+');
+    const lengths: number[] = [];
+    try {
+      // Real writes, each one noted on the way.
+      writeInPieces(fd, data, 3, (...args) => {
+        lengths.push(args[3]);
+        return writeSync(...args);
+      });
+    } finally {
+      closeSync(fd);
+    }
+    expect(lengths).toEqual([WRITE_PIECE_BYTES, WRITE_PIECE_BYTES, WRITE_PIECE_BYTES, WRITE_PIECE_BYTES, 5]);
+    expect(readFileSync(dir.join('x.part')).equals(Buffer.concat([Buffer.alloc(3), data]))).toBe(true);
+  });
+
+  it('carries on after a short write', () => {
+    const data = randomBytes(1000);
+    const fd = openSync(dir.join('x.part'), 'w+');
+    try {
+      writeInPieces(fd, data, 0, (file, bytes, offset, length, position) => writeSync(file, bytes, offset, Math.min(length, 300), position));
+    } finally {
+      closeSync(fd);
+    }
+    expect(readFileSync(dir.join('x.part')).equals(data)).toBe(true);
+  });
+});
+
+describe('PartWriter', () => {
+  let dir: TempDir;
+  let writer: PartWriter;
+  beforeEach(() => {
+    dir = makeTempDir('kompart-part-writer-');
+    writer = new PartWriter();
+  });
+  afterEach(async () => {
+    await writer.stop();
+    dir.remove();
+  });
+
+  it('writes shared and unshared bytes at their positions on its thread', async () => {
+    const shared = idleBuffers(3 * WRITE_PIECE_BYTES, 1, true).take();
+    randomBytes(shared.length).copy(shared);
+    const plain = randomBytes(5000);
+    const fd = openSync(dir.join('x.part'), 'w+');
+    try {
+      // Queued back to back, at distinct positions; the unshared bytes are a view into a larger buffer.
+      await Promise.all([writer.write(fd, shared.subarray(10), 0), writer.write(fd, plain.subarray(1000, 3000), shared.length - 10)]);
+    } finally {
+      closeSync(fd);
+    }
+    expect(readFileSync(dir.join('x.part')).equals(Buffer.concat([shared.subarray(10), plain.subarray(1000, 3000)]))).toBe(true);
+  });
+
+  it('rejects with the system error code, and keeps serving', async () => {
+    const path = dir.join('read-only');
+    const data = randomBytes(100);
+    const readOnly = openSync(dir.join('x.part'), 'w+');
+    closeSync(readOnly);
+    const fd = openSync(dir.join('x.part'), 'r');
+    try {
+      await expect(writer.write(fd, data, 0)).rejects.toMatchObject({ code: 'EBADF' });
+    } finally {
+      closeSync(fd);
+    }
+    const writable = openSync(path, 'w+');
+    try {
+      await writer.write(writable, data, 0);
+    } finally {
+      closeSync(writable);
+    }
+    expect(readFileSync(path).equals(data)).toBe(true);
+  });
+
+  it('fails the writes pending when its thread stops, and starts a new thread for the next', async () => {
+    const path = dir.join('x.part');
+    const data = randomBytes(8 * WRITE_PIECE_BYTES);
+    const fd = openSync(path, 'w+');
+    try {
+      const pending = [writer.write(fd, data, 0), writer.write(fd, data, data.length)];
+      const stopped = writer.stop();
+      await expect(Promise.all(pending)).rejects.toThrow('the part writer thread was stopped');
+      await stopped;
+      await writer.write(fd, data, 0);
+    } finally {
+      closeSync(fd);
+    }
+    expect(readFileSync(path).subarray(0, data.length).equals(data)).toBe(true);
+  });
+});
