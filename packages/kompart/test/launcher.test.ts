@@ -16,9 +16,9 @@ function procStrings(pid: number | undefined, file: 'environ' | 'cmdline'): stri
   return readFileSync(`/proc/${pid}/${file}`, 'latin1').split('\0').filter((entry) => entry !== '');
 }
 
-it('runs the program in its own process with glibc told to keep freed memory and a 64 MB initial old generation, and SIGTERM stops it cleanly', async () => {
+it('runs the program in its own process with glibc told to keep freed memory in two arenas and a 64 MB initial old generation, and SIGTERM stops it cleanly', async () => {
   const server = `127.0.0.1:${await freePort('127.0.0.1')}`;
-  const registry = new Program([server, 's'], { launcher: true, env: cleanEnv({ MALLOC_MMAP_THRESHOLD_: undefined, MALLOC_TRIM_THRESHOLD_: undefined }) });
+  const registry = new Program([server, 's'], { launcher: true, env: cleanEnv({ MALLOC_MMAP_THRESHOLD_: undefined, MALLOC_TRIM_THRESHOLD_: undefined, MALLOC_ARENA_MAX: undefined }) });
   await registry.waitFor(/ouvindo em/);
 
   const commandLine = procStrings(registry.pid, 'cmdline');
@@ -27,6 +27,7 @@ it('runs the program in its own process with glibc told to keep freed memory and
   const environment = procStrings(registry.pid, 'environ');
   expect(environment).toContain('MALLOC_MMAP_THRESHOLD_=16777216');
   expect(environment).toContain('MALLOC_TRIM_THRESHOLD_=268435456');
+  expect(environment).toContain('MALLOC_ARENA_MAX=2');
 
   registry.signal('SIGTERM');
   expect(await registry.exit()).toEqual({ code: 0, signal: null });
@@ -34,10 +35,11 @@ it('runs the program in its own process with glibc told to keep freed memory and
 
 it('keeps allocator settings the user chose', async () => {
   const server = `127.0.0.1:${await freePort('127.0.0.1')}`;
-  const registry = new Program([server, 's'], { launcher: true, env: cleanEnv({ MALLOC_TRIM_THRESHOLD_: '131072' }) });
+  const registry = new Program([server, 's'], { launcher: true, env: cleanEnv({ MALLOC_TRIM_THRESHOLD_: '131072', MALLOC_ARENA_MAX: '8' }) });
   await registry.waitFor(/ouvindo em/);
   const environment = procStrings(registry.pid, 'environ');
   expect(environment).toContain('MALLOC_TRIM_THRESHOLD_=131072');
+  expect(environment).toContain('MALLOC_ARENA_MAX=8');
   expect(environment).toContain('MALLOC_MMAP_THRESHOLD_=16777216');
   await registry.stop();
 });
