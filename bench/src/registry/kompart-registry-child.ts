@@ -116,7 +116,8 @@ const handlers = {
         },
       };
     };
-    directory.on('event', (event) => {
+    // First in line: the registry's own listener (the fan-out to every stream) runs after.
+    directory.prependListener('event', (event) => {
       if ((event.type === 'peer-left' || event.type === 'peer-expired') && !removals.has(event.peer)) removals.set(event.peer, wallNow());
     });
   },
