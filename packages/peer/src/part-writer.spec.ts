@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { makeTempDir, type TempDir } from '../test/support/temp-dir';
 import { idleBuffers } from './idle-buffers';
 import { PartWriter } from './part-writer';
@@ -68,23 +68,21 @@ describe('PartWriter', () => {
   });
 
   it('rejects with the system error code, and keeps serving', async () => {
-    const path = dir.join('read-only');
     const data = randomBytes(100);
-    const readOnly = openSync(dir.join('x.part'), 'w+');
-    closeSync(readOnly);
-    const fd = openSync(dir.join('x.part'), 'r');
+    writeFileSync(dir.join('read-only'), '');
+    const readOnly = openSync(dir.join('read-only'), 'r');
     try {
-      await expect(writer.write(fd, data, 0)).rejects.toMatchObject({ code: 'EBADF' });
+      await expect(writer.write(readOnly, data, 0)).rejects.toMatchObject({ code: 'EBADF' });
     } finally {
-      closeSync(fd);
+      closeSync(readOnly);
     }
-    const writable = openSync(path, 'w+');
+    const writable = openSync(dir.join('x.part'), 'w+');
     try {
       await writer.write(writable, data, 0);
     } finally {
       closeSync(writable);
     }
-    expect(readFileSync(path).equals(data)).toBe(true);
+    expect(readFileSync(dir.join('x.part')).equals(data)).toBe(true);
   });
 
   it('fails the writes pending when its thread stops, and starts a new thread for the next', async () => {
