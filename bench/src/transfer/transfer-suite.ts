@@ -173,7 +173,7 @@ export async function runTransferSuite(context: BenchContext): Promise<Row[]> {
       const only = process.env['KOMPART_BENCH_VARIANTS']?.split(',');
       const chosen = only === undefined ? variants : variants.filter((variant) => only.includes(variant.name));
       const describe = (m: Moved): string =>
-        `${mibPerSecond(m.bytes, m.ms).toFixed(0)} MiB/s (${(m.ms / 1000).toFixed(2)} s)${m.sender ? `; sender CPU ${(m.sender.coreShare * 100).toFixed(0)} % (user ${(m.sender.userShare * 100).toFixed(0)} %) peak RSS ${(m.sender.peakRss / MB).toFixed(0)} MB ${faultsPerMiB(m, m.sender).toFixed(1)} faults/MiB ${gcsPerGiB(m, m.sender)} major GCs/GiB; receiver CPU ${(m.receiver!.coreShare * 100).toFixed(0)} % (user ${(m.receiver!.userShare * 100).toFixed(0)} %) peak RSS ${(m.receiver!.peakRss / MB).toFixed(0)} MB ${faultsPerMiB(m, m.receiver).toFixed(1)} faults/MiB ${gcsPerGiB(m, m.receiver)} major GCs/GiB` : ''}`;
+        `${mibPerSecond(m.bytes, m.ms).toFixed(0)} MiB/s (${(m.ms / 1000).toFixed(2)} s)${m.sender ? `; sender ${describeSide(m, m.sender)}; receiver ${describeSide(m, m.receiver)}` : ''}`;
       if (!big) {
         log(`  warm-up`);
         for (const variant of chosen) await variant.run();
@@ -305,16 +305,21 @@ function faultsOf(runs: readonly Moved[], side: 'sender' | 'receiver'): string {
   return median(runs.map((m) => faultsPerMiB(m, m[side]))).toFixed(1);
 }
 
-/** Full garbage collections per GiB moved, with their pause time per GiB. */
-function gcsPerGiB(moved: Moved, side: WindowResult | undefined): string {
-  if (side === undefined) return '?';
-  const gib = moved.bytes / (1024 * MiB);
-  return `${(side.majorGcs / gib).toFixed(1)} (${(side.majorGcMs / gib).toFixed(0)} ms)`;
+/** Full garbage collections per GiB moved. */
+function gcsPerGiB(moved: Moved, side: WindowResult | undefined): number {
+  return side === undefined ? Number.NaN : side.majorGcs / (moved.bytes / GiB);
 }
 
 /** Median full garbage collections per GiB of one side over runs. */
 function gcsOf(runs: readonly Moved[], side: 'sender' | 'receiver'): string {
-  return median(runs.map((m) => (m[side] === undefined ? Number.NaN : m[side].majorGcs / (m.bytes / (1024 * MiB))))).toFixed(1);
+  return median(runs.map((m) => gcsPerGiB(m, m[side]))).toFixed(1);
+}
+
+/** One side of a run for the log: CPU, peak RSS, faults per MiB, full GCs (and their pauses) per GiB. */
+function describeSide(moved: Moved, side: WindowResult | undefined): string {
+  if (side === undefined) return '?';
+  const pct = (share: number): string => (share * 100).toFixed(0);
+  return `CPU ${pct(side.coreShare)} % (user ${pct(side.userShare)} %) peak RSS ${(side.peakRss / MB).toFixed(0)} MB ${faultsPerMiB(moved, side).toFixed(1)} faults/MiB ${gcsPerGiB(moved, side).toFixed(1)} (${(side.majorGcMs / (moved.bytes / GiB)).toFixed(0)} ms) major GCs/GiB`;
 }
 
 function pctOf(runs: readonly Moved[], side: 'sender' | 'receiver'): string {
