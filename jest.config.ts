@@ -16,7 +16,8 @@ const config: Config = {
   roots: ['<rootDir>/packages', '<rootDir>/test'],
   testMatch: ['**/src/**/*.spec.ts', '**/test/**/*.test.ts'],
   moduleNameMapper: {
-    '^@kompart/(protocol|registry-server|peer|kompart)$': '<rootDir>/packages/$1/src/index.ts',
+    '^@kompart/(protocol|core|grpc|registry-server|peer|kompart)$': '<rootDir>/packages/$1/src/index.ts',
+    '^@kompart/(core|grpc)/testing$': '<rootDir>/packages/$1/src/testing/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   transform: {

@@ -9,7 +9,8 @@ import { createHash } from 'node:crypto';
 import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cliTexts, errorTexts, render, type Params, type Text } from '@kompart/protocol';
+import { reasonTexts, render, sharedTexts, type Params, type Text } from '@kompart/core';
+import { cliTexts } from '@kompart/kompart';
 import { Program, cleanEnv } from '../test/support/program';
 
 const [registryPort, peerPort] = (process.env['KOMPART_DEMO_PORTS'] ?? '50051,50052').split(',').map(Number) as [number, number];
@@ -57,7 +58,7 @@ async function main(): Promise<number> {
     say(`Peer ${me} joins, lists and downloads`);
     const carol = peer(4);
     await type(carol, me, 'register peer', pt(cliTexts.peerRegistered, { peer: me }));
-    await type(carol, me, 'register peer', pt(errorTexts.peerAlreadyRegistered, { peer: me }));
+    await type(carol, me, 'register peer', pt(reasonTexts.PEER_ALREADY_REGISTERED, { peer: me }));
     const listed = carol.mark();
     await type(carol, me, 'list files', /relatorio\.txt/);
     await carol.waitFor(/ \/ hello\.txt \//, { from: listed });
@@ -65,18 +66,18 @@ async function main(): Promise<number> {
     const report = readFileSync(join(demoData, 'peer2', 'relatorio.txt'));
     const prefix = createHash('sha256').update(report).digest('hex').slice(0, 12);
     await type(carol, me, `get file ${peerAddress(3)}/${prefix}`, /^Arquivo relatorio\.txt salvo em/);
-    await type(carol, me, `get file ${peerAddress(2)}/nada.txt`, pt(errorTexts.fileUnavailable));
+    await type(carol, me, `get file ${peerAddress(2)}/nada.txt`, pt(reasonTexts.FILE_UNAVAILABLE));
 
     say(`Peer ${peerAddress(3)} leaves; the others are told at once`);
     const beforeExit = carol.mark();
     await type(bob, peerAddress(3), 'exit', new RegExp(`^Peer ${peerAddress(3).replace(/\./g, '\\.')} desconectado`));
     await carol.waitFor(pt(cliTexts.eventPeerLeft, { peer: peerAddress(3) }), { from: beforeExit });
-    await type(carol, me, `get file ${peerAddress(3)}/numeros.txt`, pt(errorTexts.peerOffline, { peer: peerAddress(3) }));
+    await type(carol, me, `get file ${peerAddress(3)}/numeros.txt`, pt(reasonTexts.PEER_OFFLINE, { peer: peerAddress(3) }));
 
     say(`Peer ${me} disconnects`);
     await type(carol, me, 'disconnect', new RegExp(`^Peer ${me.replace(/\./g, '\\.')} desconectado`));
-    await type(carol, me, 'list files', pt(errorTexts.peerNotRegistered, { peer: me }));
-    await type(carol, me, 'disconnect', pt(errorTexts.disconnectNotRegistered));
+    await type(carol, me, 'list files', pt(reasonTexts.PEER_NOT_REGISTERED, { peer: me }));
+    await type(carol, me, 'disconnect', pt(sharedTexts.disconnectNotRegistered));
     say(`Downloads are in ${join(work, 'peer4', 'downloads')} (removed when the demo ends)`);
     return 0;
   } catch (error) {

@@ -6,7 +6,8 @@
  *
  *   node -r ts-node/register/transpile-only test/faults/peer-child.ts '<json PeerChildConfig>'
  */
-import { createPeer, describeError, type PeerEvent } from '@kompart/peer';
+import { describeError } from '@kompart/core';
+import { createPeer, type PeerEvent } from '@kompart/peer';
 
 /** What the parent tells the child. */
 export interface PeerChildConfig {

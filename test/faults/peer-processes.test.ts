@@ -17,7 +17,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { describeError, type Peer } from '@kompart/peer';
+import { describeError } from '@kompart/core';
+import type { Peer } from '@kompart/peer';
 import { startNetwork, type TestNetwork } from '../../packages/peer/test/support/network';
 import type { PeerChildConfig, PeerChildLine } from './peer-child';
 
@@ -204,7 +205,7 @@ describe('a sender killed in the middle of a transfer', () => {
       .catch((e: unknown) => e);
     expect(killed).toBe(true);
     expect(await sender.exited).toMatchObject({ signal: 'SIGKILL' });
-    expect(error).toMatchObject({ code: 'TRANSFER_INTERRUPTED' });
+    expect(error).toMatchObject({ reason: 'TRANSFER_INTERRUPTED' });
     expect(describeError(error, 'pt')).toBe(`Transferência de big.bin interrompida pelo peer ${senderId}; repita o comando para retomar`);
     const parts = readdirSync(receiver.downloadsDir).filter((name) => name.endsWith('.part'));
     expect(parts).toEqual([`big.bin.${sha(big).slice(0, 16)}.part`]);

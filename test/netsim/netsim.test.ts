@@ -10,7 +10,8 @@
 import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cliTexts, errorTexts, render, type Params, type Text } from '@kompart/protocol';
+import { reasonTexts, render, type Params, type Text } from '@kompart/core';
+import { cliTexts } from '@kompart/kompart';
 import { Program, cleanEnv } from '../support/program.js';
 import { NetworkSimulation, canUseNamespaces } from './network-namespaces.js';
 
@@ -90,7 +91,7 @@ describeAsRoot('multi-host simulation in network namespaces', () => {
     sim.setLink('peer1', false);
     await peer3.waitFor(pt(cliTexts.eventPeerExpired, { peer: a1 }), { from: peer3.mark() });
     expect(Date.now() - cutAt).toBeLessThan(2 * BEAT_MS + 1000 + 1500);
-    await peer3.run(`get file ${a1}/compras.txt`, pt(errorTexts.peerOffline, { peer: a1 }));
+    await peer3.run(`get file ${a1}/compras.txt`, pt(reasonTexts.PEER_OFFLINE, { peer: a1 }));
 
     const from = peer1.mark();
     sim.setLink('peer1', true);
@@ -106,7 +107,7 @@ describeAsRoot('multi-host simulation in network namespaces', () => {
     peer2.signal('SIGKILL');
     await peer3.waitFor(pt(cliTexts.eventPeerLeft, { peer: a2 }), { from });
     expect(Date.now() - killedAt).toBeLessThan(BEAT_MS * 2);
-    await peer3.run(`get file ${a2}/relatorio.txt`, pt(errorTexts.peerOffline, { peer: a2 }));
+    await peer3.run(`get file ${a2}/relatorio.txt`, pt(reasonTexts.PEER_OFFLINE, { peer: a2 }));
   });
 
   it('a restarted registry: peers register again by themselves and the list is complete', async () => {

@@ -1,6 +1,7 @@
 import { createHmac, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { DEFAULT_PEER_PORT, DownloadTicket, RegisterFileRequest, TicketClaims, issueTicket, parseEndpoint } from '@kompart/protocol';
+import { DEFAULT_PEER_PORT, DownloadTicket, RegisterFileRequest, TicketClaims } from '@kompart/protocol';
+import { issueTicket, parseEndpoint } from '@kompart/core';
 import { PeerDirectory, createMemoryStore } from '@kompart/registry-server';
 import { fileHash, fileName, filePath, fileSize, peerAddress } from '../lib/fixtures.js';
 import { exitHandler, serve } from '../lib/ipc.js';

@@ -1,5 +1,7 @@
 import { ChannelCredentials, Metadata, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
-import { RegistryClient, tokenMetadata, type HeartbeatRequest, type HeartbeatResponse } from '@kompart/protocol';
+import { type HeartbeatRequest, type HeartbeatResponse } from '@kompart/protocol';
+import { RegistryClient } from '@kompart/grpc/testing';
+import { tokenMetadata } from '@kompart/grpc';
 import { performance } from 'node:perf_hooks';
 import { peerAddress } from '../lib/fixtures.js';
 import { exitHandler, serve } from '../lib/ipc.js';

@@ -1,5 +1,7 @@
 import { ChannelCredentials, Metadata, type ServiceError } from '@grpc/grpc-js';
-import { EventType, RegistryClient, tokenMetadata, type HeartbeatResponse, type RegisterPeerResponse } from '@kompart/protocol';
+import { EventType, type HeartbeatResponse, type RegisterPeerResponse } from '@kompart/protocol';
+import { RegistryClient } from '@kompart/grpc/testing';
+import { tokenMetadata } from '@kompart/grpc';
 import { heartbeatExpiryMs } from '@kompart/registry-server';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';

@@ -1,5 +1,7 @@
 import { ChannelCredentials, Metadata, type ServiceError } from '@grpc/grpc-js';
-import { RegistryClient, tokenMetadata, type HeartbeatResponse, type RegisterPeerResponse } from '@kompart/protocol';
+import { type HeartbeatResponse, type RegisterPeerResponse } from '@kompart/protocol';
+import { RegistryClient } from '@kompart/grpc/testing';
+import { tokenMetadata } from '@kompart/grpc';
 import { performance } from 'node:perf_hooks';
 import { exitHandler, notify, serve } from '../lib/ipc.js';
 

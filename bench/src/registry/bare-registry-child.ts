@@ -1,26 +1,9 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { Server, ServerCredentials, status, type ServerDuplexStream, type ServerUnaryCall, type sendUnaryData } from '@grpc/grpc-js';
-import {
-  DEFAULT_PEER_PORT,
-  EventType,
-  MAX_MESSAGE_BYTES,
-  RegistryService,
-  issueTicket,
-  parseEndpoint,
-  readToken,
-  type HeartbeatRequest,
-  type HeartbeatResponse,
-  type ListFilesRequest,
-  type ListFilesResponse,
-  type LocateFileRequest,
-  type LocateFileResponse,
-  type RegisterFileRequest,
-  type RegisterFileResponse,
-  type RegisterPeerRequest,
-  type RegisterPeerResponse,
-  type RegistryServer,
-  SharedFile,
-} from '@kompart/protocol';
+import { DEFAULT_PEER_PORT, EventType, MAX_MESSAGE_BYTES, type HeartbeatRequest, type HeartbeatResponse, type ListFilesRequest, type ListFilesResponse, type LocateFileRequest, type LocateFileResponse, type RegisterFileRequest, type RegisterFileResponse, type RegisterPeerRequest, type RegisterPeerResponse, SharedFile, type RegistryDefinition } from '@kompart/protocol';
+import { RegistryService } from '@kompart/grpc/testing';
+import { issueTicket, parseEndpoint } from '@kompart/core';
+import { readToken, type ServiceHandlers } from '@kompart/grpc';
 import { exitHandler, serve } from '../lib/ipc.js';
 import { fileHash, fileName, filePath, fileSize, peerAddress } from '../lib/fixtures.js';
 import { probeHandlers, usage } from '../lib/probe.js';
@@ -68,7 +51,7 @@ const TICKET = issueTicket(TICKET_KEYS.privateKey, {
 
 const unimplemented = (_call: unknown, callback: sendUnaryData<never>): void => callback({ code: status.UNIMPLEMENTED, details: 'bare' });
 
-const implementation: RegistryServer = {
+const implementation: ServiceHandlers<typeof RegistryDefinition> = {
   registerPeer(call: ServerUnaryCall<RegisterPeerRequest, RegisterPeerResponse>, callback) {
     const peer = call.request.address;
     callback(null, { peer, sessionToken: peer, heartbeatIntervalMs, heartbeatMisses: 2, registryInstance: 'bare', ticketPublicKey: TICKET_PUBLIC_KEY });

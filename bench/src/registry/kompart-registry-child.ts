@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
-import { DEFAULT_PEER_PORT, RegisterFileRequest, parseEndpoint } from '@kompart/protocol';
+import { DEFAULT_PEER_PORT, RegisterFileRequest } from '@kompart/protocol';
+import { parseEndpoint } from '@kompart/core';
 import { startRegistryServer, type PeerRecord, type RunningRegistry } from '@kompart/registry-server';
 import { exitHandler, serve } from '../lib/ipc.js';
 import { fileHash, filePath, fileSize, peerAddress } from '../lib/fixtures.js';

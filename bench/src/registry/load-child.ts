@@ -1,6 +1,8 @@
 import { ChannelCredentials, Metadata, type ServiceError } from '@grpc/grpc-js';
 import { performance } from 'node:perf_hooks';
-import { LocateFileRequest, MAX_MESSAGE_BYTES, RegisterFileRequest, RegistryClient, tokenMetadata, type ListFilesResponse } from '@kompart/protocol';
+import { LocateFileRequest, MAX_MESSAGE_BYTES, RegisterFileRequest, type ListFilesResponse } from '@kompart/protocol';
+import { RegistryClient } from '@kompart/grpc/testing';
+import { tokenMetadata } from '@kompart/grpc';
 import { exitHandler, serve } from '../lib/ipc.js';
 import { fileHash, fileName, filePath, fileSize, hashPool, peerAddress } from '../lib/fixtures.js';
 import { probeHandlers } from '../lib/probe.js';

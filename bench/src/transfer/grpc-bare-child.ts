@@ -3,7 +3,8 @@ import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
-import { DownloadResponse, FileServiceService, MAX_MESSAGE_BYTES, type DownloadRequest, type FileServiceClient } from '@kompart/protocol';
+import { DownloadResponse, MAX_MESSAGE_BYTES, type DownloadRequest } from '@kompart/protocol';
+import { FileServiceService, type FileServiceClient } from '@kompart/grpc/testing';
 import { exitHandler, serve } from '../lib/ipc.js';
 import { probeHandlers } from '../lib/probe.js';
 

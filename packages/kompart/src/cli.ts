@@ -1,5 +1,5 @@
 import { logVerbosity, setLogVerbosity } from '@grpc/grpc-js';
-import { errorTexts, render, type Lang } from '@kompart/protocol';
+import { render, sharedTexts, type Lang } from '@kompart/core';
 import { parseArguments } from './config.js';
 import { ExitCode } from './exit-codes.js';
 import type { ProgramIo, StopSignal } from './io.js';
@@ -22,7 +22,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2), env:
   process.stderr.on('error', () => undefined);
   const fail = (error: unknown): never => {
     const detail = error instanceof Error ? error.message : String(error);
-    process.stderr.write(`${render(errorTexts.unexpected, lang, { detail })}\n`);
+    process.stderr.write(`${render(sharedTexts.unexpected, lang, { detail })}\n`);
     if (debug && error instanceof Error && error.stack !== undefined) process.stderr.write(`${error.stack}\n`);
     return exit(ExitCode.Failed);
   };

@@ -2,22 +2,10 @@ import { homedir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
 import { CommanderError, Command } from 'commander';
 import { REGISTRY_DEFAULTS } from '@kompart/registry-server';
-import {
-  AddressError,
-  DEFAULT_HEARTBEAT_INTERVAL_MS,
-  DEFAULT_HEARTBEAT_MISSES,
-  DEFAULT_LANG,
-  DEFAULT_MAX_FILES_PER_PEER,
-  DEFAULT_PEER_PORT,
-  DEFAULT_REGISTRY_PORT,
-  cliTexts,
-  isLang,
-  parseEndpoint,
-  render,
-  type Endpoint,
-  type Lang,
-  type TlsFiles,
-} from '@kompart/protocol';
+import { DEFAULT_HEARTBEAT_INTERVAL_MS, DEFAULT_HEARTBEAT_MISSES, DEFAULT_MAX_FILES_PER_PEER, DEFAULT_PEER_PORT, DEFAULT_REGISTRY_PORT } from '@kompart/protocol';
+import { AddressError, DEFAULT_LANG, isLang, parseEndpoint, render, type Endpoint, type Lang } from '@kompart/core';
+import { cliTexts } from './texts.js';
+import type { TlsFiles } from './tls-files.js';
 
 /** Log levels, most verbose first; `silent` prints nothing. */
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;

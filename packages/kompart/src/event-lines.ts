@@ -1,4 +1,5 @@
-import { cliTexts, render, type Lang } from '@kompart/protocol';
+import { render, type Lang } from '@kompart/core';
+import { cliTexts } from './texts.js';
 import type { ConnectionLostReason, PeerEvent } from '@kompart/peer';
 import { clientAddress, formatBytes } from './format.js';
 

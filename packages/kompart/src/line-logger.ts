@@ -1,4 +1,4 @@
-import type { Logger } from '@kompart/protocol';
+import type { Logger } from '@kompart/core';
 import { LOG_LEVELS, type LogLevel } from './config.js';
 
 type Level = Exclude<LogLevel, 'silent'>;

@@ -1,4 +1,6 @@
-import { cliTexts, render, type SharedFile } from '@kompart/protocol';
+import { type SharedFile } from '@kompart/protocol';
+import { render } from '@kompart/core';
+import { cliTexts } from './texts.js';
 import type { Command } from './commands.js';
 import { formatBytes } from './format.js';
 import type { FrontEndEnd } from './script-input.js';

@@ -1,12 +1,14 @@
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { KompartError, cliTexts, errorTexts, render, type Lang, type Logger, type SharedFile } from '@kompart/protocol';
-import { PeerError, PeerErrorCode, describeError, type Peer, type PeerEvent, type RegisterProgress } from '@kompart/peer';
+import { KompartError, backoffDelay, describeError, render, sharedTexts, type Lang, type Logger } from '@kompart/core';
+import { PeerErrorCode, isPeerError, type Peer, type PeerEvent, type RegisterProgress } from '@kompart/peer';
+import type { SharedFile } from '@kompart/protocol';
 import { COMMAND_WORDS, parseCommand, type Command } from './commands.js';
 import { describeEvent } from './event-lines.js';
 import { formatBytes } from './format.js';
 import type { Output } from './output.js';
 import type { Progress, ProgressTask } from './progress.js';
+import { cliTexts } from './texts.js';
 
 /** How a command ended: `exit` and `menu` ask the caller to leave or to switch to the menu. */
 export type Outcome = 'ok' | 'failed' | 'exit' | 'menu';
@@ -30,6 +32,8 @@ export interface PeerShellOptions {
 export const MAX_FILE_LINES_PER_FOLDER = 20;
 /** How long start-up registration waits for an unreachable registry. */
 export const START_PATIENCE_MS = 60_000;
+/** Pauses between start-up registration attempts: 0.5 s doubling up to 5 s, no jitter. */
+const START_BACKOFF = { initialMs: 500, maxMs: 5000, factor: 2, jitter: 0 } as const;
 /** `list files` entries kept for tab completion and the menu. */
 const MAX_REMEMBERED_FILES = 10_000;
 
@@ -128,8 +132,8 @@ export class PeerShell {
         await this.#registerPeer();
         return 'ok';
       } catch (error) {
-        const unreachable = error instanceof PeerError && error.code === PeerErrorCode.RegistryUnreachable;
-        const delayMs = Math.min(500 * 2 ** attempt, 5000);
+        const unreachable = isPeerError(error, PeerErrorCode.REGISTRY_UNREACHABLE);
+        const delayMs = backoffDelay(START_BACKOFF, attempt + 1);
         if (!unreachable || signal.aborted || Date.now() - started + delayMs > patienceMs) {
           this.#failures++;
           this.#printError({ name: 'register-peer' }, error);
@@ -137,7 +141,7 @@ export class PeerShell {
         }
         this.#print('info', this.#t(cliTexts.registryWait, { server: this.#o.server, seconds: delayMs / 1000 }), {
           command: 'register peer',
-          reason: error.code,
+          reason: error.reason,
           retryInMs: delayMs,
         });
         try {
@@ -178,7 +182,7 @@ export class PeerShell {
         if (files.length < MAX_REMEMBERED_FILES) files.push(file);
       }
       this.#lastListing = files;
-      if (files.length === 0) this.#print('result', render(errorTexts.noFiles, this.#o.lang), { command: 'list files', files: 0 });
+      if (files.length === 0) this.#print('result', render(sharedTexts.noFiles, this.#o.lang), { command: 'list files', files: 0 });
       return files;
     } catch (error) {
       this.#failures++;
@@ -234,7 +238,7 @@ export class PeerShell {
     try {
       result = await peer.registerPath(path, { onProgress, ...(signal === undefined ? {} : { signal }) });
     } catch (error) {
-      if (signal?.aborted === true && !(error instanceof KompartError) && !(error instanceof PeerError)) {
+      if (signal?.aborted === true && !(error instanceof KompartError)) {
         this.#failures++;
         this.#print('error', this.#t(cliTexts.registerCancelled, { path: resolve(this.#o.cwd, path) }), { command: 'register file', reason: 'CANCELLED' });
         return 'failed';
@@ -292,7 +296,7 @@ export class PeerShell {
       });
     }
     this.#lastListing = seen;
-    if (seen.length === 0) this.#print('result', render(errorTexts.noFiles, this.#o.lang), { command: 'list files', files: 0 });
+    if (seen.length === 0) this.#print('result', render(sharedTexts.noFiles, this.#o.lang), { command: 'list files', files: 0 });
   }
 
   async #getFile(ref: string, signal: AbortSignal | undefined): Promise<void> {
@@ -349,7 +353,7 @@ export class PeerShell {
   }
 
   #printError(command: Command | { name: 'register-file'; path: string }, error: unknown): void {
-    const reason = error instanceof KompartError ? error.reason : error instanceof PeerError ? error.code : 'UNEXPECTED';
+    const reason = error instanceof KompartError ? error.reason : 'UNEXPECTED';
     if (reason === 'UNEXPECTED') this.#o.logger.debug({ err: error, command: command.name }, 'unexpected error');
     this.#print('error', describeError(error, this.#o.lang), { command: COMMAND_WORDS[command.name], reason });
   }

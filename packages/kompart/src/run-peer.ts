@@ -1,5 +1,6 @@
-import { cliTexts, render, serverTexts, type Lang } from '@kompart/protocol';
-import { PeerError, PeerErrorCode, createPeer, describeError } from '@kompart/peer';
+import { isKompartError, render, type Lang } from '@kompart/core';
+import { ListenFailure } from '@kompart/grpc';
+import { PeerErrorCode, createPeer, peerError } from '@kompart/peer';
 import type { PeerConfig } from './config.js';
 import { ExitCode } from './exit-codes.js';
 import type { ProgramIo, StopSignal } from './io.js';
@@ -10,6 +11,7 @@ import { Output } from './output.js';
 import { PeerShell } from './peer-shell.js';
 import { createTerminalProgress, noProgress } from './progress.js';
 import { runScript, type FrontEndEnd } from './script-input.js';
+import { cliTexts } from './texts.js';
 import { runTypedPrompt } from './typed-prompt.js';
 
 type FrontEnd = 'menu' | 'prompt' | 'script';
@@ -69,7 +71,7 @@ export async function runPeer(config: PeerConfig, io: ProgramIo): Promise<number
     }
     const text = signal === 'SIGINT' ? render(cliTexts.interrupted, lang) : render(cliTexts.signalReceived, lang, { signal });
     output.print('info', text, { event: 'signal', signal });
-    stopping.abort(new PeerError(PeerErrorCode.NotRunning, { state: 'closing' }));
+    stopping.abort(peerError(PeerErrorCode.NOT_RUNNING, { state: 'closing' }));
   };
   const removeHandler = io.onSignal(requestStop);
 
@@ -77,10 +79,8 @@ export async function runPeer(config: PeerConfig, io: ProgramIo): Promise<number
     try {
       await peer.start();
     } catch (error) {
-      if (error instanceof PeerError && error.code === PeerErrorCode.ListenFailed) {
-        const inUse = /EADDRINUSE|address already in use/i.test(error.params['detail'] ?? '');
-        const address = error.params['address'] ?? peer.fileServiceTarget;
-        io.stderr.write(`${inUse ? render(serverTexts.addressInUse, lang, { address }) : describeError(error, lang)}\n`);
+      if (isKompartError(error, ListenFailure.AddressInUse, ListenFailure.ListenFailed)) {
+        io.stderr.write(`${error.render(lang)}\n`);
         return ExitCode.Unavailable;
       }
       throw error;

@@ -1,9 +1,11 @@
-import { cliTexts, render } from '@kompart/protocol';
-import { ListenError, startRegistryServer } from '@kompart/registry-server';
+import { isKompartError, render } from '@kompart/core';
+import { ListenFailure } from '@kompart/grpc';
+import { startRegistryServer } from '@kompart/registry-server';
 import type { ServerConfig } from './config.js';
 import { ExitCode } from './exit-codes.js';
 import type { ProgramIo, StopSignal } from './io.js';
 import { createLineLogger } from './line-logger.js';
+import { cliTexts } from './texts.js';
 import { readTlsFiles } from './tls-files.js';
 
 /**
@@ -45,8 +47,8 @@ export async function runServer(config: ServerConfig, io: ProgramIo): Promise<nu
         logger,
       });
     } catch (error) {
-      if (error instanceof ListenError) {
-        io.stderr.write(`${error.message}\n`);
+      if (isKompartError(error, ListenFailure.AddressInUse, ListenFailure.ListenFailed)) {
+        io.stderr.write(`${error.render(config.lang)}\n`);
         return ExitCode.Unavailable;
       }
       throw error;

@@ -1,5 +1,14 @@
 import { readFileSync } from 'node:fs';
-import { cliTexts, render, type Lang, type TlsFiles, type TlsMaterial } from '@kompart/protocol';
+import { render, type Lang } from '@kompart/core';
+import type { TlsMaterial } from '@kompart/grpc';
+import { cliTexts } from './texts.js';
+
+/** Paths as given on the command line (`--tls-cert`, `--tls-key`, `--tls-ca`), absolute. */
+export interface TlsFiles {
+  readonly cert?: string;
+  readonly key?: string;
+  readonly ca?: string;
+}
 
 /** The TLS files read, or the line that says which one could not be. */
 export type TlsReading = { readonly ok: true; readonly tls: TlsMaterial | undefined } | { readonly ok: false; readonly message: string };

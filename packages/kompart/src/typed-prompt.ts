@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream';
 import { clearLine, createInterface, cursorTo } from 'node:readline';
-import { cliTexts, render, type Lang } from '@kompart/protocol';
+import { render, type Lang } from '@kompart/core';
+import { cliTexts } from './texts.js';
 import { complete } from './completion.js';
 import type { Output } from './output.js';
 import type { PeerShell } from './peer-shell.js';

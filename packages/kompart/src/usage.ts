@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEFAULT_PEER_PORT, DEFAULT_REGISTRY_PORT, cliTexts, render, type Lang } from '@kompart/protocol';
+import { DEFAULT_PEER_PORT, DEFAULT_REGISTRY_PORT } from '@kompart/protocol';
+import { render, type Lang } from '@kompart/core';
+import { cliTexts } from './texts.js';
 import { DEFAULTS } from './config.js';
 
 /** The short usage printed after a usage error: the seed syntax first. */

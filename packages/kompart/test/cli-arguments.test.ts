@@ -2,7 +2,8 @@
  * The command line as a user meets it: `kompart --help`, wrong invocations, language
  * selection. Runs the built program; no server is started.
  */
-import { cliTexts, render } from '@kompart/protocol';
+import { render } from '@kompart/core';
+import { cliTexts } from '../src/texts';
 import { Program, cleanEnv } from '../../../test/support/program';
 
 async function kompart(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; out: string[]; err: string[] }> {

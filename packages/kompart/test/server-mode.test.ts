@@ -3,7 +3,10 @@
  * language, the periodic summary, a clean stop on SIGTERM/SIGINT, JSON logs, and one
  * clear line with exit code 3 when the address is taken.
  */
-import { serverTexts, render, cliTexts } from '@kompart/protocol';
+import { render } from '@kompart/core';
+import { grpcTexts } from '@kompart/grpc';
+import { serverTexts } from '@kompart/registry-server';
+import { cliTexts } from '../src/texts';
 import { Program, addressOn, freePort, stopAll } from '../../../test/support/program';
 
 const TIME = '\\d\\d:\\d\\d:\\d\\d';
@@ -57,7 +60,7 @@ describe('kompart <server ip> s', () => {
     await first.waitFor(/ouvindo em/);
     const second = new Program([`127.0.79.1:${port}`, 's']);
     expect((await second.exit()).code).toBe(3);
-    expect(second.err).toEqual([render(serverTexts.addressInUse, 'pt', { address: `127.0.79.1:${port}` })]);
+    expect(second.err).toEqual([render(grpcTexts.addressInUse, 'pt', { address: `127.0.79.1:${port}` })]);
     expect(second.out).toEqual([]);
 
     const english = new Program([`127.0.79.1:${port}`, 's'], { env: { ...process.env, KOMPART_LANG: 'en' } });

@@ -1,5 +1,5 @@
-import { makeGenericClientConstructor, type ChannelCredentials, type ClientOptions } from '@grpc/grpc-js';
-import { DownloadResponse, FileServiceService, type FileServiceClient } from '@kompart/protocol';
+import { grpcJsService } from '@kompart/grpc';
+import { DownloadResponse, FileServiceDefinition } from '@kompart/protocol';
 import { idleBuffers, type IdleBuffers } from './idle-buffers.js';
 
 /**
@@ -18,7 +18,6 @@ import { idleBuffers, type IdleBuffers } from './idle-buffers.js';
  * Other clients and servers see ordinary protobuf: nothing about the wire changes.
  */
 
-/** Tag of `DownloadResponse.chunk`: field 2, wire type 2 (length-delimited). */
 /** Tag of DownloadResponse.chunk (field 2, length-delimited). */
 export const CHUNK_TAG = (2 << 3) | 2;
 
@@ -148,17 +147,7 @@ export function deserializeDownloadResponse(bytes: Buffer): DownloadResponse {
   return DownloadResponse.decode(bytes);
 }
 
-/** FileServiceService with the fast chunk codec (same method path and wire format). */
-export const FastFileServiceService = {
-  ...FileServiceService,
-  download: {
-    ...FileServiceService.download,
-    responseSerialize: serializeDownloadResponse as (value: DownloadResponse) => Buffer,
-    responseDeserialize: deserializeDownloadResponse,
-  },
-} as const satisfies typeof FileServiceService;
-
-/** A FileService client using the fast chunk codec. */
-export const FastFileServiceClient = makeGenericClientConstructor(FastFileServiceService, 'kompart.v1.FileService') as unknown as {
-  new (address: string, credentials: ChannelCredentials, options?: Partial<ClientOptions>): FileServiceClient;
-};
+/** The FileService definition with the fast chunk codec (same method path and wire format), tolerant of undecodable requests. */
+export const fileServiceDefinition = grpcJsService(FileServiceDefinition, {
+  download: { responseSerialize: serializeDownloadResponse as (value: DownloadResponse) => Buffer, responseDeserialize: deserializeDownloadResponse },
+});

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { makeTempDir, type TempDir } from '../test/support/temp-dir';
 import { createDownloader, nodePartFileSystem, type DownloadMessage, type DownloadSource, type PartFileSystem } from './download-file';
-import { PeerError, PeerErrorCode } from './peer-error';
+import { PeerErrorCode, peerError } from './peer-error';
 import { partFileName } from './safe-file-name';
 
 const sha = (data: Uint8Array): string => createHash('sha256').update(data).digest('hex');
@@ -22,9 +22,9 @@ function memorySource(data: Buffer, options: { cutAfter?: number; served?: Buffe
       yield { type: 'header', sha256: options.header?.sha256 ?? sha(data), size: options.header?.size ?? data.length, offset };
       let sent = 0;
       for (let position = offset; position < body.length; position += 65536) {
-        if (signal.aborted) throw new PeerError(PeerErrorCode.DownloadCancelled, { file: 'x' });
+        if (signal.aborted) throw peerError(PeerErrorCode.DOWNLOAD_CANCELLED, { file: 'x' });
         if (options.cutAfter !== undefined && sent >= options.cutAfter) {
-          throw new PeerError(PeerErrorCode.TransferInterrupted, { file: 'x', peer: 'p' });
+          throw peerError(PeerErrorCode.TRANSFER_INTERRUPTED, { file: 'x', peer: 'p' });
         }
         const chunk = body.subarray(position, Math.min(body.length, position + 65536));
         sent += chunk.length;
@@ -74,7 +74,7 @@ describe('createDownloader', () => {
 
   it('keeps the part file when interrupted and resumes from its size', async () => {
     const downloader = createDownloader({ downloadsDir: dir.path });
-    await expect(downloader.download(target, memorySource(data, { cutAfter: 65536 * 3 }))).rejects.toMatchObject({ code: 'TRANSFER_INTERRUPTED' });
+    await expect(downloader.download(target, memorySource(data, { cutAfter: 65536 * 3 }))).rejects.toMatchObject({ reason: 'TRANSFER_INTERRUPTED' });
     const part = dir.join(partFileName('song.mp3', target.sha256));
     expect(readFileSync(part).length).toBe(65536 * 3);
     const source = memorySource(data);
@@ -98,14 +98,14 @@ describe('createDownloader', () => {
     const lie = Buffer.from(data);
     lie[12345] ^= 0xff;
     const failure = createDownloader({ downloadsDir: dir.path }).download(target, memorySource(data, { served: lie }));
-    await expect(failure).rejects.toMatchObject({ code: 'HASH_MISMATCH', params: { file: 'song.mp3', expected: target.sha256, actual: sha(lie) } });
+    await expect(failure).rejects.toMatchObject({ reason: 'HASH_MISMATCH', params: { file: 'song.mp3', expected: target.sha256, actual: sha(lie) } });
     expect(readdirSync(dir.path)).toEqual([]);
   });
 
   it('refuses a stream whose header or length does not match', async () => {
     const downloader = createDownloader({ downloadsDir: dir.path });
-    await expect(downloader.download(target, memorySource(data, { header: { size: 5 } }))).rejects.toMatchObject({ code: 'PROTOCOL_VIOLATION' });
-    await expect(downloader.download(target, memorySource(data, { served: Buffer.concat([data, data]) }))).rejects.toMatchObject({ code: 'PROTOCOL_VIOLATION' });
+    await expect(downloader.download(target, memorySource(data, { header: { size: 5 } }))).rejects.toMatchObject({ reason: 'PROTOCOL_VIOLATION' });
+    await expect(downloader.download(target, memorySource(data, { served: Buffer.concat([data, data]) }))).rejects.toMatchObject({ reason: 'PROTOCOL_VIOLATION' });
     expect(readdirSync(dir.path)).toEqual([]);
   });
 
@@ -114,7 +114,7 @@ describe('createDownloader', () => {
     let chunks = 0;
     const source = memorySource(data, { onChunk: () => (++chunks === 4 ? controller.abort() : undefined) });
     const failure = createDownloader({ downloadsDir: dir.path }).download(target, source, { signal: controller.signal });
-    await expect(failure).rejects.toMatchObject({ code: 'DOWNLOAD_CANCELLED' });
+    await expect(failure).rejects.toMatchObject({ reason: 'DOWNLOAD_CANCELLED' });
     expect(readFileSync(dir.join(partFileName('song.mp3', target.sha256))).length).toBeGreaterThan(0);
   });
 
@@ -129,7 +129,7 @@ describe('createDownloader', () => {
       },
     };
     const failure = createDownloader({ downloadsDir: dir.path, fs: fullDisk }).download(target, memorySource(data));
-    await expect(failure).rejects.toMatchObject({ code: 'DISK_FULL', params: { path: dir.join(partFileName('song.mp3', target.sha256)) } });
+    await expect(failure).rejects.toMatchObject({ reason: 'DISK_FULL', params: { path: dir.join(partFileName('song.mp3', target.sha256)) } });
     expect(readdirSync(dir.path)).toEqual([]);
   });
 
@@ -137,7 +137,7 @@ describe('createDownloader', () => {
     const victim = dir.join('victim');
     writeFileSync(victim, 'keep me');
     symlinkSync(victim, dir.join(partFileName('song.mp3', target.sha256)));
-    await expect(createDownloader({ downloadsDir: dir.path }).download(target, memorySource(data))).rejects.toMatchObject({ code: 'DISK_ERROR' });
+    await expect(createDownloader({ downloadsDir: dir.path }).download(target, memorySource(data))).rejects.toMatchObject({ reason: 'DISK_ERROR' });
     expect(readFileSync(victim, 'utf8')).toBe('keep me');
   });
 

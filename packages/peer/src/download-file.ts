@@ -2,12 +2,12 @@ import { createHash } from 'node:crypto';
 import { constants, promises as fsp } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { silentLogger, type Logger } from '@kompart/protocol';
+import { errnoCode, silentLogger, type KompartError, type Logger } from '@kompart/core';
 import { identityOf } from './file-identity.js';
 import type { HashCache } from './hash-cache.js';
 import { hashRange, type ProgressCallback } from './hash-file.js';
 import { hashLocalFile } from './local-library.js';
-import { errnoCode, PeerError, PeerErrorCode } from './peer-error.js';
+import { PeerErrorCode, isPeerError, peerError } from './peer-error.js';
 import { partWriter } from './part-writer.js';
 import { numberedName, partFileName, safeFileName } from './safe-file-name.js';
 
@@ -169,7 +169,7 @@ export function createDownloader(deps: DownloaderDeps) {
     mayRetry: boolean,
   ): Promise<DownloadResult> {
     const signal = options.signal ?? new AbortController().signal;
-    if (signal.aborted) throw new PeerError(PeerErrorCode.DownloadCancelled, { file: name }, { cause: signal.reason });
+    if (signal.aborted) throw peerError(PeerErrorCode.DOWNLOAD_CANCELLED, { file: name }, { cause: signal.reason });
     let handle: FileHandle;
     try {
       handle = await fs.openPart(partPath);
@@ -180,7 +180,7 @@ export function createDownloader(deps: DownloaderDeps) {
     let position = 0;
     try {
       const stats = await handle.stat();
-      if (!stats.isFile()) throw new PeerError(PeerErrorCode.DiskError, { path: partPath, detail: 'not a regular file' });
+      if (!stats.isFile()) throw peerError(PeerErrorCode.DISK_ERROR, { path: partPath, detail: 'not a regular file' });
       position = stats.size;
       if (position > target.size) {
         await handle.truncate(0);
@@ -255,21 +255,21 @@ export function createDownloader(deps: DownloaderDeps) {
               keepPart = false;
             }
           }
-          if (signal.aborted && !(error instanceof PeerError && (error.code === PeerErrorCode.DiskError || error.code === PeerErrorCode.DiskFull))) {
-            throw new PeerError(PeerErrorCode.DownloadCancelled, { file: name }, { cause: error });
+          if (signal.aborted && !(isPeerError(error, PeerErrorCode.DISK_ERROR, PeerErrorCode.DISK_FULL))) {
+            throw peerError(PeerErrorCode.DOWNLOAD_CANCELLED, { file: name }, { cause: error });
           }
           throw error;
         }
         if (!headerSeen) throw violation(target, 'empty stream');
         if (position < target.size) {
-          throw new PeerError(PeerErrorCode.TransferInterrupted, { file: name, peer: target.holder });
+          throw peerError(PeerErrorCode.TRANSFER_INTERRUPTED, { file: name, peer: target.holder });
         }
       }
       const actual = hash.digest('hex');
       if (actual !== sha256) {
         keepPart = false;
         if (mayRetry && resumedFrom > 0) throw new RetryFromScratch();
-        throw new PeerError(PeerErrorCode.HashMismatch, { file: name, expected: sha256, actual });
+        throw peerError(PeerErrorCode.HASH_MISMATCH, { file: name, expected: sha256, actual });
       }
       await handle.close();
       const path = await placeFinal(partPath, name);
@@ -346,7 +346,7 @@ export function createDownloader(deps: DownloaderDeps) {
       }
       return path;
     }
-    throw new PeerError(PeerErrorCode.DiskError, { path: join(deps.downloadsDir, name), detail: 'no free name' });
+    throw peerError(PeerErrorCode.DISK_ERROR, { path: join(deps.downloadsDir, name), detail: 'no free name' });
   }
 
   return { download };
@@ -381,14 +381,14 @@ const NO_CACHE: HashCache = {
   flush: () => Promise.resolve(),
 };
 
-function violation(target: DownloadTarget, detail: string): PeerError {
-  return new PeerError(PeerErrorCode.ProtocolViolation, { peer: target.holder, detail });
+function violation(target: DownloadTarget, detail: string): KompartError<PeerErrorCode> {
+  return peerError(PeerErrorCode.PROTOCOL_VIOLATION, { peer: target.holder, detail });
 }
 
-function diskError(error: unknown, path: string): PeerError {
-  if (error instanceof PeerError) return error;
+function diskError(error: unknown, path: string): KompartError<PeerErrorCode> {
+  if (isPeerError(error)) return error;
   const code = errnoCode(error);
-  if (code === 'ENOSPC' || code === 'EDQUOT') return new PeerError(PeerErrorCode.DiskFull, { path }, { cause: error });
+  if (code === 'ENOSPC' || code === 'EDQUOT') return peerError(PeerErrorCode.DISK_FULL, { path }, { cause: error });
   const detail = code ?? (error instanceof Error ? error.message : String(error));
-  return new PeerError(PeerErrorCode.DiskError, { path, detail }, { cause: error });
+  return peerError(PeerErrorCode.DISK_ERROR, { path, detail }, { cause: error });
 }

@@ -1,36 +1,13 @@
 import type { KeyObject } from 'node:crypto';
 import { basename } from 'node:path';
-import { Server, type ServerWritableStream } from '@grpc/grpc-js';
-import { loadSync } from '@grpc/proto-loader';
-import { ReflectionService } from '@grpc/reflection';
-import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-check';
-import {
-  FILE_SERVICE_NAME,
-  loadDescriptorPackageDefinition,
-  repairMapEntries,
-  MAX_MESSAGE_BYTES,
-  KompartError,
-  Reason,
-  invalidArgument,
-  isMalformed,
-  malformedDetail,
-  silentLogger,
-  serverCredentials,
-  tolerantService,
-  toServiceError,
-  verifyTicket,
-  type DownloadRequest,
-  type DownloadResponse,
-  type FileServiceServer,
-  type Lang,
-  type Logger,
-  type TlsMaterial,
-} from '@kompart/protocol';
-import { ChunkBufferPool, FastFileServiceService } from './download-codec.js';
+import type { ServerWritableStream } from '@grpc/grpc-js';
+import { KompartError, invalidArgument, silentLogger, systemClock, verifyTicket, type Clock, type Lang, type Logger } from '@kompart/core';
+import { createServerBoundary, startGrpcServer, type ServiceHandlers, type TlsMaterial } from '@kompart/grpc';
+import { FILE_SERVICE_NAME, MAX_MESSAGE_BYTES, Reason, type DownloadRequest, type DownloadResponse, type FileServiceDefinition } from '@kompart/protocol';
+import { ChunkBufferPool, fileServiceDefinition } from './download-codec.js';
 import type { FileIdentity } from './file-identity.js';
 import type { SharedFiles } from './local-library.js';
 import { openSharedFile } from './open-shared-file.js';
-import { PeerError, PeerErrorCode } from './peer-error.js';
 
 /**
  * Bytes per Download chunk under glibc's default allocator settings: 64 KiB, well under
@@ -150,6 +127,8 @@ export interface FileServiceDeps {
   readonly maxConcurrentDownloads?: number;
   /** Told when a file that changed metadata still hashed to its registered hash. */
   readonly onRehashed?: (path: string, identity: FileIdentity, sha256: string) => void;
+  /** Time tickets are checked against (default: the system clock). */
+  readonly clock?: Clock;
 }
 
 /**
@@ -158,7 +137,7 @@ export interface FileServiceDeps {
  * stopping as soon as the client cancels. Only registered files can be reached; see
  * openSharedFile for the checks made before the first byte is sent.
  */
-export function createFileService(deps: FileServiceDeps): FileServiceServer {
+export function createFileService(deps: FileServiceDeps): ServiceHandlers<typeof FileServiceDefinition> {
   const logger = deps.logger ?? silentLogger;
   const lang = deps.lang ?? 'pt';
   const chunkBytes = deps.chunkBytes ?? defaultChunkBytes();
@@ -167,9 +146,11 @@ export function createFileService(deps: FileServiceDeps): FileServiceServer {
   }
 
   const maxConcurrent = deps.maxConcurrentDownloads ?? 64;
+  const clock = deps.clock ?? systemClock;
+  const boundary = createServerBoundary({ lang, logger });
   let active = 0;
 
-  async function serve(call: ServerWritableStream<DownloadRequest, DownloadResponse>): Promise<void> {
+  async function serve(request: DownloadRequest, call: ServerWritableStream<DownloadRequest, DownloadResponse>): Promise<void> {
     let stopped = false;
     const stop = (): void => {
       stopped = true;
@@ -177,26 +158,12 @@ export function createFileService(deps: FileServiceDeps): FileServiceServer {
     call.once('cancelled', stop);
     call.once('close', stop);
     const client = call.getPeer();
-    const request: unknown = call.request;
-    if (isMalformed(request)) {
-      fail(call, invalidArgument('request', malformedDetail(request)));
-      return;
-    }
-    if (!isDownloadRequest(request)) {
-      fail(call, invalidArgument('request', 'not a DownloadRequest'));
-      return;
-    }
-    let opened;
+    if (!isDownloadRequest(request)) throw invalidArgument('request', 'not a DownloadRequest');
     let requester: string | undefined;
-    try {
-      if (deps.ticketKey !== undefined) {
-        requester = verifyTicket(request.ticket, deps.ticketKey(), { holder: deps.self(), sha256: request.sha256, path: request.path, now: Date.now() }).requester;
-      }
-      opened = await openSharedFile(deps.files, { sha256: request.sha256, path: request.path }, { self: deps.self(), logger, onRehashed: deps.onRehashed });
-    } catch (error) {
-      fail(call, error);
-      return;
+    if (deps.ticketKey !== undefined) {
+      requester = verifyTicket(request.ticket, deps.ticketKey(), { holder: deps.self(), sha256: request.sha256, path: request.path, now: clock.now() }).requester;
     }
+    const opened = await openSharedFile(deps.files, { sha256: request.sha256, path: request.path }, { self: deps.self(), logger, ...(deps.onRehashed === undefined ? {} : { onRehashed: deps.onRehashed }) });
     const { file, handle } = opened;
     const pool = new ChunkBufferPool(chunkBytes, sendBuffers(chunkBytes));
     call.once('cancelled', () => pool.close());
@@ -222,7 +189,7 @@ export function createFileService(deps: FileServiceDeps): FileServiceServer {
         if (bytesRead !== length) {
           // Shrunk while being sent: the file is no longer the one registered.
           logger.info({ path: file.path, position }, 'registered file shrank while being sent');
-          throw new KompartError(Reason.FileUnavailable, { peer: deps.self(), file: file.path });
+          throw new KompartError(Reason.FILE_UNAVAILABLE, { peer: deps.self(), file: file.path });
         }
         position += bytesRead;
         sent += bytesRead;
@@ -233,8 +200,6 @@ export function createFileService(deps: FileServiceDeps): FileServiceServer {
       if (stopped) return;
       complete = true;
       call.end();
-    } catch (error) {
-      if (!stopped) fail(call, error);
     } finally {
       pool.close();
       await handle.close().catch(() => undefined);
@@ -243,26 +208,16 @@ export function createFileService(deps: FileServiceDeps): FileServiceServer {
     }
   }
 
-  function fail(call: ServerWritableStream<DownloadRequest, DownloadResponse>, error: unknown): void {
-    if (!(error instanceof KompartError)) logger.error({ error: error instanceof Error ? error.stack : String(error) }, 'download failed');
-    call.emit('error', toServiceError(error, lang));
-  }
-
   return {
-    download(call) {
-      if (active >= maxConcurrent) {
-        fail(call, new KompartError(Reason.LimitExceeded, { peer: deps.self(), limit: `${maxConcurrent} downloads at once` }));
-        return;
-      }
+    download: boundary.serverStream('Download', async (request: DownloadRequest, call) => {
+      if (active >= maxConcurrent) throw new KompartError(Reason.LIMIT_EXCEEDED, { peer: deps.self(), limit: `${maxConcurrent} downloads at once` });
       active++;
-      serve(call)
-        .catch((error: unknown) => {
-          logger.error({ error: String(error) }, 'download handler crashed');
-        })
-        .finally(() => {
-          active--;
-        });
-    },
+      try {
+        await serve(request, call);
+      } finally {
+        active--;
+      }
+    }),
   };
 }
 
@@ -299,53 +254,24 @@ export interface FileServer {
   kill(): void;
 }
 
-const HEALTH_SERVICE_NAME = 'grpc.health.v1.Health';
-
 /**
  * Starts a gRPC server with the FileService on `bindTarget` (`host:port`, port 0 picks a
  * free one), plus the standard health service and server reflection (so a grpcurl-style
  * client can list, describe and call Download). Large flow-control window and message
- * limits per TRANSFER_CHANNEL_OPTIONS.
+ * limits per TRANSFER_CHANNEL_OPTIONS. A bind failure is a KompartError ADDRESS_IN_USE or
+ * LISTEN_FAILED (see startGrpcServer).
  */
-export async function startFileServer(bindTarget: string, service: FileServiceServer, tls?: TlsMaterial): Promise<FileServer> {
-  const server = new Server(TRANSFER_CHANNEL_OPTIONS);
-  // Undecodable requests (e.g. an offset beyond 2^53) reach the handler as MalformedRequest → INVALID_ARGUMENT.
-  server.addService(tolerantService(FastFileServiceService), service);
-  const health = new HealthImplementation({ '': 'SERVING', [FILE_SERVICE_NAME]: 'SERVING' });
-  health.addToServer(server);
-  const described = repairMapEntries({ ...loadDescriptorPackageDefinition(), ...loadSync(healthProtoPath, { keepCase: true }) });
-  new ReflectionService(described, { services: [FILE_SERVICE_NAME, HEALTH_SERVICE_NAME] }).addToServer(server);
-  const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(bindTarget, serverCredentials(tls), (error, bound) => {
-      if (error !== null) {
-        reject(new PeerError(PeerErrorCode.ListenFailed, { address: bindTarget, detail: error.message }, { cause: error }));
-        return;
-      }
-      resolve(bound);
-    });
+export async function startFileServer(bindTarget: string, service: ServiceHandlers<typeof FileServiceDefinition>, tls?: TlsMaterial): Promise<FileServer> {
+  const server = await startGrpcServer({
+    address: bindTarget,
+    tls,
+    options: TRANSFER_CHANNEL_OPTIONS,
+    services: [{ name: FILE_SERVICE_NAME, definition: fileServiceDefinition, implementation: service }],
   });
-  const host = bindTarget.slice(0, bindTarget.lastIndexOf(':'));
-  let closing: Promise<void> | undefined;
   return {
-    target: `${host}:${port}`,
-    port,
-    close(graceMs = 2000) {
-      health.setStatus('', 'NOT_SERVING');
-      health.setStatus(FILE_SERVICE_NAME, 'NOT_SERVING');
-      closing ??= new Promise<void>((resolve) => {
-        const timer = setTimeout(() => {
-          server.forceShutdown();
-          resolve();
-        }, graceMs);
-        server.tryShutdown(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-      return closing;
-    },
-    kill() {
-      server.forceShutdown();
-    },
+    target: server.target,
+    port: server.port,
+    close: (graceMs = 2000) => server.close(graceMs),
+    kill: () => server.kill(),
   };
 }

@@ -1,11 +1,13 @@
 import { connect, constants as h2, type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders, type SecureClientSessionOptions } from 'node:http2';
 import { Metadata, status } from '@grpc/grpc-js';
-import { DownloadRequest, KompartError, MAX_MESSAGE_BYTES, Reason, fromServiceError, isServiceError, type TlsMaterial } from '@kompart/protocol';
+import { DownloadRequest, MAX_MESSAGE_BYTES, Reason } from '@kompart/protocol';
+import { KompartError } from '@kompart/core';
+import { fromServiceError, isServiceError, type TlsMaterial } from '@kompart/grpc';
 import { CHUNK_TAG, deserializeDownloadResponse } from './download-codec.js';
 import type { DownloadMessage, DownloadSource } from './download-file.js';
 import { FLOW_CONTROL_WINDOW_BYTES, MAX_CHUNK_BYTES } from './file-service.js';
 import { idleBuffers } from './idle-buffers.js';
-import { PeerError, PeerErrorCode } from './peer-error.js';
+import { PeerErrorCode, peerError } from './peer-error.js';
 
 export interface GrpcDownloadSourceOptions {
   /** The holder's FileService address, `host:port`. */
@@ -91,15 +93,15 @@ export function grpcDownloadSource(options: GrpcDownloadSourceOptions): Download
       } catch (error) {
         const cause = error;
         if (error instanceof CallEnded && error.reason === 'stalled') {
-          throw new PeerError(PeerErrorCode.TransferInterrupted, { file: options.name, peer: options.holder }, { cause });
+          throw peerError(PeerErrorCode.TRANSFER_INTERRUPTED, { file: options.name, peer: options.holder }, { cause });
         }
-        if (signal.aborted) throw new PeerError(PeerErrorCode.DownloadCancelled, { file: options.name }, { cause });
+        if (signal.aborted) throw peerError(PeerErrorCode.DOWNLOAD_CANCELLED, { file: options.name }, { cause });
         const known = fromServiceError(cause);
         if (known !== undefined) throw known;
         if (!call.received && isServiceError(cause) && (cause.code === status.UNAVAILABLE || cause.code === status.DEADLINE_EXCEEDED)) {
-          throw new KompartError(Reason.PeerOffline, { peer: options.holder }, { cause });
+          throw new KompartError(Reason.PEER_OFFLINE, { peer: options.holder }, { cause });
         }
-        throw new PeerError(PeerErrorCode.TransferInterrupted, { file: options.name, peer: options.holder }, { cause });
+        throw peerError(PeerErrorCode.TRANSFER_INTERRUPTED, { file: options.name, peer: options.holder }, { cause });
       } finally {
         signal.removeEventListener('abort', cancel);
         call.close();

@@ -1,6 +1,6 @@
 import { promises as fsp } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { silentLogger, type Logger } from '@kompart/protocol';
+import { silentLogger, type Logger } from '@kompart/core';
 import type { FileIdentity } from './file-identity.js';
 
 /**

@@ -2,7 +2,8 @@ import { createHash, type Hash } from 'node:crypto';
 import { constants, promises as fsp } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { identityOf, sameIdentity, type FileIdentity } from './file-identity.js';
-import { PeerError, PeerErrorCode } from './peer-error.js';
+import type { KompartError } from '@kompart/core';
+import { PeerErrorCode, peerError } from './peer-error.js';
 
 /**
  * Read size for hashing. Measured on this project's 2-core machine with a 1 GiB file in
@@ -89,7 +90,7 @@ export async function hashOpenFile(handle: FileHandle, path: string, options: Ha
   const read = await hashRange(handle, hash, 0, before.size, options);
   const after = identityOf(await handle.stat({ bigint: true }));
   if (read !== before.size || !sameIdentity(before, after)) {
-    throw new PeerError(PeerErrorCode.FileChanged, { path });
+    throw peerError(PeerErrorCode.FILE_CHANGED, { path });
   }
   return { sha256: hash.digest('hex'), identity: before };
 }
@@ -104,7 +105,7 @@ export async function hashFile(path: string, options: HashOptions = {}): Promise
   const handle = await openForReading(path);
   try {
     const stats = await handle.stat();
-    if (!stats.isFile()) throw new PeerError(PeerErrorCode.NotAFile, { path });
+    if (!stats.isFile()) throw peerError(PeerErrorCode.NOT_A_FILE, { path });
     return await hashOpenFile(handle, path, options);
   } finally {
     await handle.close();
@@ -121,10 +122,10 @@ export async function openForReading(path: string): Promise<FileHandle> {
 }
 
 /** Maps a system error about reading `path` to a PeerError. */
-export function fileSystemError(error: unknown, path: string): PeerError {
+export function fileSystemError(error: unknown, path: string): KompartError<PeerErrorCode> {
   const code = (error as { code?: unknown } | null)?.code;
-  if (code === 'ENOENT' || code === 'ENOTDIR') return new PeerError(PeerErrorCode.PathNotFound, { path }, { cause: error });
-  if (code === 'ELOOP') return new PeerError(PeerErrorCode.NotAFile, { path }, { cause: error });
+  if (code === 'ENOENT' || code === 'ENOTDIR') return peerError(PeerErrorCode.PATH_NOT_FOUND, { path }, { cause: error });
+  if (code === 'ELOOP') return peerError(PeerErrorCode.NOT_A_FILE, { path }, { cause: error });
   const detail = typeof code === 'string' ? code : error instanceof Error ? error.message : String(error);
-  return new PeerError(PeerErrorCode.PathUnreadable, { path, detail }, { cause: error });
+  return peerError(PeerErrorCode.PATH_UNREADABLE, { path, detail }, { cause: error });
 }

@@ -46,11 +46,11 @@ describe('scanPath', () => {
   });
 
   it('refuses a missing path and an unreadable folder', async () => {
-    await expect(scanPath(dir.join('nope'))).rejects.toMatchObject({ code: 'PATH_NOT_FOUND', params: { path: dir.join('nope') } });
+    await expect(scanPath(dir.join('nope'))).rejects.toMatchObject({ reason: 'PATH_NOT_FOUND', params: { path: dir.join('nope') } });
     if (process.getuid?.() === 0) return; // root reads everything
     mkdirSync(dir.join('closed'));
     chmodSync(dir.join('closed'), 0);
-    await expect(scanPath(dir.join('closed'))).rejects.toMatchObject({ code: 'PATH_UNREADABLE' });
+    await expect(scanPath(dir.join('closed'))).rejects.toMatchObject({ reason: 'PATH_UNREADABLE' });
   });
 });
 

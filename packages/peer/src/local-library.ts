@@ -3,7 +3,7 @@ import { basename, join, resolve } from 'node:path';
 import type { HashCache } from './hash-cache.js';
 import { identityOf, type FileIdentity } from './file-identity.js';
 import { fileSystemError, hashOpenFile, openForReading, type HashOptions } from './hash-file.js';
-import { PeerError, PeerErrorCode } from './peer-error.js';
+import { PeerErrorCode, isPeerError, peerError } from './peer-error.js';
 
 /** One file this peer shares: what it registered and the version it hashed. */
 export interface LocalFile {
@@ -130,7 +130,7 @@ export async function scanPath(input: string, cwd: string = process.cwd()): Prom
   if (stats.isFile()) {
     return { root, kind: 'file', files: [{ path: root, size: stats.size }], skipped: [], totalBytes: stats.size };
   }
-  if (!stats.isDirectory()) throw new PeerError(PeerErrorCode.NotAFile, { path: root });
+  if (!stats.isDirectory()) throw peerError(PeerErrorCode.NOT_A_FILE, { path: root });
   const files: ScannedFile[] = [];
   const skipped: SkippedEntry[] = [];
   try {
@@ -181,7 +181,7 @@ export async function hashLocalFile(path: string, cache: HashCache, options: Has
   const handle = await openForReading(path);
   try {
     const stats = await handle.stat({ bigint: true });
-    if (!stats.isFile()) throw new PeerError(PeerErrorCode.NotAFile, { path });
+    if (!stats.isFile()) throw peerError(PeerErrorCode.NOT_A_FILE, { path });
     const identity = identityOf(stats);
     const known = await cache.lookup(path, identity);
     if (known !== undefined) {
@@ -192,7 +192,7 @@ export async function hashLocalFile(path: string, cache: HashCache, options: Has
     try {
       hashed = await hashOpenFile(handle, path, options);
     } catch (error) {
-      if (error instanceof PeerError || (error as { name?: unknown }).name === 'AbortError') throw error;
+      if (isPeerError(error) || (error as { name?: unknown }).name === 'AbortError') throw error;
       throw fileSystemError(error, path);
     }
     cache.store(path, hashed.identity, hashed.sha256);

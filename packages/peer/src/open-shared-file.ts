@@ -1,6 +1,7 @@
 import { promises as fsp } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
-import { KompartError, MAX_PATH_BYTES, Reason, invalidArgument, isSha256, silentLogger, type Logger } from '@kompart/protocol';
+import { MAX_PATH_BYTES, Reason } from '@kompart/protocol';
+import { KompartError, invalidArgument, isSha256, silentLogger, type Logger } from '@kompart/core';
 import { identityOf, sameIdentity, type FileIdentity } from './file-identity.js';
 import { hashOpenFile, SAFE_READ_FLAGS } from './hash-file.js';
 import type { LocalFile, SharedFiles } from './local-library.js';
@@ -57,7 +58,7 @@ export async function openSharedFile(files: SharedFiles, request: ShareRequest, 
     const handle = await openIfUnchanged(file, deps, logger);
     if (handle !== undefined) return { file, handle };
   }
-  throw new KompartError(Reason.FileUnavailable, { peer: deps.self, file: request.path || request.sha256 });
+  throw new KompartError(Reason.FILE_UNAVAILABLE, { peer: deps.self, file: request.path || request.sha256 });
 }
 
 /** Throws INVALID_ARGUMENT for a malformed request (see {@link openSharedFile}). */

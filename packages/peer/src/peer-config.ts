@@ -1,7 +1,8 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { DEFAULT_PEER_PORT, DEFAULT_REGISTRY_PORT, parseEndpoint, type Lang, type TlsMaterial } from '@kompart/protocol';
-import { DEFAULT_BACKOFF, validateBackoff, type BackoffOptions } from './backoff.js';
+import { DEFAULT_PEER_PORT, DEFAULT_REGISTRY_PORT } from '@kompart/protocol';
+import { DEFAULT_BACKOFF, DEFAULT_LANG, parseEndpoint, validateBackoff, type BackoffOptions, type Lang } from '@kompart/core';
+import type { TlsMaterial } from '@kompart/grpc';
 import { MAX_CHUNK_BYTES, defaultChunkBytes } from './file-service.js';
 
 /** Everything a peer can be told. Only `registry` and `address` are required. */
@@ -77,13 +78,25 @@ export function defaultCacheDir(): string {
   return join(homedir(), '.cache', 'kompart');
 }
 
+/** The defaults of the settings that have one (the program's option table shows and uses these). */
+export const PEER_DEFAULTS = {
+  /** Relative to the working folder. */
+  downloadsDir: 'downloads',
+  backoff: DEFAULT_BACKOFF,
+  callTimeoutMs: 10_000,
+  lang: DEFAULT_LANG,
+  shutdownGraceMs: 2000,
+  transferIdleTimeoutMs: 60_000,
+  requireTickets: true,
+} as const;
+
 /** Applies defaults and checks values once; throws AddressError or RangeError. */
 export function resolvePeerConfig(config: PeerConfig, cwd: string = process.cwd()): ResolvedPeerConfig {
   const registry = parseEndpoint(config.registry, DEFAULT_REGISTRY_PORT);
   const own = parseBindable(config.address, DEFAULT_PEER_PORT);
   const listen = config.listen === undefined ? own : parseBindable(config.listen, DEFAULT_PEER_PORT);
   if (config.listen !== undefined && own.port === 0) throw new RangeError('address needs a real port when listen is given');
-  const backoff = validateBackoff({ ...DEFAULT_BACKOFF, ...config.backoff });
+  const backoff = validateBackoff({ ...PEER_DEFAULTS.backoff, ...config.backoff });
   const positive = (name: string, value: number | undefined, fallback: number): number => {
     const chosen = value ?? fallback;
     if (!Number.isFinite(chosen) || chosen <= 0) throw new RangeError(`${name} must be a positive number`);
@@ -99,16 +112,16 @@ export function resolvePeerConfig(config: PeerConfig, cwd: string = process.cwd(
     port: own.port,
     bindTarget: listen.target,
     bindIsIdentity: config.listen === undefined,
-    downloadsDir: resolve(cwd, config.downloadsDir ?? 'downloads'),
+    downloadsDir: resolve(cwd, config.downloadsDir ?? PEER_DEFAULTS.downloadsDir),
     cacheDir: config.cacheDir === null ? undefined : resolve(cwd, config.cacheDir ?? defaultCacheDir()),
     heartbeatIntervalMs,
     backoff,
-    callTimeoutMs: positive('callTimeoutMs', config.callTimeoutMs, 10_000),
+    callTimeoutMs: positive('callTimeoutMs', config.callTimeoutMs, PEER_DEFAULTS.callTimeoutMs),
     chunkBytes,
-    lang: config.lang ?? 'pt',
-    shutdownGraceMs: config.shutdownGraceMs ?? 2000,
-    transferIdleTimeoutMs: positive('transferIdleTimeoutMs', config.transferIdleTimeoutMs, 60_000),
-    requireTickets: config.requireTickets ?? true,
+    lang: config.lang ?? PEER_DEFAULTS.lang,
+    shutdownGraceMs: config.shutdownGraceMs ?? PEER_DEFAULTS.shutdownGraceMs,
+    transferIdleTimeoutMs: positive('transferIdleTimeoutMs', config.transferIdleTimeoutMs, PEER_DEFAULTS.transferIdleTimeoutMs),
+    requireTickets: config.requireTickets ?? PEER_DEFAULTS.requireTickets,
     tls: config.tls,
   };
 }

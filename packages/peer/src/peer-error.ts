@@ -1,81 +1,69 @@
-import { KompartError, errorTexts, peerTexts, render, type Lang, type Text } from '@kompart/protocol';
+import { KompartError, sharedTexts, type FailureParams, type KompartErrorOptions, type Text } from '@kompart/core';
 
 /**
- * Local failures of a peer: things that go wrong on this machine (a path that does not
- * exist, a disk that is full, a download whose bytes do not hash to what the registry
- * promised) or between this peer and another process (registry unreachable). Failures the
- * registry or a holder report come as {@link KompartError}s instead, with the registry's
- * own reason; {@link describeError} renders either kind.
+ * Local failures of a peer, each with its text: things that go wrong on this machine (a
+ * path that does not exist, a disk that is full, a download whose bytes do not hash to what
+ * the registry promised) or between this peer and another process (registry unreachable).
+ * Failures the registry or a holder report keep the registry's own contract reason. Both
+ * are KompartErrors; `describeError` (@kompart/core) renders either. Adding a local error
+ * is one row here.
  */
-export const PeerErrorCode = {
+export const peerErrorTexts = {
   /** `register file`: the path does not exist. Params: path. */
-  PathNotFound: 'PATH_NOT_FOUND',
+  PATH_NOT_FOUND: { pt: 'Arquivo ou pasta não encontrado: {path}', en: 'No such file or folder: {path}' },
   /** `register file`: the path (or a file under it) cannot be read. Params: path, detail. */
-  PathUnreadable: 'PATH_UNREADABLE',
+  PATH_UNREADABLE: { pt: 'Não foi possível ler {path}: {detail}', en: 'Cannot read {path}: {detail}' },
   /** `register file`: the path is neither a regular file nor a directory. Params: path. */
-  NotAFile: 'NOT_A_FILE',
+  NOT_A_FILE: { pt: 'Não é um arquivo comum nem uma pasta: {path}', en: 'Not a regular file or folder: {path}' },
   /** The file changed while it was being hashed. Params: path. */
-  FileChanged: 'FILE_CHANGED',
+  FILE_CHANGED: { pt: 'O arquivo {path} mudou durante a leitura; tente de novo', en: 'File {path} changed while being read; try again' },
   /** A downloaded file did not hash to the expected SHA-256; nothing was kept. Params: file, expected, actual. */
-  HashMismatch: 'HASH_MISMATCH',
+  HASH_MISMATCH: {
+    pt: 'SHA-256 de {file} não confere (esperado {expected}, recebido {actual}); download descartado',
+    en: 'SHA-256 of {file} does not match (expected {expected}, got {actual}); download discarded',
+  },
   /** A download was cancelled; the `.part` file is kept for resuming. Params: file. */
-  DownloadCancelled: 'DOWNLOAD_CANCELLED',
+  DOWNLOAD_CANCELLED: {
+    pt: 'Download de {file} cancelado; o parcial foi mantido para retomar',
+    en: 'Download of {file} cancelled; the partial file was kept for resuming',
+  },
   /** The holder's stream broke off; the `.part` file is kept for resuming. Params: file, peer. */
-  TransferInterrupted: 'TRANSFER_INTERRUPTED',
+  TRANSFER_INTERRUPTED: {
+    pt: 'Transferência de {file} interrompida pelo peer {peer}; repita o comando para retomar',
+    en: 'Transfer of {file} from peer {peer} was interrupted; repeat the command to resume',
+  },
   /** The holder sent something that is not a valid download stream. Params: peer, detail. */
-  ProtocolViolation: 'PROTOCOL_VIOLATION',
+  PROTOCOL_VIOLATION: { pt: 'O peer {peer} enviou dados inválidos: {detail}', en: 'Peer {peer} sent invalid data: {detail}' },
   /** Writing to the downloads folder failed (permissions, I/O error). Params: path, detail. */
-  DiskError: 'DISK_ERROR',
+  DISK_ERROR: { pt: 'Erro ao gravar {path}: {detail}', en: 'Cannot write {path}: {detail}' },
   /** The downloads folder's file system is full (ENOSPC, EDQUOT); the part file was deleted. Params: path. */
-  DiskFull: 'DISK_FULL',
+  DISK_FULL: { pt: 'Disco cheio: não foi possível gravar {path}', en: 'Disk full: cannot write {path}' },
   /** The registry did not answer. Params: server. */
-  RegistryUnreachable: 'REGISTRY_UNREACHABLE',
+  REGISTRY_UNREACHABLE: { pt: 'Servidor {server} inacessível', en: 'Registry {server} unreachable' },
   /** `disconnect` while this peer has no session (the contract's `Peer não registrado`). */
-  NotRegistered: 'NOT_REGISTERED',
+  NOT_REGISTERED: sharedTexts.disconnectNotRegistered,
   /** `get file` argument is not `<IP>/<file>`. Params: ref. */
-  InvalidFileRef: 'INVALID_FILE_REF',
-  /** The FileService could not listen on its address. Params: address, detail. */
-  ListenFailed: 'LISTEN_FAILED',
+  INVALID_FILE_REF: {
+    pt: 'Referência inválida "{ref}": use <IP>/<nome, caminho ou hash>',
+    en: 'Invalid reference "{ref}": use <IP>/<name, path or hash>',
+  },
   /** The peer was used before start() or after close(). Params: state. */
-  NotRunning: 'NOT_RUNNING',
-} as const;
-export type PeerErrorCode = (typeof PeerErrorCode)[keyof typeof PeerErrorCode];
+  NOT_RUNNING: { pt: 'Peer não está em execução ({state})', en: 'Peer is not running ({state})' },
+} as const satisfies Record<string, Text>;
 
-/** Texts of the local errors, from the message catalogue in @kompart/protocol. */
-export const peerErrorTexts: Readonly<Record<PeerErrorCode, Text>> = peerTexts;
+/** The reason of a peer's local failure. */
+export type PeerErrorCode = keyof typeof peerErrorTexts;
 
-/** A local failure of the peer runtime, with the values its message is built from. */
-export class PeerError extends Error {
-  readonly code: PeerErrorCode;
-  readonly params: Readonly<Record<string, string>>;
+/** Every local reason, keyed by itself: `PeerErrorCode.DISK_FULL === 'DISK_FULL'`. */
+export const PeerErrorCode = Object.freeze(Object.fromEntries(Object.keys(peerErrorTexts).map((code) => [code, code]))) as { readonly [C in PeerErrorCode]: C };
 
-  constructor(code: PeerErrorCode, params: Readonly<Record<string, string>> = {}, options?: { cause?: unknown }) {
-    super(render(peerErrorTexts[code], 'en', params), options?.cause === undefined ? undefined : { cause: options.cause });
-    this.name = 'PeerError';
-    this.code = code;
-    this.params = params;
-  }
-
-  /** The message in the given language. */
-  render(lang: Lang): string {
-    return render(peerErrorTexts[this.code], lang, this.params);
-  }
+/** A local failure of the peer runtime: a KompartError with a PeerErrorCode and its text. */
+export function peerError(code: PeerErrorCode, params: FailureParams = {}, options: Omit<KompartErrorOptions, 'text'> = {}): KompartError<PeerErrorCode> {
+  return new KompartError(code, params, { ...options, text: peerErrorTexts[code] });
 }
 
-/**
- * One line for a person, whatever was thrown: KompartErrors and PeerErrors in `lang`,
- * anything else as the catalogue's "unexpected error" with the error's own message.
- * Never includes a stack trace.
- */
-export function describeError(error: unknown, lang: Lang): string {
-  if (error instanceof KompartError || error instanceof PeerError) return error.render(lang);
-  const detail = error instanceof Error ? error.message : String(error);
-  return render(errorTexts.unexpected, lang, { detail });
-}
-
-/** The `code` of a Node.js system error (`ENOENT`, `ENOSPC`, …), if any. */
-export function errnoCode(error: unknown): string | undefined {
-  if (typeof error !== 'object' || error === null) return undefined;
-  const code = (error as { code?: unknown }).code;
-  return typeof code === 'string' ? code : undefined;
+/** True for a local failure of the peer, of one of `codes` when any are given. */
+export function isPeerError(error: unknown, ...codes: PeerErrorCode[]): error is KompartError<PeerErrorCode> {
+  if (!(error instanceof KompartError) || !Object.hasOwn(peerErrorTexts, error.reason)) return false;
+  return codes.length === 0 || (codes as string[]).includes(error.reason);
 }

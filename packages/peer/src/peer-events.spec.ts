@@ -1,4 +1,4 @@
-import type { Logger } from '@kompart/protocol';
+import type { Logger } from '@kompart/core';
 import { PeerEventEmitter, type PeerEvent } from './peer-events';
 
 const errors: string[] = [];

@@ -1,4 +1,4 @@
-import type { Logger } from '@kompart/protocol';
+import type { Logger } from '@kompart/core';
 
 /**
  * Everything a peer reports asynchronously, each with its `type`. A CLI prints them as

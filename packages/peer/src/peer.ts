@@ -1,11 +1,5 @@
-import {
-  KompartError,
-  Reason,
-  parseFileRef,
-  silentLogger,
-  type Logger,
-  type SharedFile,
-} from '@kompart/protocol';
+import { Reason, type SharedFile } from '@kompart/protocol';
+import { KompartError, parseFileRef, silentLogger, type Clock, type Logger } from '@kompart/core';
 import { createDownloader, type DownloadResult, type Downloader, type PartFileSystem } from './download-file.js';
 import { createFileService, startFileServer, type FileServer } from './file-service.js';
 import { grpcDownloadSource } from './grpc-download-source.js';
@@ -13,7 +7,7 @@ import { createHashCache, type HashCache } from './hash-cache.js';
 import type { ProgressCallback } from './hash-file.js';
 import { hashLocalFile, scanPath, SharedFiles, type HashedLocalFile, type LocalFile, type SkippedEntry } from './local-library.js';
 import { identityFor, resolvePeerConfig, type PeerConfig, type ResolvedPeerConfig } from './peer-config.js';
-import { PeerError, PeerErrorCode } from './peer-error.js';
+import { PeerErrorCode, isPeerError, peerError } from './peer-error.js';
 import { PeerEventEmitter, type PeerEvent } from './peer-events.js';
 import { RegistrySession, type SessionInfo, type SessionState } from './registry-session.js';
 import { TaskPool } from './task-pool.js';
@@ -25,8 +19,8 @@ const REGISTER_CONCURRENCY = 16;
 export interface PeerDeps {
   /** Where the peer logs (default: nowhere). Libraries never print. */
   readonly logger?: Logger;
-  /** Wall clock for heartbeat bookkeeping (default Date.now). */
-  readonly clock?: () => number;
+  /** Heartbeat timers, reconnect pauses and ticket checks (default: the system clock). */
+  readonly clock?: Clock;
   /** Random source for backoff jitter (default Math.random). */
   readonly random?: () => number;
   /** Hash cache (default: `hash-cache.json` in the configured cache folder). */
@@ -131,14 +125,14 @@ export interface Peer {
   /** The registry session, when online. */
   readonly session: SessionInfo | undefined;
 
-  /** Starts the FileService. Throws PeerError LISTEN_FAILED when the address cannot be bound. */
+  /** Starts the FileService. Throws KompartError ADDRESS_IN_USE or LISTEN_FAILED when the address cannot be bound. */
   start(): Promise<void>;
   /** `register peer`: RegisterPeer and heartbeat. Registry errors come as KompartErrors (`Peer <IP> já registrado`). */
   registerPeer(): Promise<SessionInfo>;
   /**
    * `register file <path>`: hashes (streaming SHA-256, with the hash cache) and registers a
    * file, or every regular file under a directory. Before `registerPeer`: KompartError
-   * PEER_NOT_REGISTERED (`Peer <IP> não registrado`); missing/unreadable path: PeerError.
+   * PEER_NOT_REGISTERED (`Peer <IP> não registrado`); missing/unreadable path: a peer error (PATH_NOT_FOUND, …).
    */
   registerPath(path: string, options?: RegisterPathOptions): Promise<RegisterPathResult>;
   /** `list files`: every page, in registration order. Empty array: nothing registered anywhere. */
@@ -150,7 +144,7 @@ export interface Peer {
    * from the holder, verify, and place in the downloads folder (see createDownloader).
    */
   getFile(ref: string, options?: GetFileOptions): Promise<GetFileResult>;
-  /** `disconnect`: ends the session. Not registered: PeerError NOT_REGISTERED (`Peer não registrado`). */
+  /** `disconnect`: ends the session. Not registered: NOT_REGISTERED (`Peer não registrado`). */
   disconnect(): Promise<DisconnectResult>;
   /** The files this peer registered (what its FileService serves). */
   sharedFiles(): LocalFile[];
@@ -245,7 +239,7 @@ class KompartPeer implements Peer {
   }
 
   async start(): Promise<void> {
-    if (this.#lifecycle !== 'created') throw new PeerError(PeerErrorCode.NotRunning, { state: this.#lifecycle });
+    if (this.#lifecycle !== 'created') throw peerError(PeerErrorCode.NOT_RUNNING, { state: this.#lifecycle });
     this.#lifecycle = 'starting';
     const service = createFileService({
       files: this.#files,
@@ -253,6 +247,7 @@ class KompartPeer implements Peer {
       lang: this.#config.lang,
       logger: this.#logger,
       chunkBytes: this.#config.chunkBytes,
+      ...(this.#deps.clock === undefined ? {} : { clock: this.#deps.clock }),
       ...(this.#config.requireTickets ? { ticketKey: () => this.#session.info?.ticketPublicKey } : {}),
       onServed: (served) => this.events.emit({ type: 'served', ...served }),
       onRehashed: (path, identity, sha256) => {
@@ -302,9 +297,9 @@ class KompartPeer implements Peer {
       } catch (error) {
         const perFile =
           error instanceof KompartError &&
-          (error.reason === Reason.FileAlreadyRegistered || error.reason === Reason.InvalidArgument || error.reason === Reason.LimitExceeded);
+          (error.reason === Reason.FILE_ALREADY_REGISTERED || error.reason === Reason.INVALID_ARGUMENT || error.reason === Reason.LIMIT_EXCEEDED);
         if (single || !perFile) fatal ??= { error };
-        else outcomes[index] = error.reason === Reason.FileAlreadyRegistered ? { kind: 'already', path: local.path } : { kind: 'failed', path: local.path, error };
+        else outcomes[index] = error.reason === Reason.FILE_ALREADY_REGISTERED ? { kind: 'already', path: local.path } : { kind: 'failed', path: local.path, error };
         return;
       }
       this.#files.add(local);
@@ -324,7 +319,7 @@ class KompartPeer implements Peer {
               : { onProgress: (bytes: number) => progress({ bytes: done + bytes, total: scan.totalBytes, path: found.path, fileIndex: index, fileCount: scan.files.length }) }),
           });
         } catch (error) {
-          if (single || !(error instanceof PeerError)) throw error;
+          if (single || !isPeerError(error)) throw error;
           outcomes[index] = { kind: 'failed', path: found.path, error };
           done += found.size;
           continue;
@@ -374,10 +369,10 @@ class KompartPeer implements Peer {
   async getFile(ref: string, options: GetFileOptions = {}): Promise<GetFileResult> {
     this.#assertRunning();
     const parsed = parseFileRef(ref);
-    if (parsed === undefined) throw new PeerError(PeerErrorCode.InvalidFileRef, { ref });
+    if (parsed === undefined) throw peerError(PeerErrorCode.INVALID_FILE_REF, { ref });
     const located = await this.#session.locate(parsed.holder, parsed.file);
     const file = located.file;
-    if (file === undefined) throw new KompartError(Reason.FileUnavailable, { peer: parsed.holder, file: parsed.file });
+    if (file === undefined) throw new KompartError(Reason.FILE_UNAVAILABLE, { peer: parsed.holder, file: parsed.file });
     this.#assertRunning(); // close() may have started while the registry answered
     const controller = new AbortController();
     let settle: () => void = () => undefined;
@@ -437,7 +432,7 @@ class KompartPeer implements Peer {
 
   async #close(): Promise<void> {
     this.#lifecycle = 'closing';
-    for (const controller of this.#downloads.keys()) controller.abort(new PeerError(PeerErrorCode.NotRunning, { state: 'closing' }));
+    for (const controller of this.#downloads.keys()) controller.abort(peerError(PeerErrorCode.NOT_RUNNING, { state: 'closing' }));
     await Promise.all(this.#downloads.values());
     await this.#session.close().catch((error: unknown) => this.#logger.warn({ error: String(error) }, 'session close failed'));
     await this.#server?.close(this.#config.shutdownGraceMs);
@@ -446,14 +441,14 @@ class KompartPeer implements Peer {
   }
 
   #assertRunning(): void {
-    if (this.#lifecycle !== 'running') throw new PeerError(PeerErrorCode.NotRunning, { state: this.#lifecycle });
+    if (this.#lifecycle !== 'running') throw peerError(PeerErrorCode.NOT_RUNNING, { state: this.#lifecycle });
   }
 
   /** register file needs a session; the text is the registry's own (`Peer <IP> não registrado`). */
   #assertCanRegister(): void {
     const state = this.#session.state;
     if (state === 'online') return;
-    if (state === 'reconnecting') throw new PeerError(PeerErrorCode.RegistryUnreachable, { server: this.#config.registryId });
-    throw new KompartError(Reason.PeerNotRegistered, { peer: this.#id });
+    if (state === 'reconnecting') throw peerError(PeerErrorCode.REGISTRY_UNREACHABLE, { server: this.#config.registryId });
+    throw new KompartError(Reason.PEER_NOT_REGISTERED, { peer: this.#id });
   }
 }

@@ -1,7 +1,8 @@
 import { credentials, status } from '@grpc/grpc-js';
 import { createHash, randomBytes } from 'node:crypto';
 import { renameSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
-import { FileServiceClient, type DownloadResponse } from '@kompart/protocol';
+import { type DownloadResponse } from '@kompart/protocol';
+import { FileServiceClient } from '@kompart/grpc/testing';
 import { createFileService, startFileServer, type FileServer, type ServedDownload } from '../src/file-service';
 import { createHashCache } from '../src/hash-cache';
 import { hashLocalFile, SharedFiles } from '../src/local-library';

@@ -2,13 +2,13 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { appendFile } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
-import { KompartError } from '@kompart/protocol';
+import { KompartError } from '@kompart/core';
 import { DEFAULT_CHUNK_BYTES, MAX_CHUNK_BYTES, createFileService, startFileServer, type FileServer } from '../src/file-service';
 import { grpcDownloadSource, type GrpcDownloadSourceOptions } from '../src/grpc-download-source';
 import type { DownloadMessage } from '../src/download-file';
 import { createHashCache } from '../src/hash-cache';
 import { hashLocalFile, SharedFiles } from '../src/local-library';
-import { PeerError } from '../src/peer-error';
+import { isPeerError } from '../src/peer-error';
 import { startHolderProcess } from './support/holder-process';
 import { makeTempDir, type TempDir } from './support/temp-dir';
 
@@ -123,8 +123,8 @@ describe('gRPC download source (node:http2 client of a grpc-js FileService)', ()
         if (message.type === 'header') controller.abort();
       }
     })().catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(PeerError);
-    expect(error).toMatchObject({ code: 'DOWNLOAD_CANCELLED' });
+    expect(isPeerError(error)).toBe(true);
+    expect(error).toMatchObject({ reason: 'DOWNLOAD_CANCELLED' });
   });
 
   describe('against a holder that accepts the connection and then never answers', () => {
@@ -154,7 +154,7 @@ describe('gRPC download source (node:http2 client of a grpc-js FileService)', ()
     it('abandons a stream that brings nothing for the idle timeout', async () => {
       const source = grpcDownloadSource(options({ address, idleTimeoutMs: 50 }));
       const error = await collect(source.open(0, new AbortController().signal)).catch((e: unknown) => e);
-      expect(error).toMatchObject({ code: 'TRANSFER_INTERRUPTED' });
+      expect(error).toMatchObject({ reason: 'TRANSFER_INTERRUPTED' });
     });
   });
 });

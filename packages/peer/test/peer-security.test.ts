@@ -1,7 +1,8 @@
 import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { status } from '@grpc/grpc-js';
-import { Reason, issueTicket } from '@kompart/protocol';
+import { Reason } from '@kompart/protocol';
+import { issueTicket } from '@kompart/core';
 import { startRegistryServer } from '@kompart/registry-server';
 import { makeTestCertificates } from '../../../test/support/certificates';
 import { createPeer, type Peer } from '../src/index';
@@ -36,12 +37,12 @@ describe('download tickets', () => {
   it('a peer refuses a download without a ticket, with a forged one, or with one for another holder', async () => {
     const noTicket = await callDownload(alice.fileServiceTarget, { sha256: sha(data) });
     expect(noTicket.code).toBe(status.UNAUTHENTICATED);
-    expect(noTicket.error?.reason).toBe(Reason.TicketInvalid);
+    expect(noTicket.error?.reason).toBe(Reason.TICKET_INVALID);
     expect(noTicket.header).toBeUndefined();
 
     const forger = generateKeyPairSync('ed25519');
     const forged = issueTicket(forger.privateKey, { holder: alice.id, requester: 'x', sha256: sha(data), path: net.dir.join('a/data.bin'), expiresMs: Date.now() + 60_000, registryInstance: '' });
-    expect((await callDownload(alice.fileServiceTarget, { sha256: sha(data), ticket: forged })).error?.reason).toBe(Reason.TicketInvalid);
+    expect((await callDownload(alice.fileServiceTarget, { sha256: sha(data), ticket: forged })).error?.reason).toBe(Reason.TICKET_INVALID);
 
     const carol = await rawSession(net.registry.target, '127.0.0.4');
     try {
@@ -49,7 +50,7 @@ describe('download tickets', () => {
       const served = await callDownload(located.address, { sha256: sha(data), ticket: located.ticket });
       expect(served.data.equals(data)).toBe(true);
       const elsewhere = await callDownload(bob.fileServiceTarget, { sha256: sha(data), ticket: located.ticket });
-      expect(elsewhere.error?.reason).toBe(Reason.TicketInvalid);
+      expect(elsewhere.error?.reason).toBe(Reason.TICKET_INVALID);
       expect(elsewhere.error?.params['detail']).toBe('issued for another holder');
     } finally {
       carol.close();

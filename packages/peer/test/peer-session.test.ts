@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { KompartError, PeerError, describeError, type PeerEvent } from '../src/index';
+import { KompartError, describeError } from '@kompart/core';
+import { isPeerError, type PeerEvent } from '../src/index';
 import { startNetwork, type TestNetwork } from './support/network';
 
 describe('registry session', () => {
@@ -31,7 +32,7 @@ describe('registry session', () => {
     expect(await peer.disconnect()).toEqual({ removedFiles: 1 });
     expect(peer.state).toBe('idle');
     const twice = await peer.disconnect().catch((e: unknown) => e);
-    expect(twice).toBeInstanceOf(PeerError);
+    expect(isPeerError(twice)).toBe(true);
     expect(describeError(twice, 'en')).toBe('Peer not registered');
   });
 

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
-import { KompartError, PeerError, describeError, type Peer } from '../src/index';
+import { KompartError, describeError } from '@kompart/core';
+import { isPeerError, type Peer } from '../src/index';
 import { CALM_PRESENCE, startNetwork, type TestNetwork } from './support/network';
 
 const sha = (data: Uint8Array): string => createHash('sha256').update(data).digest('hex');
@@ -123,8 +124,7 @@ describe('peers exchanging files through a real registry', () => {
 
   it('rejects a malformed reference locally', async () => {
     const error = await bob.getFile('no-slash').catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(PeerError);
-    expect((error as PeerError).code).toBe('INVALID_FILE_REF');
+    expect(isPeerError(error, 'INVALID_FILE_REF')).toBe(true);
   });
 
   it('moves a file of many chunks, resumes after a cancelled transfer, and keeps no part file', async () => {
@@ -135,7 +135,7 @@ describe('peers exchanging files through a real registry', () => {
     const cancelled = await bob
       .getFile(`${alice.id}/big.bin`, { signal: controller.signal, onProgress: (bytes) => (bytes >= 6 * 1024 * 1024 ? controller.abort() : undefined) })
       .catch((e: unknown) => e);
-    expect(cancelled).toMatchObject({ code: 'DOWNLOAD_CANCELLED' });
+    expect(cancelled).toMatchObject({ reason: 'DOWNLOAD_CANCELLED' });
     const parts = readdirSync(bob.downloadsDir).filter((name) => name.startsWith('big.bin.') && name.endsWith('.part'));
     expect(parts).toHaveLength(1);
     const kept = readFileSync(`${bob.downloadsDir}/${parts[0]}`).length;

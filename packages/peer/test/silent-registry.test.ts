@@ -1,5 +1,6 @@
 import { Server, ServerCredentials, status, type ServerDuplexStream, type UntypedHandleCall } from '@grpc/grpc-js';
-import { RegistryService, type HeartbeatRequest, type HeartbeatResponse } from '@kompart/protocol';
+import { type HeartbeatRequest, type HeartbeatResponse } from '@kompart/protocol';
+import { RegistryService } from '@kompart/grpc/testing';
 import { createPeer } from '../src/index';
 import { makeTempDir } from './support/temp-dir';
 

@@ -40,8 +40,12 @@ import {
 } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import { credentials } from '@grpc/grpc-js';
-import { FileServiceClient, Reason, fromServiceError, type DownloadResponse } from '@kompart/protocol';
-import { createDownloader, grpcDownloadSource, type Peer } from '../src/index';
+import { Reason, type DownloadResponse } from '@kompart/protocol';
+import { FileServiceClient } from '@kompart/grpc/testing';
+import { fromServiceError } from '@kompart/grpc';
+import { createDownloader } from '../src/download-file';
+import { grpcDownloadSource } from '../src/grpc-download-source';
+import type { Peer } from '../src/index';
 import { CALM_PRESENCE, startNetwork, type TestNetwork } from './support/network';
 import { encodeDownloadRequest, rawFileClient, type RawOutcome, type RawRequestFields } from './support/raw-file-client';
 import { rawSession, type RawSession } from './support/raw-session';
@@ -71,8 +75,8 @@ interface Layout {
 }
 
 type Expected = [code: status, reason: string];
-const INVALID: Expected = [status.INVALID_ARGUMENT, Reason.InvalidArgument];
-const UNAVAILABLE: Expected = [status.NOT_FOUND, Reason.FileUnavailable];
+const INVALID: Expected = [status.INVALID_ARGUMENT, Reason.INVALID_ARGUMENT];
+const UNAVAILABLE: Expected = [status.NOT_FOUND, Reason.FILE_UNAVAILABLE];
 
 /** [label, request built from the layout, what a peer without tickets must answer]. */
 const HOSTILE_REQUESTS: [string, (l: Layout) => RawRequestFields, Expected][] = [
@@ -212,7 +216,7 @@ describe('FileService: requests for anything but a registered file', () => {
   it.each(HOSTILE_REQUESTS)('refuses %s even with a valid ticket for a shared file (ticket-checking peer)', async (_label, request) => {
     const ticket = await ticketFor(alice, layout.song);
     const outcome = await ask(alice, { ...request(layout), ticket });
-    expectRefused(outcome, [status.UNAUTHENTICATED, Reason.TicketInvalid]);
+    expectRefused(outcome, [status.UNAUTHENTICATED, Reason.TICKET_INVALID]);
     expect(outcome.error?.params['detail']).toBe('issued for another file');
   });
 
@@ -230,7 +234,7 @@ describe('FileService: requests for anything but a registered file', () => {
   it.each(TICKET_CASES)('refuses %s', async (_label, request, detail) => {
     const tickets = { song: await ticketFor(alice, layout.song), bob: await ticketFor(bob, layout.bobFile), openSong: await ticketFor(open, layout.song) };
     const outcome = await ask(alice, request(layout, tickets));
-    expectRefused(outcome, [status.UNAUTHENTICATED, Reason.TicketInvalid]);
+    expectRefused(outcome, [status.UNAUTHENTICATED, Reason.TICKET_INVALID]);
     expect(outcome.error?.params['detail']).toBe(detail);
   });
 });
@@ -350,7 +354,7 @@ describe('FileService: a registered file swapped or changed after registration',
       mutate(victim.path, victim.scratch);
       for (const request of [{ path: victim.path, ticket }, { sha256: sha(victim.data), ticket }]) {
         const outcome = await ask(request);
-        expect({ code: outcome.code, reason: outcome.error?.reason }).toEqual({ code: status.NOT_FOUND, reason: Reason.FileUnavailable });
+        expect({ code: outcome.code, reason: outcome.error?.reason }).toEqual({ code: status.NOT_FOUND, reason: Reason.FILE_UNAVAILABLE });
         expect(outcome.header).toBeUndefined();
         expect(outcome.data.length).toBe(0);
       }
@@ -383,7 +387,8 @@ describe('FileService: a registered file swapped or changed after registration',
       });
       call.resume();
       const error = await ended;
-      expect(fromServiceError(error)).toMatchObject({ reason: Reason.FileUnavailable, code: status.NOT_FOUND });
+      expect((error as { code?: number } | undefined)?.code).toBe(status.NOT_FOUND);
+      expect(fromServiceError(error)).toMatchObject({ reason: Reason.FILE_UNAVAILABLE });
       expect(received).toBeLessThan(victim.data.length);
     } finally {
       client.close();

@@ -1,15 +1,11 @@
 import { credentials, Server, ServerCredentials, type ServerWritableStream } from '@grpc/grpc-js';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import {
-  FileServiceService,
-  RegistryClient,
-  tokenMetadata,
-  type DownloadRequest,
-  type DownloadResponse,
-  type RegisterPeerResponse,
-} from '@kompart/protocol';
-import { describeError, type Peer } from '../src/index';
+import { type DownloadRequest, type DownloadResponse, type RegisterPeerResponse } from '@kompart/protocol';
+import { FileServiceService, RegistryClient } from '@kompart/grpc/testing';
+import { tokenMetadata } from '@kompart/grpc';
+import { describeError } from '@kompart/core';
+import type { Peer } from '../src/index';
 import { startNetwork, TEST_HEARTBEAT_MS, type TestNetwork } from './support/network';
 
 const sha = (data: Uint8Array): string => createHash('sha256').update(data).digest('hex');
@@ -82,7 +78,7 @@ describe('downloads from a holder that cannot be trusted', () => {
     });
     try {
       const error = await bob.getFile(`${liar.id}/song.bin`).catch((e: unknown) => e);
-      expect(error).toMatchObject({ code: 'HASH_MISMATCH', params: { file: 'song.bin', expected: sha(real) } });
+      expect(error).toMatchObject({ reason: 'HASH_MISMATCH', params: { file: 'song.bin', expected: sha(real) } });
       expect(describeError(error, 'pt')).toMatch(/^SHA-256 de song.bin não confere/);
       expect(existsSync(bob.downloadsDir) ? readdirSync(bob.downloadsDir) : []).toEqual([]);
     } finally {
@@ -100,7 +96,7 @@ describe('downloads from a holder that cannot be trusted', () => {
     crash = () => dying.kill();
     const interrupted = await bob.getFile(`${dying.id}/set.bin`).catch((e: unknown) => e);
     await dying.close();
-    expect(interrupted).toMatchObject({ code: 'TRANSFER_INTERRUPTED' });
+    expect(interrupted).toMatchObject({ reason: 'TRANSFER_INTERRUPTED' });
     expect(readdirSync(bob.downloadsDir).filter((name) => name.endsWith('.part'))).toHaveLength(1);
 
     // The same content from an honest peer: the download resumes from the part file.
@@ -124,7 +120,7 @@ describe('downloads from a holder that cannot be trusted', () => {
     });
     try {
       const error = await patient.getFile(`${silent.id}/slow.bin`).catch((e: unknown) => e);
-      expect(error).toMatchObject({ code: 'TRANSFER_INTERRUPTED' });
+      expect(error).toMatchObject({ reason: 'TRANSFER_INTERRUPTED' });
       expect(readdirSync(patient.downloadsDir).filter((name) => name.startsWith('slow.bin.') && name.endsWith('.part'))).toHaveLength(1);
     } finally {
       await silent.close();
@@ -145,7 +141,7 @@ describe('downloads from a holder that cannot be trusted', () => {
       const download = leaving.getFile(`${slow.id}/long.bin`, { onProgress: (bytes) => bytes > 0 && received() }).catch((e: unknown) => e);
       await someBytes;
       await leaving.close();
-      expect(await download).toMatchObject({ code: 'DOWNLOAD_CANCELLED' });
+      expect(await download).toMatchObject({ reason: 'DOWNLOAD_CANCELLED' });
       expect(leaving.state).toBe('closed');
       const parts = readdirSync(leaving.downloadsDir).filter((name) => name.startsWith('long.bin.') && name.endsWith('.part'));
       expect(parts.map((name) => readFileSync(`${leaving.downloadsDir}/${name}`).length)).toEqual([1000]);

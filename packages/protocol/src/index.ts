@@ -1,4 +1,9 @@
-/** @kompart/protocol: the wire contract and what registry and peers share. */
+/**
+ * @kompart/protocol: the wire contract. Messages and service definitions generated from
+ * protos/ by ts-proto (generic definitions: this package loads no gRPC library), the
+ * descriptor set served by reflection, the limits, and the error reasons derived from
+ * the proto's ErrorReason. It imports nothing else of kompart.
+ */
 export * from './gen/kompart/v1/registry.js';
 export {
   DownloadRequest,
@@ -6,19 +11,10 @@ export {
   DownloadTicket,
   FileHeader,
   TicketClaims,
-  FileServiceService,
-  type FileServiceServer,
-  FileServiceClient,
+  FileServiceDefinition,
 } from './gen/kompart/v1/file_service.js';
-export * from './address.js';
+export { Status as RpcStatus } from './gen/google/rpc/status.js';
+export { ErrorInfo } from './gen/google/rpc/error_details.js';
 export * from './descriptors.js';
-export * from './errors.js';
-export * from './file-ref.js';
-export * from './hash.js';
 export * from './limits.js';
-export * from './messages/index.js';
-export * from './session-metadata.js';
-export * from './logger.js';
-export * from './malformed-requests.js';
-export * from './tls.js';
-export * from './download-ticket.js';
+export * from './reasons.js';

@@ -1,15 +1,6 @@
-import {
-  DEFAULT_HEARTBEAT_INTERVAL_MS,
-  DEFAULT_HEARTBEAT_MISSES,
-  DEFAULT_LANG,
-  DEFAULT_MAX_FILES_PER_PEER,
-  MAX_MESSAGE_BYTES,
-  MAX_PATH_BYTES,
-  silentLogger,
-  type Lang,
-  type Logger,
-  type TlsMaterial,
-} from '@kompart/protocol';
+import { DEFAULT_HEARTBEAT_INTERVAL_MS, DEFAULT_HEARTBEAT_MISSES, DEFAULT_MAX_FILES_PER_PEER, MAX_MESSAGE_BYTES, MAX_PATH_BYTES } from '@kompart/protocol';
+import { DEFAULT_LANG, silentLogger, type Clock, type Lang, type Logger } from '@kompart/core';
+import type { TlsMaterial } from '@kompart/grpc';
 import type { RegistryStore } from './store.js';
 
 /** Everything the registry server can be told. */
@@ -54,6 +45,8 @@ export interface RegistryServerConfig {
 export interface RegistryServerDeps {
   readonly logger?: Logger;
   readonly store?: RegistryStore;
+  /** Time of presence, events, rate limits and tickets (default: the system clock). */
+  readonly clock?: Clock;
 }
 
 export const REGISTRY_DEFAULTS: Omit<RegistryServerConfig, 'address'> = {

@@ -1,7 +1,8 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { posix } from 'node:path';
-import { KompartError, Reason, isHashReference } from '@kompart/protocol';
+import { Reason } from '@kompart/protocol';
+import { KompartError, isHashReference, systemClock, type Clock, type TimerHandle } from '@kompart/core';
 import type { FileRecord, ListFilter, ListPage, PeerRecord, RegistryStore } from './store.js';
 
 /** Something the directory did, for logs and for the other peers' event streams. */
@@ -11,19 +12,13 @@ export type DirectoryEvent =
   | { readonly type: 'peer-expired'; readonly peer: string; readonly token: string; readonly files: number }
   | { readonly type: 'file-registered'; readonly file: FileRecord };
 
-/** Timer functions, injectable so that tests can drive expiry. */
-export interface Timers {
-  setTimeout(callback: () => void, ms: number): NodeJS.Timeout;
-  clearTimeout(timer: NodeJS.Timeout): void;
-}
-
 export interface DirectoryOptions {
   readonly store: RegistryStore;
   readonly heartbeatIntervalMs: number;
   readonly heartbeatMisses: number;
   readonly maxFilesPerPeer: number;
-  readonly now?: () => number;
-  readonly timers?: Timers;
+  /** Time of registrations and expiry timers (default: the system clock). */
+  readonly clock?: Clock;
 }
 
 /** A file registration, already validated. */
@@ -55,7 +50,7 @@ class PresenceTimer implements Presence {
 
   constructor(
     readonly token: string,
-    readonly timer: NodeJS.Timeout,
+    readonly timer: TimerHandle,
   ) {}
 
   beat(): void {
@@ -77,8 +72,7 @@ export class PeerDirectory extends EventEmitter<{ event: [DirectoryEvent] }> {
   readonly expiryMs: number;
   private readonly store: RegistryStore;
   private readonly maxFilesPerPeer: number;
-  private readonly now: () => number;
-  private readonly timers: Timers;
+  private readonly clock: Clock;
   private readonly presence = new Map<string, PresenceTimer>();
   private readonly sessions = new Map<string, PeerRecord>();
 
@@ -86,15 +80,14 @@ export class PeerDirectory extends EventEmitter<{ event: [DirectoryEvent] }> {
     super();
     this.store = options.store;
     this.maxFilesPerPeer = options.maxFilesPerPeer;
-    this.now = options.now ?? Date.now;
-    this.timers = options.timers ?? { setTimeout: (callback, ms) => setTimeout(callback, ms), clearTimeout: (timer) => clearTimeout(timer) };
+    this.clock = options.clock ?? systemClock;
     this.expiryMs = heartbeatExpiryMs(options.heartbeatIntervalMs, options.heartbeatMisses);
   }
 
   /** Opens a session for a normalised address; ALREADY_EXISTS while one is online. */
   async registerPeer(peer: string): Promise<PeerRecord> {
-    const record: PeerRecord = { id: peer, token: randomBytes(32).toString('base64url'), since: this.now() };
-    if (!(await this.store.addPeer(record))) throw new KompartError(Reason.PeerAlreadyRegistered, { peer });
+    const record: PeerRecord = { id: peer, token: randomBytes(32).toString('base64url'), since: this.clock.now() };
+    if (!(await this.store.addPeer(record))) throw new KompartError(Reason.PEER_ALREADY_REGISTERED, { peer });
     this.arm(record);
     this.sessions.set(record.token, record);
     this.emit('event', { type: 'peer-registered', peer });
@@ -108,8 +101,8 @@ export class PeerDirectory extends EventEmitter<{ event: [DirectoryEvent] }> {
    */
   async authenticate(peer: string, token: string | undefined, options?: { anonymous?: boolean }): Promise<PeerRecord> {
     const record = await this.store.getPeer(peer);
-    if (record === undefined) throw new KompartError(Reason.PeerNotRegistered, options?.anonymous ? {} : { peer });
-    if (token === undefined || !sameSecret(token, record.token)) throw new KompartError(Reason.SessionInvalid, { peer });
+    if (record === undefined) throw new KompartError(Reason.PEER_NOT_REGISTERED, options?.anonymous ? {} : { peer });
+    if (token === undefined || !sameSecret(token, record.token)) throw new KompartError(Reason.SESSION_INVALID, { peer });
     return record;
   }
 
@@ -122,11 +115,11 @@ export class PeerDirectory extends EventEmitter<{ event: [DirectoryEvent] }> {
         this.emit('event', { type: 'file-registered', file: record });
         return record;
       case 'exists':
-        throw new KompartError(Reason.FileAlreadyRegistered, { peer: session.id, file: file.path });
+        throw new KompartError(Reason.FILE_ALREADY_REGISTERED, { peer: session.id, file: file.path });
       case 'limit':
-        throw new KompartError(Reason.LimitExceeded, { peer: session.id, limit: `max files per peer (${this.maxFilesPerPeer})` });
+        throw new KompartError(Reason.LIMIT_EXCEEDED, { peer: session.id, limit: `max files per peer (${this.maxFilesPerPeer})` });
       case 'no-peer':
-        throw new KompartError(Reason.PeerNotRegistered, { peer: session.id });
+        throw new KompartError(Reason.PEER_NOT_REGISTERED, { peer: session.id });
     }
   }
 
@@ -141,7 +134,7 @@ export class PeerDirectory extends EventEmitter<{ event: [DirectoryEvent] }> {
    * contents are FILE_AMBIGUOUS with the candidate paths.
    */
   async locate(holder: string, reference: string): Promise<FileRecord> {
-    if ((await this.store.getPeer(holder)) === undefined) throw new KompartError(Reason.PeerOffline, { peer: holder });
+    if ((await this.store.getPeer(holder)) === undefined) throw new KompartError(Reason.PEER_OFFLINE, { peer: holder });
     const path = reference.startsWith('/') ? reference : `/${reference}`;
     const exact = await this.store.fileByPath(holder, path);
     if (exact !== undefined) return exact;
@@ -153,9 +146,9 @@ export class PeerDirectory extends EventEmitter<{ event: [DirectoryEvent] }> {
       for (const file of await this.store.filesByName(holder, reference)) candidates.set(file.path, file);
     }
     const found = [...candidates.values()];
-    if (found.length === 0) throw new KompartError(Reason.FileUnavailable, { peer: holder, file: reference });
+    if (found.length === 0) throw new KompartError(Reason.FILE_UNAVAILABLE, { peer: holder, file: reference });
     if (new Set(found.map((file) => file.sha256)).size > 1) {
-      throw new KompartError(Reason.FileAmbiguous, {
+      throw new KompartError(Reason.FILE_AMBIGUOUS, {
         peer: holder,
         file: reference,
         candidates: found.map((file) => file.path).sort().join('\n'),
@@ -167,7 +160,7 @@ export class PeerDirectory extends EventEmitter<{ event: [DirectoryEvent] }> {
   /** Ends a session by request; returns how many files left. */
   async disconnect(session: PeerRecord): Promise<number> {
     const files = await this.remove(session);
-    if (files === undefined) throw new KompartError(Reason.PeerNotRegistered, {});
+    if (files === undefined) throw new KompartError(Reason.PEER_NOT_REGISTERED, {});
     this.emit('event', { type: 'peer-left', peer: session.id, token: session.token, files, cause: 'disconnect' });
     return files;
   }
@@ -210,15 +203,15 @@ export class PeerDirectory extends EventEmitter<{ event: [DirectoryEvent] }> {
   close(): void {
     for (const presence of this.presence.values()) {
       presence.current = false;
-      this.timers.clearTimeout(presence.timer);
+      this.clock.clearTimeout(presence.timer);
     }
     this.presence.clear();
     this.sessions.clear();
   }
 
   private arm(session: PeerRecord): void {
-    const timer = this.timers.setTimeout(() => void this.expire(session), this.expiryMs);
-    timer.unref?.();
+    const timer = this.clock.setTimeout(() => void this.expire(session), this.expiryMs);
+    timer.unref();
     this.presence.set(session.id, new PresenceTimer(session.token, timer));
   }
 
@@ -231,7 +224,7 @@ export class PeerDirectory extends EventEmitter<{ event: [DirectoryEvent] }> {
     const presence = this.presence.get(session.id);
     if (presence !== undefined && presence.token === session.token) {
       presence.current = false;
-      this.timers.clearTimeout(presence.timer);
+      this.clock.clearTimeout(presence.timer);
       this.presence.delete(session.id);
     }
     this.sessions.delete(session.token);

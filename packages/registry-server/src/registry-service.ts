@@ -1,26 +1,18 @@
 import type { KeyPairKeyObjectResult } from 'node:crypto';
-import type { ServerDuplexStream, ServerUnaryCall, handleUnaryCall, sendUnaryData } from '@grpc/grpc-js';
+import type { ServerDuplexStream, ServerUnaryCall } from '@grpc/grpc-js';
+import { KompartError, systemClock, type Clock, type Lang, type Logger } from '@kompart/core';
+import { createServerBoundary, isMalformed, readToken, type ServiceHandlers } from '@kompart/grpc';
 import {
   EventType,
-  KompartError,
-  invalidArgument,
-  isMalformed,
-  malformedDetail,
   Reason,
-  readToken,
-  render,
-  serverTexts,
-  toServiceError,
   type DisconnectRequest,
   type HeartbeatRequest,
+  type HeartbeatResponse,
   type ListFilesRequest,
   type LocateFileRequest,
   type RegisterFileRequest,
   type RegisterPeerRequest,
-  type HeartbeatResponse,
-  type Lang,
-  type Logger,
-  type RegistryServer,
+  type RegistryDefinition,
   type RegistryEvent,
   type SharedFile,
 } from '@kompart/protocol';
@@ -52,52 +44,33 @@ export interface RegistryServiceOptions {
   readonly ticketTtlMs: number;
   /** Longest registered path, UTF-8 bytes. */
   readonly maxPathBytes: number;
+  /** Time of events, acks and tickets (default: the system clock). */
+  readonly clock?: Clock;
 }
 
 type HeartbeatCall = ServerDuplexStream<HeartbeatRequest, HeartbeatResponse>;
 
 /** The Registry service: validates, calls the directory, maps results and errors. */
 export interface RegistryService {
-  readonly implementation: RegistryServer;
+  readonly implementation: ServiceHandlers<typeof RegistryDefinition>;
   /** Pushes REGISTRY_SHUTTING_DOWN on every stream and ends them; later calls get UNAVAILABLE. */
   shutdown(): Promise<number>;
 }
 
 export function createRegistryService(options: RegistryServiceOptions): RegistryService {
   const { directory, lang, logger, instance } = options;
+  const clock = options.clock ?? systemClock;
   const ticketPublicKey = options.ticketKeys.publicKey.export({ format: 'der', type: 'spki' });
-  const tickets = new TicketIssuer(options.ticketKeys.privateKey, options.ticketTtlMs, instance);
+  const tickets = new TicketIssuer(options.ticketKeys.privateKey, options.ticketTtlMs, instance, () => clock.now());
   const streams = new Map<string, { readonly session: PeerRecord; readonly call: HeartbeatCall }>();
   let closing = false;
-
-  const fail = (method: string, error: unknown) => {
-    if (!(error instanceof KompartError)) {
-      logger.error({ err: error, method }, render(serverTexts.internalError, lang, { method }));
-    }
-    return toServiceError(error, lang);
-  };
-
-  function unary<Req, Res>(method: string, handler: (request: Req, call: ServerUnaryCall<Req, Res>) => Promise<Res>): handleUnaryCall<Req, Res> {
-    return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
-      if (closing) {
-        callback(fail(method, new KompartError(Reason.ShuttingDown)));
-        return;
-      }
-      if (isMalformed(call.request)) {
-        callback(fail(method, invalidArgument('request', `not a valid ${method} request (${malformedDetail(call.request)})`)));
-        return;
-      }
-      handler(call.request, call).then(
-        (response) => callback(null, response),
-        (error: unknown) => callback(fail(method, error)),
-      );
-    };
-  }
+  const boundary = createServerBoundary({ lang, logger, refuse: () => (closing ? new KompartError(Reason.SHUTTING_DOWN) : undefined) });
+  const { unary, fail } = boundary;
 
   const session = async (peer: string, call: ServerUnaryCall<unknown, unknown>, anonymous = false): Promise<PeerRecord> => {
     const record = await directory.authenticate(validate.peerAddress('peer', peer), readToken(call.metadata), { anonymous });
     if (!options.limiter.take(record.token)) {
-      throw new KompartError(Reason.LimitExceeded, { peer: record.id, limit: 'requests per second' });
+      throw new KompartError(Reason.LIMIT_EXCEEDED, { peer: record.id, limit: 'requests per second' });
     }
     return record;
   };
@@ -121,7 +94,7 @@ export function createRegistryService(options: RegistryServiceOptions): Registry
   };
 
   directory.on('event', (event: DirectoryEvent) => {
-    const timeMs = Date.now();
+    const timeMs = clock.now();
     switch (event.type) {
       case 'peer-registered':
         broadcast({ type: EventType.EVENT_TYPE_PEER_JOINED, peer: event.peer, timeMs, fileCount: 0 }, event.peer);
@@ -141,7 +114,7 @@ export function createRegistryService(options: RegistryServiceOptions): Registry
     }
   });
 
-  const implementation: RegistryServer = {
+  const implementation: ServiceHandlers<typeof RegistryDefinition> = {
     registerPeer: unary('RegisterPeer', async (request: RegisterPeerRequest, call) => {
       const peer = validate.peerAddress('address', request.address);
       if (options.checkPeerAddress) await checkSourceAddress(peer, call.getPeer());
@@ -201,7 +174,7 @@ export function createRegistryService(options: RegistryServiceOptions): Registry
       const token = readToken(call.metadata);
       const owner = token === undefined ? undefined : directory.sessionByToken(token);
       if (closing || owner === undefined) {
-        call.emit('error', fail('Heartbeat', new KompartError(closing ? Reason.ShuttingDown : Reason.SessionInvalid)));
+        call.emit('error', fail('Heartbeat', new KompartError(closing ? Reason.SHUTTING_DOWN : Reason.SESSION_INVALID)));
         return;
       }
       const previous = streams.get(owner.id);
@@ -224,7 +197,7 @@ export function createRegistryService(options: RegistryServiceOptions): Registry
       call.on('data', (beat: HeartbeatRequest) => {
         if (presence === undefined || !presence.current || isMalformed(beat)) return;
         presence.beat();
-        send(call, { kind: { $case: 'ack', value: { sequence: beat.sequence, serverTimeMs: Date.now(), registryInstance: instance } } });
+        send(call, { kind: { $case: 'ack', value: { sequence: beat.sequence, serverTimeMs: clock.now(), registryInstance: instance } } });
       });
       call.on('end', onClosed);
       call.on('cancelled', onClosed);
@@ -239,7 +212,7 @@ export function createRegistryService(options: RegistryServiceOptions): Registry
       closing = true;
       const open = [...streams.values()];
       streams.clear();
-      const event: RegistryEvent = { type: EventType.EVENT_TYPE_REGISTRY_SHUTTING_DOWN, peer: '', timeMs: Date.now(), fileCount: 0 };
+      const event: RegistryEvent = { type: EventType.EVENT_TYPE_REGISTRY_SHUTTING_DOWN, peer: '', timeMs: clock.now(), fileCount: 0 };
       for (const { call } of open) {
         send(call, { kind: { $case: 'event', value: event } });
         if (!call.writableEnded) call.end();

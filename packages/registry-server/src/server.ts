@@ -1,24 +1,13 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { Server } from '@grpc/grpc-js';
-import { ReflectionService } from '@grpc/reflection';
-import { loadSync } from '@grpc/proto-loader';
-import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-check';
-import {
-  DEFAULT_REGISTRY_PORT,
-  REGISTRY_SERVICE_NAME,
-  loadDescriptorPackageDefinition,
-  repairMapEntries,
-  serverCredentials,
-  parseEndpoint,
-  render,
-  serverTexts,
-  silentLogger,
-} from '@kompart/protocol';
+import { parseEndpoint, render, silentLogger, systemClock } from '@kompart/core';
+import { startGrpcServer } from '@kompart/grpc';
+import { DEFAULT_REGISTRY_PORT, REGISTRY_SERVICE_NAME } from '@kompart/protocol';
 import { withDefaults, type RegistryServerOptions } from './config.js';
 import { createMemoryStore } from './memory-store.js';
 import { PeerDirectory, type DirectoryEvent } from './peer-directory.js';
 import { RateLimiter } from './rate-limiter.js';
 import { createRegistryService } from './registry-service.js';
+import { serverTexts } from './server-texts.js';
 import { registryServiceDefinition } from './service-definition.js';
 
 /** A running registry server. */
@@ -35,27 +24,15 @@ export interface RunningRegistry {
   kill(): void;
 }
 
-/** Why the server could not start; the message is in the configured language. */
-const HEALTH_SERVICE_NAME = 'grpc.health.v1.Health';
-
-export class ListenError extends Error {
-  constructor(
-    message: string,
-    readonly address: string,
-    options: { cause: unknown },
-  ) {
-    super(message, options);
-    this.name = 'ListenError';
-  }
-}
-
 /** Starts the registry: Registry service, server reflection and the gRPC health service. */
 export async function startRegistryServer(options: RegistryServerOptions): Promise<RunningRegistry> {
   const config = withDefaults(options);
   const { logger, lang } = config;
   const endpoint = parseEndpoint(config.address, DEFAULT_REGISTRY_PORT, { allowPortZero: true });
   const instance = randomBytes(8).toString('hex');
+  const clock = options.clock ?? systemClock;
   const directory = new PeerDirectory({
+    clock,
     store: options.store ?? createMemoryStore(),
     heartbeatIntervalMs: config.heartbeatIntervalMs,
     heartbeatMisses: config.heartbeatMisses,
@@ -68,46 +45,31 @@ export async function startRegistryServer(options: RegistryServerOptions): Promi
     instance,
     heartbeatIntervalMs: config.heartbeatIntervalMs,
     heartbeatMisses: config.heartbeatMisses,
-    limiter: new RateLimiter(config.maxRequestsPerSecond, config.requestBurst),
+    limiter: new RateLimiter(config.maxRequestsPerSecond, config.requestBurst, () => clock.now()),
     checkPeerAddress: !config.trustPeerAddresses,
     ticketKeys: generateKeyPairSync('ed25519'),
     ticketTtlMs: config.ticketTtlMs,
     maxPathBytes: config.maxPathBytes,
+    clock,
   });
 
-  const server = new Server({
-    'grpc.max_receive_message_length': config.maxMessageBytes,
-    'grpc.max_send_message_length': config.maxMessageBytes,
-    // Close connections whose peer stopped answering at the transport level.
-    'grpc.keepalive_time_ms': 30_000,
-    'grpc.keepalive_timeout_ms': 10_000,
-    'grpc.keepalive_permit_without_calls': 1,
-    // Channelz stays on although nothing reads it: grpc-js 1.14 tracks open sessions for
-    // forceShutdown only in its channelz session handler, so without channelz a forced
-    // stop (shutdown grace over, or kill) would leave connections open.
+  const server = await startGrpcServer({
+    address: endpoint.target,
+    tls: config.tls,
+    services: [{ name: REGISTRY_SERVICE_NAME, definition: registryServiceDefinition, implementation: service.implementation }],
+    options: {
+      'grpc.max_receive_message_length': config.maxMessageBytes,
+      'grpc.max_send_message_length': config.maxMessageBytes,
+      // Close connections whose peer stopped answering at the transport level.
+      'grpc.keepalive_time_ms': 30_000,
+      'grpc.keepalive_timeout_ms': 10_000,
+      'grpc.keepalive_permit_without_calls': 1,
+      // Channelz stays on although nothing reads it: grpc-js 1.14 tracks open sessions for
+      // forceShutdown only in its channelz session handler, so without channelz a forced
+      // stop (shutdown grace over, or kill) would leave connections open.
+    },
   });
-  server.addService(registryServiceDefinition, service.implementation);
-  const health = new HealthImplementation({ '': 'SERVING', [REGISTRY_SERVICE_NAME]: 'SERVING' });
-  health.addToServer(server);
-  // Reflection describes what this server really serves: the Registry and the health
-  // service (FileService is in the same descriptor set but only peers serve it).
-  const described = repairMapEntries({ ...loadDescriptorPackageDefinition(), ...loadSync(healthProtoPath, { keepCase: true }) });
-  new ReflectionService(described, { services: [REGISTRY_SERVICE_NAME, HEALTH_SERVICE_NAME] }).addToServer(server);
-
-  const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(endpoint.target, serverCredentials(config.tls), (error, bound) => {
-      if (error === null) {
-        resolve(bound);
-        return;
-      }
-      const inUse = /EADDRINUSE|address already in use/i.test(error.message);
-      const message = inUse
-        ? render(serverTexts.addressInUse, lang, { address: endpoint.target })
-        : render(serverTexts.addressUnavailable, lang, { address: endpoint.target, detail: error.message });
-      reject(new ListenError(message, endpoint.target, { cause: error }));
-    });
-  });
-  const target = endpoint.target.replace(/:\d+$/, `:${port}`);
+  const { target, port } = server;
   logger.info({ address: target, instance }, render(serverTexts.listening, lang, { address: target }));
 
   // Log lines are built only for a logger that prints them (every registration is one).
@@ -155,29 +117,19 @@ export async function startRegistryServer(options: RegistryServerOptions): Promi
     directory,
     close() {
       stopped ??= (async () => {
-        health.setStatus('', 'NOT_SERVING');
-        health.setStatus(REGISTRY_SERVICE_NAME, 'NOT_SERVING');
+        server.notServing();
         const { peers } = await directory.counts();
         logger.info({ event: 'shutdown', peers }, render(serverTexts.shuttingDown, lang, { peers }));
         await service.shutdown();
         stopTimers();
-        await new Promise<void>((resolve) => {
-          const force = setTimeout(() => {
-            server.forceShutdown();
-            resolve();
-          }, config.shutdownGraceMs);
-          server.tryShutdown(() => {
-            clearTimeout(force);
-            resolve();
-          });
-        });
+        await server.close(config.shutdownGraceMs);
         logger.info({ event: 'stopped' }, render(serverTexts.stopped, lang));
       })();
       return stopped;
     },
     kill() {
       stopTimers();
-      server.forceShutdown();
+      server.kill();
     },
   };
 }

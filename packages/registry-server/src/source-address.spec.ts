@@ -18,7 +18,7 @@ describe('source address check', () => {
   });
 
   it('refuses one machine registering as another', async () => {
-    await expect(checkSourceAddress('10.77.0.12', '10.77.0.11:5000')).rejects.toMatchObject({ reason: Reason.AddressMismatch, params: { peer: '10.77.0.12', seen: '10.77.0.11' } });
-    await expect(checkSourceAddress('10.77.0.12', '127.0.0.1:5000')).rejects.toMatchObject({ reason: Reason.AddressMismatch });
+    await expect(checkSourceAddress('10.77.0.12', '10.77.0.11:5000')).rejects.toMatchObject({ reason: Reason.ADDRESS_MISMATCH, params: { peer: '10.77.0.12', seen: '10.77.0.11' } });
+    await expect(checkSourceAddress('10.77.0.12', '127.0.0.1:5000')).rejects.toMatchObject({ reason: Reason.ADDRESS_MISMATCH });
   });
 });

@@ -1,6 +1,7 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import { DEFAULT_PEER_PORT, KompartError, Reason, parseEndpoint } from '@kompart/protocol';
+import { DEFAULT_PEER_PORT, Reason } from '@kompart/protocol';
+import { KompartError, parseEndpoint } from '@kompart/core';
 
 /** The IP of a grpc-js call's remote end (`127.0.0.1:4000`, `ipv4:…`, `[::1]:4000`). */
 export function sourceIp(callPeer: string): string {
@@ -31,5 +32,5 @@ export async function checkSourceAddress(peer: string, callPeer: string): Promis
     const resolved = await lookup(host, { all: true }).catch(() => []);
     if (resolved.some((entry) => entry.address === seen)) return;
   }
-  throw new KompartError(Reason.AddressMismatch, { peer, seen });
+  throw new KompartError(Reason.ADDRESS_MISMATCH, { peer, seen });
 }

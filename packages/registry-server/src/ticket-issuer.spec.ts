@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { ticketPublicKey, verifyTicket } from '@kompart/protocol';
+import { ticketPublicKey, verifyTicket } from '@kompart/core';
 import type { FileRecord } from './store.js';
 import { TicketIssuer } from './ticket-issuer.js';
 

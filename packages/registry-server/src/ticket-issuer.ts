@@ -1,5 +1,5 @@
 import type { KeyObject } from 'node:crypto';
-import { issueTicket } from '@kompart/protocol';
+import { issueTicket } from '@kompart/core';
 import type { FileRecord } from './store.js';
 
 /** Tickets remembered for reuse at most (about 300 bytes each with their key). */

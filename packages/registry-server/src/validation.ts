@@ -1,18 +1,5 @@
-import {
-  DEFAULT_PAGE_SIZE,
-  DEFAULT_PEER_PORT,
-  MAX_FILE_REF_LENGTH,
-  MAX_FILE_SIZE,
-  MAX_PAGE_SIZE,
-  MAX_PATH_BYTES,
-  AddressError,
-  KompartError,
-  Reason,
-  invalidArgument,
-  isHexPrefix,
-  isSha256,
-  parseEndpoint,
-} from '@kompart/protocol';
+import { DEFAULT_PAGE_SIZE, DEFAULT_PEER_PORT, MAX_FILE_REF_LENGTH, MAX_FILE_SIZE, MAX_PAGE_SIZE, MAX_PATH_BYTES, Reason } from '@kompart/protocol';
+import { AddressError, KompartError, invalidArgument, isHexPrefix, isSha256, parseEndpoint } from '@kompart/core';
 
 /** Normalises a peer address (`ip` or `ip:port`, default port 50052) or throws INVALID_ARGUMENT. */
 export function peerAddress(field: string, value: string): string {
@@ -95,7 +82,7 @@ export function encodePageToken(cursor: number): string {
 export function decodePageToken(token: string): number {
   if (token === '') return 0;
   const body = token.startsWith(PAGE_TOKEN_PREFIX) ? token.slice(PAGE_TOKEN_PREFIX.length) : '';
-  if (!/^[0-9a-z]{1,11}$/.test(body)) throw new KompartError(Reason.InvalidPageToken, { field: 'page_token' });
+  if (!/^[0-9a-z]{1,11}$/.test(body)) throw new KompartError(Reason.INVALID_PAGE_TOKEN, { field: 'page_token' });
   return parseInt(body, 36);
 }
 

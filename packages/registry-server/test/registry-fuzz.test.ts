@@ -6,15 +6,9 @@
 import { ChannelCredentials, Metadata, makeGenericClientConstructor, status, type ServiceError } from '@grpc/grpc-js';
 import { BinaryWriter } from '@bufbuild/protobuf/wire';
 import fc from 'fast-check';
-import {
-  DisconnectRequest,
-  ListFilesRequest,
-  LocateFileRequest,
-  RegisterFileRequest,
-  RegisterPeerRequest,
-  RegistryService,
-  tokenMetadata,
-} from '@kompart/protocol';
+import { DisconnectRequest, ListFilesRequest, LocateFileRequest, RegisterFileRequest, RegisterPeerRequest } from '@kompart/protocol';
+import { RegistryService } from '@kompart/grpc/testing';
+import { tokenMetadata } from '@kompart/grpc';
 import { call, fakeHash, startHarness, type Harness } from './registry-harness.js';
 
 const DELIBERATE = new Set([

@@ -1,23 +1,8 @@
 import { ChannelCredentials, Metadata, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
-import {
-  RegistryClient,
-  fromServiceError,
-  tokenMetadata,
-  type DisconnectRequest,
-  type DisconnectResponse,
-  type HeartbeatRequest,
-  type ListFilesRequest,
-  type ListFilesResponse,
-  type LocateFileRequest,
-  type LocateFileResponse,
-  type RegisterFileRequest,
-  type RegisterFileResponse,
-  type RegisterPeerRequest,
-  type HeartbeatResponse,
-  type KompartError,
-  type RegisterPeerResponse,
-  type RegistryEvent,
-} from '@kompart/protocol';
+import { type DisconnectRequest, type DisconnectResponse, type HeartbeatRequest, type ListFilesRequest, type ListFilesResponse, type LocateFileRequest, type LocateFileResponse, type RegisterFileRequest, type RegisterFileResponse, type RegisterPeerRequest, type HeartbeatResponse, type RegisterPeerResponse, type RegistryEvent } from '@kompart/protocol';
+import { RegistryClient } from '@kompart/grpc/testing';
+import { type KompartError } from '@kompart/core';
+import { fromServiceError, tokenMetadata } from '@kompart/grpc';
 import { startRegistryServer, type RegistryServerOptions, type RunningRegistry } from '../src/index.js';
 
 /** A real registry on 127.0.0.1 and a port of its own, plus a real generated client. */

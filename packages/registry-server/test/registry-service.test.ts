@@ -1,5 +1,6 @@
 import { status } from '@grpc/grpc-js';
-import { EventType, Reason, ticketPublicKey, verifyTicket, type RegisterPeerResponse } from '@kompart/protocol';
+import { EventType, Reason, type RegisterPeerResponse } from '@kompart/protocol';
+import { ticketPublicKey, verifyTicket } from '@kompart/core';
 import { call, fakeHash, startHarness, type Harness } from './registry-harness.js';
 
 describe('Registry service over real gRPC', () => {
@@ -36,7 +37,7 @@ describe('Registry service over real gRPC', () => {
       const error = await h.rejection(h.register('127.0.0.2:50052'));
       expect(error.grpcCode).toBe(status.ALREADY_EXISTS);
       expect(error.grpcMessage).toBe('Peer 127.0.0.2 já registrado');
-      expect(error.reason).toBe(Reason.PeerAlreadyRegistered);
+      expect(error.reason).toBe(Reason.PEER_ALREADY_REGISTERED);
       expect(error.params).toEqual({ peer: '127.0.0.2' });
       expect(error.render('en')).toBe('Peer 127.0.0.2 already registered');
     });
@@ -44,7 +45,7 @@ describe('Registry service over real gRPC', () => {
     it.each(['', 'not an address!', '300.1.1.1', '127.0.0.1:99999', '127.0.0.1:x', 'a'.repeat(300)])('refuses the address %j with INVALID_ARGUMENT', async (address) => {
       const error = await h.rejection(h.register(address));
       expect(error.grpcCode).toBe(status.INVALID_ARGUMENT);
-      expect(error.reason).toBe(Reason.InvalidArgument);
+      expect(error.reason).toBe(Reason.INVALID_ARGUMENT);
       expect(error.params['field']).toBe('address');
       expect((await h.registry.directory.counts()).peers).toBe(0);
     });
@@ -52,7 +53,7 @@ describe('Registry service over real gRPC', () => {
     it('refuses an address the connection does not come from, unless told to trust peers', async () => {
       const error = await h.rejection(h.register('10.20.30.40'));
       expect(error.grpcCode).toBe(status.PERMISSION_DENIED);
-      expect(error.reason).toBe(Reason.AddressMismatch);
+      expect(error.reason).toBe(Reason.ADDRESS_MISMATCH);
       expect(error.params).toEqual({ peer: '10.20.30.40', seen: '127.0.0.1' });
       expect((await h.registry.directory.counts()).peers).toBe(0);
       await h.close();
@@ -80,7 +81,7 @@ describe('Registry service over real gRPC', () => {
       );
       expect(error.grpcCode).toBe(status.FAILED_PRECONDITION);
       expect(error.grpcMessage).toBe('Peer 127.0.0.9 não registrado');
-      expect(error.reason).toBe(Reason.PeerNotRegistered);
+      expect(error.reason).toBe(Reason.PEER_NOT_REGISTERED);
     });
 
     it('refuses a missing or wrong token with UNAUTHENTICATED and changes nothing', async () => {
@@ -90,7 +91,7 @@ describe('Registry service over real gRPC', () => {
       for (const token of [undefined, 'forged', other.sessionToken]) {
         const error = await h.rejection(call(h.client, 'registerFile', request, token));
         expect(error.grpcCode).toBe(status.UNAUTHENTICATED);
-        expect(error.reason).toBe(Reason.SessionInvalid);
+        expect(error.reason).toBe(Reason.SESSION_INVALID);
       }
       expect((await list(session)).files).toEqual([]);
     });
@@ -99,7 +100,7 @@ describe('Registry service over real gRPC', () => {
       const old = await h.register('127.0.0.2');
       await call(h.client, 'disconnect', { peer: old.peer }, old.sessionToken);
       const gone = await h.rejection(registerFile(old, '/a', 1));
-      expect(gone.reason).toBe(Reason.PeerNotRegistered);
+      expect(gone.reason).toBe(Reason.PEER_NOT_REGISTERED);
       const fresh = await h.register('127.0.0.2');
       const stale = await h.rejection(registerFile(old, '/a', 1));
       expect(stale.grpcCode).toBe(status.UNAUTHENTICATED);
@@ -120,7 +121,7 @@ describe('Registry service over real gRPC', () => {
       const error = await h.rejection(registerFile(session, '/data/a.txt', 1));
       expect(error.grpcCode).toBe(status.ALREADY_EXISTS);
       expect(error.grpcMessage).toBe('Arquivo /data/a.txt já registrado');
-      expect(error.reason).toBe(Reason.FileAlreadyRegistered);
+      expect(error.reason).toBe(Reason.FILE_ALREADY_REGISTERED);
       expect((await list(session)).files.map((f) => f.sha256)).toEqual([fakeHash(1)]);
     });
 
@@ -166,7 +167,7 @@ describe('Registry service over real gRPC', () => {
       await registerFile(session, '/b', 2);
       const error = await h.rejection(registerFile(session, '/c', 3));
       expect(error.grpcCode).toBe(status.RESOURCE_EXHAUSTED);
-      expect(error.reason).toBe(Reason.LimitExceeded);
+      expect(error.reason).toBe(Reason.LIMIT_EXCEEDED);
     });
   });
 
@@ -229,7 +230,7 @@ describe('Registry service over real gRPC', () => {
 
     it('refuses a forged page token and a bad hash filter', async () => {
       const session = await h.register('127.0.0.2');
-      expect((await h.rejection(list(session, { pageToken: 'garbage' }))).reason).toBe(Reason.InvalidPageToken);
+      expect((await h.rejection(list(session, { pageToken: 'garbage' }))).reason).toBe(Reason.INVALID_PAGE_TOKEN);
       expect((await h.rejection(list(session, { sha256Prefix: 'xyz' }))).grpcCode).toBe(status.INVALID_ARGUMENT);
       expect((await h.rejection(list(session, { pageSize: -1 }))).grpcCode).toBe(status.INVALID_ARGUMENT);
     });
@@ -265,7 +266,7 @@ describe('Registry service over real gRPC', () => {
     it('lists the candidates when a name is ambiguous', async () => {
       const error = await h.rejection(locate(me, '127.0.0.3:6000', 'notes.txt'));
       expect(error.grpcCode).toBe(status.FAILED_PRECONDITION);
-      expect(error.reason).toBe(Reason.FileAmbiguous);
+      expect(error.reason).toBe(Reason.FILE_AMBIGUOUS);
       expect(error.params['candidates']).toBe('/home/ana/a/notes.txt\n/home/ana/b/notes.txt');
     });
 
@@ -285,7 +286,7 @@ describe('Registry service over real gRPC', () => {
 
     it('refuses a hash prefix shorter than 8 digits as a hash (it is only a name then)', async () => {
       const error = await h.rejection(locate(me, '127.0.0.3:6000', 'abcdef0'));
-      expect(error.reason).toBe(Reason.FileUnavailable);
+      expect(error.reason).toBe(Reason.FILE_UNAVAILABLE);
     });
   });
 
@@ -400,7 +401,7 @@ describe('Heartbeat and presence', () => {
       expect(await silentTap.ended).toBeUndefined();
       expect(await h.registry.directory.counts()).toEqual({ peers: 1, files: 0 });
       const afterExpiry = await h.rejection(call(h.client, 'registerFile', { peer: silent.peer, path: '/x', sha256: fakeHash(1), size: 1 }, silent.sessionToken));
-      expect(afterExpiry.reason).toBe(Reason.PeerNotRegistered);
+      expect(afterExpiry.reason).toBe(Reason.PEER_NOT_REGISTERED);
       expect(tap.events.some((e) => e.type === EventType.EVENT_TYPE_PEER_EXPIRED && e.peer === '127.0.0.2')).toBe(false);
     } finally {
       clearInterval(keepAlive);

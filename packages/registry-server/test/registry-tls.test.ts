@@ -1,5 +1,7 @@
 import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
-import { RegistryClient, channelCredentials, type RegisterPeerResponse } from '@kompart/protocol';
+import { type RegisterPeerResponse } from '@kompart/protocol';
+import { RegistryClient } from '@kompart/grpc/testing';
+import { channelCredentials } from '@kompart/grpc';
 import { makeTestCertificates, type TestCertificates } from '../../../test/support/certificates.js';
 import { startRegistryServer, type RunningRegistry } from '../src/index.js';
 

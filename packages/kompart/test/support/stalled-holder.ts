@@ -5,7 +5,9 @@
  */
 import { createHash } from 'node:crypto';
 import { Server, ServerCredentials, credentials, type ServerWritableStream } from '@grpc/grpc-js';
-import { FileServiceService, RegistryClient, tokenMetadata, type DownloadRequest, type DownloadResponse } from '@kompart/protocol';
+import { type DownloadRequest, type DownloadResponse } from '@kompart/protocol';
+import { FileServiceService, RegistryClient } from '@kompart/grpc/testing';
+import { tokenMetadata } from '@kompart/grpc';
 
 export interface StalledHolder {
   /** The holder's identity (`host:port`). */

@@ -1,5 +1,8 @@
 import { credentials } from '@grpc/grpc-js';
-import { FileServiceClient, fromServiceError, type DownloadRequest, type DownloadResponse, type FileHeader, type KompartError } from '@kompart/protocol';
+import { type DownloadRequest, type DownloadResponse, type FileHeader } from '@kompart/protocol';
+import { FileServiceClient } from '@kompart/grpc/testing';
+import { type KompartError } from '@kompart/core';
+import { fromServiceError } from '@kompart/grpc';
 
 /** What one Download call produced: the header, the bytes, or the error. */
 export interface DownloadOutcome {

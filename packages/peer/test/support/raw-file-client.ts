@@ -1,6 +1,9 @@
 import { ChannelCredentials, Metadata, makeGenericClientConstructor, status, type ServiceError } from '@grpc/grpc-js';
 import { BinaryWriter } from '@bufbuild/protobuf/wire';
-import { DownloadResponse, FileServiceService, fromServiceError, type FileHeader, type KompartError } from '@kompart/protocol';
+import { DownloadResponse, type FileHeader } from '@kompart/protocol';
+import { FileServiceService } from '@kompart/grpc/testing';
+import { type KompartError } from '@kompart/core';
+import { fromServiceError } from '@kompart/grpc';
 
 /** What one raw Download call produced: every message the server sent, and how it ended. */
 export interface RawOutcome {

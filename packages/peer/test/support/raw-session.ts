@@ -1,5 +1,7 @@
 import { ChannelCredentials, Metadata, type ServiceError } from '@grpc/grpc-js';
-import { RegistryClient, tokenMetadata, type LocateFileResponse, type RegisterFileRequest, type RegisterPeerResponse } from '@kompart/protocol';
+import { type LocateFileResponse, type RegisterFileRequest, type RegisterPeerResponse } from '@kompart/protocol';
+import { RegistryClient } from '@kompart/grpc/testing';
+import { tokenMetadata } from '@kompart/grpc';
 
 /** A bare gRPC client registered with the registry, as any grpcurl user could be. */
 export interface RawSession {

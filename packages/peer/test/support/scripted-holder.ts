@@ -1,6 +1,7 @@
 import { Server, ServerCredentials, type ServerWritableStream } from '@grpc/grpc-js';
 import { createHash } from 'node:crypto';
-import { FileServiceService, type DownloadRequest, type DownloadResponse } from '@kompart/protocol';
+import { type DownloadRequest, type DownloadResponse } from '@kompart/protocol';
+import { FileServiceService } from '@kompart/grpc/testing';
 
 /**
  * A hand-written FileService that streams `content` for any request, honestly (header,

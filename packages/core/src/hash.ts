@@ -1,4 +1,4 @@
-import { MIN_HASH_PREFIX } from './limits.js';
+import { MIN_HASH_PREFIX } from '@kompart/protocol';
 
 const SHA256_HEX = /^[0-9a-fA-F]{64}$/;
 const HEX = /^[0-9a-fA-F]+$/;

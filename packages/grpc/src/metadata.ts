@@ -1,10 +1,15 @@
 import { Metadata } from '@grpc/grpc-js';
-import { AUTHORIZATION_METADATA_KEY } from './limits.js';
+import { AUTHORIZATION_METADATA_KEY } from '@kompart/protocol';
 
-/** Metadata carrying a session token as `authorization: Bearer <token>`. */
+/** The `authorization` value of a session token. */
+export function bearer(token: string): string {
+  return `Bearer ${token}`;
+}
+
+/** grpc-js Metadata carrying a session token as `authorization: Bearer <token>`. */
 export function tokenMetadata(token: string, options?: { waitForReady?: boolean }): Metadata {
   const metadata = new Metadata(options?.waitForReady ? { waitForReady: true } : undefined);
-  metadata.set(AUTHORIZATION_METADATA_KEY, `Bearer ${token}`);
+  metadata.set(AUTHORIZATION_METADATA_KEY, bearer(token));
   return metadata;
 }
 

@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { MAX_ADDRESS_LENGTH } from './limits.js';
+import { MAX_ADDRESS_LENGTH } from '@kompart/protocol';
 
 /** A parsed `host[:port]` address. */
 export interface Endpoint {

@@ -1,16 +1,8 @@
-import type { Text } from './catalogue.js';
+import type { Text } from '@kompart/core';
 
 /** Lines the registry server logs. */
 export const serverTexts = {
   listening: { pt: 'Servidor de registro ouvindo em {address}', en: 'Registry listening on {address}' },
-  addressInUse: {
-    pt: 'Endereço {address} já está em uso: outro servidor está ouvindo nele',
-    en: 'Address {address} is already in use: another server is listening on it',
-  },
-  addressUnavailable: {
-    pt: 'Não foi possível ouvir em {address}: {detail}',
-    en: 'Cannot listen on {address}: {detail}',
-  },
   peerRegistered: { pt: 'Peer {peer} registrado', en: 'Peer {peer} registered' },
   peerDisconnected: {
     pt: 'Peer {peer} desconectado ({files, plural, =0 {0 arquivos removidos} one {# arquivo removido} other {# arquivos removidos}})',
@@ -34,5 +26,4 @@ export const serverTexts = {
     en: 'Shutting down the registry: {peers, plural, one {telling # peer} other {telling # peers}}',
   },
   stopped: { pt: 'Servidor de registro encerrado', en: 'Registry stopped' },
-  internalError: { pt: 'Erro interno em {method}', en: 'Internal error in {method}' },
 } as const satisfies Record<string, Text>;

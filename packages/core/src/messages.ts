@@ -1,8 +1,10 @@
 import { IntlMessageFormat } from 'intl-messageformat';
 
 /**
- * The message catalogue: every line kompart shows a person, in Portuguese (the default)
- * and English. Texts use `{name}` placeholders; a text that counts something uses an ICU
+ * The message engine: every line kompart shows a person is a Text, in Portuguese (the
+ * default) and English, kept in a catalogue of the package that speaks it (contract
+ * errors here, the registry's log lines in @kompart/registry-server, the peer's local
+ * errors in @kompart/peer, the program's own lines in @kompart/kompart). Texts use `{name}` placeholders; a text that counts something uses an ICU
  * plural instead (`{files, plural, =0 {0 arquivos} one {# arquivo} other {# arquivos}}`),
  * formatted by intl-messageformat with the language's plural rules and digit grouping
  * (`1 arquivo`, `10.000 arquivos`, `10,000 files`). Portuguese counts say `0 arquivos`:
@@ -21,7 +23,7 @@ export interface Text {
 export type Params = Readonly<Record<string, string | number | bigint | undefined>>;
 
 /** Replaces `{name}` placeholders; unknown placeholders are left as they are. */
-export function fill(template: string, params: Params = {}): string {
+function fill(template: string, params: Params = {}): string {
   return template.replace(/\{([A-Za-z0-9_]+)\}/g, (whole, key: string) => {
     const value = params[key];
     return value === undefined ? whole : String(value);

@@ -1,6 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { Reason } from './errors.js';
-import { issueTicket, ticketPublicKey, verifyTicket } from './download-ticket.js';
+import { Reason } from '@kompart/protocol';
+import { issueTicket, ticketPublicKey, verifyTicket } from './tickets.js';
 
 describe('download tickets', () => {
   const registry = generateKeyPairSync('ed25519');
@@ -21,17 +21,17 @@ describe('download tickets', () => {
     ['expired', issueTicket(registry.privateKey, claims), { ...expected, now: 10_001 }],
     ['garbage', Buffer.from('not a ticket at all'), expected],
   ])('refuses a %s ticket', (_why, ticket, expectation) => {
-    expect(() => verifyTicket(ticket, publicKey, expectation)).toThrow(expect.objectContaining({ reason: Reason.TicketInvalid }));
+    expect(() => verifyTicket(ticket, publicKey, expectation)).toThrow(expect.objectContaining({ reason: Reason.TICKET_INVALID }));
   });
 
   it('refuses every ticket while the holder knows no registry key', () => {
-    expect(() => verifyTicket(issueTicket(registry.privateKey, claims), undefined, expected)).toThrow(expect.objectContaining({ reason: Reason.TicketInvalid }));
+    expect(() => verifyTicket(issueTicket(registry.privateKey, claims), undefined, expected)).toThrow(expect.objectContaining({ reason: Reason.TICKET_INVALID }));
   });
 
   it('detects tampered claims', () => {
     const ticket = issueTicket(registry.privateKey, claims);
     const tampered = Buffer.from(ticket);
     tampered[tampered.indexOf(Buffer.from('127.0.0.3'))! + 8] = '4'.charCodeAt(0);
-    expect(() => verifyTicket(tampered, publicKey, expected)).toThrow(expect.objectContaining({ reason: Reason.TicketInvalid }));
+    expect(() => verifyTicket(tampered, publicKey, expected)).toThrow(expect.objectContaining({ reason: Reason.TICKET_INVALID }));
   });
 });

@@ -1,4 +1,4 @@
-import { backoffDelay, validateBackoff } from './backoff';
+import { backoffDelay, validateBackoff } from './backoff.js';
 
 describe('backoffDelay', () => {
   const options = { initialMs: 100, maxMs: 1000, factor: 2, jitter: 0 };

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { ChannelCredentials, ServerCredentials } from '@grpc/grpc-js';
 
 /**
@@ -10,26 +9,9 @@ import { ChannelCredentials, ServerCredentials } from '@grpc/grpc-js';
  *   turns on mutual TLS (clients must present a certificate signed by it).
  */
 export interface TlsMaterial {
-  readonly cert?: Buffer;
-  readonly key?: Buffer;
-  readonly ca?: Buffer;
-}
-
-/** Paths as given on the command line (`--tls-cert`, `--tls-key`, `--tls-ca`). */
-export interface TlsFiles {
-  readonly cert?: string;
-  readonly key?: string;
-  readonly ca?: string;
-}
-
-/** Reads the files; undefined when none is set. Throws when only one of cert/key is set. */
-export function loadTls(files: TlsFiles): TlsMaterial | undefined {
-  if (files.cert === undefined && files.key === undefined && files.ca === undefined) return undefined;
-  if ((files.cert === undefined) !== (files.key === undefined)) {
-    throw new Error('--tls-cert and --tls-key go together');
-  }
-  const read = (path: string | undefined): Buffer | undefined => (path === undefined ? undefined : readFileSync(path));
-  return { cert: read(files.cert), key: read(files.key), ca: read(files.ca) };
+  readonly cert?: Buffer | undefined;
+  readonly key?: Buffer | undefined;
+  readonly ca?: Buffer | undefined;
 }
 
 /** Credentials for a server: plaintext without TLS; TLS with a certificate; mutual TLS with a CA too. */

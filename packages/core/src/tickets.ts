@@ -1,6 +1,6 @@
 import { createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
-import { DownloadTicket, TicketClaims } from './gen/kompart/v1/file_service.js';
-import { KompartError, Reason } from './errors.js';
+import { DownloadTicket, Reason, TicketClaims } from '@kompart/protocol';
+import { KompartError } from './kompart-error.js';
 
 /** What a holder checks a ticket against. */
 export interface TicketExpectation {
@@ -26,7 +26,7 @@ export function ticketPublicKey(der: Uint8Array): KeyObject {
   return key;
 }
 
-const refuse = (detail: string): KompartError => new KompartError(Reason.TicketInvalid, { detail });
+const refuse = (detail: string): KompartError => new KompartError(Reason.TICKET_INVALID, { detail });
 
 /**
  * Checks a ticket: signed by the registry's key, for this holder and this file, not

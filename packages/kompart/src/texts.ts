@@ -1,4 +1,4 @@
-import type { Text } from './catalogue.js';
+import type { Text } from '@kompart/core';
 
 /**
  * Lines the `kompart` program prints (the registry's and the peers' error texts are in

@@ -1,0 +1,56 @@
+import type { ChannelOptions } from '@grpc/grpc-js';
+import { ClientError, createChannel, createClientFactory, type CallOptions, type Channel, type Client, type ClientMiddleware, type CompatServiceDefinition, type Metadata } from 'nice-grpc';
+import { deadlineMiddleware, type DeadlineOptions } from 'nice-grpc-client-middleware-deadline';
+import { channelCredentials, type TlsMaterial } from './credentials.js';
+import type { ServiceDef } from './service-definition.js';
+import { STATUS_DETAILS_KEY, errorFromStatusDetails } from './status.js';
+
+export { ClientError, Status, Metadata as CallMetadata, type Channel, type Client } from 'nice-grpc';
+
+/**
+ * The client side's one error mapper: a call whose status details carry a kompart ErrorInfo
+ * rejects with that KompartError (the server's reason, rendered in the client's language
+ * later); every other failure (transport, deadline, a foreign server) stays the ClientError
+ * nice-grpc raised, status code included.
+ */
+export const kompartErrorMiddleware: ClientMiddleware = async function* kompartErrors(call, options) {
+  let trailer: Metadata | undefined;
+  const onTrailer = (metadata: Metadata): void => {
+    trailer = metadata;
+    options.onTrailer?.(metadata);
+  };
+  try {
+    return yield* call.next(call.request, { ...options, onTrailer });
+  } catch (error) {
+    if (error instanceof ClientError) {
+      const details = trailer?.get(STATUS_DETAILS_KEY);
+      const known = errorFromStatusDetails(details instanceof Uint8Array ? details : undefined, error);
+      if (known !== undefined) throw known;
+    }
+    throw error;
+  }
+};
+
+/** A promise-based client with kompart's errors and a default deadline (ms) on every call. */
+export type KompartClient<D extends CompatServiceDefinition> = Client<D, DeadlineOptions>;
+
+/** Opens a channel to `target` (`host:port`, or a grpc-js target such as `ipv4:a:p,b:q`). */
+export function openChannel(target: string, tls: TlsMaterial | undefined, options: ChannelOptions = {}): Channel {
+  return createChannel(target, channelCredentials(tls), options);
+}
+
+/**
+ * A nice-grpc client of `definition` over `channel`: async calls, AbortSignal cancellation,
+ * `deadlineMs` for every unary call unless the call says otherwise, and kompart's errors
+ * (kompartErrorMiddleware). Streaming calls get no default deadline.
+ */
+export function createServiceClient<D extends ServiceDef & CompatServiceDefinition>(definition: D, channel: Channel, defaults: { readonly deadlineMs?: number } = {}): KompartClient<D> {
+  const factory = createClientFactory().use(kompartErrorMiddleware).use(deadlineMiddleware);
+  const perMethod: Record<string, CallOptions & DeadlineOptions> = {};
+  if (defaults.deadlineMs !== undefined) {
+    for (const [key, method] of Object.entries(definition.methods)) {
+      if (!method.requestStream && !method.responseStream) perMethod[key] = { deadline: defaults.deadlineMs };
+    }
+  }
+  return factory.create(definition, channel, perMethod as never);
+}

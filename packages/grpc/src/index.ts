@@ -1,0 +1,33 @@
+/**
+ * @kompart/grpc: where kompart meets gRPC, and the only package besides the programs that
+ * imports grpc-js. Status codes are chosen here from the error reason (REASON_CODES), with
+ * the ErrorInfo in the status details; one server boundary maps handler results and errors
+ * (cancellation → CANCELLED, anything unexpected → INTERNAL, logged once); one helper starts
+ * every server with reflection, health, TLS and graceful shutdown; clients are nice-grpc's,
+ * with kompart's errors and deadlines.
+ */
+export { createServiceClient, kompartErrorMiddleware, openChannel, ClientError, Status, CallMetadata, type Channel, type Client, type KompartClient } from './client.js';
+export { channelCredentials, serverCredentials, type TlsMaterial } from './credentials.js';
+export { grpcTexts } from './grpc-texts.js';
+export { bearer, readToken, tokenMetadata } from './metadata.js';
+export { HEALTH_SERVICE_NAME } from './reflection.js';
+export { createServerBoundary, type ServerBoundary, type ServerBoundaryOptions } from './server-boundary.js';
+export { ListenFailure, startGrpcServer, type GrpcServer, type GrpcServerOptions, type HostedService } from './server.js';
+export {
+  grpcJsClientConstructor,
+  grpcJsService,
+  isMalformed,
+  malformedDetail,
+  type GrpcJsClient,
+  type GrpcJsClientConstructor,
+  type HandlerOf,
+  type MalformedRequest,
+  type MessageType,
+  type MethodDef,
+  type RequestOf,
+  type ResponseOf,
+  type SerializerOverrides,
+  type ServiceDef,
+  type ServiceHandlers,
+} from './service-definition.js';
+export { REASON_CODES, STATUS_DETAILS_KEY, errorFromStatusDetails, fromServiceError, isCancellation, isServiceError, toServiceError } from './status.js';

@@ -1,0 +1,162 @@
+import type { Clock, Logger, TimerHandle } from '@kompart/core';
+import { ClientError } from '@kompart/grpc';
+import { EventType, type HeartbeatRequest, type HeartbeatResponse } from '@kompart/protocol';
+import type { ConnectionLostReason, PeerEventEmitter } from './peer-events.js';
+import type { RegistryCalls } from './registry-calls.js';
+
+export interface HeartbeatStreamOptions {
+  readonly calls: RegistryCalls;
+  readonly token: string;
+  /** Beat this often, ms. */
+  readonly intervalMs: number;
+  /** Intervals without a beat after which the registry drops a peer (from RegisterPeer). */
+  readonly misses: number;
+  /** The registry instance of the session: an ack from another one means a restart. */
+  readonly registryInstance: string;
+  readonly clock: Clock;
+  readonly events: PeerEventEmitter;
+  readonly logger: Logger;
+  /** Told once when the stream can no longer carry the session, with why. */
+  readonly onLost: (reason: ConnectionLostReason, detail?: string) => void;
+}
+
+/** Beats waiting to go up the stream; ends when the stream is stopped. */
+class BeatQueue implements AsyncIterable<HeartbeatRequest> {
+  readonly #waiting: HeartbeatRequest[] = [];
+  #wake: (() => void) | undefined;
+  #ended = false;
+
+  push(beat: HeartbeatRequest): void {
+    if (this.#ended) return;
+    this.#waiting.push(beat);
+    this.#wake?.();
+  }
+
+  end(): void {
+    this.#ended = true;
+    this.#wake?.();
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<HeartbeatRequest> {
+    for (;;) {
+      const beat = this.#waiting.shift();
+      if (beat !== undefined) {
+        yield beat;
+        continue;
+      }
+      if (this.#ended) return;
+      await new Promise<void>((resolve) => (this.#wake = resolve));
+      this.#wake = undefined;
+    }
+  }
+}
+
+/** Sequence numbers of beats still waiting for their ack, kept for round-trip times. */
+const MAX_UNANSWERED = 64;
+
+/**
+ * The Heartbeat stream of one session: a beat every interval (on the injected clock),
+ * acks turned into `heartbeat` events with their round-trip time, the registry's pushed
+ * events turned into peer events. It decides nothing about expiry (the registry does);
+ * it only notices when the stream can no longer carry the session and says so once through
+ * `onLost`: the stream ended (`stream-ended`) or failed (`stream-error`), the registry
+ * announced its shutdown, an ack came from another registry instance (`registry-restarted`),
+ * or no ack came for `misses + 2` intervals (`no-ack`: a hung registry, a half-open
+ * connection, or one that already dropped us).
+ */
+export class HeartbeatStream {
+  readonly #options: HeartbeatStreamOptions;
+  readonly #beats = new BeatQueue();
+  readonly #abort = new AbortController();
+  readonly #sentAt = new Map<number, number>();
+  readonly #timer: TimerHandle;
+  #sequence = 0;
+  #lastAckAt: number;
+  #done = false;
+
+  constructor(options: HeartbeatStreamOptions) {
+    this.#options = options;
+    this.#lastAckAt = options.clock.now();
+    void this.#receive();
+    this.#timer = options.clock.setInterval(() => this.#beat(), options.intervalMs);
+    this.#beat();
+  }
+
+  /** Ends the stream and the beats; nothing is reported. Idempotent. */
+  stop(): void {
+    if (this.#done) return;
+    this.#done = true;
+    this.#options.clock.clearInterval(this.#timer);
+    this.#beats.end();
+    this.#abort.abort();
+  }
+
+  #lost(reason: ConnectionLostReason, detail?: string): void {
+    if (this.#done) return;
+    this.stop();
+    this.#options.onLost(reason, detail);
+  }
+
+  #beat(): void {
+    if (this.#done) return;
+    const { clock, intervalMs, misses } = this.#options;
+    if (clock.now() - this.#lastAckAt > intervalMs * (Math.max(1, misses) + 2)) {
+      this.#lost('no-ack');
+      return;
+    }
+    this.#sequence += 1;
+    this.#sentAt.set(this.#sequence, clock.now());
+    if (this.#sentAt.size > MAX_UNANSWERED) this.#sentAt.delete(this.#sentAt.keys().next().value!);
+    this.#beats.push({ sequence: this.#sequence });
+  }
+
+  async #receive(): Promise<void> {
+    try {
+      for await (const message of this.#options.calls.heartbeat(this.#options.token, this.#beats, this.#abort.signal)) {
+        if (this.#done) return;
+        this.#onMessage(message);
+      }
+      this.#lost('stream-ended');
+    } catch (error) {
+      if (this.#done) return;
+      this.#lost('stream-error', error instanceof ClientError ? error.details : error instanceof Error ? error.message : String(error));
+    }
+  }
+
+  #onMessage(message: HeartbeatResponse): void {
+    const { clock, events } = this.#options;
+    const kind = message.kind;
+    if (kind === undefined) return;
+    if (kind.$case === 'ack') {
+      const ack = kind.value;
+      this.#lastAckAt = clock.now();
+      if (ack.registryInstance !== '' && this.#options.registryInstance !== '' && ack.registryInstance !== this.#options.registryInstance) {
+        this.#lost('registry-restarted');
+        return;
+      }
+      const sent = this.#sentAt.get(ack.sequence);
+      this.#sentAt.delete(ack.sequence);
+      events.emit({ type: 'heartbeat', sequence: ack.sequence, rttMs: sent === undefined ? 0 : clock.now() - sent });
+      return;
+    }
+    const event = kind.value;
+    const { peer, timeMs } = event;
+    switch (event.type) {
+      case EventType.EVENT_TYPE_PEER_JOINED:
+        events.emit({ type: 'peer-joined', peer, fileCount: event.fileCount, timeMs });
+        return;
+      case EventType.EVENT_TYPE_PEER_LEFT:
+        events.emit({ type: 'peer-left', peer, timeMs });
+        return;
+      case EventType.EVENT_TYPE_PEER_EXPIRED:
+        events.emit({ type: 'peer-expired', peer, timeMs });
+        return;
+      case EventType.EVENT_TYPE_REGISTRY_SHUTTING_DOWN:
+        events.emit({ type: 'registry-shutting-down', timeMs });
+        this.#lost('registry-shutting-down');
+        return;
+      default:
+        this.#options.logger.debug({ type: event.type }, 'unknown registry event ignored');
+    }
+  }
+}

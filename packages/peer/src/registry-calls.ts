@@ -1,0 +1,121 @@
+import { KompartError, type BackoffOptions, type Logger } from '@kompart/core';
+import { CallMetadata, ClientError, Status, bearer, createServiceClient, openChannel, type Channel, type KompartClient, type TlsMaterial } from '@kompart/grpc';
+import {
+  AUTHORIZATION_METADATA_KEY,
+  MAX_MESSAGE_BYTES,
+  RegistryDefinition,
+  type DisconnectResponse,
+  type HeartbeatRequest,
+  type HeartbeatResponse,
+  type ListFilesRequest,
+  type ListFilesResponse,
+  type LocateFileRequest,
+  type LocateFileResponse,
+  type RegisterFileRequest,
+  type RegisterPeerResponse,
+  type SharedFile,
+} from '@kompart/protocol';
+import { PeerErrorCode, peerError } from './peer-error.js';
+
+export interface RegistryCallsOptions {
+  /** Registry address to dial, `host:port`. */
+  readonly target: string;
+  /** TLS material; plaintext when undefined. */
+  readonly tls?: TlsMaterial | undefined;
+  /** Registry address for messages (`Servidor 127.0.0.1 inacessível`). */
+  readonly server: string;
+  /** Deadline of every unary call, ms. */
+  readonly callTimeoutMs: number;
+  /** The reconnect backoff; the channel's own connection backoff follows it. */
+  readonly backoff: BackoffOptions;
+  readonly logger: Logger;
+}
+
+/**
+ * The peer's calls to the registry, one method per RPC, each with its deadline and the
+ * session token in metadata. One error mapper: what the registry answered comes as its
+ * KompartError; anything else (no connection, deadline, a foreign server) becomes
+ * REGISTRY_UNREACHABLE with the registry's address. Each `RegistryCalls` owns one channel;
+ * a new one is made to start over (see RegistrySession).
+ */
+export class RegistryCalls {
+  readonly #options: RegistryCallsOptions;
+  readonly #channel: Channel;
+  readonly #client: KompartClient<typeof RegistryDefinition>;
+
+  constructor(options: RegistryCallsOptions) {
+    this.#options = options;
+    this.#channel = openChannel(options.target, options.tls, {
+      // A channel of our own: grpc-js otherwise shares subchannels per target across
+      // clients, and a fresh client would inherit the backoff of a registry that died.
+      'grpc.use_local_subchannel_pool': 1,
+      'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
+      'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
+      'grpc.initial_reconnect_backoff_ms': Math.max(100, options.backoff.initialMs),
+      'grpc.max_reconnect_backoff_ms': Math.max(100, options.backoff.maxMs),
+    });
+    this.#client = createServiceClient(RegistryDefinition, this.#channel, { deadlineMs: options.callTimeoutMs });
+  }
+
+  registerPeer(address: string): Promise<RegisterPeerResponse> {
+    return this.#call(() => this.#client.registerPeer({ address }));
+  }
+
+  async registerFile(token: string, request: RegisterFileRequest): Promise<SharedFile> {
+    const response = await this.#call(() => this.#client.registerFile(request, { metadata: authorised(token) }));
+    if (response.file === undefined) throw this.#unreachable(new Error('RegisterFile answered without a file'));
+    return response.file;
+  }
+
+  listPage(token: string, request: ListFilesRequest): Promise<ListFilesResponse> {
+    return this.#call(() => this.#client.listFiles(request, { metadata: authorised(token) }));
+  }
+
+  locate(token: string, request: LocateFileRequest): Promise<LocateFileResponse> {
+    return this.#call(() => this.#client.locateFile(request, { metadata: authorised(token) }));
+  }
+
+  disconnect(token: string, peer: string): Promise<DisconnectResponse> {
+    return this.#call(() => this.#client.disconnect({ peer }, { metadata: authorised(token) }));
+  }
+
+  /** Opens the Heartbeat stream: `beats` go up, the registry's messages come back; ends with `signal`. */
+  heartbeat(token: string, beats: AsyncIterable<HeartbeatRequest>, signal: AbortSignal): AsyncIterable<HeartbeatResponse> {
+    return this.#client.heartbeat(beats, { metadata: authorised(token), signal });
+  }
+
+  /** True while the channel is in TRANSIENT_FAILURE or shut down: a call would fail at once. */
+  get failed(): boolean {
+    const state = this.#channel.getConnectivityState(false);
+    return state === 3 || state === 4; // TRANSIENT_FAILURE, SHUTDOWN
+  }
+
+  close(): void {
+    this.#channel.close();
+  }
+
+  async #call<T>(invoke: () => Promise<T>): Promise<T> {
+    try {
+      return await invoke();
+    } catch (error) {
+      throw this.mapError(error);
+    }
+  }
+
+  /** The error a failed call or stream surfaces as (see the class comment). */
+  mapError(error: unknown): Error {
+    if (error instanceof KompartError) return error;
+    return this.#unreachable(error);
+  }
+
+  #unreachable(error: unknown): KompartError<PeerErrorCode> {
+    const detail = error instanceof ClientError ? `${Status[error.code]}: ${error.details}` : String(error);
+    this.#options.logger.debug({ detail }, 'registry call failed');
+    return peerError(PeerErrorCode.REGISTRY_UNREACHABLE, { server: this.#options.server }, { cause: error });
+  }
+}
+
+/** Call metadata with the session token. */
+function authorised(token: string): CallMetadata {
+  return CallMetadata({ [AUTHORIZATION_METADATA_KEY]: bearer(token) });
+}
