@@ -33,7 +33,7 @@ const handlers = {
     const directory = new PeerDirectory({ store, heartbeatIntervalMs: 3_600_000, heartbeatMisses: 2, maxFilesPerPeer: 1_000_000 });
     const peers = Math.ceil(args.files / 100);
     for (let p = 0; p < peers; p++) {
-      const record = await directory.registerPeer(parseEndpoint(peerAddress(p), DEFAULT_PEER_PORT).id);
+      const record = await directory.registerPeer(parseEndpoint(peerAddress(p), DEFAULT_PEER_PORT));
       for (let f = 0; f < 100 && p * 100 + f < args.files; f++) {
         const request = RegisterFileRequest.decode(RegisterFileRequest.encode({ peer: record.id, path: filePath(p, f), sha256: fileHash(p, f), size: fileSize(p, f) }).finish());
         await directory.registerFile(record, { path: request.path, sha256: request.sha256, size: request.size });

@@ -60,7 +60,7 @@ const handlers = {
     const sessions: { peer: string; token: string }[] = [];
     populated = [];
     for (let p = 0; p < args.peers; p++) {
-      const peer = parseEndpoint(peerAddress(p, args.group), DEFAULT_PEER_PORT).id;
+      const peer = parseEndpoint(peerAddress(p, args.group), DEFAULT_PEER_PORT);
       const record = await directory.registerPeer(peer);
       populated.push(record);
       sessions.push({ peer: record.id, token: record.token });

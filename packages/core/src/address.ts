@@ -70,14 +70,18 @@ export function parseEndpoint(input: string, defaultPort: number, options: Endpo
     port = Number(portText);
     if (port < (options.allowPortZero ? 0 : 1) || port > 65535) throw new AddressError(input, 'port out of range 1-65535');
   }
+  return endpointAt(host, port, defaultPort);
+}
+
+/**
+ * The Endpoint of a host (as parseEndpoint gives it: an IPv4 address, a bracket-less IPv6
+ * address or a name) and a port, without parsing anything: for a port learnt at run time
+ * (the one bound when 0 was asked).
+ */
+export function endpointAt(host: string, port: number, defaultPort: number): Endpoint {
   const v6 = isIP(host) === 6;
   const hostPort = `${v6 ? `[${host}]` : host}:${port}`;
-  return {
-    host,
-    port,
-    id: port === defaultPort ? (v6 ? `[${host}]` : host) : hostPort,
-    target: hostPort,
-  };
+  return { host, port, id: port === defaultPort ? (v6 ? `[${host}]` : host) : hostPort, target: hostPort };
 }
 
 /** Like parseEndpoint, but returns undefined instead of throwing. */

@@ -115,7 +115,7 @@ export function grpcJsService<D extends ServiceDef>(definition: D, overrides: Se
 type Callback<Res> = (error: ServiceError | null, response: Res) => void;
 
 /** A grpc-js style client method, from its streaming shape (as ts-proto's grpc-js output types them). */
-export type ClientMethodOf<M> = M extends { readonly requestStream: true; readonly responseStream: true }
+type ClientMethodOf<M> = M extends { readonly requestStream: true; readonly responseStream: true }
   ? {
       (): ClientDuplexStream<RequestOf<M>, ResponseOf<M>>;
       (options: Partial<CallOptions>): ClientDuplexStream<RequestOf<M>, ResponseOf<M>>;

@@ -73,9 +73,9 @@ export function defaultChunkBytes(env: NodeJS.ProcessEnv = process.env): number 
   return allocatorKeepsFreedMemory(env) ? TUNED_CHUNK_BYTES : DEFAULT_CHUNK_BYTES;
 }
 /** Bytes of file one Download reads ahead while gRPC writes (its reused chunk buffers). */
-export const SEND_AHEAD_BYTES = 4 * 1024 * 1024;
+const SEND_AHEAD_BYTES = 4 * 1024 * 1024;
 /** Chunk buffers one Download reuses (see ChunkBufferPool): at least 4, about SEND_AHEAD_BYTES in all. */
-export const sendBuffers = (chunkBytes: number): number => Math.max(4, Math.ceil(SEND_AHEAD_BYTES / chunkBytes));
+const sendBuffers = (chunkBytes: number): number => Math.max(4, Math.ceil(SEND_AHEAD_BYTES / chunkBytes));
 /** Largest chunk file_service.proto allows. */
 export const MAX_CHUNK_BYTES = 1024 * 1024;
 
@@ -85,7 +85,7 @@ export const MAX_CHUNK_BYTES = 1024 * 1024;
 export const FLOW_CONTROL_WINDOW_BYTES = 8 * 1024 * 1024;
 
 /** gRPC options shared by the FileService server and the download client channel. */
-export const TRANSFER_CHANNEL_OPTIONS = {
+const TRANSFER_CHANNEL_OPTIONS = {
   'grpc-node.flow_control_window': FLOW_CONTROL_WINDOW_BYTES,
   'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
   'grpc.max_send_message_length': MAX_MESSAGE_BYTES,

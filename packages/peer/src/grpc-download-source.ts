@@ -33,7 +33,7 @@ export interface GrpcDownloadSourceOptions {
 }
 
 /** Default of GrpcDownloadSourceOptions.idleTimeoutMs. */
-export const DEFAULT_TRANSFER_IDLE_TIMEOUT_MS = 60_000;
+const DEFAULT_TRANSFER_IDLE_TIMEOUT_MS = 60_000;
 /** Notice a holder whose machine vanished (no RST) within about 40 s. */
 const DEFAULT_KEEPALIVE_TIME_MS = 30_000;
 const DEFAULT_KEEPALIVE_TIMEOUT_MS = 10_000;

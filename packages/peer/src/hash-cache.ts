@@ -24,7 +24,7 @@ export interface HashCache {
 
 export const HASH_CACHE_FILE_NAME = 'hash-cache.json';
 /** Entries kept at most; the oldest are dropped beyond it. */
-export const MAX_HASH_CACHE_ENTRIES = 200_000;
+const MAX_HASH_CACHE_ENTRIES = 200_000;
 
 /** On-disk form: one tuple per path. */
 interface CacheFile {

@@ -81,7 +81,7 @@ export class SharedFiles {
 }
 
 /** A regular file found by {@link scanPath}, to be hashed and registered. */
-export interface ScannedFile {
+interface ScannedFile {
   readonly path: string;
   readonly size: number;
 }

@@ -62,7 +62,7 @@ export async function openSharedFile(files: SharedFiles, request: ShareRequest, 
 }
 
 /** Throws INVALID_ARGUMENT for a malformed request (see {@link openSharedFile}). */
-export function validateShareRequest(request: ShareRequest): void {
+function validateShareRequest(request: ShareRequest): void {
   const { sha256, path } = request;
   if (sha256.length === 0 && path.length === 0) throw invalidArgument('sha256', 'either sha256 or path is required');
   if (sha256.length > 0 && !isSha256(sha256)) throw invalidArgument('sha256', 'must be 64 hexadecimal digits');

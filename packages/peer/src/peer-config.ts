@@ -1,22 +1,22 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DEFAULT_PEER_PORT, DEFAULT_REGISTRY_PORT } from '@kompart/protocol';
-import { DEFAULT_BACKOFF, DEFAULT_LANG, parseEndpoint, validateBackoff, type BackoffOptions, type Lang } from '@kompart/core';
+import { DEFAULT_BACKOFF, DEFAULT_LANG, endpointAt, parseEndpoint, validateBackoff, type BackoffOptions, type Endpoint, type Lang } from '@kompart/core';
 import type { TlsMaterial } from '@kompart/grpc';
 import { MAX_CHUNK_BYTES, defaultChunkBytes } from './file-service.js';
 
 /** Everything a peer can be told. Only `registry` and `address` are required. */
 export interface PeerConfig {
-  /** The registry, `host[:port]` (default port 50051). */
-  readonly registry: string;
+  /** The registry, `host[:port]` (default port 50051), or that address already parsed. */
+  readonly registry: string | Endpoint;
   /**
    * This peer's identity and FileService address, `host[:port]` (default port 50052).
    * Port `0` binds any free port; the identity then carries the bound port
-   * (`127.0.0.2:0` → `127.0.0.2:41234`), handy in tests.
+   * (`127.0.0.2:0` → `127.0.0.2:41234`), handy in tests. A parsed Endpoint is taken as it is.
    */
-  readonly address: string;
+  readonly address: string | Endpoint;
   /** Bind the FileService here instead of `address` (`0.0.0.0:50052` in a container). */
-  readonly listen?: string;
+  readonly listen?: string | Endpoint | undefined;
   /** Where downloads go; created on first use. Default: `./downloads` (absolute from the cwd at creation). */
   readonly downloadsDir?: string;
   /**
@@ -74,7 +74,7 @@ export interface ResolvedPeerConfig {
 }
 
 /** The default cache folder: `~/.cache/kompart`. */
-export function defaultCacheDir(): string {
+function defaultCacheDir(): string {
   return join(homedir(), '.cache', 'kompart');
 }
 
@@ -92,9 +92,9 @@ export const PEER_DEFAULTS = {
 
 /** Applies defaults and checks values once; throws AddressError or RangeError. */
 export function resolvePeerConfig(config: PeerConfig, cwd: string = process.cwd()): ResolvedPeerConfig {
-  const registry = parseEndpoint(config.registry, DEFAULT_REGISTRY_PORT);
-  const own = parseBindable(config.address, DEFAULT_PEER_PORT);
-  const listen = config.listen === undefined ? own : parseBindable(config.listen, DEFAULT_PEER_PORT);
+  const registry = typeof config.registry === 'string' ? parseEndpoint(config.registry, DEFAULT_REGISTRY_PORT) : config.registry;
+  const own = bindable(config.address);
+  const listen = config.listen === undefined ? own : bindable(config.listen);
   if (config.listen !== undefined && own.port === 0) throw new RangeError('address needs a real port when listen is given');
   const backoff = validateBackoff({ ...PEER_DEFAULTS.backoff, ...config.backoff });
   const positive = (name: string, value: number | undefined, fallback: number): number => {
@@ -126,13 +126,12 @@ export function resolvePeerConfig(config: PeerConfig, cwd: string = process.cwd(
   };
 }
 
-/** parseEndpoint that also accepts port 0 (bind any free port). */
-function parseBindable(input: string, defaultPort: number): { host: string; port: number; target: string } {
-  const parsed = parseEndpoint(input, defaultPort, { allowPortZero: true });
-  return { host: parsed.host, port: parsed.port, target: parsed.target };
+/** A peer address to bind: parsed with port 0 allowed ("any free port"), or taken as given. */
+function bindable(input: string | Endpoint): Endpoint {
+  return typeof input === 'string' ? parseEndpoint(input, DEFAULT_PEER_PORT, { allowPortZero: true }) : input;
 }
 
 /** The identity of a peer on `host` bound to `port`: `host`, or `host:port` off the default port. */
 export function identityFor(host: string, port: number): string {
-  return parseEndpoint(`${host.includes(':') ? `[${host}]` : host}:${port}`, DEFAULT_PEER_PORT).id;
+  return endpointAt(host, port, DEFAULT_PEER_PORT).id;
 }

@@ -29,7 +29,7 @@ export function safeFileName(raw: string, fallback = 'download'): string {
 }
 
 /** Cuts a name to `maxBytes` UTF-8 bytes on a character boundary, keeping a short extension. */
-export function truncateName(name: string, maxBytes: number): string {
+function truncateName(name: string, maxBytes: number): string {
   if (Buffer.byteLength(name, 'utf8') <= maxBytes) return name;
   const { stem, ext } = splitExtension(name);
   const keepExt = Buffer.byteLength(ext, 'utf8') <= 20 ? ext : '';
@@ -46,7 +46,7 @@ export function truncateName(name: string, maxBytes: number): string {
 }
 
 /** `song.mp3` → `song` + `.mp3`; a name without a dot (after its first character) has no extension. */
-export function splitExtension(name: string): { stem: string; ext: string } {
+function splitExtension(name: string): { stem: string; ext: string } {
   const dot = name.lastIndexOf('.');
   if (dot <= 0) return { stem: name, ext: '' };
   return { stem: name.slice(0, dot), ext: name.slice(dot) };

@@ -6,7 +6,7 @@ export interface EntrySpan {
 }
 
 /** Default size of a chunk. */
-export const ENTRY_CHUNK_BYTES = 4 * 1024 * 1024;
+const ENTRY_CHUNK_BYTES = 4 * 1024 * 1024;
 
 /**
  * Bytes of many small entries, appended to large chunks: no object per entry, and entries

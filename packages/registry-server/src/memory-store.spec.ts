@@ -8,8 +8,8 @@ const file = (peer: string, n: number): FileRecord => ({ peer, path: `/d/${n}.bi
 describe('memory store', () => {
   it('adds a peer once and removes it only with its own token', async () => {
     const store = createMemoryStore();
-    expect(await store.addPeer({ id: 'a', token: 't1', since: 0 })).toBe(true);
-    expect(await store.addPeer({ id: 'a', token: 't2', since: 0 })).toBe(false);
+    expect(await store.addPeer({ id: 'a', target: 'a:50052', token: 't1', since: 0 })).toBe(true);
+    expect(await store.addPeer({ id: 'a', target: 'a:50052', token: 't2', since: 0 })).toBe(false);
     expect(await store.removePeer('a', 't2')).toBeUndefined();
     expect(await store.removePeer('a', 't1')).toBe(0);
     expect(await store.getPeer('a')).toBeUndefined();
@@ -18,7 +18,7 @@ describe('memory store', () => {
   it('refuses files of unknown peers, duplicate paths and files past the limit', async () => {
     const store = createMemoryStore();
     expect(await store.addFile(file('a', 1), 10)).toBe('no-peer');
-    await store.addPeer({ id: 'a', token: 't', since: 0 });
+    await store.addPeer({ id: 'a', target: 'a:50052', token: 't', since: 0 });
     expect(await store.addFile(file('a', 1), 2)).toBe('added');
     expect(await store.addFile(file('a', 1), 2)).toBe('exists');
     expect(await store.addFile(file('a', 2), 2)).toBe('added');
@@ -29,7 +29,7 @@ describe('memory store', () => {
   it('pages in registration order across removals and compactions', async () => {
     const store = createMemoryStore();
     const peers = ['a', 'b', 'c'];
-    for (const id of peers) await store.addPeer({ id, token: id, since: 0 });
+    for (const id of peers) await store.addPeer({ id, target: `${id}:50052`, token: id, since: 0 });
     for (let n = 0; n < 3000; n++) await store.addFile(file(peers[n % 3]!, n), 10_000);
     // Removing two thirds of the files triggers a compaction in the middle of a listing.
     const first = await store.list(0, 10, all, 1000);
@@ -48,7 +48,7 @@ describe('memory store', () => {
 
   it('answers a selective filter with short pages bounded by the scan budget', async () => {
     const store = createMemoryStore();
-    await store.addPeer({ id: 'a', token: 't', since: 0 });
+    await store.addPeer({ id: 'a', target: 'a:50052', token: 't', since: 0 });
     for (let n = 0; n < 500; n++) await store.addFile(file('a', n), 1000);
     const page = await store.list(0, 10, { ...all, nameContains: '499.' }, 100);
     expect(page.files).toEqual([]);
@@ -65,7 +65,7 @@ describe('memory store', () => {
 
   it('finds a peer\'s files by name and by hash prefix', async () => {
     const store = createMemoryStore();
-    await store.addPeer({ id: 'a', token: 't', since: 0 });
+    await store.addPeer({ id: 'a', target: 'a:50052', token: 't', since: 0 });
     await store.addFile(file('a', 0xabc), 10);
     await store.addFile({ ...file('a', 0xabd), name: 'abc.bin', path: '/other/2748.bin' }, 10);
     expect((await store.filesByName('a', '2748.bin')).map((f) => f.path)).toEqual(['/d/2748.bin']);
@@ -82,7 +82,7 @@ describe('memory store', () => {
       expect(Buffer.concat(page.encoded ?? [])).toEqual(reference);
       return page.next;
     };
-    for (const id of ['a', 'b']) await store.addPeer({ id, token: id, since: 0 });
+    for (const id of ['a', 'b']) await store.addPeer({ id, target: `${id}:50052`, token: id, since: 0 });
     // Non-ASCII names and a long path among ordinary ones.
     await store.addFile({ ...file('a', 1), path: '/música/ファイル 🎵.txt', name: 'ファイル 🎵.txt' }, 100_000);
     await store.addFile({ ...file('a', 2), path: `/${'x'.repeat(300)}`, name: 'x'.repeat(300) }, 100_000);
@@ -106,7 +106,7 @@ describe('memory store', () => {
 
   it('finds files by base name whether one or several share it, through updates', async () => {
     const store = createMemoryStore();
-    await store.addPeer({ id: 'a', token: 't', since: 0 });
+    await store.addPeer({ id: 'a', target: 'a:50052', token: 't', since: 0 });
     const named = (dir: string, n: number): FileRecord => ({ ...file('a', n), path: `/${dir}/same.bin`, name: 'same.bin' });
     await store.addFile(named('x', 1), 10);
     expect((await store.filesByName('a', 'same.bin')).map((f) => f.size)).toEqual([1]);

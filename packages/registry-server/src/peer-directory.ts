@@ -2,7 +2,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { posix } from 'node:path';
 import { Reason } from '@kompart/protocol';
-import { KompartError, isHashReference, systemClock, type Clock, type TimerHandle } from '@kompart/core';
+import { KompartError, isHashReference, systemClock, type Clock, type Endpoint, type TimerHandle } from '@kompart/core';
 import type { FileRecord, ListFilter, ListPage, PeerRecord, RegistryStore } from './store.js';
 
 /** Something the directory did, for logs and for the other peers' event streams. */
@@ -84,9 +84,10 @@ export class PeerDirectory extends EventEmitter<{ event: [DirectoryEvent] }> {
     this.expiryMs = heartbeatExpiryMs(options.heartbeatIntervalMs, options.heartbeatMisses);
   }
 
-  /** Opens a session for a normalised address; ALREADY_EXISTS while one is online. */
-  async registerPeer(peer: string): Promise<PeerRecord> {
-    const record: PeerRecord = { id: peer, token: randomBytes(32).toString('base64url'), since: this.clock.now() };
+  /** Opens a session for an address; ALREADY_EXISTS while one is online. */
+  async registerPeer(address: Endpoint): Promise<PeerRecord> {
+    const peer = address.id;
+    const record: PeerRecord = { id: peer, target: address.target, token: randomBytes(32).toString('base64url'), since: this.clock.now() };
     if (!(await this.store.addPeer(record))) throw new KompartError(Reason.PEER_ALREADY_REGISTERED, { peer });
     this.arm(record);
     this.sessions.set(record.token, record);
@@ -131,13 +132,14 @@ export class PeerDirectory extends EventEmitter<{ event: [DirectoryEvent] }> {
    * Finds the file `reference` names on `holder` (DESIGN.md §1): the registered path with
    * or without its leading `/`; else a hash or hash prefix (8+ hex digits) or a base name.
    * Several matches with one content are one answer (the first registered); several
-   * contents are FILE_AMBIGUOUS with the candidate paths.
+   * contents are FILE_AMBIGUOUS with the candidate paths. Returns the file and its holder.
    */
-  async locate(holder: string, reference: string): Promise<FileRecord> {
-    if ((await this.store.getPeer(holder)) === undefined) throw new KompartError(Reason.PEER_OFFLINE, { peer: holder });
+  async locate(holder: string, reference: string): Promise<{ file: FileRecord; holder: PeerRecord }> {
+    const online = await this.store.getPeer(holder);
+    if (online === undefined) throw new KompartError(Reason.PEER_OFFLINE, { peer: holder });
     const path = reference.startsWith('/') ? reference : `/${reference}`;
     const exact = await this.store.fileByPath(holder, path);
-    if (exact !== undefined) return exact;
+    if (exact !== undefined) return { file: exact, holder: online };
     const candidates = new Map<string, FileRecord>();
     if (isHashReference(reference)) {
       for (const file of await this.store.filesByHashPrefix(holder, reference.toLowerCase())) candidates.set(file.path, file);
@@ -154,7 +156,7 @@ export class PeerDirectory extends EventEmitter<{ event: [DirectoryEvent] }> {
         candidates: found.map((file) => file.path).sort().join('\n'),
       });
     }
-    return found[0]!;
+    return { file: found[0]!, holder: online };
   }
 
   /** Ends a session by request; returns how many files left. */

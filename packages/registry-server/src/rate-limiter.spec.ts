@@ -1,15 +1,16 @@
+import { FakeClock } from '@kompart/core/testing';
 import { RateLimiter } from './rate-limiter.js';
 
 describe('RateLimiter', () => {
-  it('allows a burst, then the sustained rate, per key', () => {
-    let now = 0;
-    const limiter = new RateLimiter(10, 3, () => now);
+  it('allows a burst, then the sustained rate, per key', async () => {
+    const clock = new FakeClock(0);
+    const limiter = new RateLimiter(10, 3, clock);
     expect([1, 2, 3, 4].map(() => limiter.take('a'))).toEqual([true, true, true, false]);
     expect(limiter.take('b')).toBe(true);
-    now += 100; // one token back at 10/s
+    await clock.advance(100); // one token back at 10/s
     expect(limiter.take('a')).toBe(true);
     expect(limiter.take('a')).toBe(false);
-    now += 10_000;
+    await clock.advance(10_000);
     expect([1, 2, 3, 4].map(() => limiter.take('a'))).toEqual([true, true, true, false]);
   });
 

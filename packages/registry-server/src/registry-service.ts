@@ -61,7 +61,7 @@ export function createRegistryService(options: RegistryServiceOptions): Registry
   const { directory, lang, logger, instance } = options;
   const clock = options.clock ?? systemClock;
   const ticketPublicKey = options.ticketKeys.publicKey.export({ format: 'der', type: 'spki' });
-  const tickets = new TicketIssuer(options.ticketKeys.privateKey, options.ticketTtlMs, instance, () => clock.now());
+  const tickets = new TicketIssuer(options.ticketKeys.privateKey, options.ticketTtlMs, instance, clock);
   const streams = new Map<string, { readonly session: PeerRecord; readonly call: HeartbeatCall }>();
   let closing = false;
   const boundary = createServerBoundary({ lang, logger, refuse: () => (closing ? new KompartError(Reason.SHUTTING_DOWN) : undefined) });
@@ -116,9 +116,9 @@ export function createRegistryService(options: RegistryServiceOptions): Registry
 
   const implementation: ServiceHandlers<typeof RegistryDefinition> = {
     registerPeer: unary('RegisterPeer', async (request: RegisterPeerRequest, call) => {
-      const peer = validate.peerAddress('address', request.address);
-      if (options.checkPeerAddress) await checkSourceAddress(peer, call.getPeer());
-      const record = await directory.registerPeer(peer);
+      const address = validate.peerEndpoint('address', request.address);
+      if (options.checkPeerAddress) await checkSourceAddress(address, call.getPeer());
+      const record = await directory.registerPeer(address);
       return {
         peer: record.id,
         sessionToken: record.token,
@@ -160,9 +160,9 @@ export function createRegistryService(options: RegistryServiceOptions): Registry
     locateFile: unary('LocateFile', async (request: LocateFileRequest, call) => {
       const requester = await session(request.peer, call);
       const holder = validate.peerAddress('holder', request.holder);
-      const file = await directory.locate(holder, validate.fileReference(request.file));
+      const { file, holder: online } = await directory.locate(holder, validate.fileReference(request.file));
       const ticket = tickets.issue(requester.id, file);
-      return { file: toSharedFile(file), address: validate.dialTarget(file.peer), ticket };
+      return { file: toSharedFile(file), address: online.target, ticket };
     }),
 
     disconnect: unary('Disconnect', async (request: DisconnectRequest, call) => {

@@ -45,7 +45,7 @@ export async function startRegistryServer(options: RegistryServerOptions): Promi
     instance,
     heartbeatIntervalMs: config.heartbeatIntervalMs,
     heartbeatMisses: config.heartbeatMisses,
-    limiter: new RateLimiter(config.maxRequestsPerSecond, config.requestBurst, () => clock.now()),
+    limiter: new RateLimiter(config.maxRequestsPerSecond, config.requestBurst, clock),
     checkPeerAddress: !config.trustPeerAddresses,
     ticketKeys: generateKeyPairSync('ed25519'),
     ticketTtlMs: config.ticketTtlMs,

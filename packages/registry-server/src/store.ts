@@ -10,6 +10,8 @@
 export interface PeerRecord {
   /** Normalised address (`ip` or `ip:port`). */
   readonly id: string;
+  /** Where its FileService is dialled, `host:port`. */
+  readonly target: string;
   /** Session token issued at registration. */
   readonly token: string;
   /** Registration time, ms since the epoch. */

@@ -1,5 +1,5 @@
 import type { KeyObject } from 'node:crypto';
-import { issueTicket } from '@kompart/core';
+import { issueTicket, systemClock, type Clock } from '@kompart/core';
 import type { FileRecord } from './store.js';
 
 /** Tickets remembered for reuse at most (about 300 bytes each with their key). */
@@ -27,12 +27,12 @@ export class TicketIssuer {
     private readonly privateKey: KeyObject,
     private readonly ttlMs: number,
     private readonly registryInstance: string,
-    private readonly now: () => number = Date.now,
+    private readonly clock: Clock = systemClock,
     private readonly capacity: number = DEFAULT_CAPACITY,
   ) {}
 
   issue(requester: string, file: FileRecord): Buffer {
-    const now = this.now();
+    const now = this.clock.now();
     const key = `${requester}\n${file.peer}\n${file.sha256}\n${file.path}`;
     const known = this.recent.get(key);
     if (known !== undefined && now < known.reuseUntil) return known.ticket;

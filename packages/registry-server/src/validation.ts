@@ -1,14 +1,19 @@
 import { DEFAULT_PAGE_SIZE, DEFAULT_PEER_PORT, MAX_FILE_REF_LENGTH, MAX_FILE_SIZE, MAX_PAGE_SIZE, MAX_PATH_BYTES, Reason } from '@kompart/protocol';
-import { AddressError, KompartError, invalidArgument, isHexPrefix, isSha256, parseEndpoint } from '@kompart/core';
+import { AddressError, KompartError, invalidArgument, isHexPrefix, isSha256, parseEndpoint, type Endpoint } from '@kompart/core';
 
-/** Normalises a peer address (`ip` or `ip:port`, default port 50052) or throws INVALID_ARGUMENT. */
-export function peerAddress(field: string, value: string): string {
+/** Parses a peer address (`ip` or `ip:port`, default port 50052) or throws INVALID_ARGUMENT. */
+export function peerEndpoint(field: string, value: string): Endpoint {
   try {
-    return parseEndpoint(value, DEFAULT_PEER_PORT).id;
+    return parseEndpoint(value, DEFAULT_PEER_PORT);
   } catch (error) {
     if (error instanceof AddressError) throw invalidArgument(field, error.message);
     throw error;
   }
+}
+
+/** The normalised identity of a peer address (see peerEndpoint). */
+export function peerAddress(field: string, value: string): string {
+  return peerEndpoint(field, value).id;
 }
 
 /**
@@ -84,9 +89,4 @@ export function decodePageToken(token: string): number {
   const body = token.startsWith(PAGE_TOKEN_PREFIX) ? token.slice(PAGE_TOKEN_PREFIX.length) : '';
   if (!/^[0-9a-z]{1,11}$/.test(body)) throw new KompartError(Reason.INVALID_PAGE_TOKEN, { field: 'page_token' });
   return parseInt(body, 36);
-}
-
-/** The `host:port` to dial for a normalised peer address. */
-export function dialTarget(peer: string): string {
-  return parseEndpoint(peer, DEFAULT_PEER_PORT).target;
 }

@@ -152,7 +152,7 @@ export class WireWriter {
 export const isWireInteger = (value: number): boolean => Number.isSafeInteger(value) && value >= 0;
 
 /** Bytes of the varint of a non-negative safe integer. */
-export function varintSize(value: number): number {
+function varintSize(value: number): number {
   if (value < 0x80) return 1;
   if (value < 0x4000) return 2;
   if (value < 0x200000) return 3;
@@ -172,7 +172,7 @@ export const bytesSize = (bytes: Uint8Array): number => (bytes.length === 0 ? 0 
 export const uintSize = (value: number): number => (value === 0 ? 0 : 1 + varintSize(value));
 
 /** SharedFile body size if its text is ASCII. */
-export function sharedFileBodySize(file: SharedFile): number {
+function sharedFileBodySize(file: SharedFile): number {
   return textSize(file.peer) + textSize(file.path) + textSize(file.name) + textSize(file.sha256) + uintSize(file.size);
 }
 

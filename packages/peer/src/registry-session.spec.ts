@@ -1,0 +1,157 @@
+import { Server, ServerCredentials, status, type ServerDuplexStream, type UntypedHandleCall } from '@grpc/grpc-js';
+import { FakeClock } from '@kompart/core/testing';
+import { RegistryService } from '@kompart/grpc/testing';
+import type { HeartbeatRequest, HeartbeatResponse } from '@kompart/protocol';
+import { startRegistryServer, type RunningRegistry } from '@kompart/registry-server';
+import { PeerEventEmitter, type PeerEvents, type PeerEventType } from './peer-events.js';
+import { RegistrySession, type FileRegistration } from './registry-session.js';
+
+const BACKOFF = { initialMs: 1000, maxMs: 8000, factor: 2, jitter: 0 };
+const INTERVAL_MS = 5000;
+
+/** A session on a fake clock: beats, ack timeouts and reconnect pauses move only when the spec says so. */
+function sessionOn(target: string, clock: FakeClock, files: FileRegistration[] = []): { session: RegistrySession; events: PeerEventEmitter; seen: PeerEventType[] } {
+  const events = new PeerEventEmitter({ debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined });
+  const seen: PeerEventType[] = [];
+  events.onAny((event) => seen.push(event.type));
+  const session = new RegistrySession({
+    target,
+    server: target,
+    self: () => '127.0.0.2:6000',
+    backoff: BACKOFF,
+    callTimeoutMs: 5000,
+    filesToRestore: () => files,
+    events,
+    clock,
+    random: () => 0.5,
+  });
+  return { session, events, seen };
+}
+
+const next = <K extends PeerEventType>(events: PeerEventEmitter, type: K): Promise<PeerEvents[K]> => events.next(type);
+
+/** A registry that registers anyone and never answers a beat (a hung process). */
+async function startSilentRegistry(): Promise<{ target: string; close(): void }> {
+  const server = new Server();
+  const unimplemented: UntypedHandleCall = (_call: unknown, done: (error: { code: number }) => void) => done({ code: status.UNIMPLEMENTED });
+  server.addService(RegistryService, {
+    registerPeer: (call: { request: { address: string } }, done: (error: null, value: object) => void) =>
+      done(null, { peer: call.request.address, sessionToken: 'token', heartbeatIntervalMs: INTERVAL_MS, heartbeatMisses: 2, registryInstance: 'silent', ticketPublicKey: Buffer.alloc(0) }),
+    registerFile: unimplemented,
+    listFiles: unimplemented,
+    locateFile: unimplemented,
+    disconnect: unimplemented,
+    heartbeat: (call: ServerDuplexStream<HeartbeatRequest, HeartbeatResponse>) => {
+      call.on('data', () => undefined);
+      call.on('error', () => undefined);
+    },
+  });
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (error, bound) => (error === null ? resolve(bound) : reject(error))),
+  );
+  return { target: `127.0.0.1:${port}`, close: () => server.forceShutdown() };
+}
+
+describe('RegistrySession on a fake clock', () => {
+  let registry: RunningRegistry | undefined;
+  afterEach(async () => {
+    await registry?.close();
+    registry = undefined;
+  });
+
+  it('beats at once, then every interval of its own clock, each beat answered', async () => {
+    registry = await startRegistryServer({ address: '127.0.0.1:0', heartbeatIntervalMs: INTERVAL_MS, summaryIntervalMs: 0 });
+    const clock = new FakeClock();
+    const { session, events } = sessionOn(registry.target, clock);
+    try {
+      const first = next(events, 'heartbeat');
+      await session.register();
+      expect(await first).toMatchObject({ sequence: 1 });
+      const second = next(events, 'heartbeat');
+      await clock.advance(INTERVAL_MS - 1);
+      await clock.advance(1);
+      expect(await second).toMatchObject({ sequence: 2 });
+    } finally {
+      await session.close();
+    }
+  });
+
+  it('takes misses + 2 intervals without an ack as a lost registry, and starts recovering', async () => {
+    const silent = await startSilentRegistry();
+    const clock = new FakeClock();
+    const { session, events, seen } = sessionOn(silent.target, clock);
+    try {
+      await session.register();
+      await clock.advance(INTERVAL_MS * 4);
+      expect(seen).not.toContain('connection-lost');
+      const lost = next(events, 'connection-lost');
+      const reconnecting = next(events, 'reconnecting');
+      await clock.advance(INTERVAL_MS);
+      expect(await lost).toEqual({ type: 'connection-lost', reason: 'no-ack' });
+      expect(await reconnecting).toEqual({ type: 'reconnecting', attempt: 1, delayMs: 1000 });
+      expect(session.state).toBe('reconnecting');
+    } finally {
+      await session.close();
+      silent.close();
+    }
+  });
+
+  it('reconnects after the backoff of its clock, and registers every file again', async () => {
+    registry = await startRegistryServer({ address: '127.0.0.1:0', heartbeatIntervalMs: INTERVAL_MS, summaryIntervalMs: 0 });
+    const target = registry.target;
+    const clock = new FakeClock();
+    const files = [
+      { path: '/srv/a.txt', sha256: 'a'.repeat(64), size: 1 },
+      { path: '/srv/b.txt', sha256: 'b'.repeat(64), size: 2 },
+    ];
+    const { session, events, seen } = sessionOn(target, clock, files);
+    try {
+      const beating = next(events, 'heartbeat');
+      await session.register();
+      await beating;
+      for (const file of files) await session.registerFile(file);
+      const lost = next(events, 'connection-lost');
+      const firstPause = next(events, 'reconnecting');
+      registry.kill();
+      expect((await lost).reason).toMatch(/stream-error|stream-ended/);
+      expect(await firstPause).toMatchObject({ attempt: 1, delayMs: 1000 });
+
+      // Nothing is tried before the pause is over; then the attempt fails (no registry).
+      const failed = next(events, 'reconnect-failed');
+      const secondPause = next(events, 'reconnecting');
+      await clock.advance(999);
+      expect(seen).not.toContain('reconnect-failed');
+      await clock.advance(1);
+      expect(await failed).toMatchObject({ attempt: 1 });
+      expect(await secondPause).toMatchObject({ attempt: 2, delayMs: 2000 });
+
+      registry = await startRegistryServer({ address: target, heartbeatIntervalMs: INTERVAL_MS, summaryIntervalMs: 0 });
+      const back = next(events, 'reconnected');
+      await clock.advance(2000);
+      expect(await back).toMatchObject({ peer: '127.0.0.2:6000', attempt: 2, files: 2, failedFiles: 0, registryInstance: registry.instance });
+      expect(session.state).toBe('online');
+      expect(await registry.directory.counts()).toEqual({ peers: 1, files: 2 });
+    } finally {
+      await session.close();
+    }
+  });
+
+  it('gives up recovering when disconnected meanwhile, and the state machine ends idle', async () => {
+    registry = await startRegistryServer({ address: '127.0.0.1:0', heartbeatIntervalMs: INTERVAL_MS, summaryIntervalMs: 0 });
+    const clock = new FakeClock();
+    const { session, events } = sessionOn(registry.target, clock);
+    try {
+      const beating = next(events, 'heartbeat');
+      await session.register();
+      await beating;
+      const pause = next(events, 'reconnecting');
+      registry.kill();
+      await pause;
+      await expect(session.disconnect()).resolves.toEqual({ removedFiles: undefined });
+      expect(session.state).toBe('idle');
+      expect(clock.pending).toBe(0);
+    } finally {
+      await session.close();
+    }
+  });
+});
