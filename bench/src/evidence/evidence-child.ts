@@ -50,7 +50,7 @@ const handlers = {
       after = page.next;
     }
     const copyMs = performance.now() - started;
-    directory.close();
+    await directory.close();
     return { bytesPerFile, copyMs };
   },
 

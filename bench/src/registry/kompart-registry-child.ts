@@ -92,30 +92,18 @@ const handlers = {
   /**
    * From now on, records when the registry received each peer's last beat and when it
    * removed each peer (wall-clock ms), so that a detection time splits into the registry's
-   * part and the delivery to the other peers. Instrumentation only: wraps the presences
-   * the directory hands to heartbeat streams opened from now on, and listens to its
-   * events (installed after the CPU window, never during it).
+   * part and the delivery to the other peers. Instrumentation only: wraps the directory's
+   * beat and listens to its events (installed after the CPU window, never during it).
    */
   watch: () => {
     if (watching) return;
     watching = true;
     const directory = running().directory;
-    // A heartbeat stream takes its session's presence once and beats through it: wrap
-    // the presences handed out from now on (the streams of peers that join later).
-    const presenceOf = directory.presenceOf.bind(directory);
-    directory.presenceOf = (session) => {
-      const presence = presenceOf(session);
-      if (presence === undefined) return undefined;
-      return {
-        token: presence.token,
-        get current() {
-          return presence.current;
-        },
-        beat: () => {
-          lastBeats.set(session.id, wallNow());
-          presence.beat();
-        },
-      };
+    // Every beat of a heartbeat stream goes through directory.beat: wrap it.
+    const beat = directory.beat.bind(directory);
+    directory.beat = (session) => {
+      lastBeats.set(session.id, wallNow());
+      beat(session);
     };
     // First in line: the registry's own listener (the fan-out to every stream) runs after.
     directory.prependListener('event', (event) => {

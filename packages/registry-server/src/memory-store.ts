@@ -1,13 +1,13 @@
-import { EntryLog, type EntrySpan } from './entry-log.js';
-import { encodeListFilesResponse } from './list-files-encoding.js';
-import type { AddFileResult, FileRecord, ListFilter, ListPage, PeerRecord, RegistryStore } from './store.js';
+import { randomBytes } from 'node:crypto';
+import { systemClock, type Clock } from '@kompart/core';
+import type { AddFileResult, Beat, ClusterIdentity, FileRecord, LeaveCause, ListFilter, ListPage, ListedFile, PeerRecord, RegistryStore, StoreEvent } from './store.js';
 
 /**
  * A stored file. A class, so that every record has the same hidden class and its fields
  * sit in the object in a fixed order: a spread (`{ ...file, seq }`) made dictionary-mode
  * objects twice the size and many times slower to read when a page is encoded.
  */
-class StoredFile implements FileRecord, EntrySpan {
+class StoredFile implements ListedFile {
   readonly peer: string;
   readonly path: string;
   readonly name: string;
@@ -15,10 +15,6 @@ class StoredFile implements FileRecord, EntrySpan {
   readonly size: number;
   /** Position in registration order (1, 2, …); listing cursors are these numbers. */
   readonly seq: number;
-  /** Where the file's encoded listing entry is in the store's EntryLog. */
-  chunk = 0;
-  offset = 0;
-  length = 0;
 
   constructor(file: FileRecord, seq: number) {
     this.peer = file.peer;
@@ -30,19 +26,33 @@ class StoredFile implements FileRecord, EntrySpan {
   }
 }
 
-/** A file's entry as a ListFilesResponse `files` field: tag, length, SharedFile. */
-const encodeEntry = (file: FileRecord): Buffer =>
-  encodeListFilesResponse({ files: [{ peer: file.peer, path: file.path, name: file.name, sha256: file.sha256, size: file.size }], nextPageToken: '' });
-
 interface PeerSlot {
   readonly record: PeerRecord;
+  /** When the session expires, ms on the store's clock. */
+  deadline: number;
   readonly byPath: Map<string, StoredFile>;
   /** By base name: the file itself while it is the only one with that name (most are), else an array. */
   readonly byName: Map<string, StoredFile | StoredFile[]>;
 }
 
+/** A presence deadline in the heap; stale once the slot's deadline moved on or the slot is gone. */
+interface Deadline {
+  readonly at: number;
+  readonly slot: PeerSlot;
+}
+
+/** Events kept for readers that resume from an id (a reader is never more than a few behind). */
+const LOG_KEEP = 10_000;
+
+export interface MemoryStoreOptions {
+  /** The store's clock: registration times and presence deadlines (default: the system clock). */
+  readonly clock?: Clock;
+  /** This replica's id on the events it logs (default: random). */
+  readonly origin?: string;
+}
+
 /**
- * The default store: everything in this process's memory.
+ * The default store: everything in this process's memory, for one registry process.
  *
  * Listing order is kept in one append-only array of files with their sequence numbers;
  * removing a file leaves a hole that a later compaction (when holes exceed half the array)
@@ -50,20 +60,33 @@ interface PeerSlot {
  * costs O(log n + page) whatever was added or removed in between; a file's place in the
  * array is found the same way from its own sequence number.
  *
- * Each file's listing entry is also kept encoded, as ListFilesResponse sends it, in an
- * EntryLog in registration order (about 140 bytes a file), so that a page is a few large
- * copies rather than the encoding of every entry again (ListPage.encoded). The log is
- * rewritten in listing order when dropped entries outweigh live ones.
+ * Presence deadlines sit in a binary min-heap; a beat pushes a new entry and leaves the
+ * old one to be dropped as stale when it comes up, so a beat is O(log n) and a sweep pops
+ * only what is due. The event log is an array of the last LOG_KEEP events; readers wait
+ * on it without polling.
  */
-export function createMemoryStore(options: { readonly entryChunkBytes?: number } = {}): RegistryStore {
-  const newLog = (): EntryLog => new EntryLog(options.entryChunkBytes);
+export function createMemoryStore(options: MemoryStoreOptions = {}): RegistryStore {
+  const clock = options.clock ?? systemClock;
+  const origin = options.origin ?? randomBytes(4).toString('hex');
   const peers = new Map<string, PeerSlot>();
+  const byToken = new Map<string, PeerSlot>();
   const order: (StoredFile | undefined)[] = [];
   const orderSeq: number[] = [];
-  let log = newLog();
+  const heap: Deadline[] = [];
+  const log: StoreEvent[] = [];
+  let logged = 0;
+  const readers = new Set<() => void>();
+  let identity: ClusterIdentity | undefined;
   let holes = 0;
   let nextSeq = 1;
   let fileCount = 0;
+
+  const append = (event: DistributiveOmit<StoreEvent, 'id' | 'origin' | 'at'>): void => {
+    logged += 1;
+    log.push({ ...event, id: String(logged), origin, at: clock.now() } as StoreEvent);
+    if (log.length > LOG_KEEP * 2) log.splice(0, log.length - LOG_KEEP);
+    for (const wake of [...readers]) wake();
+  };
 
   const compact = (): void => {
     let write = 0;
@@ -77,18 +100,6 @@ export function createMemoryStore(options: { readonly entryChunkBytes?: number }
     order.length = write;
     orderSeq.length = write;
     holes = 0;
-  };
-
-  /** Rewrites the live entries, in listing order, into a fresh log. */
-  const rewriteLog = (): void => {
-    const fresh = newLog();
-    for (const file of order) if (file !== undefined) fresh.append(log.view(file), file);
-    log = fresh;
-  };
-
-  const tidy = (): void => {
-    if (holes > 1024 && holes * 2 > order.length) compact();
-    if (log.wasteful) rewriteLog();
   };
 
   /** Index of the first entry whose seq is greater than `after`. */
@@ -111,29 +122,120 @@ export function createMemoryStore(options: { readonly entryChunkBytes?: number }
     (filter.sha256Prefix === '' || file.sha256.startsWith(filter.sha256Prefix)) &&
     (filter.nameContains === '' || file.name.toLowerCase().includes(filter.nameContains));
 
+  const pushDeadline = (entry: Deadline): void => {
+    heap.push(entry);
+    let at = heap.length - 1;
+    while (at > 0) {
+      const parent = (at - 1) >> 1;
+      if (heap[parent]!.at <= heap[at]!.at) break;
+      [heap[parent], heap[at]] = [heap[at]!, heap[parent]!];
+      at = parent;
+    }
+  };
+
+  const popDeadline = (): Deadline | undefined => {
+    const top = heap[0];
+    const last = heap.pop();
+    if (top === undefined || last === undefined || heap.length === 0) return top;
+    heap[0] = last;
+    let at = 0;
+    for (;;) {
+      const left = at * 2 + 1;
+      const right = left + 1;
+      let least = at;
+      if (left < heap.length && heap[left]!.at < heap[least]!.at) least = left;
+      if (right < heap.length && heap[right]!.at < heap[least]!.at) least = right;
+      if (least === at) break;
+      [heap[least], heap[at]] = [heap[at]!, heap[least]!];
+      at = least;
+    }
+    return top;
+  };
+
+  /** Removes a session and its files; returns how many files left. */
+  const drop = (slot: PeerSlot): number => {
+    peers.delete(slot.record.id);
+    byToken.delete(slot.record.token);
+    for (const file of slot.byPath.values()) {
+      order[positionOf(file)] = undefined;
+      holes++;
+    }
+    fileCount -= slot.byPath.size;
+    if (holes > 1024 && holes * 2 > order.length) compact();
+    return slot.byPath.size;
+  };
+
+  const current = (peer: string, token: string): PeerSlot | undefined => {
+    const slot = peers.get(peer);
+    return slot !== undefined && slot.record.token === token ? slot : undefined;
+  };
+
+  const availability: ((available: boolean) => void)[] = [];
+
   return {
-    async addPeer(peer) {
-      if (peers.has(peer.id)) return false;
-      peers.set(peer.id, { record: peer, byPath: new Map(), byName: new Map() });
+    name: 'memory',
+    origin,
+    available: true,
+    onAvailability(listener) {
+      availability.push(listener);
+    },
+
+    async identity(fresh) {
+      identity ??= fresh();
+      return identity;
+    },
+
+    async openSession(session, expiryMs) {
+      if (peers.has(session.id)) return false;
+      const slot: PeerSlot = { record: session, deadline: clock.now() + expiryMs, byPath: new Map(), byName: new Map() };
+      peers.set(session.id, slot);
+      byToken.set(session.token, slot);
+      pushDeadline({ at: slot.deadline, slot });
+      append({ type: 'peer-joined', peer: session.id, token: session.token });
       return true;
     },
 
-    async getPeer(id) {
-      return peers.get(id)?.record;
+    async session(peer) {
+      return peers.get(peer)?.record;
     },
 
-    async removePeer(id, token) {
-      const slot = peers.get(id);
-      if (slot === undefined || slot.record.token !== token) return undefined;
-      peers.delete(id);
-      for (const file of slot.byPath.values()) {
-        order[positionOf(file)] = undefined;
-        log.drop(file);
-        holes++;
+    async sessionByToken(token) {
+      return byToken.get(token)?.record;
+    },
+
+    async beat(beats: readonly Beat[], expiryMs) {
+      const deadline = clock.now() + expiryMs;
+      return beats.map((beat) => {
+        const slot = current(beat.peer, beat.token);
+        if (slot === undefined) return false;
+        if (deadline > slot.deadline) {
+          slot.deadline = deadline;
+          pushDeadline({ at: deadline, slot });
+        }
+        return true;
+      });
+    },
+
+    async closeSession(peer, token, cause: LeaveCause) {
+      const slot = current(peer, token);
+      if (slot === undefined) return undefined;
+      const files = drop(slot);
+      append({ type: 'peer-left', peer, token, files, cause });
+      return files;
+    },
+
+    async sweep(limit) {
+      const now = clock.now();
+      let expired = 0;
+      while (expired < limit && heap.length > 0 && heap[0]!.at <= now) {
+        const { at, slot } = popDeadline()!;
+        // Stale: the session beat since (a later entry is in the heap) or is gone.
+        if (at !== slot.deadline || peers.get(slot.record.id) !== slot) continue;
+        const files = drop(slot);
+        append({ type: 'peer-expired', peer: slot.record.id, token: slot.record.token, files });
+        expired++;
       }
-      fileCount -= slot.byPath.size;
-      tidy();
-      return slot.byPath.size;
+      return expired;
     },
 
     async addFile(file, maxFiles): Promise<AddFileResult> {
@@ -143,19 +245,16 @@ export function createMemoryStore(options: { readonly entryChunkBytes?: number }
       if (previous !== undefined) {
         if (previous.sha256 === file.sha256 && previous.size === file.size) return 'exists';
         const updated = new StoredFile(file, previous.seq);
-        log.append(encodeEntry(updated), updated);
-        log.drop(previous);
         order[positionOf(previous)] = updated;
         slot.byPath.set(file.path, updated);
         const sameName = slot.byName.get(file.name)!;
         if (Array.isArray(sameName)) sameName[sameName.indexOf(previous)] = updated;
         else slot.byName.set(file.name, updated);
-        tidy();
+        append({ type: 'file-registered', file: updated, replaced: true });
         return 'replaced';
       }
       if (slot.byPath.size >= maxFiles) return 'limit';
       const stored = new StoredFile(file, nextSeq++);
-      log.append(encodeEntry(stored), stored);
       slot.byPath.set(stored.path, stored);
       const sameName = slot.byName.get(stored.name);
       if (sameName === undefined) slot.byName.set(stored.name, stored);
@@ -164,6 +263,7 @@ export function createMemoryStore(options: { readonly entryChunkBytes?: number }
       order.push(stored);
       orderSeq.push(stored.seq);
       fileCount++;
+      append({ type: 'file-registered', file: stored, replaced: false });
       return 'added';
     },
 
@@ -196,15 +296,40 @@ export function createMemoryStore(options: { readonly entryChunkBytes?: number }
       }
       // Skip trailing holes so that "no next page" is reported as soon as it is true.
       while (index < order.length && order[index] === undefined) index++;
-      return { files, next: index < order.length ? lastSeq : undefined, encoded: log.views(files) };
+      return { files, next: index < order.length ? lastSeq : undefined };
     },
 
     async counts() {
       return { peers: peers.size, files: fileCount };
     },
 
-    async peerIds() {
-      return [...peers.keys()];
+    async *events(signal, after) {
+      let position = after === undefined ? logged : Number(after);
+      while (!signal.aborted) {
+        const first = logged - log.length;
+        if (position < logged) {
+          const event = log[Math.max(0, position - first)]!;
+          position = Number(event.id);
+          yield event;
+          continue;
+        }
+        await new Promise<void>((resolve) => {
+          const wake = (): void => {
+            readers.delete(wake);
+            signal.removeEventListener('abort', wake);
+            resolve();
+          };
+          readers.add(wake);
+          signal.addEventListener('abort', wake, { once: true });
+        });
+      }
+    },
+
+    async close() {
+      for (const wake of [...readers]) wake();
     },
   };
 }
+
+/** Omit over each member of a union. */
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;

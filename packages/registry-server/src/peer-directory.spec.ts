@@ -5,15 +5,21 @@ import { createMemoryStore } from './memory-store.js';
 import { PeerDirectory, heartbeatExpiryMs, type DirectoryEvent } from './peer-directory.js';
 
 const INTERVAL_MS = 5000;
-const peerAt = (address: string) => parseEndpoint(address, DEFAULT_PEER_PORT);
 const MISSES = 2;
+/** The directory's sweep period with a 5 s interval. */
+const SWEEP_MS = 100;
+const peerAt = (address: string) => parseEndpoint(address, DEFAULT_PEER_PORT);
 
 function directoryOn(clock: FakeClock): { directory: PeerDirectory; events: DirectoryEvent[] } {
-  const directory = new PeerDirectory({ store: createMemoryStore(), heartbeatIntervalMs: INTERVAL_MS, heartbeatMisses: MISSES, maxFilesPerPeer: 10, clock });
+  const store = createMemoryStore({ clock, origin: 'here' });
+  const directory = new PeerDirectory({ store, heartbeatIntervalMs: INTERVAL_MS, heartbeatMisses: MISSES, maxFilesPerPeer: 10, clock });
   const events: DirectoryEvent[] = [];
   directory.on('event', (event) => events.push(event));
+  directory.start();
   return { directory, events };
 }
+
+const expired = (events: DirectoryEvent[]) => events.filter((event) => event.type === 'peer-expired');
 
 describe('PeerDirectory presence, on a fake clock', () => {
   const expiry = heartbeatExpiryMs(INTERVAL_MS, MISSES);
@@ -24,7 +30,7 @@ describe('PeerDirectory presence, on a fake clock', () => {
     expect(heartbeatExpiryMs(60_000, 3)).toBe(180_500);
   });
 
-  it('removes a silent peer exactly at its expiry, with its files, and says so once', async () => {
+  it('removes a silent peer at the first sweep after its deadline, with its files, and says so once', async () => {
     const clock = new FakeClock(1_000_000);
     const { directory, events } = directoryOn(clock);
     const session = await directory.registerPeer(peerAt('127.0.0.2'));
@@ -34,60 +40,60 @@ describe('PeerDirectory presence, on a fake clock', () => {
     expect(await directory.counts()).toEqual({ peers: 1, files: 1 });
     await clock.advance(1);
     expect(await directory.counts()).toEqual({ peers: 0, files: 0 });
-    expect(events.filter((event) => event.type === 'peer-expired')).toEqual([{ type: 'peer-expired', peer: '127.0.0.2', token: session.token, files: 1 }]);
-    expect(directory.isCurrent(session)).toBe(false);
+    expect(expired(events)).toEqual([
+      { type: 'peer-expired', peer: '127.0.0.2', token: session.token, files: 1, id: expect.any(String), origin: 'here', at: 1_000_000 + expiry, local: true },
+    ]);
     await expect(directory.authenticate('127.0.0.2', session.token)).rejects.toMatchObject({ reason: Reason.PEER_NOT_REGISTERED });
-    directory.close();
+    await clock.advance(expiry * 3);
+    expect(expired(events)).toHaveLength(1);
+    await directory.close();
   });
 
-  it('keeps a peer that beats every interval for as long as it beats', async () => {
+  it('keeps a peer that beats every interval for as long as it beats, counting expiry from the last beat', async () => {
     const clock = new FakeClock(0);
     const { directory, events } = directoryOn(clock);
     const session = await directory.registerPeer(peerAt('127.0.0.2'));
-    const presence = directory.presenceOf(session);
     for (let beat = 0; beat < 12; beat++) {
       await clock.advance(INTERVAL_MS);
-      presence?.beat();
+      directory.beat(session);
     }
     expect(await directory.counts()).toEqual({ peers: 1, files: 0 });
-    // A beat late by just under the grace still counts: expiry is measured from the last beat.
+    // A beat just before the expiry still counts; the next expiry is a full period after it.
+    await clock.advance(expiry - SWEEP_MS);
+    directory.beat(session);
     await clock.advance(expiry - 1);
-    presence?.beat();
-    await clock.advance(expiry - 1);
-    expect(events.some((event) => event.type === 'peer-expired')).toBe(false);
-    await clock.advance(1);
-    expect(events.filter((event) => event.type === 'peer-expired')).toHaveLength(1);
-    directory.close();
+    expect(expired(events)).toHaveLength(0);
+    await clock.advance(SWEEP_MS);
+    expect(expired(events)).toHaveLength(1);
+    await directory.close();
   });
 
-  it('takes a closed heartbeat stream as leaving at once, and the old timer never touches a new session', async () => {
+  it('takes a closed heartbeat stream as leaving at once, and an old deadline never touches a new session', async () => {
     const clock = new FakeClock(0);
     const { directory, events } = directoryOn(clock);
     const first = await directory.registerPeer(peerAt('127.0.0.2'));
     await clock.advance(1000);
     await directory.streamClosed(first);
-    expect(events.at(-1)).toEqual({ type: 'peer-left', peer: '127.0.0.2', token: first.token, files: 0, cause: 'stream-closed' });
+    await clock.advance(0);
+    expect(events.at(-1)).toMatchObject({ type: 'peer-left', peer: '127.0.0.2', token: first.token, files: 0, cause: 'stream-closed' });
     const second = await directory.registerPeer(peerAt('127.0.0.2'));
     expect(second.token).not.toBe(first.token);
-    await clock.advance(expiry - 1000);
-    expect(directory.isCurrent(second)).toBe(true);
-    expect(directory.presenceOf(first)).toBeUndefined();
+    // The first session's deadline (10.5 s) passes; the second one's (11.5 s) has not.
+    await clock.advance(expiry - 1000 + SWEEP_MS);
+    expect(await directory.counts()).toEqual({ peers: 1, files: 0 });
     await clock.advance(1000);
-    expect(directory.isCurrent(second)).toBe(false);
-    expect(events.filter((event) => event.type === 'peer-expired')).toEqual([{ type: 'peer-expired', peer: '127.0.0.2', token: second.token, files: 0 }]);
-    expect(clock.pending).toBe(0);
-    directory.close();
+    expect(expired(events)).toMatchObject([{ peer: '127.0.0.2', token: second.token }]);
+    await directory.close();
   });
 
-  it('stops every expiry timer when closed', async () => {
+  it('stops sweeping and reading when closed', async () => {
     const clock = new FakeClock(0);
     const { directory, events } = directoryOn(clock);
     await directory.registerPeer(peerAt('127.0.0.2'));
-    await directory.registerPeer(peerAt('127.0.0.3'));
-    expect(clock.pending).toBe(2);
-    directory.close();
+    expect(clock.pending).toBe(1);
+    await directory.close();
     expect(clock.pending).toBe(0);
     await clock.advance(expiry * 2);
-    expect(events.some((event) => event.type === 'peer-expired')).toBe(false);
+    expect(expired(events)).toHaveLength(0);
   });
 });

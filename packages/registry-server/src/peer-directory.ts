@@ -1,24 +1,26 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { posix } from 'node:path';
+import { KompartError, isHashReference, silentLogger, systemClock, type Clock, type Endpoint, type Logger, type TimerHandle } from '@kompart/core';
 import { Reason } from '@kompart/protocol';
-import { KompartError, isHashReference, systemClock, type Clock, type Endpoint, type TimerHandle } from '@kompart/core';
-import type { FileRecord, ListFilter, ListPage, PeerRecord, RegistryStore } from './store.js';
+import type { Beat, FileRecord, ListFilter, ListPage, PeerRecord, RegistryStore, StoreEvent } from './store.js';
 
-/** Something the directory did, for logs and for the other peers' event streams. */
-export type DirectoryEvent =
-  | { readonly type: 'peer-registered'; readonly peer: string }
-  | { readonly type: 'peer-left'; readonly peer: string; readonly token: string; readonly files: number; readonly cause: 'disconnect' | 'stream-closed' }
-  | { readonly type: 'peer-expired'; readonly peer: string; readonly token: string; readonly files: number }
-  | { readonly type: 'file-registered'; readonly file: FileRecord };
+/** Something that happened in the index, on any replica, as the event log tells it. */
+export type DirectoryEvent = StoreEvent & {
+  /** True when this replica made the change (its own registrations, or an expiry it swept). */
+  readonly local: boolean;
+};
 
 export interface DirectoryOptions {
   readonly store: RegistryStore;
   readonly heartbeatIntervalMs: number;
   readonly heartbeatMisses: number;
   readonly maxFilesPerPeer: number;
-  /** Time of registrations and expiry timers (default: the system clock). */
+  /** Time of the sweeps (default: the system clock); the store keeps its own time for deadlines. */
   readonly clock?: Clock;
+  /** How often this replica sweeps for expired sessions, ms (default: a fiftieth of an interval, 10 to 100 ms). */
+  readonly sweepIntervalMs?: number;
+  readonly logger?: Logger;
 }
 
 /** A file registration, already validated. */
@@ -36,62 +38,61 @@ export function heartbeatExpiryMs(intervalMs: number, misses: number): number {
   return intervalMs * misses + Math.min(intervalMs / 10, 500);
 }
 
-/** A session's presence: its expiry timer, while the session is online. */
-export interface Presence {
-  readonly token: string;
-  /** False once the session is gone (disconnect, expiry, closed stream, replaced). */
-  readonly current: boolean;
-  /** Counts a beat: the session stays alive for another expiry period (nothing once gone). */
-  beat(): void;
-}
-
-class PresenceTimer implements Presence {
-  current = true;
-
-  constructor(
-    readonly token: string,
-    readonly timer: TimerHandle,
-  ) {}
-
-  beat(): void {
-    if (this.current) this.timer.refresh();
-  }
-}
+/** Sessions expired per sweep at most (the rest wait for the next one). */
+const SWEEP_LIMIT = 1000;
 
 /**
- * The registry's domain: sessions, files and presence. It knows nothing of gRPC; the
- * service layer validates requests, calls it and turns its KompartErrors into statuses.
+ * The registry's domain: sessions, files and presence, over a RegistryStore. It knows
+ * nothing of gRPC; the service layer validates requests, calls it and turns its
+ * KompartErrors into statuses.
  *
- * Presence: each peer has one expiry timer, armed at registration and re-armed by every
- * beat, that fires `heartbeatExpiryMs` after the last beat: `heartbeatMisses` intervals
- * plus a grace of a tenth of an interval (at most 500 ms) for network jitter. With the
- * defaults (5 s, 2 misses) a silent peer is removed 10.5 s after its last beat, which
- * leaves half a second for telling the other peers within 2 intervals + 1 s.
+ * Presence: every session has a deadline in the store, `heartbeatExpiryMs` after its last
+ * beat: `heartbeatMisses` intervals plus a grace of a tenth of an interval (at most 500 ms)
+ * for network jitter. Beats are passed on to the store in batches (those arriving in the
+ * same turn of the event loop). Every replica sweeps the store every `sweepIntervalMs`, so
+ * a silent peer is removed within a sweep of its deadline: 10.5-10.6 s after its last beat
+ * with the defaults, which leaves time for telling the other peers within 2 intervals + 1 s.
+ *
+ * Everything that changes reaches every replica through the store's event log, which the
+ * directory reads from the moment it starts and emits as DirectoryEvents.
  */
 export class PeerDirectory extends EventEmitter<{ event: [DirectoryEvent] }> {
   readonly expiryMs: number;
-  private readonly store: RegistryStore;
+  readonly store: RegistryStore;
   private readonly maxFilesPerPeer: number;
   private readonly clock: Clock;
-  private readonly presence = new Map<string, PresenceTimer>();
-  private readonly sessions = new Map<string, PeerRecord>();
+  private readonly logger: Logger;
+  private readonly sweepIntervalMs: number;
+  private readonly reading = new AbortController();
+  private sweeper: TimerHandle | undefined;
+  private sweeping = false;
+  private pendingBeats = new Map<string, string>();
+  private beatFlush: Promise<void> | undefined;
+  private readLoop: Promise<void> | undefined;
 
   constructor(options: DirectoryOptions) {
     super();
     this.store = options.store;
     this.maxFilesPerPeer = options.maxFilesPerPeer;
     this.clock = options.clock ?? systemClock;
+    this.logger = options.logger ?? silentLogger;
     this.expiryMs = heartbeatExpiryMs(options.heartbeatIntervalMs, options.heartbeatMisses);
+    this.sweepIntervalMs = options.sweepIntervalMs ?? Math.min(100, Math.max(10, Math.round(options.heartbeatIntervalMs / 50)));
+  }
+
+  /** Starts reading the event log and sweeping. */
+  start(): void {
+    if (this.readLoop !== undefined) return;
+    this.readLoop = this.readEvents();
+    this.sweeper = this.clock.setInterval(() => void this.sweep(), this.sweepIntervalMs);
+    this.sweeper.unref();
   }
 
   /** Opens a session for an address; ALREADY_EXISTS while one is online. */
   async registerPeer(address: Endpoint): Promise<PeerRecord> {
     const peer = address.id;
     const record: PeerRecord = { id: peer, target: address.target, token: randomBytes(32).toString('base64url'), since: this.clock.now() };
-    if (!(await this.store.addPeer(record))) throw new KompartError(Reason.PEER_ALREADY_REGISTERED, { peer });
-    this.arm(record);
-    this.sessions.set(record.token, record);
-    this.emit('event', { type: 'peer-registered', peer });
+    if (!(await this.store.openSession(record, this.expiryMs))) throw new KompartError(Reason.PEER_ALREADY_REGISTERED, { peer });
     return record;
   }
 
@@ -101,7 +102,7 @@ export class PeerDirectory extends EventEmitter<{ event: [DirectoryEvent] }> {
    * missing or not that session's.
    */
   async authenticate(peer: string, token: string | undefined, options?: { anonymous?: boolean }): Promise<PeerRecord> {
-    const record = await this.store.getPeer(peer);
+    const record = await this.store.session(peer);
     if (record === undefined) throw new KompartError(Reason.PEER_NOT_REGISTERED, options?.anonymous ? {} : { peer });
     if (token === undefined || !sameSecret(token, record.token)) throw new KompartError(Reason.SESSION_INVALID, { peer });
     return record;
@@ -113,7 +114,6 @@ export class PeerDirectory extends EventEmitter<{ event: [DirectoryEvent] }> {
     switch (result) {
       case 'added':
       case 'replaced':
-        this.emit('event', { type: 'file-registered', file: record });
         return record;
       case 'exists':
         throw new KompartError(Reason.FILE_ALREADY_REGISTERED, { peer: session.id, file: file.path });
@@ -135,7 +135,7 @@ export class PeerDirectory extends EventEmitter<{ event: [DirectoryEvent] }> {
    * contents are FILE_AMBIGUOUS with the candidate paths. Returns the file and its holder.
    */
   async locate(holder: string, reference: string): Promise<{ file: FileRecord; holder: PeerRecord }> {
-    const online = await this.store.getPeer(holder);
+    const online = await this.store.session(holder);
     if (online === undefined) throw new KompartError(Reason.PEER_OFFLINE, { peer: holder });
     const path = reference.startsWith('/') ? reference : `/${reference}`;
     const exact = await this.store.fileByPath(holder, path);
@@ -161,76 +161,83 @@ export class PeerDirectory extends EventEmitter<{ event: [DirectoryEvent] }> {
 
   /** Ends a session by request; returns how many files left. */
   async disconnect(session: PeerRecord): Promise<number> {
-    const files = await this.remove(session);
+    const files = await this.store.closeSession(session.id, session.token, 'disconnect');
     if (files === undefined) throw new KompartError(Reason.PEER_NOT_REGISTERED, {});
-    this.emit('event', { type: 'peer-left', peer: session.id, token: session.token, files, cause: 'disconnect' });
     return files;
   }
 
-  /** A beat: the session stays alive for another expiry period. */
-  beat(session: PeerRecord): void {
-    this.presenceOf(session)?.beat();
-  }
-
   /**
-   * The presence of this exact session while it is online, to beat without looking the
-   * session up on every beat (the heartbeat stream holds it); undefined when it is gone.
+   * A beat of a session: its deadline moves to a full expiry period from now. Beats that
+   * arrive in the same turn of the event loop go to the store together.
    */
-  presenceOf(session: PeerRecord): Presence | undefined {
-    const presence = this.presence.get(session.id);
-    return presence !== undefined && presence.token === session.token ? presence : undefined;
+  beat(session: PeerRecord): void {
+    this.pendingBeats.set(session.id, session.token);
+    this.beatFlush ??= Promise.resolve().then(() => this.flushBeats());
   }
 
   /** The session's heartbeat stream closed: the peer is offline at once. */
   async streamClosed(session: PeerRecord): Promise<void> {
-    const files = await this.remove(session);
-    if (files !== undefined) this.emit('event', { type: 'peer-left', peer: session.id, token: session.token, files, cause: 'stream-closed' });
+    await this.store.closeSession(session.id, session.token, 'stream-closed');
   }
 
   /** The online session a token belongs to (for the heartbeat stream, which names no peer). */
-  sessionByToken(token: string): PeerRecord | undefined {
-    return this.sessions.get(token);
+  sessionByToken(token: string): Promise<PeerRecord | undefined> {
+    return this.store.sessionByToken(token);
   }
 
-  /** True while this exact session is online. */
-  isCurrent(session: PeerRecord): boolean {
-    return this.presence.get(session.id)?.token === session.token;
-  }
-
-  counts(): Promise<{ peers: number; files: number }> {
+  counts(): Promise<{ readonly peers: number; readonly files: number }> {
     return this.store.counts();
   }
 
-  /** Stops every expiry timer (the server is going away). */
-  close(): void {
-    for (const presence of this.presence.values()) {
-      presence.current = false;
-      this.clock.clearTimeout(presence.timer);
+  /** Stops sweeping and reading the log (the server is going away); beats still pending are sent. */
+  async close(): Promise<void> {
+    this.clock.clearInterval(this.sweeper);
+    this.sweeper = undefined;
+    this.reading.abort();
+    await this.beatFlush;
+    await this.readLoop;
+  }
+
+  private async flushBeats(): Promise<void> {
+    const batch: Beat[] = [...this.pendingBeats].map(([peer, token]) => ({ peer, token }));
+    this.pendingBeats = new Map();
+    this.beatFlush = undefined;
+    try {
+      await this.store.beat(batch, this.expiryMs);
+    } catch (error) {
+      this.logger.warn({ err: error, beats: batch.length }, 'beats not recorded: the store is unreachable');
     }
-    this.presence.clear();
-    this.sessions.clear();
   }
 
-  private arm(session: PeerRecord): void {
-    const timer = this.clock.setTimeout(() => void this.expire(session), this.expiryMs);
-    timer.unref();
-    this.presence.set(session.id, new PresenceTimer(session.token, timer));
-  }
-
-  private async expire(session: PeerRecord): Promise<void> {
-    const files = await this.remove(session);
-    if (files !== undefined) this.emit('event', { type: 'peer-expired', peer: session.id, token: session.token, files });
-  }
-
-  private async remove(session: PeerRecord): Promise<number | undefined> {
-    const presence = this.presence.get(session.id);
-    if (presence !== undefined && presence.token === session.token) {
-      presence.current = false;
-      this.clock.clearTimeout(presence.timer);
-      this.presence.delete(session.id);
+  private async sweep(): Promise<void> {
+    if (this.sweeping) return;
+    this.sweeping = true;
+    try {
+      while ((await this.store.sweep(SWEEP_LIMIT)) === SWEEP_LIMIT) {
+        // A burst of expiries: go on until the backlog is cleared.
+      }
+    } catch (error) {
+      this.logger.debug({ err: error }, 'sweep skipped: the store is unreachable');
+    } finally {
+      this.sweeping = false;
     }
-    this.sessions.delete(session.token);
-    return this.store.removePeer(session.id, session.token);
+  }
+
+  private async readEvents(): Promise<void> {
+    const signal = this.reading.signal;
+    let after: string | undefined;
+    while (!signal.aborted) {
+      try {
+        for await (const event of this.store.events(signal, after)) {
+          after = event.id;
+          this.emit('event', { ...event, local: event.origin === this.store.origin });
+        }
+      } catch (error) {
+        if (signal.aborted) return;
+        this.logger.warn({ err: error }, 'event log unreadable; reading again');
+        await this.clock.sleep(Math.max(100, this.sweepIntervalMs), signal).catch(() => undefined);
+      }
+    }
   }
 }
 

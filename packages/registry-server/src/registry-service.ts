@@ -1,4 +1,4 @@
-import type { KeyPairKeyObjectResult } from 'node:crypto';
+import { createPublicKey, type KeyObject } from 'node:crypto';
 import type { ServerDuplexStream, ServerUnaryCall } from '@grpc/grpc-js';
 import { KompartError, systemClock, type Clock, type Lang, type Logger } from '@kompart/core';
 import { createServerBoundary, isMalformed, readToken, type ServiceHandlers } from '@kompart/grpc';
@@ -17,9 +17,10 @@ import {
   type SharedFile,
 } from '@kompart/protocol';
 import type { DirectoryEvent, PeerDirectory } from './peer-directory.js';
-import type { FileRecord, PeerRecord } from './store.js';
+import type { FileRecord, ListedFile, PeerRecord } from './store.js';
 import type { RateLimiter } from './rate-limiter.js';
 import { withEncodedFiles } from './list-files-encoding.js';
+import { ListingCache } from './listing-cache.js';
 import { checkSourceAddress } from './source-address.js';
 import { TicketIssuer } from './ticket-issuer.js';
 import * as validate from './validation.js';
@@ -37,10 +38,10 @@ export interface RegistryServiceOptions {
   /** Whether RegisterPeer must come from the registered address (see source-address.ts). */
   readonly checkPeerAddress: boolean;
   /**
-   * The Ed25519 key pair that signs download tickets, and their lifetime (a ticket may be
+   * The Ed25519 private key that signs download tickets, and their lifetime (a ticket may be
    * handed out again during the first half of it, see TicketIssuer).
    */
-  readonly ticketKeys: KeyPairKeyObjectResult;
+  readonly ticketKey: KeyObject;
   readonly ticketTtlMs: number;
   /** Longest registered path, UTF-8 bytes. */
   readonly maxPathBytes: number;
@@ -60,9 +61,10 @@ export interface RegistryService {
 export function createRegistryService(options: RegistryServiceOptions): RegistryService {
   const { directory, lang, logger, instance } = options;
   const clock = options.clock ?? systemClock;
-  const ticketPublicKey = options.ticketKeys.publicKey.export({ format: 'der', type: 'spki' });
-  const tickets = new TicketIssuer(options.ticketKeys.privateKey, options.ticketTtlMs, instance, clock);
+  const ticketPublicKey = createPublicKey(options.ticketKey).export({ format: 'der', type: 'spki' });
+  const tickets = new TicketIssuer(options.ticketKey, options.ticketTtlMs, instance, clock);
   const streams = new Map<string, { readonly session: PeerRecord; readonly call: HeartbeatCall }>();
+  const listing = new ListingCache();
   let closing = false;
   const boundary = createServerBoundary({ lang, logger, refuse: () => (closing ? new KompartError(Reason.SHUTTING_DOWN) : undefined) });
   const { unary, fail } = boundary;
@@ -85,28 +87,30 @@ export function createRegistryService(options: RegistryServiceOptions): Registry
     for (const [peer, stream] of streams) if (peer !== except) send(stream.call, message);
   };
 
-  /** Ends the stream of a session that is gone (disconnect or expiry). */
-  const endStream = (peer: string): void => {
+  /** Ends this replica's stream of a session that is gone (disconnect, closed stream, expiry). */
+  const endStream = (peer: string, token: string): void => {
     const stream = streams.get(peer);
-    if (stream === undefined || directory.isCurrent(stream.session)) return;
+    if (stream === undefined || stream.session.token !== token) return;
     streams.delete(peer);
     if (!stream.call.writableEnded) stream.call.end();
   };
 
   directory.on('event', (event: DirectoryEvent) => {
-    const timeMs = clock.now();
+    const timeMs = event.at;
     switch (event.type) {
-      case 'peer-registered':
+      case 'peer-joined':
         broadcast({ type: EventType.EVENT_TYPE_PEER_JOINED, peer: event.peer, timeMs, fileCount: 0 }, event.peer);
         break;
       case 'peer-left':
         options.limiter.forget(event.token);
-        endStream(event.peer);
+        listing.forgetPeer(event.peer);
+        endStream(event.peer, event.token);
         broadcast({ type: EventType.EVENT_TYPE_PEER_LEFT, peer: event.peer, timeMs, fileCount: 0 }, event.peer);
         break;
       case 'peer-expired':
         options.limiter.forget(event.token);
-        endStream(event.peer);
+        listing.forgetPeer(event.peer);
+        endStream(event.peer, event.token);
         broadcast({ type: EventType.EVENT_TYPE_PEER_EXPIRED, peer: event.peer, timeMs, fileCount: 0 }, event.peer);
         break;
       case 'file-registered':
@@ -150,10 +154,10 @@ export function createRegistryService(options: RegistryServiceOptions): Registry
       const page = await directory.list(validate.decodePageToken(request.pageToken), limit, filter);
       // The stored records themselves, not copies: a record has every SharedFile field
       // (and the encoders read nothing else), and the page is only encoded, never kept.
-      // When the store has the entries encoded already, those bytes are sent.
+      // The entries' bytes come from this replica's listing cache.
       return withEncodedFiles(
-        { files: page.files as FileRecord[], nextPageToken: page.next === undefined ? '' : validate.encodePageToken(page.next) },
-        page.encoded,
+        { files: page.files as ListedFile[], nextPageToken: page.next === undefined ? '' : validate.encodePageToken(page.next) },
+        listing.views(page.files),
       );
     }),
 
@@ -171,40 +175,51 @@ export function createRegistryService(options: RegistryServiceOptions): Registry
     }),
 
     heartbeat: (call: HeartbeatCall) => {
-      const token = readToken(call.metadata);
-      const owner = token === undefined ? undefined : directory.sessionByToken(token);
-      if (closing || owner === undefined) {
-        call.emit('error', fail('Heartbeat', new KompartError(closing ? Reason.SHUTTING_DOWN : Reason.SESSION_INVALID)));
-        return;
-      }
-      const previous = streams.get(owner.id);
-      streams.set(owner.id, { session: owner, call });
-      if (previous !== undefined && !previous.call.writableEnded) previous.call.end();
-      // Held for the stream's life: a beat costs no lookup. It stops counting beats once
-      // the session is gone (or replaced by a newer one of the same address).
-      const presence = directory.presenceOf(owner);
-      presence?.beat();
-
-      let closed = false;
-      const onClosed = (): void => {
-        if (closed) return;
-        closed = true;
-        if (streams.get(owner.id)?.call !== call) return;
-        streams.delete(owner.id);
-        if (!call.writableEnded) call.end();
-        if (!closing) void directory.streamClosed(owner);
-      };
-      call.on('data', (beat: HeartbeatRequest) => {
-        if (presence === undefined || !presence.current || isMalformed(beat)) return;
-        presence.beat();
-        send(call, { kind: { $case: 'ack', value: { sequence: beat.sequence, serverTimeMs: clock.now(), registryInstance: instance } } });
+      void openHeartbeat(call).catch((error: unknown) => {
+        if (!call.cancelled && !call.writableEnded) call.emit('error', fail('Heartbeat', error));
       });
-      call.on('end', onClosed);
-      call.on('cancelled', onClosed);
-      call.on('error', onClosed);
-      call.on('close', onClosed);
     },
   };
+
+  /**
+   * A Heartbeat stream: the session is found by its token on any replica (so a peer whose
+   * replica went away opens its stream again on another one and carries on), every beat
+   * moves its deadline and is answered, and the stream ends when the session does. A
+   * stream that the peer ends or breaks ends the session at once (offline); one that this
+   * replica ends because it shuts down does not (the peer resumes elsewhere, or expires).
+   */
+  async function openHeartbeat(call: HeartbeatCall): Promise<void> {
+    const token = readToken(call.metadata);
+    const owner = closing || token === undefined ? undefined : await directory.sessionByToken(token);
+    if (call.cancelled) return;
+    if (closing || owner === undefined) {
+      call.emit('error', fail('Heartbeat', new KompartError(closing ? Reason.SHUTTING_DOWN : Reason.SESSION_INVALID)));
+      return;
+    }
+    const previous = streams.get(owner.id);
+    streams.set(owner.id, { session: owner, call });
+    if (previous !== undefined && !previous.call.writableEnded) previous.call.end();
+    directory.beat(owner);
+
+    let closed = false;
+    const onClosed = (): void => {
+      if (closed) return;
+      closed = true;
+      if (streams.get(owner.id)?.call !== call) return;
+      streams.delete(owner.id);
+      if (!call.writableEnded) call.end();
+      if (!closing) void directory.streamClosed(owner).catch((error: unknown) => logger.warn({ err: error, peer: owner.id }, 'closed stream not recorded'));
+    };
+    call.on('data', (beat: HeartbeatRequest) => {
+      if (closed || isMalformed(beat)) return;
+      directory.beat(owner);
+      send(call, { kind: { $case: 'ack', value: { sequence: beat.sequence, serverTimeMs: clock.now(), registryInstance: instance } } });
+    });
+    call.on('end', onClosed);
+    call.on('cancelled', onClosed);
+    call.on('error', onClosed);
+    call.on('close', onClosed);
+  }
 
   return {
     implementation,

@@ -1,10 +1,11 @@
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createPrivateKey, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { parseEndpoint, render, silentLogger, systemClock } from '@kompart/core';
 import { startGrpcServer } from '@kompart/grpc';
 import { DEFAULT_REGISTRY_PORT, REGISTRY_SERVICE_NAME } from '@kompart/protocol';
 import { withDefaults, type RegistryServerOptions } from './config.js';
 import { createMemoryStore } from './memory-store.js';
 import { PeerDirectory, type DirectoryEvent } from './peer-directory.js';
+import type { ClusterIdentity } from './store.js';
 import { RateLimiter } from './rate-limiter.js';
 import { createRegistryService } from './registry-service.js';
 import { serverTexts } from './server-texts.js';
@@ -29,15 +30,18 @@ export async function startRegistryServer(options: RegistryServerOptions): Promi
   const config = withDefaults(options);
   const { logger, lang } = config;
   const endpoint = parseEndpoint(config.address, DEFAULT_REGISTRY_PORT, { allowPortZero: true });
-  const instance = randomBytes(8).toString('hex');
   const clock = options.clock ?? systemClock;
+  const store = options.store ?? createMemoryStore({ clock });
+  const { instance, ticketKey } = await store.identity(freshIdentity);
   const directory = new PeerDirectory({
     clock,
-    store: options.store ?? createMemoryStore(),
+    store,
+    logger,
     heartbeatIntervalMs: config.heartbeatIntervalMs,
     heartbeatMisses: config.heartbeatMisses,
     maxFilesPerPeer: config.maxFilesPerPeer,
   });
+  directory.start();
   const service = createRegistryService({
     directory,
     lang,
@@ -47,7 +51,7 @@ export async function startRegistryServer(options: RegistryServerOptions): Promi
     heartbeatMisses: config.heartbeatMisses,
     limiter: new RateLimiter(config.maxRequestsPerSecond, config.requestBurst, clock),
     checkPeerAddress: !config.trustPeerAddresses,
-    ticketKeys: generateKeyPairSync('ed25519'),
+    ticketKey: createPrivateKey(ticketKey),
     ticketTtlMs: config.ticketTtlMs,
     maxPathBytes: config.maxPathBytes,
     clock,
@@ -68,15 +72,20 @@ export async function startRegistryServer(options: RegistryServerOptions): Promi
       // forceShutdown only in its channelz session handler, so without channelz a forced
       // stop (shutdown grace over, or kill) would leave connections open.
     },
+  }).catch(async (error: unknown) => {
+    await directory.close();
+    await store.close();
+    throw error;
   });
   const { target, port } = server;
   logger.info({ address: target, instance }, render(serverTexts.listening, lang, { address: target }));
 
   // Log lines are built only for a logger that prints them (every registration is one).
-  if (logger !== silentLogger) directory.on('event', (event: DirectoryEvent) => logEvent(event));
+  // Each replica logs what it did itself (its own registrations, the expiries it swept).
+  if (logger !== silentLogger) directory.on('event', (event: DirectoryEvent) => event.local && logEvent(event));
   function logEvent(event: DirectoryEvent): void {
     switch (event.type) {
-      case 'peer-registered':
+      case 'peer-joined':
         logger.info({ event: event.type, peer: event.peer }, render(serverTexts.peerRegistered, lang, { peer: event.peer }));
         return;
       case 'peer-left': {
@@ -105,9 +114,10 @@ export async function startRegistryServer(options: RegistryServerOptions): Promi
   summary?.unref();
 
   let stopped: Promise<void> | undefined;
-  const stopTimers = (): void => {
+  const stopTimers = async (): Promise<void> => {
     if (summary !== undefined) clearInterval(summary);
-    directory.close();
+    await directory.close();
+    await store.close();
   };
 
   return {
@@ -121,15 +131,23 @@ export async function startRegistryServer(options: RegistryServerOptions): Promi
         const { peers } = await directory.counts();
         logger.info({ event: 'shutdown', peers }, render(serverTexts.shuttingDown, lang, { peers }));
         await service.shutdown();
-        stopTimers();
+        await stopTimers();
         await server.close(config.shutdownGraceMs);
         logger.info({ event: 'stopped' }, render(serverTexts.stopped, lang));
       })();
       return stopped;
     },
     kill() {
-      stopTimers();
+      void stopTimers();
       server.kill();
     },
+  };
+}
+
+/** A new registry identity: a random instance id and an Ed25519 ticket key. */
+function freshIdentity(): ClusterIdentity {
+  return {
+    instance: randomBytes(8).toString('hex'),
+    ticketKey: generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
   };
 }

@@ -1,12 +1,20 @@
 /**
- * The registry's state, behind a narrow asynchronous interface so that a shared store
- * (Redis, say) can replace the in-memory default when several registry replicas serve the
- * same index. Every method is atomic with respect to the others; every one is O(1) or
- * O(page) in the number of peers and files (the documented exception: hash-prefix and
- * base-name lookups scan the files of one holder at most).
+ * The registry's shared state, behind a narrow asynchronous interface: the sessions (token,
+ * address, since), the files, the presence deadlines and the event log. Registry replicas
+ * keep nothing else but what is per connection (their open Heartbeat streams) and caches,
+ * so several of them on one shared store (RedisStore) are one registry, and the embedded
+ * MemoryStore is that same registry in one process.
+ *
+ * Every method is atomic with respect to the others and returns plain records. Every
+ * mutation logs its event in the same atomic step, so every replica, reading the log,
+ * learns of every change exactly once and in order. Costs: O(1) or O(page) in the number
+ * of peers and files, except removing a peer (O(its files)) and hash-prefix and base-name
+ * lookups (O(matches)).
+ *
+ * One contract test suite (store-contract.ts) runs unchanged against every store.
  */
 
-/** One online peer. */
+/** One online peer's session. */
 export interface PeerRecord {
   /** Normalised address (`ip` or `ip:port`). */
   readonly id: string;
@@ -14,7 +22,7 @@ export interface PeerRecord {
   readonly target: string;
   /** Session token issued at registration. */
   readonly token: string;
-  /** Registration time, ms since the epoch. */
+  /** Registration time, ms since the epoch (the store's clock). */
   readonly since: number;
 }
 
@@ -25,6 +33,12 @@ export interface FileRecord {
   readonly name: string;
   readonly sha256: string;
   readonly size: number;
+}
+
+/** A file as a listing returns it: with its place in the registration order. */
+export interface ListedFile extends FileRecord {
+  /** Position in registration order (1, 2, …; kept when the file's content is updated). */
+  readonly seq: number;
 }
 
 /** Filters of a listing; empty strings mean "no filter". */
@@ -38,52 +52,125 @@ export interface ListFilter {
 }
 
 export interface ListPage {
-  readonly files: readonly FileRecord[];
-  /** Cursor for the next page, undefined at the end. */
+  readonly files: readonly ListedFile[];
+  /** Cursor for the next page (a `seq`), undefined at the end. Valid on every replica. */
   readonly next: number | undefined;
-  /**
-   * Optional: the same files already encoded, as the `files` fields of a
-   * ListFilesResponse (each: tag 1, length, SharedFile), in order; concatenated, these
-   * views are exactly what encoding `files` would give. A store that keeps files encoded
-   * (the memory store) returns them so that a page is copied rather than encoded. The
-   * bytes behind the views never change afterwards.
-   */
-  readonly encoded?: readonly Uint8Array[];
 }
 
 /** `replaced`: the path was registered with other content, and now has the new hash and size. */
 export type AddFileResult = 'added' | 'replaced' | 'exists' | 'no-peer' | 'limit';
 
+/** Why a session ended before its expiry. */
+export type LeaveCause = 'disconnect' | 'stream-closed';
+
+/** What a replica knows of the registry it belongs to, the same on every replica. */
+export interface ClusterIdentity {
+  /** The registry's identity peers see (RegisterPeerResponse.registry_instance). */
+  readonly instance: string;
+  /** The Ed25519 private key that signs download tickets, PKCS#8 PEM. */
+  readonly ticketKey: string;
+}
+
+/** An entry of the event log. `origin` names the replica that made the change. */
+export type StoreEvent =
+  | { readonly id: string; readonly origin: string; readonly at: number; readonly type: 'peer-joined'; readonly peer: string; readonly token: string }
+  | {
+      readonly id: string;
+      readonly origin: string;
+      readonly at: number;
+      readonly type: 'peer-left';
+      readonly peer: string;
+      readonly token: string;
+      readonly files: number;
+      readonly cause: LeaveCause;
+    }
+  | { readonly id: string; readonly origin: string; readonly at: number; readonly type: 'peer-expired'; readonly peer: string; readonly token: string; readonly files: number }
+  | {
+      readonly id: string;
+      readonly origin: string;
+      readonly at: number;
+      readonly type: 'file-registered';
+      readonly file: FileRecord;
+      readonly replaced: boolean;
+    };
+
+/** A session to keep alive (see RegistryStore.beat). */
+export interface Beat {
+  readonly peer: string;
+  readonly token: string;
+}
+
 export interface RegistryStore {
-  /** Adds a peer unless its id is taken; returns false when taken. */
-  addPeer(peer: PeerRecord): Promise<boolean>;
-  getPeer(id: string): Promise<PeerRecord | undefined>;
+  /** A name for logs: `memory`, `redis://host:port/db`. */
+  readonly name: string;
+  /** The replica this store object serves, stamped as `origin` on the events it logs. */
+  readonly origin: string;
   /**
-   * Removes a peer and its files when `token` still names its session (a newer session of
-   * the same address is left alone). Returns how many files left, undefined if nothing
-   * was removed.
+   * The registry's identity and ticket key: made by the first replica that asks, the same
+   * for every replica after it (for as long as the store keeps its data).
    */
-  removePeer(id: string, token: string): Promise<number | undefined>;
+  identity(fresh: () => ClusterIdentity): Promise<ClusterIdentity>;
+
   /**
-   * Adds a file to an existing peer, unless the peer is at `maxFiles`. A path registered
-   * again with the same hash is `exists`; with another hash (the file changed) the entry
-   * is updated in place (`replaced`), keeping its place in the listing order.
+   * Opens a session unless its address has one, with a presence deadline `expiryMs` from now
+   * on the store's clock; logs peer-joined. False when the address is taken.
+   */
+  openSession(session: PeerRecord, expiryMs: number): Promise<boolean>;
+  /** The online session of an address. */
+  session(peer: string): Promise<PeerRecord | undefined>;
+  /** The online session a token belongs to. */
+  sessionByToken(token: string): Promise<PeerRecord | undefined>;
+  /**
+   * Moves the presence deadline of each session that is still online (same token) to
+   * `expiryMs` from now. Returns, for each beat, whether its session is still online.
+   */
+  beat(beats: readonly Beat[], expiryMs: number): Promise<readonly boolean[]>;
+  /**
+   * Ends a session (when `token` still names it; a newer session of the address is left
+   * alone) with all its files, and logs peer-left. The number of files removed, or undefined
+   * when there was nothing to end.
+   */
+  closeSession(peer: string, token: string, cause: LeaveCause): Promise<number | undefined>;
+  /**
+   * Ends every session whose deadline has passed (at most `limit` of them), each with its
+   * files, logging peer-expired. Any replica may call it at any time: each expiry happens
+   * exactly once, whoever sweeps. Returns how many sessions expired.
+   */
+  sweep(limit: number): Promise<number>;
+
+  /**
+   * Adds a file to an online peer, unless the peer is at `maxFiles`, and logs
+   * file-registered. A path registered again with the same hash is `exists`; with another
+   * hash (the file changed) the entry is updated in place (`replaced`), keeping its `seq`.
    */
   addFile(file: FileRecord, maxFiles: number): Promise<AddFileResult>;
   /** The file a peer registered under exactly this path. */
   fileByPath(peer: string, path: string): Promise<FileRecord | undefined>;
-  /** A peer's files whose base name is exactly `name`. */
+  /** A peer's files whose base name is exactly `name`, in registration order. */
   filesByName(peer: string, name: string): Promise<readonly FileRecord[]>;
   /** A peer's files whose hash starts with the lower-case hex `prefix`. */
   filesByHashPrefix(peer: string, prefix: string): Promise<readonly FileRecord[]>;
   /**
-   * One page in registration order, from cursor `after` (0 for the start), at most
-   * `limit` entries, looking at no more than `scanBudget` entries (so a selective filter
-   * answers with a short page and a cursor rather than walking the whole index).
+   * One page in registration order, after cursor `after` (0 for the start), at most `limit`
+   * entries, looking at no more than `scanBudget` entries (so a selective filter answers
+   * with a short page and a cursor rather than walking the whole index).
    */
   list(after: number, limit: number, filter: ListFilter, scanBudget: number): Promise<ListPage>;
   /** How many peers and files are online. */
-  counts(): Promise<{ peers: number; files: number }>;
-  /** Every peer id (for shutdown and summaries). */
-  peerIds(): Promise<readonly string[]>;
+  counts(): Promise<{ readonly peers: number; readonly files: number }>;
+
+  /**
+   * The event log from now on (or after entry `after`, when the store still has it), in
+   * order, until `signal` aborts. A reader that was cut off (the store was unreachable)
+   * goes on from where it was: nothing is skipped while the log keeps the entries.
+   */
+  events(signal: AbortSignal, after?: string): AsyncIterable<StoreEvent>;
+
+  /** True while the store can be reached (the health service reports it). */
+  readonly available: boolean;
+  /** Called with every change of `available`. */
+  onAvailability(listener: (available: boolean) => void): void;
+
+  /** Lets go of the store (connections, timers). */
+  close(): Promise<void>;
 }

@@ -1,0 +1,223 @@
+/**
+ * The RegistryStore contract: one suite, run unchanged against every store (memory-store
+ * spec, redis-store test). A store under test is given as two replicas on the same shared
+ * state (for the memory store, the same object twice) and a way to let its clock move on.
+ */
+import type { Beat, FileRecord, ListFilter, PeerRecord, RegistryStore, StoreEvent } from '../src/store.js';
+
+export interface StoreUnderTest {
+  /** Two replicas of one store. */
+  readonly replicas: readonly [RegistryStore, RegistryStore];
+  /** Lets at least `ms` pass on the store's clock. */
+  readonly advance: (ms: number) => Promise<void>;
+  readonly close: () => Promise<void>;
+}
+
+const all: ListFilter = { nameContains: '', sha256Prefix: '', holder: '' };
+const file = (peer: string, n: number): FileRecord => ({ peer, path: `/d/${n}.bin`, name: `${n}.bin`, sha256: n.toString(16).padStart(64, '0'), size: n });
+const session = (id: string, token = `t-${id}`): PeerRecord => ({ id, target: `${id}:50052`, token, since: 1 });
+const LONG = 3_600_000;
+
+/** Reads events from a store until `count` have arrived (or the test times out). */
+async function take(store: RegistryStore, count: number, after?: string): Promise<StoreEvent[]> {
+  const controller = new AbortController();
+  const events: StoreEvent[] = [];
+  try {
+    for await (const event of store.events(controller.signal, after)) {
+      events.push(event);
+      if (events.length === count) break;
+    }
+  } finally {
+    controller.abort();
+  }
+  return events;
+}
+
+/** The position of the log right now (the id of its last entry), by logging one marker event. */
+async function mark(store: RegistryStore): Promise<string> {
+  const reading = take(store, 1);
+  await store.openSession(session(`mark-${Math.random()}`), LONG);
+  return (await reading)[0]!.id;
+}
+
+export function describeStoreContract(name: string, open: () => Promise<StoreUnderTest>): void {
+  describe(`RegistryStore contract: ${name}`, () => {
+    let under: StoreUnderTest;
+    let a: RegistryStore;
+    let b: RegistryStore;
+    beforeEach(async () => {
+      under = await open();
+      [a, b] = under.replicas;
+    });
+    afterEach(async () => {
+      await under.close();
+    });
+
+    it('makes one identity, the first one asked for, and gives it to every replica', async () => {
+      const first = await a.identity(() => ({ instance: 'i1', ticketKey: 'k1' }));
+      expect(first).toEqual({ instance: 'i1', ticketKey: 'k1' });
+      expect(await b.identity(() => ({ instance: 'i2', ticketKey: 'k2' }))).toEqual(first);
+    });
+
+    it('opens a session once per address, finds it by address and token on every replica, and ends it only with its own token', async () => {
+      expect(await a.openSession(session('p1', 'tok1'), LONG)).toBe(true);
+      expect(await b.openSession(session('p1', 'tok2'), LONG)).toBe(false);
+      expect(await b.session('p1')).toEqual(session('p1', 'tok1'));
+      expect(await b.sessionByToken('tok1')).toEqual(session('p1', 'tok1'));
+      expect(await a.sessionByToken('tok2')).toBeUndefined();
+      expect(await b.closeSession('p1', 'tok2', 'disconnect')).toBeUndefined();
+      expect(await b.closeSession('p1', 'tok1', 'disconnect')).toBe(0);
+      expect(await a.session('p1')).toBeUndefined();
+      expect(await a.sessionByToken('tok1')).toBeUndefined();
+      expect(await a.closeSession('p1', 'tok1', 'disconnect')).toBeUndefined();
+    });
+
+    it('refuses files of unknown peers, duplicate paths and files past the limit; updates a changed file in place', async () => {
+      expect(await a.addFile(file('p1', 1), 10)).toBe('no-peer');
+      await a.openSession(session('p1'), LONG);
+      expect(await a.addFile(file('p1', 1), 2)).toBe('added');
+      expect(await b.addFile(file('p1', 1), 2)).toBe('exists');
+      expect(await b.addFile(file('p1', 2), 2)).toBe('added');
+      expect(await a.addFile(file('p1', 3), 2)).toBe('limit');
+      expect(await b.addFile({ ...file('p1', 1), sha256: 'f'.repeat(64), size: 9 }, 2)).toBe('replaced');
+      expect(await a.fileByPath('p1', '/d/1.bin')).toMatchObject({ ...file('p1', 1), sha256: 'f'.repeat(64), size: 9 });
+      expect(await a.counts()).toEqual({ peers: 1, files: 2 });
+      const page = await b.list(0, 10, all, 100);
+      expect(page.files.map((f) => [f.path, f.size])).toEqual([
+        ['/d/1.bin', 9],
+        ['/d/2.bin', 2],
+      ]);
+      expect(page.files[0]!.seq).toBeLessThan(page.files[1]!.seq);
+    });
+
+    it('removes a peer with all its files, and counts what left', async () => {
+      await a.openSession(session('p1'), LONG);
+      await a.openSession(session('p2'), LONG);
+      for (let n = 0; n < 5; n++) await a.addFile(file('p1', n), 10);
+      await a.addFile(file('p2', 9), 10);
+      expect(await b.closeSession('p1', 't-p1', 'stream-closed')).toBe(5);
+      expect(await a.counts()).toEqual({ peers: 1, files: 1 });
+      expect(await a.fileByPath('p1', '/d/0.bin')).toBeUndefined();
+      expect(await a.filesByName('p1', '0.bin')).toEqual([]);
+      expect((await a.list(0, 10, all, 100)).files.map((f) => f.peer)).toEqual(['p2']);
+      // The address may register again, with an empty share.
+      expect(await a.openSession(session('p1', 'again'), LONG)).toBe(true);
+      expect(await a.counts()).toEqual({ peers: 2, files: 1 });
+    });
+
+    it('pages in registration order on any replica, with cursors that survive removals', async () => {
+      const peers = ['p1', 'p2', 'p3'];
+      for (const id of peers) await a.openSession(session(id), LONG);
+      for (let n = 0; n < 300; n++) await (n % 2 === 0 ? a : b).addFile(file(peers[n % 3]!, n), 10_000);
+      const first = await a.list(0, 10, all, 1000);
+      expect(first.files.map((f) => f.size)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+      await b.closeSession('p1', 't-p1', 'disconnect');
+      await a.closeSession('p2', 't-p2', 'disconnect');
+      const seen: number[] = [];
+      let cursor = first.next;
+      while (cursor !== undefined) {
+        const page = await (seen.length % 2 === 0 ? b : a).list(cursor, 17, all, 1000);
+        seen.push(...page.files.map((f) => f.size));
+        cursor = page.next;
+      }
+      expect(seen).toEqual(Array.from({ length: 300 }, (_, n) => n).filter((n) => n >= 10 && n % 3 === 2));
+    });
+
+    it('filters by holder, hash prefix and name, in short pages bounded by the scan budget', async () => {
+      await a.openSession(session('p1'), LONG);
+      await a.openSession(session('p2'), LONG);
+      for (let n = 0; n < 200; n++) await a.addFile(file(n % 2 === 0 ? 'p1' : 'p2', n), 1000);
+      const page = await a.list(0, 10, { ...all, nameContains: '199.' }, 50);
+      expect(page.files).toEqual([]);
+      expect(page.next).toBeDefined();
+      const walk = async (filter: ListFilter): Promise<number[]> => {
+        const found: number[] = [];
+        let cursor: number | undefined = 0;
+        while (cursor !== undefined) {
+          const next: Awaited<ReturnType<RegistryStore['list']>> = await b.list(cursor, 7, filter, 50);
+          found.push(...next.files.map((f) => f.size));
+          cursor = next.next;
+        }
+        return found;
+      };
+      expect(await walk({ ...all, nameContains: '199.' })).toEqual([199]);
+      expect(await walk({ ...all, holder: 'p2', nameContains: '9.b' })).toEqual([9, 19, 29, 39, 49, 59, 69, 79, 89, 99, 109, 119, 129, 139, 149, 159, 169, 179, 189, 199]);
+      expect(await walk({ ...all, sha256Prefix: '0'.repeat(62) + 'c' })).toEqual([192, 193, 194, 195, 196, 197, 198, 199]);
+    });
+
+    it("finds a peer's files by exact name and by hash prefix, through updates", async () => {
+      await a.openSession(session('p1'), LONG);
+      const named = (dir: string, n: number): FileRecord => ({ ...file('p1', n), path: `/${dir}/same.bin`, name: 'same.bin' });
+      await a.addFile(named('x', 1), 10);
+      expect((await b.filesByName('p1', 'same.bin')).map((f) => f.size)).toEqual([1]);
+      expect(await b.addFile(named('x', 2), 10)).toBe('replaced');
+      await a.addFile(named('y', 3), 10);
+      await a.addFile(named('z', 4), 10);
+      expect(await a.addFile(named('y', 5), 10)).toBe('replaced');
+      expect((await b.filesByName('p1', 'same.bin')).map((f) => [f.path, f.size])).toEqual([
+        ['/x/same.bin', 2],
+        ['/y/same.bin', 5],
+        ['/z/same.bin', 4],
+      ]);
+      expect(await a.filesByName('p1', 'other.bin')).toEqual([]);
+      await a.addFile(file('p1', 0xabc), 10);
+      await a.addFile({ ...file('p1', 0xabd), path: '/other/2749.bin', name: '2749.bin' }, 10);
+      expect((await b.filesByHashPrefix('p1', '0'.repeat(61) + 'ab')).map((f) => f.path).sort()).toEqual(['/d/2748.bin', '/other/2749.bin']);
+      expect(await b.filesByHashPrefix('p9', '00')).toEqual([]);
+    });
+
+    it('expires a session whose deadline passed, exactly once whichever replicas sweep, with its files', async () => {
+      await a.openSession(session('short'), 300);
+      await a.openSession(session('long'), LONG);
+      await a.addFile(file('short', 1), 10);
+      const start = await mark(a);
+      expect(await a.sweep(10)).toBe(0);
+      await under.advance(350);
+      const swept = await Promise.all([a.sweep(10), b.sweep(10), a.sweep(10), b.sweep(10)]);
+      expect(swept.reduce((sum, n) => sum + n, 0)).toBe(1);
+      expect(await b.session('short')).toBeUndefined();
+      expect(await b.session('long')).toBeDefined();
+      expect(await b.counts()).toEqual({ peers: 2, files: 0 });
+      const [expired] = await take(b, 1, start);
+      expect(expired).toMatchObject({ type: 'peer-expired', peer: 'short', token: 't-short', files: 1 });
+    });
+
+    it('keeps a session alive while it beats, and says which beats found their session gone', async () => {
+      await a.openSession(session('p1'), 300);
+      const beats: Beat[] = [
+        { peer: 'p1', token: 't-p1' },
+        { peer: 'p1', token: 'stale' },
+        { peer: 'nobody', token: 'x' },
+      ];
+      for (let round = 0; round < 3; round++) {
+        await under.advance(150);
+        expect(await (round % 2 === 0 ? a : b).beat(beats, 300)).toEqual([true, false, false]);
+        expect(await a.sweep(10)).toBe(0);
+      }
+      await under.advance(350);
+      expect(await b.sweep(10)).toBe(1);
+      expect(await a.beat(beats.slice(0, 1), 300)).toEqual([false]);
+    });
+
+    it('logs every change, in order, and a reader on another replica resumes after the last entry it saw', async () => {
+      const start = await mark(b);
+      const reading = take(b, 5, start);
+      await a.openSession(session('p1'), LONG);
+      await a.addFile(file('p1', 1), 10);
+      await a.addFile({ ...file('p1', 1), size: 2, sha256: 'e'.repeat(64) }, 10);
+      await a.closeSession('p1', 't-p1', 'disconnect');
+      await b.openSession(session('p2'), LONG);
+      const events = await reading;
+      expect(events.map((event) => event.type)).toEqual(['peer-joined', 'file-registered', 'file-registered', 'peer-left', 'peer-joined']);
+      expect(events[0]).toMatchObject({ peer: 'p1', token: 't-p1', origin: a.origin });
+      expect(events[1]).toMatchObject({ file: file('p1', 1), replaced: false });
+      expect(events[2]).toMatchObject({ file: { path: '/d/1.bin', size: 2 }, replaced: true });
+      expect(events[3]).toMatchObject({ peer: 'p1', files: 1, cause: 'disconnect' });
+      expect(events[4]).toMatchObject({ peer: 'p2', origin: b.origin });
+      expect(new Set(events.map((event) => event.id)).size).toBe(5);
+      // Resuming after the second entry gives the third, fourth and fifth again.
+      const resumed = await take(a, 3, events[1]!.id);
+      expect(resumed.map((event) => event.id)).toEqual(events.slice(2).map((event) => event.id));
+    });
+  });
+}
