@@ -21,6 +21,7 @@ export const REASON_CODES: Readonly<Record<Reason, status>> = {
   SHUTTING_DOWN: status.UNAVAILABLE,
   INTERNAL_ERROR: status.INTERNAL,
   TICKET_INVALID: status.UNAUTHENTICATED,
+  STORE_UNAVAILABLE: status.UNAVAILABLE,
 };
 
 /** The trailer that carries a google.rpc.Status with the ErrorInfo. */

@@ -98,6 +98,17 @@ describe('parseArguments', () => {
     expect(parseArguments(['127.0.0.1', 's', '--ticket-ttl', '10'], {}, context).ok).toBe(false);
   });
 
+  it('reads the chunk size a peer sends, left to the peer library by default', () => {
+    expect((run(['127.0.0.1', 'p', '127.0.0.2']) as PeerConfig).chunkBytes).toBeUndefined();
+    expect(run(['127.0.0.1', 'p', '127.0.0.2'], { KOMPART_CHUNK_BYTES: '262144' })).toMatchObject({ chunkBytes: 262_144 });
+    expect(run(['127.0.0.1', 'p', '127.0.0.2', '--chunk-bytes', '1048576'], { KOMPART_CHUNK_BYTES: '262144' })).toMatchObject({ chunkBytes: 1_048_576 });
+    expect(parseArguments(['127.0.0.1', 'p', '127.0.0.2', '--chunk-bytes', '1048577'], {}, context)).toEqual({
+      ok: false,
+      lang: 'pt',
+      errorMessage: 'Valor inválido para --chunk-bytes: "1048577" (um número inteiro de 1 a 1048576)',
+    });
+  });
+
   it('ignores the system locale and uses XDG_CACHE_HOME', () => {
     const config = run(['10.0.0.1', 'p', '10.0.0.2'], { LANG: 'en_US.UTF-8', LC_ALL: 'en_US.UTF-8', XDG_CACHE_HOME: '/xdg' }) as PeerConfig;
     expect(config.lang).toBe('pt');

@@ -1,5 +1,8 @@
 import type { Logger } from '@kompart/core';
-import { LOG_LEVELS, type LogLevel } from './config.js';
+
+/** Log levels, most verbose first; `silent` prints nothing. */
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 type Level = Exclude<LogLevel, 'silent'>;
 

@@ -49,6 +49,7 @@ export async function runPeer(config: PeerConfig, io: ProgramIo): Promise<number
       ...(config.listen === undefined ? {} : { listen: config.listen.target }),
       ...(tls.tls === undefined ? {} : { tls: tls.tls }),
       ...(config.heartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs: config.heartbeatIntervalMs }),
+      ...(config.chunkBytes === undefined ? {} : { chunkBytes: config.chunkBytes }),
     },
     { logger, cwd: io.cwd },
   );

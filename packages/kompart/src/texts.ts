@@ -28,52 +28,7 @@ Uso:
   Os endereços aceitam porta (127.0.0.1:6000). A identidade do peer é <ip do host>
   (ou ip:porta quando a porta é dada).
 
-Opções (variável de ambiente entre parênteses; a opção vence a variável):
-  --lang pt|en              idioma das mensagens (KOMPART_LANG; padrão pt)
-  --log-level NÍVEL         debug, info, warn, error ou silent (KOMPART_LOG_LEVEL;
-                            padrão info no servidor, error no peer)
-  --json                    uma linha JSON por mensagem, para scripts (KOMPART_JSON)
-  --tls-cert ARQUIVO        certificado deste processo, PEM (KOMPART_TLS_CERT); com --tls-key
-  --tls-key ARQUIVO         chave privada do certificado, PEM (KOMPART_TLS_KEY)
-  --tls-ca ARQUIVO          CA que o outro lado deve apresentar, PEM (KOMPART_TLS_CA); num
-                            servidor, exige certificado dos clientes (TLS mútuo)
-  -h, --help                esta ajuda
-  -V, --version             versão
-
-Servidor (s):
-  --heartbeat-interval MS   intervalo esperado entre heartbeats (KOMPART_HEARTBEAT_INTERVAL;
-                            padrão {heartbeatMs})
-  --heartbeat-misses N      heartbeats perdidos seguidos que removem um peer
-                            (KOMPART_HEARTBEAT_MISSES; padrão {misses})
-  --max-files-per-peer N    arquivos que um peer pode registrar (KOMPART_MAX_FILES_PER_PEER)
-  --summary-interval MS     período da linha de resumo no log; 0 desliga
-                            (KOMPART_SUMMARY_INTERVAL; padrão {summaryMs})
-  --trust-peer-addresses    aceita endereços de peer diferentes da origem da conexão (NAT)
-                            (KOMPART_TRUST_PEER_ADDRESSES=1)
-  --max-requests-per-second N
-                            limite de pedidos por segundo de cada peer; 0 desliga
-                            (KOMPART_MAX_REQUESTS_PER_SECOND; padrão {maxRequests})
-  --ticket-ttl MS           validade dos tickets de download (KOMPART_TICKET_TTL; padrão {ticketTtl})
-  --max-message-bytes N     maior mensagem gRPC aceita (KOMPART_MAX_MESSAGE_BYTES; padrão {maxMessage})
-  --max-path-bytes N        maior caminho registrável, em bytes (KOMPART_MAX_PATH_BYTES; padrão {maxPath})
-
-Peer (p):
-  --downloads PASTA         onde os downloads são salvos (KOMPART_DOWNLOADS; padrão ./downloads)
-  --share CAMINHO           ao iniciar, registra o peer e este arquivo ou pasta; repetível
-                            (KOMPART_SHARE, caminhos separados por :)
-  --register                ao iniciar, registra o peer, esperando o servidor até 60 s
-                            (KOMPART_REGISTER=1)
-  --menu, --no-menu         menu interativo ou prompt de comandos; padrão: menu num terminal
-                            (KOMPART_MENU=1|0)
-  --cache-dir PASTA         cache de hashes (KOMPART_CACHE_DIR; padrão ~/.cache/kompart);
-                            --no-cache-dir mantém o cache só em memória
-  --heartbeat-interval MS   intervalo do heartbeat deste peer (padrão: o do servidor)
-  --listen ENDEREÇO         escuta aqui em vez de <ip do host>, ex. 0.0.0.0:50052 num
-                            contêiner (KOMPART_LISTEN)
-  --keep-running            continua online depois do fim da entrada padrão, até SIGTERM
-                            (KOMPART_KEEP_RUNNING=1; para contêineres)
-  --no-tickets              serve downloads sem exigir o ticket do servidor de registro
-                            (KOMPART_TICKETS=0; por padrão só peers registrados baixam)
+{options}
 
 Comandos do peer (maiúsculas e espaços extras não importam):
 {commands}
@@ -91,52 +46,7 @@ Usage:
   Addresses may carry a port (127.0.0.1:6000). The peer's identity is <host ip>
   (or ip:port when a port is given).
 
-Options (environment variable in parentheses; the option wins over the variable):
-  --lang pt|en              language of the messages (KOMPART_LANG; default pt)
-  --log-level LEVEL         debug, info, warn, error or silent (KOMPART_LOG_LEVEL;
-                            default info for the server, error for a peer)
-  --json                    one JSON object per line, for scripts (KOMPART_JSON)
-  --tls-cert FILE           this process's certificate, PEM (KOMPART_TLS_CERT); with --tls-key
-  --tls-key FILE            the certificate's private key, PEM (KOMPART_TLS_KEY)
-  --tls-ca FILE             CA the other side must chain to, PEM (KOMPART_TLS_CA); on a
-                            server, clients must present a certificate (mutual TLS)
-  -h, --help                this help
-  -V, --version             version
-
-Server (s):
-  --heartbeat-interval MS   expected interval between heartbeats (KOMPART_HEARTBEAT_INTERVAL;
-                            default {heartbeatMs})
-  --heartbeat-misses N      missed heartbeats in a row that remove a peer
-                            (KOMPART_HEARTBEAT_MISSES; default {misses})
-  --max-files-per-peer N    files one peer may register (KOMPART_MAX_FILES_PER_PEER)
-  --summary-interval MS     period of the summary log line; 0 turns it off
-                            (KOMPART_SUMMARY_INTERVAL; default {summaryMs})
-  --trust-peer-addresses    accept peer addresses that differ from the connection's source
-                            (NAT) (KOMPART_TRUST_PEER_ADDRESSES=1)
-  --max-requests-per-second N
-                            requests a second each peer may make; 0 turns the limit off
-                            (KOMPART_MAX_REQUESTS_PER_SECOND; default {maxRequests})
-  --ticket-ttl MS           lifetime of download tickets (KOMPART_TICKET_TTL; default {ticketTtl})
-  --max-message-bytes N     largest gRPC message accepted (KOMPART_MAX_MESSAGE_BYTES; default {maxMessage})
-  --max-path-bytes N        longest path that may be registered, in bytes (KOMPART_MAX_PATH_BYTES; default {maxPath})
-
-Peer (p):
-  --downloads DIR           where downloads are saved (KOMPART_DOWNLOADS; default ./downloads)
-  --share PATH              at start-up, register the peer and this file or folder; repeatable
-                            (KOMPART_SHARE, paths separated by :)
-  --register                at start-up, register the peer, waiting up to 60 s for the
-                            registry (KOMPART_REGISTER=1)
-  --menu, --no-menu         interactive menu or typed prompt; default: menu on a terminal
-                            (KOMPART_MENU=1|0)
-  --cache-dir DIR           hash cache (KOMPART_CACHE_DIR; default ~/.cache/kompart);
-                            --no-cache-dir keeps the cache in memory only
-  --heartbeat-interval MS   this peer's heartbeat interval (default: the registry's)
-  --listen ADDRESS          listen here instead of <host ip>, e.g. 0.0.0.0:50052 in a
-                            container (KOMPART_LISTEN)
-  --keep-running            stay online after the end of standard input, until SIGTERM
-                            (KOMPART_KEEP_RUNNING=1; for containers)
-  --no-tickets              serve downloads without asking for the registry's ticket
-                            (KOMPART_TICKETS=0; by default only registered peers download)
+{options}
 
 Peer commands (case and extra spaces do not matter):
 {commands}
@@ -146,6 +56,18 @@ Without a terminal the peer reads one command per line and exits at the end of i
 Exit codes: 0 all went well; 1 a command failed or a run-time error;
 2 wrong usage or unreadable TLS file; 3 address in use or unavailable; 130 interrupted twice.`,
   },
+  helpOptions: {
+    pt: 'Opções (variável de ambiente entre parênteses; a opção vence a variável):',
+    en: 'Options (environment variable in parentheses; the option wins over the variable):',
+  },
+  helpServerOptions: { pt: 'Servidor (s):', en: 'Server (s):' },
+  helpPeerOptions: { pt: 'Peer (p):', en: 'Peer (p):' },
+  helpDefault: { pt: 'padrão {value}', en: 'default {value}' },
+  helpDefaultByMode: { pt: 'padrão {server} no servidor, {peer} no peer', en: 'default {server} for the server, {peer} for a peer' },
+  helpOn: { pt: 'ligado', en: 'on' },
+  helpOff: { pt: 'desligado', en: 'off' },
+  helpSwitchValues: { pt: '=1|0', en: '=1|0' },
+  helpListValues: { pt: ', caminhos separados por {delimiter}', en: ', paths separated by {delimiter}' },
   commandList: {
     pt: `  register peer                      registra este peer no servidor e inicia o heartbeat
   register file <caminho>            calcula o SHA-256 e registra o arquivo (uma pasta: todos
@@ -184,6 +106,10 @@ Exit codes: 0 all went well; 1 a command failed or a run-time error;
   usageBadNumber: {
     pt: 'Valor inválido para {option}: "{value}" (um número inteiro >= {min})',
     en: 'Invalid value for {option}: "{value}" (an integer >= {min})',
+  },
+  usageBadRange: {
+    pt: 'Valor inválido para {option}: "{value}" (um número inteiro de {min} a {max})',
+    en: 'Invalid value for {option}: "{value}" (an integer from {min} to {max})',
   },
   usageEmptyValue: { pt: '{option} não pode ser vazio', en: '{option} cannot be empty' },
   usageBadLogLevel: { pt: 'Nível de log inválido "{level}": use {levels}', en: 'Invalid log level "{level}": use {levels}' },

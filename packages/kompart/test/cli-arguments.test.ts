@@ -53,6 +53,7 @@ describe('kompart command line', () => {
     [['127.0.0.1', 'p', '127.0.0.2', 'extra'], 'Argumentos demais'],
     [['127.0.0.1', 's', '--lang', 'fr'], 'Idioma inválido "fr": use pt ou en'],
     [['127.0.0.1', 's', '--log-level', 'loud'], 'Nível de log inválido "loud": use debug, info, warn, error, silent'],
+    [['127.0.0.1', 'p', '127.0.0.2', '--chunk-bytes', '0'], 'Valor inválido para --chunk-bytes: "0" (um número inteiro de 1 a 1048576)'],
   ])('kompart %j is a usage error: one line, then the usage, exit code 2', async (args, message) => {
     const { code, out, err } = await kompart(args);
     expect(code).toBe(2);

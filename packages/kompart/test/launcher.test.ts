@@ -3,7 +3,8 @@ import { BIN, Program, cleanEnv, freePort, stopAll } from '../../../test/support
 
 /**
  * The `kompart` command npm links is a sh launcher (packages/kompart/bin/kompart): it sets
- * glibc's allocator up and starts V8's old generation at 64 MB (BENCHMARKS.md, item 1),
+ * glibc's allocator up, with the chunk size a holder sends that goes with it
+ * (KOMPART_CHUNK_BYTES), and starts V8's old generation at 64 MB (BENCHMARKS.md, item 1),
  * and execs `node <flag> dist/bin.js`, so the process a user starts, signals and waits for
  * is the program itself.
  */
@@ -16,7 +17,7 @@ function procStrings(pid: number | undefined, file: 'environ' | 'cmdline'): stri
   return readFileSync(`/proc/${pid}/${file}`, 'latin1').split('\0').filter((entry) => entry !== '');
 }
 
-it('runs the program in its own process with glibc told to keep freed memory in two arenas and a 64 MB initial old generation, and SIGTERM stops it cleanly', async () => {
+it('runs the program in its own process with glibc told to keep freed memory in two arenas, 256 KiB chunks and a 64 MB initial old generation, and SIGTERM stops it cleanly', async () => {
   const server = `127.0.0.1:${await freePort('127.0.0.1')}`;
   const registry = new Program([server, 's'], { launcher: true, env: cleanEnv({ MALLOC_MMAP_THRESHOLD_: undefined, MALLOC_TRIM_THRESHOLD_: undefined, MALLOC_ARENA_MAX: undefined }) });
   await registry.waitFor(/ouvindo em/);
@@ -28,18 +29,20 @@ it('runs the program in its own process with glibc told to keep freed memory in 
   expect(environment).toContain('MALLOC_MMAP_THRESHOLD_=16777216');
   expect(environment).toContain('MALLOC_TRIM_THRESHOLD_=268435456');
   expect(environment).toContain('MALLOC_ARENA_MAX=2');
+  expect(environment).toContain('KOMPART_CHUNK_BYTES=262144');
 
   registry.signal('SIGTERM');
   expect(await registry.exit()).toEqual({ code: 0, signal: null });
 });
 
-it('keeps allocator settings the user chose', async () => {
+it('keeps allocator and chunk settings the user chose', async () => {
   const server = `127.0.0.1:${await freePort('127.0.0.1')}`;
-  const registry = new Program([server, 's'], { launcher: true, env: cleanEnv({ MALLOC_TRIM_THRESHOLD_: '131072', MALLOC_ARENA_MAX: '8' }) });
+  const registry = new Program([server, 's'], { launcher: true, env: cleanEnv({ MALLOC_TRIM_THRESHOLD_: '131072', MALLOC_ARENA_MAX: '8', KOMPART_CHUNK_BYTES: '65536' }) });
   await registry.waitFor(/ouvindo em/);
   const environment = procStrings(registry.pid, 'environ');
   expect(environment).toContain('MALLOC_TRIM_THRESHOLD_=131072');
   expect(environment).toContain('MALLOC_ARENA_MAX=8');
+  expect(environment).toContain('KOMPART_CHUNK_BYTES=65536');
   expect(environment).toContain('MALLOC_MMAP_THRESHOLD_=16777216');
   await registry.stop();
 });

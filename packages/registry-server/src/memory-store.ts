@@ -224,7 +224,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): RegistrySto
       return files;
     },
 
-    async sweep(limit) {
+    async sweep(limit, _expiryMs) {
       const now = clock.now();
       let expired = 0;
       while (expired < limit && heap.length > 0 && heap[0]!.at <= now) {
@@ -303,8 +303,12 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): RegistrySto
       return { peers: peers.size, files: fileCount };
     },
 
-    async *events(signal, after) {
-      let position = after === undefined ? logged : Number(after);
+    async logPosition() {
+      return String(logged);
+    },
+
+    async *events(after, signal) {
+      let position = Number(after);
       while (!signal.aborted) {
         const first = logged - log.length;
         if (position < logged) {

@@ -10,12 +10,12 @@ const MISSES = 2;
 const SWEEP_MS = 100;
 const peerAt = (address: string) => parseEndpoint(address, DEFAULT_PEER_PORT);
 
-function directoryOn(clock: FakeClock): { directory: PeerDirectory; events: DirectoryEvent[] } {
+async function directoryOn(clock: FakeClock): Promise<{ directory: PeerDirectory; events: DirectoryEvent[] }> {
   const store = createMemoryStore({ clock, origin: 'here' });
   const directory = new PeerDirectory({ store, heartbeatIntervalMs: INTERVAL_MS, heartbeatMisses: MISSES, maxFilesPerPeer: 10, clock });
   const events: DirectoryEvent[] = [];
   directory.on('event', (event) => events.push(event));
-  directory.start();
+  await directory.start();
   return { directory, events };
 }
 
@@ -32,7 +32,7 @@ describe('PeerDirectory presence, on a fake clock', () => {
 
   it('removes a silent peer at the first sweep after its deadline, with its files, and says so once', async () => {
     const clock = new FakeClock(1_000_000);
-    const { directory, events } = directoryOn(clock);
+    const { directory, events } = await directoryOn(clock);
     const session = await directory.registerPeer(peerAt('127.0.0.2'));
     expect(session.since).toBe(1_000_000);
     await directory.registerFile(session, { path: '/a.txt', sha256: 'a'.repeat(64), size: 1 });
@@ -51,7 +51,7 @@ describe('PeerDirectory presence, on a fake clock', () => {
 
   it('keeps a peer that beats every interval for as long as it beats, counting expiry from the last beat', async () => {
     const clock = new FakeClock(0);
-    const { directory, events } = directoryOn(clock);
+    const { directory, events } = await directoryOn(clock);
     const session = await directory.registerPeer(peerAt('127.0.0.2'));
     for (let beat = 0; beat < 12; beat++) {
       await clock.advance(INTERVAL_MS);
@@ -70,7 +70,7 @@ describe('PeerDirectory presence, on a fake clock', () => {
 
   it('takes a closed heartbeat stream as leaving at once, and an old deadline never touches a new session', async () => {
     const clock = new FakeClock(0);
-    const { directory, events } = directoryOn(clock);
+    const { directory, events } = await directoryOn(clock);
     const first = await directory.registerPeer(peerAt('127.0.0.2'));
     await clock.advance(1000);
     await directory.streamClosed(first);
@@ -88,7 +88,7 @@ describe('PeerDirectory presence, on a fake clock', () => {
 
   it('stops sweeping and reading when closed', async () => {
     const clock = new FakeClock(0);
-    const { directory, events } = directoryOn(clock);
+    const { directory, events } = await directoryOn(clock);
     await directory.registerPeer(peerAt('127.0.0.2'));
     expect(clock.pending).toBe(1);
     await directory.close();

@@ -80,10 +80,11 @@ export class PeerDirectory extends EventEmitter<{ event: [DirectoryEvent] }> {
     this.sweepIntervalMs = options.sweepIntervalMs ?? Math.min(100, Math.max(10, Math.round(options.heartbeatIntervalMs / 50)));
   }
 
-  /** Starts reading the event log and sweeping. */
-  start(): void {
+  /** Starts reading the event log (from its newest entry) and sweeping. */
+  async start(): Promise<void> {
     if (this.readLoop !== undefined) return;
-    this.readLoop = this.readEvents();
+    const position = await this.store.logPosition();
+    this.readLoop = this.readEvents(position);
     this.sweeper = this.clock.setInterval(() => void this.sweep(), this.sweepIntervalMs);
     this.sweeper.unref();
   }
@@ -213,7 +214,7 @@ export class PeerDirectory extends EventEmitter<{ event: [DirectoryEvent] }> {
     if (this.sweeping) return;
     this.sweeping = true;
     try {
-      while ((await this.store.sweep(SWEEP_LIMIT)) === SWEEP_LIMIT) {
+      while ((await this.store.sweep(SWEEP_LIMIT, this.expiryMs)) === SWEEP_LIMIT) {
         // A burst of expiries: go on until the backlog is cleared.
       }
     } catch (error) {
@@ -223,12 +224,12 @@ export class PeerDirectory extends EventEmitter<{ event: [DirectoryEvent] }> {
     }
   }
 
-  private async readEvents(): Promise<void> {
+  private async readEvents(position: string): Promise<void> {
     const signal = this.reading.signal;
-    let after: string | undefined;
+    let after = position;
     while (!signal.aborted) {
       try {
-        for await (const event of this.store.events(signal, after)) {
+        for await (const event of this.store.events(after, signal)) {
           after = event.id;
           this.emit('event', { ...event, local: event.origin === this.store.origin });
         }

@@ -41,7 +41,7 @@ export async function startRegistryServer(options: RegistryServerOptions): Promi
     heartbeatMisses: config.heartbeatMisses,
     maxFilesPerPeer: config.maxFilesPerPeer,
   });
-  directory.start();
+  await directory.start();
   const service = createRegistryService({
     directory,
     lang,

@@ -135,8 +135,12 @@ export interface RegistryStore {
    * Ends every session whose deadline has passed (at most `limit` of them), each with its
    * files, logging peer-expired. Any replica may call it at any time: each expiry happens
    * exactly once, whoever sweeps. Returns how many sessions expired.
+   *
+   * A store that may be unreachable for a while (Redis) does not expire anyone for
+   * `expiryMs` after such an outage: beats sent meanwhile were lost, and every live peer
+   * gets a full period to beat again.
    */
-  sweep(limit: number): Promise<number>;
+  sweep(limit: number, expiryMs: number): Promise<number>;
 
   /**
    * Adds a file to an online peer, unless the peer is at `maxFiles`, and logs
@@ -159,12 +163,14 @@ export interface RegistryStore {
   /** How many peers and files are online. */
   counts(): Promise<{ readonly peers: number; readonly files: number }>;
 
+  /** The id of the newest entry of the event log (`0` while it is empty): where a reader starts. */
+  logPosition(): Promise<string>;
   /**
-   * The event log from now on (or after entry `after`, when the store still has it), in
-   * order, until `signal` aborts. A reader that was cut off (the store was unreachable)
-   * goes on from where it was: nothing is skipped while the log keeps the entries.
+   * The event log after entry `after` (from logPosition, or the last event seen), in order,
+   * until `signal` aborts. A reader that was cut off (the store was unreachable) goes on
+   * from where it was: nothing is skipped while the log keeps the entries.
    */
-  events(signal: AbortSignal, after?: string): AsyncIterable<StoreEvent>;
+  events(after: string, signal: AbortSignal): AsyncIterable<StoreEvent>;
 
   /** True while the store can be reached (the health service reports it). */
   readonly available: boolean;

@@ -1,0 +1,245 @@
+import { join, resolve } from 'node:path';
+import { DEFAULT_LANG, LANGS, type Text } from '@kompart/core';
+import { MAX_CHUNK_BYTES, PEER_DEFAULTS, defaultChunkBytes } from '@kompart/peer';
+import { DEFAULT_PEER_PORT } from '@kompart/protocol';
+import { REGISTRY_DEFAULTS } from '@kompart/registry-server';
+import { endpoint, integer, language, logLevel, onOff, optionalPath, pathList, pathOrOff, requiredPath } from './option-parsers.js';
+import { option, type ActionFlag, type DefaultContext, type OptionTable } from './option-table.js';
+import { START_PATIENCE_MS } from './peer-shell.js';
+
+const NO_PATHS: readonly string[] = [];
+
+/** `$XDG_CACHE_HOME/kompart`, else `~/.cache/kompart`. */
+function defaultCacheDir({ env, cwd, home }: DefaultContext): string {
+  const base = env['XDG_CACHE_HOME'];
+  return base !== undefined && base !== '' ? join(resolve(cwd, base), 'kompart') : join(home, '.cache', 'kompart');
+}
+
+/**
+ * Every option of the `kompart` program, one row each, keyed by the configuration field
+ * it fills (ServerConfig, PeerConfig). A row is the flag, its `KOMPART_*` variable, its
+ * parser (with the bounds), its default in each mode it applies to (from the libraries'
+ * own defaults) and its help in both languages. From these rows come commander's options,
+ * the option part of `kompart --help`, the values read and their types (option-table.ts):
+ * adding an option is adding a row. Rows of both modes come first, then the server's,
+ * then the peer's, in the order --help lists them.
+ */
+export const OPTIONS = {
+  lang: option({
+    flag: '--lang <lang>',
+    env: 'KOMPART_LANG',
+    parse: language,
+    defaults: { server: DEFAULT_LANG, peer: DEFAULT_LANG },
+    help: { pt: 'idioma das mensagens; o idioma do sistema (LANG) não conta', en: 'language of the messages; the system locale (LANG) does not count' },
+  }),
+  logLevel: option({
+    flag: '--log-level <level>',
+    env: 'KOMPART_LOG_LEVEL',
+    parse: logLevel,
+    defaults: { server: 'info', peer: 'error' },
+    help: { pt: '{levels}; o log do peer vai para a saída de erro', en: '{levels}; a peer logs to standard error' },
+  }),
+  json: option({
+    flag: '--json',
+    negatable: true,
+    env: 'KOMPART_JSON',
+    parse: onOff,
+    defaults: { server: false, peer: false },
+    help: { pt: 'uma linha JSON por mensagem, para scripts', en: 'one JSON object per line, for scripts' },
+  }),
+  tlsCert: option({
+    flag: '--tls-cert <file>',
+    env: 'KOMPART_TLS_CERT',
+    parse: optionalPath,
+    defaults: { server: undefined, peer: undefined },
+    help: { pt: 'certificado deste processo, PEM; com --tls-key', en: "this process's certificate, PEM; with --tls-key" },
+  }),
+  tlsKey: option({
+    flag: '--tls-key <file>',
+    env: 'KOMPART_TLS_KEY',
+    parse: optionalPath,
+    defaults: { server: undefined, peer: undefined },
+    help: { pt: 'chave privada do certificado, PEM', en: "the certificate's private key, PEM" },
+  }),
+  tlsCa: option({
+    flag: '--tls-ca <file>',
+    env: 'KOMPART_TLS_CA',
+    parse: optionalPath,
+    defaults: { server: undefined, peer: undefined },
+    help: {
+      pt: 'CA que o outro lado deve apresentar, PEM; num servidor, exige certificado dos clientes (TLS mútuo)',
+      en: 'CA the other side must chain to, PEM; on a server, clients must present a certificate (mutual TLS)',
+    },
+  }),
+  heartbeatIntervalMs: option({
+    flag: '--heartbeat-interval <ms>',
+    env: 'KOMPART_HEARTBEAT_INTERVAL',
+    parse: integer({ min: 10 }),
+    defaults: { server: REGISTRY_DEFAULTS.heartbeatIntervalMs, peer: undefined },
+    help: {
+      server: { pt: 'intervalo esperado entre heartbeats', en: 'expected interval between heartbeats' },
+      peer: { pt: 'intervalo do heartbeat deste peer, em vez do pedido pelo servidor', en: "this peer's heartbeat interval, instead of the one the registry asks for" },
+    },
+  }),
+  heartbeatMisses: option({
+    flag: '--heartbeat-misses <n>',
+    env: 'KOMPART_HEARTBEAT_MISSES',
+    parse: integer({ min: 1 }),
+    defaults: { server: REGISTRY_DEFAULTS.heartbeatMisses },
+    help: { pt: 'heartbeats perdidos seguidos que removem um peer', en: 'missed heartbeats in a row that remove a peer' },
+  }),
+  maxFilesPerPeer: option({
+    flag: '--max-files-per-peer <n>',
+    env: 'KOMPART_MAX_FILES_PER_PEER',
+    parse: integer({ min: 1 }),
+    defaults: { server: REGISTRY_DEFAULTS.maxFilesPerPeer },
+    help: { pt: 'arquivos que um peer pode registrar', en: 'files one peer may register' },
+  }),
+  summaryIntervalMs: option({
+    flag: '--summary-interval <ms>',
+    env: 'KOMPART_SUMMARY_INTERVAL',
+    parse: integer({ min: 0 }),
+    defaults: { server: REGISTRY_DEFAULTS.summaryIntervalMs },
+    help: { pt: 'período da linha de resumo no log; 0 desliga', en: 'period of the summary log line; 0 turns it off' },
+  }),
+  trustPeerAddresses: option({
+    flag: '--trust-peer-addresses',
+    env: 'KOMPART_TRUST_PEER_ADDRESSES',
+    parse: onOff,
+    defaults: { server: REGISTRY_DEFAULTS.trustPeerAddresses },
+    help: { pt: 'aceita endereços de peer diferentes da origem da conexão (NAT)', en: "accept peer addresses that differ from the connection's source (NAT)" },
+  }),
+  maxRequestsPerSecond: option({
+    flag: '--max-requests-per-second <n>',
+    env: 'KOMPART_MAX_REQUESTS_PER_SECOND',
+    parse: integer({ min: 0 }),
+    defaults: { server: REGISTRY_DEFAULTS.maxRequestsPerSecond },
+    help: { pt: 'limite de pedidos por segundo de cada peer; 0 desliga', en: 'requests a second each peer may make; 0 turns the limit off' },
+  }),
+  ticketTtlMs: option({
+    flag: '--ticket-ttl <ms>',
+    env: 'KOMPART_TICKET_TTL',
+    parse: integer({ min: 1000 }),
+    defaults: { server: REGISTRY_DEFAULTS.ticketTtlMs },
+    help: { pt: 'validade dos tickets de download', en: 'lifetime of download tickets' },
+  }),
+  maxMessageBytes: option({
+    flag: '--max-message-bytes <n>',
+    env: 'KOMPART_MAX_MESSAGE_BYTES',
+    parse: integer({ min: 65_536 }),
+    defaults: { server: REGISTRY_DEFAULTS.maxMessageBytes },
+    help: { pt: 'maior mensagem gRPC aceita', en: 'largest gRPC message accepted' },
+  }),
+  maxPathBytes: option({
+    flag: '--max-path-bytes <n>',
+    env: 'KOMPART_MAX_PATH_BYTES',
+    parse: integer({ min: 1 }),
+    defaults: { server: REGISTRY_DEFAULTS.maxPathBytes },
+    help: { pt: 'maior caminho registrável, em bytes', en: 'longest path that may be registered, in bytes' },
+  }),
+  downloadsDir: option({
+    flag: '--downloads <dir>',
+    env: 'KOMPART_DOWNLOADS',
+    parse: requiredPath,
+    defaults: { peer: ({ cwd }: DefaultContext) => resolve(cwd, PEER_DEFAULTS.downloadsDir) },
+    shownDefault: () => `./${PEER_DEFAULTS.downloadsDir}`,
+    help: { pt: 'onde os downloads são salvos', en: 'where downloads are saved' },
+  }),
+  share: option({
+    flag: '--share <path>',
+    env: 'KOMPART_SHARE',
+    parse: pathList,
+    defaults: { peer: NO_PATHS },
+    help: {
+      pt: 'ao iniciar, registra o peer e este arquivo ou pasta; repetível, e substitui a lista da variável',
+      en: "at start-up, register the peer and this file or folder; repeatable, and replaces the variable's list",
+    },
+  }),
+  registerAtStart: option({
+    flag: '--register',
+    negatable: true,
+    env: 'KOMPART_REGISTER',
+    parse: onOff,
+    defaults: { peer: false },
+    help: {
+      pt: `ao iniciar, registra o peer, esperando o servidor até ${START_PATIENCE_MS / 1000} s (--share também)`,
+      en: `at start-up, register the peer, waiting up to ${START_PATIENCE_MS / 1000} s for the registry (--share does too)`,
+    },
+  }),
+  menu: option({
+    flag: '--menu',
+    negatable: true,
+    env: 'KOMPART_MENU',
+    parse: onOff,
+    defaults: { peer: undefined },
+    shownDefault: { pt: 'menu num terminal', en: 'menu on a terminal' },
+    help: { pt: 'menu interativo ou prompt de comandos', en: 'interactive menu or typed prompt' },
+  }),
+  cacheDir: option({
+    flag: '--cache-dir <dir>',
+    negatable: true,
+    env: 'KOMPART_CACHE_DIR',
+    parse: pathOrOff,
+    defaults: { peer: defaultCacheDir },
+    shownDefault: { pt: '~/.cache/kompart', en: '~/.cache/kompart' },
+    help: {
+      pt: 'pasta do cache de hashes ($XDG_CACHE_HOME/kompart quando definida); --no-cache-dir: cache só em memória',
+      en: 'folder of the hash cache ($XDG_CACHE_HOME/kompart when set); --no-cache-dir: cache in memory only',
+    },
+  }),
+  listen: option({
+    flag: '--listen <address>',
+    env: 'KOMPART_LISTEN',
+    parse: endpoint(DEFAULT_PEER_PORT),
+    defaults: { peer: undefined },
+    help: {
+      pt: 'escuta aqui em vez de <ip do host>, ex. 0.0.0.0:{port} num contêiner; a identidade continua <ip do host>',
+      en: 'listen here instead of <host ip>, e.g. 0.0.0.0:{port} in a container; the identity stays <host ip>',
+    },
+  }),
+  keepRunning: option({
+    flag: '--keep-running',
+    negatable: true,
+    env: 'KOMPART_KEEP_RUNNING',
+    parse: onOff,
+    defaults: { peer: false },
+    help: { pt: 'continua online depois do fim da entrada padrão, até SIGTERM (contêineres)', en: 'stay online after the end of standard input, until SIGTERM (containers)' },
+  }),
+  requireTickets: option({
+    flag: '--tickets',
+    negatable: true,
+    env: 'KOMPART_TICKETS',
+    parse: onOff,
+    defaults: { peer: PEER_DEFAULTS.requireTickets },
+    help: {
+      pt: 'serve downloads só com o ticket do servidor de registro: só peers registrados baixam',
+      en: "serve downloads only with the registry's ticket: only registered peers download",
+    },
+  }),
+  chunkBytes: option({
+    flag: '--chunk-bytes <n>',
+    env: 'KOMPART_CHUNK_BYTES',
+    parse: integer({ min: 1, max: MAX_CHUNK_BYTES }),
+    defaults: { peer: undefined },
+    shownDefault: () => defaultChunkBytes(),
+    help: { pt: 'bytes por pedaço de um download que este peer envia, de {min} a {max}', en: 'bytes per chunk of a download this peer sends, {min} to {max}' },
+  }),
+} satisfies OptionTable;
+
+/** Flags that are actions, not settings; --help lists them with the options of every mode. */
+export const ACTION_FLAGS: readonly ActionFlag[] = [
+  { flags: '-h, --help', help: { pt: 'esta ajuda', en: 'this help' } },
+  { flags: '-V, --version', help: { pt: 'versão', en: 'version' } },
+];
+
+/** How --help shows the `<value>` of a flag (`--downloads PASTA`). */
+export const METAVARS: Readonly<Record<string, Text>> = {
+  lang: { pt: LANGS.join('|'), en: LANGS.join('|') },
+  level: { pt: 'NÍVEL', en: 'LEVEL' },
+  file: { pt: 'ARQUIVO', en: 'FILE' },
+  dir: { pt: 'PASTA', en: 'DIR' },
+  path: { pt: 'CAMINHO', en: 'PATH' },
+  address: { pt: 'ENDEREÇO', en: 'ADDRESS' },
+  ms: { pt: 'MS', en: 'MS' },
+  n: { pt: 'N', en: 'N' },
+};

@@ -1,0 +1,219 @@
+/**
+ * The RedisStore's Lua scripts: each mutation of the index is one script, so Redis runs it
+ * atomically (no other command runs in between) and logs its event in the same step. Every
+ * script takes the key prefix as ARGV[1] and builds its keys from it (a standalone Redis or
+ * a replicated primary; not Redis Cluster, whose keys would have to be declared).
+ *
+ * Keys, with the prefix P (`kompart:` by default):
+ *   P..'cluster'         hash   instance, ticketKey
+ *   P..'seq'             string last file sequence number (INCR)
+ *   P..'peer:'..id       hash   id, target, token, since
+ *   P..'token:'..token   string the session's address
+ *   P..'presence'        zset   address, scored by its deadline (ms, Redis TIME)
+ *   P..'paths:'..id      hash   path -> seq (the peer's files)
+ *   P..'file:'..seq      hash   peer, path, name, lname (lower-case name), sha256, size
+ *   P..'order'           zset   seq, scored by seq (the listing order, cursors are seqs)
+ *   P..'names:'..id      zset   name..'\0'..seq (16 digits), all scored 0: exact-name lookups by range
+ *   P..'hashes:'..id     zset   sha256..':'..seq, all scored 0: hash-prefix lookups by range
+ *   P..'events'          stream the event log (XADD, trimmed to about LOG_KEEP entries)
+ *   P..'swept'           string when a replica last swept (ms)
+ *   P..'resume'          string no expiry before this time (ms): see SWEEP
+ */
+
+/** Entries the event log keeps (approximately: XADD MAXLEN ~). */
+export const LOG_KEEP = 100_000;
+
+/** Shared by the scripts: the time, a log entry, removing a peer and all its files. */
+const COMMON = `
+local P = ARGV[1]
+local function now()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+local function log(...)
+  redis.call('XADD', P .. 'events', 'MAXLEN', '~', ${LOG_KEEP}, '*', ...)
+end
+local function drop(id, token)
+  local seqs = redis.call('HVALS', P .. 'paths:' .. id)
+  for _, seq in ipairs(seqs) do
+    redis.call('DEL', P .. 'file:' .. seq)
+    redis.call('ZREM', P .. 'order', seq)
+  end
+  redis.call('DEL', P .. 'paths:' .. id, P .. 'names:' .. id, P .. 'hashes:' .. id, P .. 'peer:' .. id, P .. 'token:' .. token)
+  redis.call('ZREM', P .. 'presence', id)
+  return #seqs
+end
+local function pad(seq)
+  return string.format('%016d', tonumber(seq))
+end
+`;
+
+/** ARGV: prefix, instance, ticketKey. Returns {instance, ticketKey}, the first ever written. */
+export const IDENTITY = `
+local P = ARGV[1]
+redis.call('HSETNX', P .. 'cluster', 'instance', ARGV[2])
+redis.call('HSETNX', P .. 'cluster', 'ticketKey', ARGV[3])
+return redis.call('HMGET', P .. 'cluster', 'instance', 'ticketKey')
+`;
+
+/** ARGV: prefix, id, target, token, since, expiryMs, origin. Returns 1, or 0 when the address is taken. */
+export const OPEN_SESSION = `${COMMON}
+local id = ARGV[2]
+if redis.call('EXISTS', P .. 'peer:' .. id) == 1 then return 0 end
+local t = now()
+redis.call('HSET', P .. 'peer:' .. id, 'id', id, 'target', ARGV[3], 'token', ARGV[4], 'since', ARGV[5])
+redis.call('SET', P .. 'token:' .. ARGV[4], id)
+redis.call('ZADD', P .. 'presence', t + tonumber(ARGV[6]), id)
+log('type', 'peer-joined', 'peer', id, 'token', ARGV[4], 'origin', ARGV[7], 'at', t)
+return 1
+`;
+
+/** ARGV: prefix, token. Returns {id, target, token, since} of the token's session, or an empty array. */
+export const SESSION_BY_TOKEN = `
+local P = ARGV[1]
+local id = redis.call('GET', P .. 'token:' .. ARGV[2])
+if not id then return {} end
+return redis.call('HMGET', P .. 'peer:' .. id, 'id', 'target', 'token', 'since')
+`;
+
+/** ARGV: prefix, expiryMs, then id and token of each beat. Returns 1 or 0 for each beat (session still online). */
+export const BEAT = `${COMMON}
+local deadline = now() + tonumber(ARGV[2])
+local out = {}
+for i = 3, #ARGV, 2 do
+  if redis.call('HGET', P .. 'peer:' .. ARGV[i], 'token') == ARGV[i + 1] then
+    redis.call('ZADD', P .. 'presence', 'GT', deadline, ARGV[i])
+    out[#out + 1] = 1
+  else
+    out[#out + 1] = 0
+  end
+end
+return out
+`;
+
+/** ARGV: prefix, id, token, cause, origin. Returns the files removed, or -1 when the token names no session of the address. */
+export const CLOSE_SESSION = `${COMMON}
+local id, token = ARGV[2], ARGV[3]
+if redis.call('HGET', P .. 'peer:' .. id, 'token') ~= token then return -1 end
+local files = drop(id, token)
+log('type', 'peer-left', 'peer', id, 'token', token, 'files', files, 'cause', ARGV[4], 'origin', ARGV[5], 'at', now())
+return files
+`;
+
+/**
+ * ARGV: prefix, limit, origin, gapMs, pauseMs. Expires up to `limit` sessions whose deadline
+ * has passed; returns how many.
+ *
+ * The outage rule: every replica sweeps every ~100 ms, so a gap of more than `gapMs` since
+ * the last sweep means nobody could reach Redis (or every replica was down). Beats sent
+ * meanwhile were lost, so deadlines are stale: no session expires until `pauseMs` (one
+ * expiry period) after sweeping resumed, which gives every live peer time to beat again.
+ */
+export const SWEEP = `${COMMON}
+local t = now()
+local last = tonumber(redis.call('GET', P .. 'swept') or '0')
+redis.call('SET', P .. 'swept', t)
+if last > 0 and t - last > tonumber(ARGV[4]) then
+  redis.call('SET', P .. 'resume', t + tonumber(ARGV[5]))
+  return 0
+end
+if t < tonumber(redis.call('GET', P .. 'resume') or '0') then return 0 end
+local due = redis.call('ZRANGEBYSCORE', P .. 'presence', '-inf', t, 'LIMIT', 0, tonumber(ARGV[2]))
+for _, id in ipairs(due) do
+  local token = redis.call('HGET', P .. 'peer:' .. id, 'token') or ''
+  local files = drop(id, token)
+  log('type', 'peer-expired', 'peer', id, 'token', token, 'files', files, 'origin', ARGV[3], 'at', t)
+end
+return #due
+`;
+
+/**
+ * ARGV: prefix, peer, path, name, lower-case name, sha256, size, maxFiles, origin.
+ * Returns 'added', 'replaced', 'exists', 'no-peer' or 'limit'.
+ */
+export const ADD_FILE = `${COMMON}
+local peer, path, name, lname, sha, size = ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
+if redis.call('EXISTS', P .. 'peer:' .. peer) == 0 then return 'no-peer' end
+local seq = redis.call('HGET', P .. 'paths:' .. peer, path)
+if seq then
+  local old = redis.call('HMGET', P .. 'file:' .. seq, 'sha256', 'size')
+  if old[1] == sha and old[2] == size then return 'exists' end
+  redis.call('ZREM', P .. 'hashes:' .. peer, old[1] .. ':' .. pad(seq))
+  redis.call('HSET', P .. 'file:' .. seq, 'sha256', sha, 'size', size)
+  redis.call('ZADD', P .. 'hashes:' .. peer, 0, sha .. ':' .. pad(seq))
+  log('type', 'file-registered', 'peer', peer, 'path', path, 'name', name, 'sha256', sha, 'size', size, 'replaced', 1, 'origin', ARGV[9], 'at', now())
+  return 'replaced'
+end
+if redis.call('HLEN', P .. 'paths:' .. peer) >= tonumber(ARGV[8]) then return 'limit' end
+seq = redis.call('INCR', P .. 'seq')
+redis.call('HSET', P .. 'file:' .. seq, 'peer', peer, 'path', path, 'name', name, 'lname', lname, 'sha256', sha, 'size', size)
+redis.call('HSET', P .. 'paths:' .. peer, path, seq)
+redis.call('ZADD', P .. 'order', seq, seq)
+redis.call('ZADD', P .. 'names:' .. peer, 0, name .. '\\0' .. pad(seq))
+redis.call('ZADD', P .. 'hashes:' .. peer, 0, sha .. ':' .. pad(seq))
+log('type', 'file-registered', 'peer', peer, 'path', path, 'name', name, 'sha256', sha, 'size', size, 'replaced', 0, 'origin', ARGV[9], 'at', now())
+return 'added'
+`;
+
+/** Fields of a file, in the order the read scripts return them (after its seq). */
+export const FILE_FIELDS = ['peer', 'path', 'name', 'sha256', 'size'] as const;
+
+/** ARGV: prefix, peer, path. Returns {seq, peer, path, name, sha256, size}, or an empty array. */
+export const FILE_BY_PATH = `
+local P = ARGV[1]
+local seq = redis.call('HGET', P .. 'paths:' .. ARGV[2], ARGV[3])
+if not seq then return {} end
+local f = redis.call('HMGET', P .. 'file:' .. seq, 'peer', 'path', 'name', 'sha256', 'size')
+return {seq, f[1], f[2], f[3], f[4], f[5]}
+`;
+
+/**
+ * ARGV: prefix, index key suffix ('names:' or 'hashes:'), peer, range start, range end.
+ * Returns the files of the members in the lexicographic range, six values each, in member order.
+ */
+export const FILES_IN_RANGE = `
+local P = ARGV[1]
+local members = redis.call('ZRANGEBYLEX', P .. ARGV[2] .. ARGV[3], ARGV[4], ARGV[5])
+local out = {}
+for _, member in ipairs(members) do
+  local seq = tostring(tonumber(string.sub(member, -16)))
+  local f = redis.call('HMGET', P .. 'file:' .. seq, 'peer', 'path', 'name', 'sha256', 'size')
+  if f[1] then
+    out[#out + 1] = seq
+    for i = 1, 5 do out[#out + 1] = f[i] end
+  end
+end
+return out
+`;
+
+/**
+ * ARGV: prefix, after, limit, scanBudget, name filter (lower case), hash prefix, holder.
+ * Returns {last seq looked at, 1 when more entries follow, then six values per file}.
+ */
+export const LIST = `
+local P = ARGV[1]
+local limit, budget = tonumber(ARGV[3]), tonumber(ARGV[4])
+local needle, prefix, holder = ARGV[5], ARGV[6], ARGV[7]
+local seqs = redis.call('ZRANGEBYSCORE', P .. 'order', '(' .. ARGV[2], '+inf', 'LIMIT', 0, budget)
+local out = {ARGV[2], 0}
+local found = 0
+for _, seq in ipairs(seqs) do
+  out[1] = seq
+  local f = redis.call('HMGET', P .. 'file:' .. seq, 'peer', 'path', 'name', 'sha256', 'size', 'lname')
+  if f[1] and (holder == '' or f[1] == holder) and (prefix == '' or string.sub(f[4], 1, #prefix) == prefix)
+    and (needle == '' or string.find(f[6], needle, 1, true)) then
+    out[#out + 1] = seq
+    for i = 1, 5 do out[#out + 1] = f[i] end
+    found = found + 1
+    if found >= limit then break end
+  end
+end
+if #redis.call('ZRANGEBYSCORE', P .. 'order', '(' .. out[1], '+inf', 'LIMIT', 0, 1) > 0 then out[2] = 1 end
+return out
+`;
+
+/** ARGV: prefix. Returns {peers, files}. */
+export const COUNTS = `
+local P = ARGV[1]
+return {redis.call('ZCARD', P .. 'presence'), redis.call('ZCARD', P .. 'order')}
+`;

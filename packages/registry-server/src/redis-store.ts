@@ -1,0 +1,308 @@
+import { randomBytes } from 'node:crypto';
+import { createClient, defineScript, type RedisClientType } from '@redis/client';
+import { KompartError, silentLogger, type Logger } from '@kompart/core';
+import { Reason } from '@kompart/protocol';
+import * as lua from './redis-scripts.js';
+import type { AddFileResult, Beat, ClusterIdentity, FileRecord, LeaveCause, ListFilter, ListPage, ListedFile, PeerRecord, RegistryStore, StoreEvent } from './store.js';
+
+export interface RedisStoreOptions {
+  /** `redis://host:port[/db]` (or `rediss://` for TLS, `redis://user:password@…`). */
+  readonly url: string;
+  /** Key prefix: several independent registries may share one Redis (default `kompart:`). */
+  readonly prefix?: string;
+  /** This replica's id on the events it logs (default: random). */
+  readonly origin?: string;
+  /**
+   * A gap in sweeping longer than this (ms) means Redis was away (or every replica was
+   * down): expiries then pause for one expiry period (see redis-scripts.ts, SWEEP). Default 2000.
+   */
+  readonly outageGapMs?: number;
+  readonly logger?: Logger;
+}
+
+type Reply = string | number | null | Reply[];
+
+/** A script with its arguments as strings, replying in RESP2 shapes. */
+const script = (source: string) =>
+  defineScript({
+    SCRIPT: source,
+    NUMBER_OF_KEYS: 0,
+    parseCommand(parser, ...args: string[]) {
+      parser.push(...args);
+    },
+    transformReply: undefined as unknown as () => Reply,
+  });
+
+const SCRIPTS = {
+  kIdentity: script(lua.IDENTITY),
+  kOpenSession: script(lua.OPEN_SESSION),
+  kSessionByToken: script(lua.SESSION_BY_TOKEN),
+  kBeat: script(lua.BEAT),
+  kCloseSession: script(lua.CLOSE_SESSION),
+  kSweep: script(lua.SWEEP),
+  kAddFile: script(lua.ADD_FILE),
+  kFileByPath: script(lua.FILE_BY_PATH),
+  kFilesInRange: script(lua.FILES_IN_RANGE),
+  kList: script(lua.LIST),
+  kCounts: script(lua.COUNTS),
+};
+
+type Client = RedisClientType<Record<string, never>, Record<string, never>, typeof SCRIPTS>;
+
+/** How long a blocking read of the event log waits before asking again, ms. */
+const READ_BLOCK_MS = 1000;
+/** Events read at once. */
+const READ_COUNT = 500;
+
+/**
+ * A RegistryStore on a shared Redis (7.0+, standalone or a replicated primary), through
+ * @redis/client: several registry replicas on the same Redis and prefix are one registry.
+ *
+ * Every mutation is one Lua script (redis-scripts.ts), atomic in Redis, that logs its event
+ * in the same step. Presence: a sorted set scored by deadline from Redis `TIME`, so every
+ * replica agrees on the time; every replica sweeps it, and each expiry happens in exactly
+ * one sweep. The event log is one Redis Stream: each replica reads it with a blocking
+ * `XREAD` from the last entry it saw, on a connection of its own, so a replica that lost
+ * Redis for a moment goes on from where it stopped and misses nothing the stream still has.
+ *
+ * While Redis cannot be reached every call fails at once (no offline queue) with
+ * STORE_UNAVAILABLE, nothing is half-written, `available` is false, and the client
+ * reconnects by itself.
+ */
+export class RedisStore implements RegistryStore {
+  readonly name: string;
+  readonly origin: string;
+  readonly #prefix: string;
+  readonly #client: Client;
+  /** Connections of the event readers, each blocked in its XREAD. */
+  readonly #readers = new Set<Client>();
+  readonly #logger: Logger;
+  readonly #gapMs: number;
+  readonly #listeners: ((available: boolean) => void)[] = [];
+  #available = false;
+  #closed = false;
+
+  private constructor(options: RedisStoreOptions) {
+    this.#prefix = options.prefix ?? 'kompart:';
+    this.origin = options.origin ?? randomBytes(4).toString('hex');
+    this.#logger = options.logger ?? silentLogger;
+    this.#gapMs = options.outageGapMs ?? 2000;
+    this.name = redactedUrl(options.url);
+    const reconnectStrategy = (retries: number): number => Math.min(50 * 2 ** Math.min(retries, 6), 2000);
+    this.#client = createClient({ url: options.url, disableOfflineQueue: true, scripts: SCRIPTS, socket: { reconnectStrategy, connectTimeout: 2000 } });
+    this.#client.on('error', (error: unknown) => this.#logger.debug({ err: error }, 'redis connection error'));
+    this.#client.on('ready', () => this.#setAvailable(true));
+    this.#client.on('reconnecting', () => this.#setAvailable(false));
+    this.#client.on('end', () => this.#setAvailable(false));
+  }
+
+  /** Connects to Redis and returns the store; rejects with STORE_UNAVAILABLE when Redis cannot be reached. */
+  static async connect(options: RedisStoreOptions): Promise<RedisStore> {
+    const store = new RedisStore(options);
+    try {
+      await store.#client.connect();
+    } catch (error) {
+      store.#client.destroy();
+      throw unavailable(error);
+    }
+    return store;
+  }
+
+  get available(): boolean {
+    return this.#available;
+  }
+
+  onAvailability(listener: (available: boolean) => void): void {
+    this.#listeners.push(listener);
+  }
+
+  async identity(fresh: () => ClusterIdentity): Promise<ClusterIdentity> {
+    const made = fresh();
+    const reply = await this.#run((c) => c.kIdentity(this.#prefix, made.instance, made.ticketKey));
+    const [instance, ticketKey] = strings(reply);
+    return { instance: instance ?? made.instance, ticketKey: ticketKey ?? made.ticketKey };
+  }
+
+  async openSession(session: PeerRecord, expiryMs: number): Promise<boolean> {
+    const reply = await this.#run((c) => c.kOpenSession(this.#prefix, session.id, session.target, session.token, String(session.since), String(expiryMs), this.origin));
+    return Number(reply) > 0;
+  }
+
+  async session(peer: string): Promise<PeerRecord | undefined> {
+    const fields = await this.#run((c) => c.hmGet(`${this.#prefix}peer:${peer}`, ['id', 'target', 'token', 'since']));
+    return peerRecord(fields);
+  }
+
+  async sessionByToken(token: string): Promise<PeerRecord | undefined> {
+    return peerRecord(strings(await this.#run((c) => c.kSessionByToken(this.#prefix, token))));
+  }
+
+  async beat(beats: readonly Beat[], expiryMs: number): Promise<readonly boolean[]> {
+    if (beats.length === 0) return [];
+    const args = beats.flatMap((beat) => [beat.peer, beat.token]);
+    const reply = await this.#run((c) => c.kBeat(this.#prefix, String(expiryMs), ...args));
+    return (reply as Reply[]).map((alive) => Number(alive) === 1);
+  }
+
+  async closeSession(peer: string, token: string, cause: LeaveCause): Promise<number | undefined> {
+    const files = Number(await this.#run((c) => c.kCloseSession(this.#prefix, peer, token, cause, this.origin)));
+    return files < 0 ? undefined : files;
+  }
+
+  async sweep(limit: number, expiryMs: number): Promise<number> {
+    return Number(await this.#run((c) => c.kSweep(this.#prefix, String(limit), this.origin, String(this.#gapMs), String(expiryMs))));
+  }
+
+  async addFile(file: FileRecord, maxFiles: number): Promise<AddFileResult> {
+    const reply = await this.#run((c) =>
+      c.kAddFile(this.#prefix, file.peer, file.path, file.name, file.name.toLowerCase(), file.sha256, String(file.size), String(maxFiles), this.origin),
+    );
+    return String(reply) as AddFileResult;
+  }
+
+  async fileByPath(peer: string, path: string): Promise<FileRecord | undefined> {
+    return listedFiles(strings(await this.#run((c) => c.kFileByPath(this.#prefix, peer, path))), 0)[0];
+  }
+
+  async filesByName(peer: string, name: string): Promise<readonly FileRecord[]> {
+    return listedFiles(strings(await this.#run((c) => c.kFilesInRange(this.#prefix, 'names:', peer, `[${name}\0`, `(${name}\x01`))), 0);
+  }
+
+  async filesByHashPrefix(peer: string, prefix: string): Promise<readonly FileRecord[]> {
+    return listedFiles(strings(await this.#run((c) => c.kFilesInRange(this.#prefix, 'hashes:', peer, `[${prefix}`, `[${prefix}\xff`))), 0);
+  }
+
+  async list(after: number, limit: number, filter: ListFilter, scanBudget: number): Promise<ListPage> {
+    const reply = strings(
+      await this.#run((c) => c.kList(this.#prefix, String(after), String(limit), String(scanBudget), filter.nameContains, filter.sha256Prefix, filter.holder)),
+    );
+    const last = Number(reply[0]);
+    return { files: listedFiles(reply, 2), next: reply[1] === '1' ? last : undefined };
+  }
+
+  async counts(): Promise<{ readonly peers: number; readonly files: number }> {
+    const [peers, files] = (await this.#run((c) => c.kCounts(this.#prefix))) as number[];
+    return { peers: Number(peers), files: Number(files) };
+  }
+
+  /**
+   * Reads the log on a connection of its own (a blocking XREAD holds its connection),
+   * ended when `signal` aborts. A connection lost meanwhile fails the iteration with
+   * STORE_UNAVAILABLE; the caller goes on later from the last id it saw.
+   */
+  async logPosition(): Promise<string> {
+    const newest = await this.#run((c) => c.xRevRange(`${this.#prefix}events`, '+', '-', { COUNT: 1 }));
+    return newest?.[0]?.id ?? '0-0';
+  }
+
+  async *events(after: string, signal: AbortSignal): AsyncIterable<StoreEvent> {
+    const key = `${this.#prefix}events`;
+    const reader: Client = this.#client.duplicate({ socket: { reconnectStrategy: false } });
+    reader.on('error', () => undefined);
+    this.#readers.add(reader);
+    // A blocking read is stopped by ending its connection.
+    const onAbort = (): void => reader.destroy();
+    signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      await reader.connect();
+      let position = after;
+      while (!signal.aborted && !this.#closed) {
+        const reply = await reader.xRead({ key, id: position }, { BLOCK: READ_BLOCK_MS, COUNT: READ_COUNT });
+        const streams = (reply ?? []) as unknown as { messages: { id: string; message: Record<string, string> }[] }[];
+        for (const entry of streams[0]?.messages ?? []) {
+          position = entry.id;
+          const event = storeEvent(entry.id, entry.message);
+          if (event !== undefined) yield event;
+        }
+      }
+    } catch (error) {
+      if (signal.aborted || this.#closed) return;
+      throw unavailable(error);
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+      this.#readers.delete(reader);
+      if (reader.isOpen) reader.destroy();
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const reader of this.#readers) reader.destroy();
+    await this.#client.close().catch(() => this.#client.destroy());
+  }
+
+  #setAvailable(available: boolean): void {
+    if (available === this.#available) return;
+    this.#available = available;
+    for (const listener of this.#listeners) listener(available);
+  }
+
+  async #run<T>(command: (client: Client) => Promise<T>): Promise<T> {
+    try {
+      return await command(this.#client);
+    } catch (error) {
+      throw unavailable(error);
+    }
+  }
+}
+
+/** Any failure to talk to Redis, as the registry's clients see it. */
+function unavailable(error: unknown): KompartError {
+  if (error instanceof KompartError) return error;
+  return new KompartError(Reason.STORE_UNAVAILABLE, {}, { cause: error });
+}
+
+/** The URL without its password, for logs. */
+function redactedUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password !== '') parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return 'redis';
+  }
+}
+
+function strings(reply: unknown): string[] {
+  return Array.isArray(reply) ? reply.map((value) => (value === null || value === undefined ? '' : String(value))) : [];
+}
+
+function peerRecord(fields: readonly (string | null | undefined)[]): PeerRecord | undefined {
+  const [id, target, token, since] = fields;
+  if (id === undefined || id === null || id === '' || target === undefined || target === null || token === undefined || token === null) return undefined;
+  return { id, target, token, since: Number(since) };
+}
+
+/** Files from a flat reply of six values each (seq, peer, path, name, sha256, size), from `start`. */
+function listedFiles(values: readonly string[], start: number): ListedFile[] {
+  const files: ListedFile[] = [];
+  for (let at = start; at + 5 < values.length; at += 6) {
+    files.push({ seq: Number(values[at]), peer: values[at + 1]!, path: values[at + 2]!, name: values[at + 3]!, sha256: values[at + 4]!, size: Number(values[at + 5]) });
+  }
+  return files;
+}
+
+/** A log entry as a StoreEvent (undefined for an entry of an unknown type). */
+function storeEvent(id: string, m: Record<string, string>): StoreEvent | undefined {
+  const base = { id, origin: m['origin'] ?? '', at: Number(m['at']) };
+  const peer = m['peer'] ?? '';
+  const token = m['token'] ?? '';
+  switch (m['type']) {
+    case 'peer-joined':
+      return { ...base, type: 'peer-joined', peer, token };
+    case 'peer-left':
+      return { ...base, type: 'peer-left', peer, token, files: Number(m['files']), cause: m['cause'] === 'disconnect' ? 'disconnect' : 'stream-closed' };
+    case 'peer-expired':
+      return { ...base, type: 'peer-expired', peer, token, files: Number(m['files']) };
+    case 'file-registered':
+      return {
+        ...base,
+        type: 'file-registered',
+        file: { peer, path: m['path'] ?? '', name: m['name'] ?? '', sha256: m['sha256'] ?? '', size: Number(m['size']) },
+        replaced: m['replaced'] === '1',
+      };
+    default:
+      return undefined;
+  }
+}
