@@ -12,7 +12,10 @@ import type { Config } from 'jest';
 const esmOnly = ['inquirer', '@inquirer', 'mute-stream', 'run-async', 'yoctocolors', 'ansi-escapes', 'environment', 'cli-width', 'signal-exit', 'fast-wrap-ansi', 'fast-string-width', 'fast-string-truncated-width', 'chardet', 'iconv-lite'];
 
 const config: Config = {
-  testEnvironment: 'node',
+  // Node's environment plus the teardown check: a test file fails when it leaves servers,
+  // sockets or child processes open (test/support/leak-check.ts says how, and the
+  // environment why it is not a setupFilesAfterEnv hook).
+  testEnvironment: '<rootDir>/test/support/leak-check-environment.ts',
   roots: ['<rootDir>/packages', '<rootDir>/test'],
   testMatch: ['**/src/**/*.spec.ts', '**/test/**/*.test.ts'],
   moduleNameMapper: {

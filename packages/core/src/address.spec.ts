@@ -1,4 +1,4 @@
-import { parseEndpoint, tryParseEndpoint } from './address.js';
+import { parseEndpoint, parseEndpointList, tryParseEndpoint } from './address.js';
 
 describe('parseEndpoint', () => {
   it.each([
@@ -21,5 +21,18 @@ describe('parseEndpoint', () => {
 
   it('accepts port 0 only when asked (for listening)', () => {
     expect(parseEndpoint('127.0.0.1:0', 50051, { allowPortZero: true }).port).toBe(0);
+  });
+});
+
+describe('parseEndpointList', () => {
+  it('reads one address or several, each with an optional port', () => {
+    expect(parseEndpointList('127.0.0.91', 50051).map((e) => e.target)).toEqual(['127.0.0.91:50051']);
+    expect(parseEndpointList('127.0.0.91, 127.0.0.92:6000,[::1]', 50051).map((e) => e.id)).toEqual(['127.0.0.91', '127.0.0.92:6000', '[::1]']);
+  });
+
+  it('refuses an empty entry or a bad address anywhere in the list', () => {
+    expect(() => parseEndpointList('127.0.0.91,', 50051)).toThrow('empty entry');
+    expect(() => parseEndpointList('127.0.0.91,300.0.0.1', 50051)).toThrow('not an IPv4 address');
+    expect(() => parseEndpointList('', 50051)).toThrow('empty');
   });
 });

@@ -84,6 +84,17 @@ export function endpointAt(host: string, port: number, defaultPort: number): End
   return { host, port, id: port === defaultPort ? (v6 ? `[${host}]` : host) : hostPort, target: hostPort };
 }
 
+/**
+ * Parses a comma-separated list of addresses (`10.0.0.1,10.0.0.2:6000`), each as
+ * parseEndpoint does; several registry replicas are given this way. Throws AddressError for
+ * an empty list, an empty entry or a bad address.
+ */
+export function parseEndpointList(input: string, defaultPort: number, options: EndpointOptions = {}): Endpoint[] {
+  const entries = input.split(',');
+  if (entries.length > 1 && entries.some((entry) => entry.trim() === '')) throw new AddressError(input, 'empty entry in the list');
+  return entries.map((entry) => parseEndpoint(entry, defaultPort, options));
+}
+
 /** Like parseEndpoint, but returns undefined instead of throwing. */
 export function tryParseEndpoint(input: string, defaultPort: number, options: EndpointOptions = {}): Endpoint | undefined {
   try {

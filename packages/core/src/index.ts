@@ -5,7 +5,7 @@
  * the injected Clock and the one backoff. Its only kompart import is the contract
  * (@kompart/protocol).
  */
-export { AddressError, endpointAt, parseEndpoint, tryParseEndpoint, type Endpoint, type EndpointOptions } from './address.js';
+export { AddressError, endpointAt, parseEndpoint, parseEndpointList, tryParseEndpoint, type Endpoint, type EndpointOptions } from './address.js';
 export { DEFAULT_BACKOFF, backoffDelay, validateBackoff, type BackoffOptions } from './backoff.js';
 export { sleepOn, systemClock, type Clock, type TimerHandle } from './clock.js';
 export { reasonTexts, sharedTexts } from './contract-texts.js';

@@ -1,4 +1,6 @@
+import { isIP } from 'node:net';
 import type { ChannelOptions } from '@grpc/grpc-js';
+import type { Endpoint } from '@kompart/core';
 import { ClientError, createChannel, createClientFactory, type CallOptions, type Channel, type Client, type ClientMiddleware, type CompatServiceDefinition, type Metadata } from 'nice-grpc';
 import { deadlineMiddleware, type DeadlineOptions } from 'nice-grpc-client-middleware-deadline';
 import { channelCredentials, type TlsMaterial } from './credentials.js';
@@ -33,6 +35,43 @@ export const kompartErrorMiddleware: ClientMiddleware = async function* kompartE
 
 /** A promise-based client with kompart's errors and a default deadline (ms) on every call. */
 export type KompartClient<D extends CompatServiceDefinition> = Client<D, DeadlineOptions>;
+
+/**
+ * The grpc-js target and channel options that reach any of `endpoints`, the replicas of one
+ * service: one address as it is (the first that answers is used, pick_first); several IP
+ * addresses of one family as one `ipv4:`/`ipv6:` target with round_robin, so that calls
+ * spread over the replicas that are up and a dead one drops out of the rotation. A list of
+ * host names or of mixed families cannot be one target: RangeError.
+ */
+export function replicaTarget(endpoints: readonly Endpoint[], retry: RetriedMethods = { service: '', methods: [] }): { readonly target: string; readonly options: ChannelOptions } {
+  const [first] = endpoints;
+  if (first === undefined) throw new RangeError('no address to dial');
+  if (endpoints.length === 1) return { target: first.target, options: {} };
+  const families = new Set(endpoints.map((endpoint) => isIP(endpoint.host)));
+  const family = families.size === 1 ? [...families][0] : 0;
+  if (family !== 4 && family !== 6) throw new RangeError('a list of replicas must be IP addresses of one family (all IPv4 or all IPv6)');
+  const methodConfig =
+    retry.methods.length === 0
+      ? []
+      : [
+          {
+            name: retry.methods.map((method) => ({ service: retry.service, method })),
+            // A replica that died a moment ago is still in the rotation: try the next one.
+            retryPolicy: { maxAttempts: 3, initialBackoff: '0.05s', maxBackoff: '0.5s', backoffMultiplier: 2, retryableStatusCodes: ['UNAVAILABLE'] },
+          },
+        ];
+  return {
+    target: `ipv${family}:${endpoints.map((endpoint) => endpoint.target).join(',')}`,
+    options: { 'grpc.service_config': JSON.stringify({ loadBalancingConfig: [{ round_robin: {} }], methodConfig }) },
+  };
+}
+
+/** Methods safe to send again to another replica when one answers UNAVAILABLE (they change nothing). */
+export interface RetriedMethods {
+  /** Fully qualified service name. */
+  readonly service: string;
+  readonly methods: readonly string[];
+}
 
 /** Opens a channel to `target` (`host:port`, or a grpc-js target such as `ipv4:a:p,b:q`). */
 export function openChannel(target: string, tls: TlsMaterial | undefined, options: ChannelOptions = {}): Channel {

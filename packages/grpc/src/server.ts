@@ -37,8 +37,10 @@ export interface GrpcServer {
   /** The `host:port` actually bound (the real port when 0 was asked). */
   readonly target: string;
   readonly port: number;
-  /** Reports every service NOT_SERVING on the health service (the first step of a shutdown). */
+  /** Reports every service NOT_SERVING on the health service (the first step of a shutdown, or a dependency away). */
   notServing(): void;
+  /** Reports every service SERVING again. */
+  serving(): void;
   /** Stops accepting calls, lets the ones in flight finish for up to `graceMs`, then cuts them. Idempotent. */
   close(graceMs: number): Promise<void>;
   /** Cuts every connection at once, as a crash would. */
@@ -79,14 +81,16 @@ export async function startGrpcServer(config: GrpcServerOptions): Promise<GrpcSe
   });
   const target = config.address.replace(/:\d+$/, `:${port}`);
   let closing: Promise<void> | undefined;
-  const notServing = (): void => {
-    health.setStatus('', 'NOT_SERVING');
-    for (const service of config.services) health.setStatus(service.name, 'NOT_SERVING');
+  const setStatus = (status: 'SERVING' | 'NOT_SERVING'): void => {
+    health.setStatus('', status);
+    for (const service of config.services) health.setStatus(service.name, status);
   };
+  const notServing = (): void => setStatus('NOT_SERVING');
   return {
     target,
     port,
     notServing,
+    serving: () => setStatus('SERVING'),
     close(graceMs) {
       notServing();
       closing ??= new Promise<void>((resolve) => {

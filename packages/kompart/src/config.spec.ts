@@ -27,6 +27,8 @@ describe('parseArguments', () => {
       ticketTtlMs: 60_000,
       maxMessageBytes: 16 * 1024 * 1024,
       maxPathBytes: 4096,
+      store: 'memory',
+      ticketKey: undefined,
       tls: undefined,
     });
   });
@@ -38,7 +40,7 @@ describe('parseArguments', () => {
       lang: 'pt',
       json: false,
       logLevel: 'error',
-      registry: { host: '127.0.0.1', port: 6000, id: '127.0.0.1:6000', target: '127.0.0.1:6000' },
+      registry: [{ host: '127.0.0.1', port: 6000, id: '127.0.0.1:6000', target: '127.0.0.1:6000' }],
       host: { host: '127.0.0.2', port: 50052, id: '127.0.0.2', target: '127.0.0.2:50052' },
       listen: undefined,
       downloadsDir: '/work/downloads',
@@ -121,5 +123,13 @@ describe('parseArguments', () => {
     expect(parseArguments(['1.2.3.999', 's'], { KOMPART_LANG: 'en' }, context)).toEqual({ ok: false, lang: 'en', errorMessage: 'Invalid address "1.2.3.999": use ip or ip:port' });
     expect(parseArguments(['1.2.3.4', 's', '--summary-interval', '-1'], {}, context)).toMatchObject({ ok: false });
     expect(parseArguments(['1.2.3.4', 's', '--lang', 'de'], {}, context)).toEqual({ ok: false, lang: 'pt', errorMessage: 'Idioma inválido "de": use pt ou en' });
+  });
+
+  it('reads a comma-separated list of registry replicas for a peer, each with an optional port', () => {
+    const config = run(['127.0.0.91, 127.0.0.92:6000', 'p', '127.0.0.95']) as PeerConfig;
+    expect(config.registry.map((endpoint) => endpoint.target)).toEqual(['127.0.0.91:50051', '127.0.0.92:6000']);
+    const parsed = parseArguments(['registry.lab,127.0.0.92', 'p', '127.0.0.95'], {}, context);
+    expect(parsed).toEqual({ ok: false, lang: 'pt', errorMessage: 'Lista de servidores inválida "registry.lab,127.0.0.92": uma lista de réplicas deve ter só endereços IP, todos IPv4 ou todos IPv6' });
+    expect(parseArguments(['127.0.0.91,', 'p', '127.0.0.95'], {}, context)).toMatchObject({ ok: false, errorMessage: 'Endereço inválido "127.0.0.91,": use ip ou ip:porta' });
   });
 });

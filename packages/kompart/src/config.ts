@@ -2,7 +2,7 @@ import { homedir } from 'node:os';
 import { CommanderError, Command } from 'commander';
 import { DEFAULT_PEER_PORT, DEFAULT_REGISTRY_PORT } from '@kompart/protocol';
 import { DEFAULT_LANG, render, type Endpoint, type Lang } from '@kompart/core';
-import { parseAddress } from './option-parsers.js';
+import { parseAddress, parseReplicaList } from './option-parsers.js';
 import { addOptions, longFlag, readOptions, type Env, type OptionValues } from './option-table.js';
 import { ACTION_FLAGS, OPTIONS } from './options.js';
 import { cliTexts } from './texts.js';
@@ -29,8 +29,8 @@ export interface ServerConfig extends Omit<ServerOptions, TlsField> {
 /** `kompart <server ip> p <host ip>`: run a peer. Every other field is a row of options.ts. */
 export interface PeerConfig extends Omit<PeerOptions, TlsField> {
   readonly mode: 'peer';
-  /** The registry to talk to (`<server ip>`). */
-  readonly registry: Endpoint;
+  /** The registry to talk to (`<server ip>`): one address, or the replicas of one registry. */
+  readonly registry: readonly Endpoint[];
   /** This peer's identity and where its FileService listens (`<host ip>`). */
   readonly host: Endpoint;
   /** TLS certificate, key and CA files (absolute); undefined: plaintext. */
@@ -85,7 +85,7 @@ export function parseArguments(argv: readonly string[], env: Env = process.env, 
     }
 
     if (host === undefined) throw new UsageError(cliTexts.usagePeerNeedsHost);
-    const registry = parseAddress(server, DEFAULT_REGISTRY_PORT);
+    const registry = parseReplicaList(server, DEFAULT_REGISTRY_PORT);
     const own = parseAddress(host, DEFAULT_PEER_PORT);
     const { tlsCert, tlsKey, tlsCa, ...options } = readOptions(OPTIONS, mode, flags, env, defaults);
     const config: PeerConfig = {

@@ -43,6 +43,8 @@ export function describeEvent(event: PeerEvent, lang: Lang, server: string): Eve
       });
     case 'reconnecting':
       return line(render(cliTexts.eventReconnecting, lang, { server, attempt: event.attempt }), { server, attempt: event.attempt });
+    case 'resumed':
+      return line(render(cliTexts.eventResumed, lang, { server }), { server, attempt: event.attempt });
     case 'reconnected': {
       const text = event.failedFiles > 0 ? cliTexts.eventReconnectedPartly : cliTexts.eventReconnected;
       return line(render(text, lang, { server, files: event.files, failed: event.failedFiles }), {

@@ -1,5 +1,6 @@
 import { delimiter, resolve } from 'node:path';
-import { AddressError, LANGS, parseEndpoint, isLang, type Endpoint, type Lang, type Params, type Text } from '@kompart/core';
+import { AddressError, LANGS, parseEndpoint, parseEndpointList, isLang, type Endpoint, type Lang, type Params, type Text } from '@kompart/core';
+import { replicaTarget } from '@kompart/grpc';
 import { LOG_LEVELS, type LogLevel } from './line-logger.js';
 import { cliTexts } from './texts.js';
 import { UsageError } from './usage-error.js';
@@ -92,6 +93,46 @@ export function parseAddress(text: string, defaultPort: number): Endpoint {
     throw error;
   }
 }
+
+/**
+ * `<server ip>` of a peer: one registry, or a comma-separated list of the replicas of one
+ * registry, each with an optional port; a list must be IP addresses of one family (what
+ * gRPC can dial as one target).
+ */
+export function parseReplicaList(text: string, defaultPort: number): Endpoint[] {
+  let endpoints: Endpoint[];
+  try {
+    endpoints = parseEndpointList(text, defaultPort);
+  } catch (error) {
+    if (error instanceof AddressError) throw new UsageError(cliTexts.usageBadAddress, { address: text });
+    throw error;
+  }
+  try {
+    replicaTarget(endpoints);
+  } catch {
+    throw new UsageError(cliTexts.usageBadReplicaList, { address: text });
+  }
+  return endpoints;
+}
+
+/** `--store`: `memory`, or the URL of a Redis (`redis://` or `rediss://`). */
+export const storeLocation: OptionParser<string> = {
+  takes: 'value',
+  parse(raw, { option }) {
+    const text = textOf(raw, option).trim();
+    if (text.toLowerCase() === 'memory') return 'memory';
+    let url: URL | undefined;
+    try {
+      url = new URL(text);
+    } catch {
+      url = undefined;
+    }
+    if (url === undefined || (url.protocol !== 'redis:' && url.protocol !== 'rediss:') || url.hostname === '') {
+      throw new UsageError(cliTexts.usageBadStore, { option, value: text });
+    }
+    return text;
+  },
+};
 
 /** A path, made absolute against the working folder; it cannot be blank. */
 export const requiredPath: OptionParser<string> = {

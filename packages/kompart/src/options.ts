@@ -3,7 +3,7 @@ import { DEFAULT_LANG, LANGS, type Text } from '@kompart/core';
 import { MAX_CHUNK_BYTES, PEER_DEFAULTS, defaultChunkBytes } from '@kompart/peer';
 import { DEFAULT_PEER_PORT } from '@kompart/protocol';
 import { REGISTRY_DEFAULTS } from '@kompart/registry-server';
-import { endpoint, integer, language, logLevel, onOff, optionalPath, pathList, pathOrOff, requiredPath } from './option-parsers.js';
+import { endpoint, integer, language, logLevel, onOff, optionalPath, pathList, pathOrOff, requiredPath, storeLocation } from './option-parsers.js';
 import { option, type ActionFlag, type DefaultContext, type OptionTable } from './option-table.js';
 import { START_PATIENCE_MS } from './peer-shell.js';
 
@@ -79,6 +79,26 @@ export const OPTIONS = {
     help: {
       server: { pt: 'intervalo esperado entre heartbeats', en: 'expected interval between heartbeats' },
       peer: { pt: 'intervalo do heartbeat deste peer, em vez do pedido pelo servidor', en: "this peer's heartbeat interval, instead of the one the registry asks for" },
+    },
+  }),
+  store: option({
+    flag: '--store <store>',
+    env: 'KOMPART_STORE',
+    parse: storeLocation,
+    defaults: { server: 'memory' },
+    help: {
+      pt: 'onde fica o índice: memory (neste processo) ou redis://HOST:PORTA[/DB], compartilhado por várias réplicas',
+      en: 'where the index lives: memory (in this process) or redis://HOST:PORT[/DB], shared by several replicas',
+    },
+  }),
+  ticketKey: option({
+    flag: '--ticket-key <file>',
+    env: 'KOMPART_TICKET_KEY',
+    parse: optionalPath,
+    defaults: { server: undefined },
+    help: {
+      pt: 'chave Ed25519 (PEM, PKCS#8) que assina os tickets, em vez da guardada no armazenamento',
+      en: 'Ed25519 key (PEM, PKCS#8) that signs the tickets, instead of the one kept in the store',
     },
   }),
   heartbeatMisses: option({
@@ -242,4 +262,5 @@ export const METAVARS: Readonly<Record<string, Text>> = {
   address: { pt: 'ENDEREÇO', en: 'ADDRESS' },
   ms: { pt: 'MS', en: 'MS' },
   n: { pt: 'N', en: 'N' },
+  store: { pt: 'memory|redis://…', en: 'memory|redis://…' },
 };

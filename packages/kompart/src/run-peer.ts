@@ -30,6 +30,7 @@ type FrontEnd = 'menu' | 'prompt' | 'script';
  */
 export async function runPeer(config: PeerConfig, io: ProgramIo): Promise<number> {
   const { lang } = config;
+  const registryId = config.registry.map((endpoint) => endpoint.id).join(',');
   const logger = createLineLogger({ level: config.logLevel, json: config.json, write: (line) => io.stderr.write(`${line}\n`) });
   const output = new Output({ json: config.json, write: (chunk) => io.stdout.write(chunk) });
   const interactive = io.stdin.isTTY === true && io.stdout.isTTY === true && !config.json;
@@ -40,7 +41,7 @@ export async function runPeer(config: PeerConfig, io: ProgramIo): Promise<number
   }
   const peer = createPeer(
     {
-      registry: config.registry.id,
+      registry: config.registry,
       address: config.host.id,
       downloadsDir: config.downloadsDir,
       cacheDir: config.cacheDir ?? null,
@@ -58,7 +59,7 @@ export async function runPeer(config: PeerConfig, io: ProgramIo): Promise<number
     output,
     progress: interactive ? createTerminalProgress(output, io.stdout) : noProgress,
     lang,
-    server: config.registry.id,
+    server: registryId,
     menuAvailable: interactive,
     logger,
     cwd: io.cwd,
@@ -90,8 +91,8 @@ export async function runPeer(config: PeerConfig, io: ProgramIo): Promise<number
     try {
       output.print(
         'info',
-        render(cliTexts.peerReady, lang, { peer: peer.id, server: config.registry.id, address: peer.fileServiceTarget, downloads: peer.downloadsDir }),
-        { event: 'ready', peer: peer.id, server: config.registry.id, address: peer.fileServiceTarget, downloads: peer.downloadsDir },
+        render(cliTexts.peerReady, lang, { peer: peer.id, server: registryId, address: peer.fileServiceTarget, downloads: peer.downloadsDir }),
+        { event: 'ready', peer: peer.id, server: registryId, address: peer.fileServiceTarget, downloads: peer.downloadsDir },
       );
       if (config.registerAtStart && !stopping.signal.aborted && (await shell.registerAtStart(stopping.signal)) === 'ok') {
         for (const path of config.share) {

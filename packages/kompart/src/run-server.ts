@@ -1,6 +1,8 @@
-import { isKompartError, render } from '@kompart/core';
+import { createPrivateKey } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { isKompartError, render, type Lang } from '@kompart/core';
 import { ListenFailure } from '@kompart/grpc';
-import { startRegistryServer } from '@kompart/registry-server';
+import { RedisStore, redactedUrl, serverTexts, startRegistryServer, type RegistryStore } from '@kompart/registry-server';
 import type { ServerConfig } from './config.js';
 import { ExitCode } from './exit-codes.js';
 import type { ProgramIo, StopSignal } from './io.js';
@@ -21,17 +23,36 @@ export async function runServer(config: ServerConfig, io: ProgramIo): Promise<nu
     io.stderr.write(`${tls.message}\n`);
     return ExitCode.Usage;
   }
+  const ticketKey = readTicketKey(config.ticketKey, config.lang);
+  if (!ticketKey.ok) {
+    io.stderr.write(`${ticketKey.message}\n`);
+    return ExitCode.Usage;
+  }
   let received: StopSignal | undefined;
   let wake: ((signal: StopSignal) => void) | undefined;
+  const stopWaiting = new AbortController();
   const removeHandler = io.onSignal((signal) => {
     if (received !== undefined) io.exitNow(ExitCode.Interrupted);
     received = signal;
+    stopWaiting.abort();
     wake?.(signal);
   });
   try {
+    let store: RegistryStore | undefined;
+    if (config.store !== 'memory') {
+      logger.info({ event: 'store-connecting' }, render(serverTexts.storeConnecting, config.lang, { store: redactedUrl(config.store) }));
+      // Waits for Redis as long as it takes (containers start together); a signal ends the wait.
+      store = await RedisStore.connect({ url: config.store, logger, signal: stopWaiting.signal }).catch((error: unknown) => {
+        if (stopWaiting.signal.aborted) return undefined;
+        throw error;
+      });
+      if (store === undefined) return ExitCode.Ok;
+    }
     let registry;
     try {
       registry = await startRegistryServer({
+        ...(store === undefined ? {} : { store }),
+        ...(ticketKey.pem === undefined ? {} : { ticketKey: ticketKey.pem }),
         address: config.listen.target,
         lang: config.lang,
         heartbeatIntervalMs: config.heartbeatIntervalMs,
@@ -61,3 +82,18 @@ export async function runServer(config: ServerConfig, io: ProgramIo): Promise<nu
     removeHandler();
   }
 }
+
+/** The ticket key file (--ticket-key), checked to hold an Ed25519 private key; none: the store's. */
+function readTicketKey(path: string | undefined, lang: Lang): { ok: true; pem: string | undefined } | { ok: false; message: string } {
+  if (path === undefined) return { ok: true, pem: undefined };
+  try {
+    const pem = readFileSync(path, 'utf8');
+    const type = createPrivateKey(pem).asymmetricKeyType;
+    if (type !== 'ed25519') throw new Error(`a ${type ?? 'unknown'} key`);
+    return { ok: true, pem };
+  } catch (error) {
+    const detail = (error as { code?: unknown }).code ?? (error instanceof Error ? error.message : String(error));
+    return { ok: false, message: render(cliTexts.usageBadTicketKey, lang, { path, detail: String(detail) }) };
+  }
+}
+

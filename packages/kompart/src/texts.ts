@@ -103,6 +103,18 @@ Exit codes: 0 all went well; 1 a command failed or a run-time error;
     en: 'Peer mode needs the host IP: kompart <server ip> p <host ip>',
   },
   usageBadAddress: { pt: 'Endereço inválido "{address}": use ip ou ip:porta', en: 'Invalid address "{address}": use ip or ip:port' },
+  usageBadStore: {
+    pt: 'Valor inválido para {option}: "{value}" (use memory ou redis://HOST:PORTA[/DB])',
+    en: 'Invalid value for {option}: "{value}" (use memory or redis://HOST:PORT[/DB])',
+  },
+  usageBadTicketKey: {
+    pt: 'O arquivo {path} não tem uma chave privada Ed25519 em PEM (PKCS#8): {detail}',
+    en: 'The file {path} holds no Ed25519 private key in PEM (PKCS#8): {detail}',
+  },
+  usageBadReplicaList: {
+    pt: 'Lista de servidores inválida "{address}": uma lista de réplicas deve ter só endereços IP, todos IPv4 ou todos IPv6',
+    en: 'Invalid registry list "{address}": a list of replicas must be IP addresses only, all IPv4 or all IPv6',
+  },
   usageBadNumber: {
     pt: 'Valor inválido para {option}: "{value}" (um número inteiro >= {min})',
     en: 'Invalid value for {option}: "{value}" (an integer >= {min})',
@@ -192,6 +204,10 @@ Exit codes: 0 all went well; 1 a command failed or a run-time error;
   eventReconnecting: {
     pt: 'Reconectando ao servidor {server} (tentativa {attempt})',
     en: 'Reconnecting to registry {server} (attempt {attempt})',
+  },
+  eventResumed: {
+    pt: 'Sessão retomada no servidor {server}: nada foi registrado de novo',
+    en: 'Session resumed on registry {server}: nothing had to be registered again',
   },
   eventReconnected: {
     pt: 'Reconectado ao servidor {server}: {files, plural, =0 {0 arquivos registrados de novo} one {# arquivo registrado de novo} other {# arquivos registrados de novo}}',

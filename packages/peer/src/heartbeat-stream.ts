@@ -65,7 +65,14 @@ const MAX_UNANSWERED = 64;
  * connection, or one that already dropped us).
  */
 export class HeartbeatStream {
+  /**
+   * Settles with the first ack: the registry has this session and answers on this stream.
+   * Rejects when the stream is lost before that (with the stream's error when it had one:
+   * SESSION_INVALID when no replica knows the token).
+   */
+  readonly established: Promise<void>;
   readonly #options: HeartbeatStreamOptions;
+  #settle: { resolve: () => void; reject: (error: unknown) => void } | undefined;
   readonly #beats = new BeatQueue();
   readonly #abort = new AbortController();
   readonly #sentAt = new Map<number, number>();
@@ -76,6 +83,9 @@ export class HeartbeatStream {
 
   constructor(options: HeartbeatStreamOptions) {
     this.#options = options;
+    this.established = new Promise<void>((resolve, reject) => (this.#settle = { resolve, reject }));
+    // Nobody may be waiting for it (a session registered moments ago): never an unhandled rejection.
+    this.established.catch(() => undefined);
     this.#lastAckAt = options.clock.now();
     void this.#receive();
     this.#timer = options.clock.setInterval(() => this.#beat(), options.intervalMs);
@@ -91,9 +101,11 @@ export class HeartbeatStream {
     this.#abort.abort();
   }
 
-  #lost(reason: ConnectionLostReason, detail?: string): void {
+  #lost(reason: ConnectionLostReason, detail?: string, error?: unknown): void {
     if (this.#done) return;
     this.stop();
+    this.#settle?.reject(error ?? new Error(`heartbeat stream lost: ${reason}`));
+    this.#settle = undefined;
     this.#options.onLost(reason, detail);
   }
 
@@ -119,7 +131,7 @@ export class HeartbeatStream {
       this.#lost('stream-ended');
     } catch (error) {
       if (this.#done) return;
-      this.#lost('stream-error', error instanceof ClientError ? error.details : error instanceof Error ? error.message : String(error));
+      this.#lost('stream-error', error instanceof ClientError ? error.details : error instanceof Error ? error.message : String(error), error);
     }
   }
 
@@ -130,6 +142,8 @@ export class HeartbeatStream {
     if (kind.$case === 'ack') {
       const ack = kind.value;
       this.#lastAckAt = clock.now();
+      this.#settle?.resolve();
+      this.#settle = undefined;
       if (ack.registryInstance !== '' && this.#options.registryInstance !== '' && ack.registryInstance !== this.#options.registryInstance) {
         this.#lost('registry-restarted');
         return;

@@ -1,14 +1,20 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { DEFAULT_PEER_PORT, DEFAULT_REGISTRY_PORT } from '@kompart/protocol';
-import { DEFAULT_BACKOFF, DEFAULT_LANG, endpointAt, parseEndpoint, validateBackoff, type BackoffOptions, type Endpoint, type Lang } from '@kompart/core';
-import type { TlsMaterial } from '@kompart/grpc';
+import { DEFAULT_PEER_PORT, DEFAULT_REGISTRY_PORT, REGISTRY_SERVICE_NAME } from '@kompart/protocol';
+import type { ChannelOptions } from '@grpc/grpc-js';
+import { DEFAULT_BACKOFF, DEFAULT_LANG, endpointAt, parseEndpoint, parseEndpointList, validateBackoff, type BackoffOptions, type Endpoint, type Lang } from '@kompart/core';
+import { replicaTarget, type TlsMaterial } from '@kompart/grpc';
 import { MAX_CHUNK_BYTES, defaultChunkBytes } from './file-service.js';
 
 /** Everything a peer can be told. Only `registry` and `address` are required. */
 export interface PeerConfig {
-  /** The registry, `host[:port]` (default port 50051), or that address already parsed. */
-  readonly registry: string | Endpoint;
+  /**
+   * The registry, `host[:port]` (default port 50051), or a comma-separated list of the
+   * replicas of one registry (`10.0.0.1,10.0.0.2`), or those addresses already parsed.
+   * Unary calls spread over the replicas; the heartbeat stays on one and moves to another
+   * when its replica goes away.
+   */
+  readonly registry: string | Endpoint | readonly Endpoint[];
   /**
    * This peer's identity and FileService address, `host[:port]` (default port 50052).
    * Port `0` binds any free port; the identity then carries the bound port
@@ -49,8 +55,11 @@ export interface PeerConfig {
 
 /** PeerConfig with every default applied and every value checked. */
 export interface ResolvedPeerConfig {
+  /** The grpc-js target of the registry (its replicas), see replicaTarget. */
   readonly registryTarget: string;
-  /** Registry as the user gave it, for messages. */
+  /** Channel options of that target (round_robin over several replicas). */
+  readonly registryChannelOptions: ChannelOptions;
+  /** Registry as the user gave it, for messages (`127.0.0.1`, `10.0.0.1,10.0.0.2`). */
   readonly registryId: string;
   /** Host of this peer's address. */
   readonly host: string;
@@ -92,7 +101,9 @@ export const PEER_DEFAULTS = {
 
 /** Applies defaults and checks values once; throws AddressError or RangeError. */
 export function resolvePeerConfig(config: PeerConfig, cwd: string = process.cwd()): ResolvedPeerConfig {
-  const registry = typeof config.registry === 'string' ? parseEndpoint(config.registry, DEFAULT_REGISTRY_PORT) : config.registry;
+  const registries = typeof config.registry === 'string' ? parseEndpointList(config.registry, DEFAULT_REGISTRY_PORT) : 'host' in config.registry ? [config.registry] : config.registry;
+  // Reads go to another replica when one just died; writes are not sent twice.
+  const registry = replicaTarget(registries, { service: REGISTRY_SERVICE_NAME, methods: ['ListFiles', 'LocateFile'] });
   const own = bindable(config.address);
   const listen = config.listen === undefined ? own : bindable(config.listen);
   if (config.listen !== undefined && own.port === 0) throw new RangeError('address needs a real port when listen is given');
@@ -107,7 +118,8 @@ export function resolvePeerConfig(config: PeerConfig, cwd: string = process.cwd(
   const heartbeatIntervalMs = config.heartbeatIntervalMs === undefined ? undefined : positive('heartbeatIntervalMs', config.heartbeatIntervalMs, 0);
   return {
     registryTarget: registry.target,
-    registryId: registry.id,
+    registryChannelOptions: registry.options,
+    registryId: registries.map((endpoint) => endpoint.id).join(','),
     host: own.host,
     port: own.port,
     bindTarget: listen.target,

@@ -25,6 +25,11 @@ export interface PeerEvents {
   reconnecting: { type: 'reconnecting'; attempt: number; delayMs: number };
   /** A reconnect attempt failed (`detail`: why); another follows. */
   'reconnect-failed': { type: 'reconnect-failed'; attempt: number; detail: string };
+  /**
+   * The session carried on after a loss, on the same or another replica of the registry,
+   * with its token: nothing was registered again and the other peers saw nothing.
+   */
+  resumed: { type: 'resumed'; peer: string; attempt: number };
   /** Registered again after a loss; `files` of the registered files are back in the index, `failedFiles` not. */
   reconnected: { type: 'reconnected'; peer: string; attempt: number; files: number; failedFiles: number; registryInstance: string };
   /** This peer's FileService finished (or stopped) sending a file to someone. */

@@ -198,6 +198,7 @@ class KompartPeer implements Peer {
     this.#cache = deps.hashCache ?? createHashCache({ ...(config.cacheDir === undefined ? {} : { dir: config.cacheDir }), logger: this.#logger });
     this.#session = new RegistrySession({
       target: config.registryTarget,
+      channelOptions: config.registryChannelOptions,
       tls: config.tls,
       server: config.registryId,
       self: () => this.#id,
@@ -248,7 +249,7 @@ class KompartPeer implements Peer {
       logger: this.#logger,
       chunkBytes: this.#config.chunkBytes,
       ...(this.#deps.clock === undefined ? {} : { clock: this.#deps.clock }),
-      ...(this.#config.requireTickets ? { ticketKey: () => this.#session.info?.ticketPublicKey } : {}),
+      ...(this.#config.requireTickets ? { ticketKey: () => this.#session.ticketPublicKey } : {}),
       onServed: (served) => this.events.emit({ type: 'served', ...served }),
       onRehashed: (path, identity, sha256) => {
         this.#files.updateIdentity(path, identity);

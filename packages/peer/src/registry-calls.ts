@@ -1,3 +1,4 @@
+import { connectivityState, type ChannelOptions } from '@grpc/grpc-js';
 import { KompartError, type BackoffOptions, type Logger } from '@kompart/core';
 import { CallMetadata, ClientError, Status, bearer, createServiceClient, openChannel, type Channel, type KompartClient, type TlsMaterial } from '@kompart/grpc';
 import {
@@ -18,8 +19,10 @@ import {
 import { PeerErrorCode, peerError } from './peer-error.js';
 
 export interface RegistryCallsOptions {
-  /** Registry address to dial, `host:port`. */
+  /** Registry address to dial: `host:port`, or a grpc-js target of several replicas. */
   readonly target: string;
+  /** Channel options of that target (round_robin over several replicas). */
+  readonly channelOptions?: ChannelOptions | undefined;
   /** TLS material; plaintext when undefined. */
   readonly tls?: TlsMaterial | undefined;
   /** Registry address for messages (`Servidor 127.0.0.1 inacessível`). */
@@ -46,6 +49,7 @@ export class RegistryCalls {
   constructor(options: RegistryCallsOptions) {
     this.#options = options;
     this.#channel = openChannel(options.target, options.tls, {
+      ...options.channelOptions,
       // A channel of our own: grpc-js otherwise shares subchannels per target across
       // clients, and a fresh client would inherit the backoff of a registry that died.
       'grpc.use_local_subchannel_pool': 1,
@@ -87,7 +91,7 @@ export class RegistryCalls {
   /** True while the channel is in TRANSIENT_FAILURE or shut down: a call would fail at once. */
   get failed(): boolean {
     const state = this.#channel.getConnectivityState(false);
-    return state === 3 || state === 4; // TRANSIENT_FAILURE, SHUTDOWN
+    return state === connectivityState.TRANSIENT_FAILURE || state === connectivityState.SHUTDOWN;
   }
 
   close(): void {

@@ -1,5 +1,6 @@
 import type { KeyObject } from 'node:crypto';
-import { KompartError, backoffDelay, silentLogger, systemClock, ticketPublicKey, type BackoffOptions, type Clock, type Logger } from '@kompart/core';
+import type { ChannelOptions } from '@grpc/grpc-js';
+import { KompartError, backoffDelay, silentLogger, systemClock, ticketPublicKey, type BackoffOptions, type Clock, type Logger, type TimerHandle } from '@kompart/core';
 import type { TlsMaterial } from '@kompart/grpc';
 import { Reason, type ListFilesRequest, type ListFilesResponse, type LocateFileResponse, type RegisterPeerResponse, type SharedFile } from '@kompart/protocol';
 import { HeartbeatStream } from './heartbeat-stream.js';
@@ -33,8 +34,10 @@ export interface SessionInfo {
 }
 
 export interface RegistrySessionOptions {
-  /** Registry address to dial, `host:port`. */
+  /** Registry address to dial: `host:port`, or a grpc-js target of several replicas. */
   readonly target: string;
+  /** Channel options of that target (round_robin over several replicas). */
+  readonly channelOptions?: ChannelOptions | undefined;
   /** TLS material; plaintext when undefined. */
   readonly tls?: TlsMaterial | undefined;
   /** Registry address for messages (`Servidor 127.0.0.1 inacessível`). */
@@ -54,6 +57,17 @@ export interface RegistrySessionOptions {
   readonly clock?: Clock | undefined;
   /** Random source of the backoff jitter (default Math.random). */
   readonly random?: (() => number) | undefined;
+}
+
+/** Losses after which the session may still be alive at the registry, to be resumed rather than registered again. */
+const RESUMABLE: ReadonlySet<ConnectionLostReason> = new Set(['stream-error', 'stream-ended', 'registry-shutting-down', 'no-ack']);
+
+/** How a loss is remembered by the reconnect loop. */
+interface Loss {
+  readonly session: ActiveSession;
+  readonly reason: ConnectionLostReason;
+  /** When it happened, on the session's clock. */
+  readonly at: number;
 }
 
 /** An open session: what the registry granted, and its heartbeat. */
@@ -80,6 +94,11 @@ export class RegistrySession {
   readonly #machine = new SessionStateMachine();
   #calls: RegistryCalls;
   #session: ActiveSession | undefined;
+  /**
+   * While a lost session is being resumed: its token still opens calls (the unary calls may
+   * reach a replica that is up while the heartbeat finds one), until the registry says no.
+   */
+  #resuming: ActiveSession | undefined;
   #reconnect: AbortController | undefined;
   #reconnectLoop: Promise<void> | undefined;
 
@@ -97,6 +116,15 @@ export class RegistrySession {
   /** The current session, when online. */
   get info(): SessionInfo | undefined {
     return this.#machine.is('online') ? this.#session?.info : undefined;
+  }
+
+  /**
+   * The registry's ticket key: the online session's, or the one of a session being resumed
+   * (the registry's key does not change because one of its replicas went away, so this peer
+   * goes on serving the downloads its tickets allow).
+   */
+  get ticketPublicKey(): KeyObject | undefined {
+    return this.info?.ticketPublicKey ?? (this.#machine.is('reconnecting') ? this.#resuming?.info.ticketPublicKey : undefined);
   }
 
   /**
@@ -137,8 +165,8 @@ export class RegistrySession {
 
   /**
    * Ends the session: Disconnect at the registry, then the heartbeat stream. While
-   * recovering from a loss, just stops the recovery (the registry already dropped the
-   * peer). Throws NOT_REGISTERED (`Peer não registrado`) without a session. A registry that
+   * recovering from a loss, stops the recovery and ends the session at the registry if it
+   * still has it (a replica went away, the others kept it). Throws NOT_REGISTERED (`Peer não registrado`) without a session. A registry that
    * cannot be reached does not make it fail: the closed stream removes the peer anyway.
    * `removedFiles` is undefined when the registry did not say.
    */
@@ -147,7 +175,12 @@ export class RegistrySession {
     if (this.#machine.is('reconnecting')) {
       this.#machine.move('idle');
       await this.#stopReconnecting();
-      return { removedFiles: undefined };
+      // A session being resumed may still be alive on another replica: end it there.
+      const resuming = this.#resuming;
+      this.#resuming = undefined;
+      if (resuming === undefined) return { removedFiles: undefined };
+      const answer = await this.#calls.disconnect(resuming.token, resuming.info.peer).catch(() => undefined);
+      return { removedFiles: answer?.removedFiles };
     }
     const session = this.#session;
     if (!this.#machine.is('online') || session === undefined) throw peerError(PeerErrorCode.NOT_REGISTERED);
@@ -173,8 +206,8 @@ export class RegistrySession {
   }
 
   #newCalls(): RegistryCalls {
-    const { target, tls, server, callTimeoutMs, backoff } = this.#options;
-    return new RegistryCalls({ target, tls, server, callTimeoutMs, backoff, logger: this.#logger });
+    const { target, channelOptions, tls, server, callTimeoutMs, backoff } = this.#options;
+    return new RegistryCalls({ target, channelOptions, tls, server, callTimeoutMs, backoff, logger: this.#logger });
   }
 
   /** A new channel: the old one may carry the backoff of a registry that went away. */
@@ -190,8 +223,17 @@ export class RegistrySession {
   /** A call with this session's token; a session the registry no longer knows starts recovery. */
   async #authorised<T>(invoke: (session: ActiveSession) => Promise<T>): Promise<T> {
     this.#assertNotClosed();
+    if (this.#machine.is('reconnecting')) {
+      const resuming = this.#resuming;
+      if (resuming === undefined) throw peerError(PeerErrorCode.REGISTRY_UNREACHABLE, { server: this.#options.server });
+      try {
+        return await invoke(resuming);
+      } catch (error) {
+        if (error instanceof KompartError && (error.reason === Reason.SESSION_INVALID || error.reason === Reason.PEER_NOT_REGISTERED)) this.#resuming = undefined;
+        throw error;
+      }
+    }
     const session = this.#session;
-    if (this.#machine.is('reconnecting')) throw peerError(PeerErrorCode.REGISTRY_UNREACHABLE, { server: this.#options.server });
     if (!this.#machine.is('online') || session === undefined) throw new KompartError(Reason.PEER_NOT_REGISTERED, { peer: this.#options.self() });
     try {
       return await invoke(session);
@@ -215,10 +257,17 @@ export class RegistrySession {
     const session: ActiveSession = { info, token: response.sessionToken, heartbeat: undefined };
     this.#session = session;
     this.#machine.move('online');
-    session.heartbeat = new HeartbeatStream({
+    session.heartbeat = this.#openHeartbeat(session);
+    return session;
+  }
+
+  /** A heartbeat stream for `session`; its losses count only while `session` is the current one. */
+  #openHeartbeat(session: ActiveSession): HeartbeatStream {
+    const { info } = session;
+    return new HeartbeatStream({
       calls: this.#calls,
       token: session.token,
-      intervalMs: this.#options.heartbeatIntervalMs ?? (info.heartbeatIntervalMs > 0 ? info.heartbeatIntervalMs : 5000),
+      intervalMs: this.#intervalOf(info),
       misses: info.heartbeatMisses || 2,
       registryInstance: info.registryInstance,
       clock: this.#clock,
@@ -226,7 +275,44 @@ export class RegistrySession {
       logger: this.#logger,
       onLost: (reason, detail) => this.#lost(session, reason, detail),
     });
-    return session;
+  }
+
+  #intervalOf(info: SessionInfo): number {
+    return this.#options.heartbeatIntervalMs ?? (info.heartbeatIntervalMs > 0 ? info.heartbeatIntervalMs : 5000);
+  }
+
+  /**
+   * Tries to carry a lost session on with its token: opens a heartbeat stream (on whichever
+   * replica the channel picks) and waits for its first ack. `resumed` when the registry still
+   * has the session; `gone` when it answers that no such session exists; throws when the
+   * registry cannot be reached.
+   */
+  async #resume(old: ActiveSession, signal: AbortSignal): Promise<'resumed' | 'gone'> {
+    const session: ActiveSession = { info: old.info, token: old.token, heartbeat: undefined };
+    const heartbeat = this.#openHeartbeat(session);
+    session.heartbeat = heartbeat;
+    let timer: TimerHandle | undefined;
+    const timeout = new Promise<never>((_resolve, reject) => {
+      timer = this.#clock.setTimeout(() => reject(peerError(PeerErrorCode.REGISTRY_UNREACHABLE, { server: this.#options.server })), this.#options.callTimeoutMs);
+    });
+    try {
+      await Promise.race([heartbeat.established, timeout]);
+    } catch (error) {
+      heartbeat.stop();
+      if (error instanceof KompartError && (error.reason === Reason.SESSION_INVALID || error.reason === Reason.PEER_NOT_REGISTERED)) return 'gone';
+      throw error;
+    } finally {
+      this.#clock.clearTimeout(timer);
+    }
+    if (signal.aborted) {
+      heartbeat.stop();
+      return 'gone';
+    }
+    this.#session = session;
+    this.#resuming = undefined;
+    this.#reconnect = undefined;
+    this.#machine.move('online');
+    return 'resumed';
   }
 
   /** Stops a session's heartbeat and forgets it. */
@@ -241,10 +327,11 @@ export class RegistrySession {
     this.#logger.warn({ reason, detail }, 'registry session lost');
     this.#end(session);
     this.#machine.move('reconnecting');
+    this.#resuming = RESUMABLE.has(reason) ? session : undefined;
     this.#options.events.emit(detail === undefined ? { type: 'connection-lost', reason } : { type: 'connection-lost', reason, detail });
     const controller = new AbortController();
     this.#reconnect = controller;
-    this.#reconnectLoop = this.#recover(controller.signal, session).catch((error: unknown) => {
+    this.#reconnectLoop = this.#recover(controller.signal, { session, reason, at: this.#clock.now() }).catch((error: unknown) => {
       this.#logger.error({ error: String(error) }, 'reconnect loop failed');
     });
   }
@@ -255,8 +342,17 @@ export class RegistrySession {
     await this.#reconnectLoop;
   }
 
-  /** The reconnect loop: pause (the one backoff), register again, restore the files; until it works or is stopped. */
-  async #recover(signal: AbortSignal, old: ActiveSession): Promise<void> {
+  /**
+   * The reconnect loop: pause (the one backoff), then resume the session where it may still
+   * be alive (the stream broke or ended, the replica shut down or stopped answering, and
+   * less than an expiry period went by: another replica, or the same one back, still has
+   * it), else register again and restore the files; until it works or is stopped.
+   */
+  async #recover(signal: AbortSignal, loss: Loss): Promise<void> {
+    const old = loss.session;
+    const { info } = old;
+    const expiryMs = this.#intervalOf(info) * (info.heartbeatMisses || 2);
+    let mayResume = RESUMABLE.has(loss.reason);
     for (let attempt = 1; !signal.aborted; attempt++) {
       const delayMs = backoffDelay(this.#options.backoff, attempt, this.#options.random);
       this.#options.events.emit({ type: 'reconnecting', attempt, delayMs });
@@ -266,6 +362,21 @@ export class RegistrySession {
         return;
       }
       this.#startOver();
+      if (mayResume && this.#clock.now() - loss.at < expiryMs) {
+        try {
+          if ((await this.#resume(old, signal)) === 'resumed') {
+            this.#options.events.emit({ type: 'resumed', peer: info.peer, attempt });
+            return;
+          }
+          mayResume = false; // the registry no longer has it: register again, now
+          this.#resuming = undefined;
+        } catch (error) {
+          if (signal.aborted) return;
+          this.#options.events.emit({ type: 'reconnect-failed', attempt, detail: error instanceof Error ? error.message : String(error) });
+          continue;
+        }
+        if (signal.aborted) return;
+      }
       let response: RegisterPeerResponse;
       try {
         response = await this.#calls.registerPeer(this.#options.self());
@@ -278,6 +389,7 @@ export class RegistrySession {
         this.#options.events.emit({ type: 'reconnect-failed', attempt, detail: error instanceof Error ? error.message : String(error) });
         continue;
       }
+      this.#resuming = undefined;
       if (signal.aborted) {
         // disconnect() or close() ran meanwhile: give the new session back.
         await this.#calls.disconnect(response.sessionToken, response.peer).catch(() => undefined);

@@ -39,6 +39,12 @@ export interface RegistryServerConfig {
   readonly ticketTtlMs: number;
   /** TLS (mutual when it has a CA); plaintext when undefined. */
   readonly tls: TlsMaterial | undefined;
+  /**
+   * The Ed25519 private key (PEM, PKCS#8) that signs download tickets. Undefined: the one
+   * the store keeps (made by the first replica), so that every replica's tickets are valid
+   * at every holder. Replicas given a key must all be given the same one.
+   */
+  readonly ticketKey: string | undefined;
 }
 
 /** Dependencies, injected with defaults. */
@@ -63,6 +69,7 @@ export const REGISTRY_DEFAULTS: Omit<RegistryServerConfig, 'address'> = {
   maxMessageBytes: MAX_MESSAGE_BYTES,
   maxPathBytes: MAX_PATH_BYTES,
   tls: undefined,
+  ticketKey: undefined,
 };
 
 export type RegistryServerOptions = Partial<RegistryServerConfig> & Pick<RegistryServerConfig, 'address'> & RegistryServerDeps;

@@ -43,7 +43,7 @@ describe('memory store', () => {
       await store.beat(Array.from({ length: 25 }, (_, k) => ({ peer: `p${k * 2}`, token: `t${k * 2}` })), 1000);
     }
     await clock.advance(560);
-    expect(await store.sweep(1000, 1000)).toBe(25);
+    expect(await store.sweep(1000, { expiryMs: 1000, outageMs: 5000 })).toBe(25);
     expect((await store.counts()).peers).toBe(25);
     expect(await store.session('p1')).toBeUndefined();
     expect(await store.session('p0')).toBeDefined();

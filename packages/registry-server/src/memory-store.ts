@@ -224,7 +224,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): RegistrySto
       return files;
     },
 
-    async sweep(limit, _expiryMs) {
+    async sweep(limit) {
       const now = clock.now();
       let expired = 0;
       while (expired < limit && heap.length > 0 && heap[0]!.at <= now) {

@@ -3,7 +3,7 @@ import { EventEmitter } from 'node:events';
 import { posix } from 'node:path';
 import { KompartError, isHashReference, silentLogger, systemClock, type Clock, type Endpoint, type Logger, type TimerHandle } from '@kompart/core';
 import { Reason } from '@kompart/protocol';
-import type { Beat, FileRecord, ListFilter, ListPage, PeerRecord, RegistryStore, StoreEvent } from './store.js';
+import type { Beat, FileRecord, ListFilter, ListPage, PeerRecord, PresenceTiming, RegistryStore, StoreEvent } from './store.js';
 
 /** Something that happened in the index, on any replica, as the event log tells it. */
 export type DirectoryEvent = StoreEvent & {
@@ -59,6 +59,7 @@ const SWEEP_LIMIT = 1000;
 export class PeerDirectory extends EventEmitter<{ event: [DirectoryEvent] }> {
   readonly expiryMs: number;
   readonly store: RegistryStore;
+  private readonly presence: PresenceTiming;
   private readonly maxFilesPerPeer: number;
   private readonly clock: Clock;
   private readonly logger: Logger;
@@ -77,6 +78,7 @@ export class PeerDirectory extends EventEmitter<{ event: [DirectoryEvent] }> {
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? silentLogger;
     this.expiryMs = heartbeatExpiryMs(options.heartbeatIntervalMs, options.heartbeatMisses);
+    this.presence = { expiryMs: this.expiryMs, outageMs: options.heartbeatIntervalMs };
     this.sweepIntervalMs = options.sweepIntervalMs ?? Math.min(100, Math.max(10, Math.round(options.heartbeatIntervalMs / 50)));
   }
 
@@ -214,7 +216,7 @@ export class PeerDirectory extends EventEmitter<{ event: [DirectoryEvent] }> {
     if (this.sweeping) return;
     this.sweeping = true;
     try {
-      while ((await this.store.sweep(SWEEP_LIMIT, this.expiryMs)) === SWEEP_LIMIT) {
+      while ((await this.store.sweep(SWEEP_LIMIT, this.presence)) === SWEEP_LIMIT) {
         // A burst of expiries: go on until the backlog is cleared.
       }
     } catch (error) {

@@ -16,8 +16,11 @@
  *   P..'names:'..id      zset   name..'\0'..seq (16 digits), all scored 0: exact-name lookups by range
  *   P..'hashes:'..id     zset   sha256..':'..seq, all scored 0: hash-prefix lookups by range
  *   P..'events'          stream the event log (XADD, trimmed to about LOG_KEEP entries)
- *   P..'swept'           string when a replica last swept (ms)
- *   P..'resume'          string no expiry before this time (ms): see SWEEP
+ *   P..'swept'           string when a replica last swept (ms, Redis TIME)
+ *   P..'offset'          string time not counted for presence (ms): the outages so far, see SWEEP
+ *
+ * Presence deadlines are on a clock that stops while the registry is away: `vnow()` is
+ * Redis TIME minus `offset`, and a deadline is `vnow() + expiry`.
  */
 
 /** Entries the event log keeps (approximately: XADD MAXLEN ~). */
@@ -29,6 +32,9 @@ local P = ARGV[1]
 local function now()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+local function vnow()
+  return now() - tonumber(redis.call('GET', P .. 'offset') or '0')
 end
 local function log(...)
   redis.call('XADD', P .. 'events', 'MAXLEN', '~', ${LOG_KEEP}, '*', ...)
@@ -63,7 +69,7 @@ if redis.call('EXISTS', P .. 'peer:' .. id) == 1 then return 0 end
 local t = now()
 redis.call('HSET', P .. 'peer:' .. id, 'id', id, 'target', ARGV[3], 'token', ARGV[4], 'since', ARGV[5])
 redis.call('SET', P .. 'token:' .. ARGV[4], id)
-redis.call('ZADD', P .. 'presence', t + tonumber(ARGV[6]), id)
+redis.call('ZADD', P .. 'presence', vnow() + tonumber(ARGV[6]), id)
 log('type', 'peer-joined', 'peer', id, 'token', ARGV[4], 'origin', ARGV[7], 'at', t)
 return 1
 `;
@@ -78,7 +84,7 @@ return redis.call('HMGET', P .. 'peer:' .. id, 'id', 'target', 'token', 'since')
 
 /** ARGV: prefix, expiryMs, then id and token of each beat. Returns 1 or 0 for each beat (session still online). */
 export const BEAT = `${COMMON}
-local deadline = now() + tonumber(ARGV[2])
+local deadline = vnow() + tonumber(ARGV[2])
 local out = {}
 for i = 3, #ARGV, 2 do
   if redis.call('HGET', P .. 'peer:' .. ARGV[i], 'token') == ARGV[i + 1] then
@@ -101,24 +107,24 @@ return files
 `;
 
 /**
- * ARGV: prefix, limit, origin, gapMs, pauseMs. Expires up to `limit` sessions whose deadline
- * has passed; returns how many.
+ * ARGV: prefix, limit, origin, outageMs, expiryMs. Expires up to `limit` sessions whose
+ * deadline has passed; returns how many.
  *
- * The outage rule: every replica sweeps every ~100 ms, so a gap of more than `gapMs` since
- * the last sweep means nobody could reach Redis (or every replica was down). Beats sent
- * meanwhile were lost, so deadlines are stale: no session expires until `pauseMs` (one
- * expiry period) after sweeping resumed, which gives every live peer time to beat again.
+ * The outage rule: every replica sweeps every ~100 ms, so a gap of more than `outageMs` (one
+ * heartbeat interval) since the last sweep means nobody could reach Redis, or every replica
+ * was down. Beats sent meanwhile were lost, so presence does not count that time: the gap,
+ * plus one expiry period for the peers to come back and beat, is added to `offset`, which
+ * moves every deadline out by as much at once. Nobody expires for a silence that overlaps
+ * an outage; a peer that really is gone expires that much later.
  */
 export const SWEEP = `${COMMON}
 local t = now()
 local last = tonumber(redis.call('GET', P .. 'swept') or '0')
 redis.call('SET', P .. 'swept', t)
 if last > 0 and t - last > tonumber(ARGV[4]) then
-  redis.call('SET', P .. 'resume', t + tonumber(ARGV[5]))
-  return 0
+  redis.call('INCRBY', P .. 'offset', (t - last) + tonumber(ARGV[5]))
 end
-if t < tonumber(redis.call('GET', P .. 'resume') or '0') then return 0 end
-local due = redis.call('ZRANGEBYSCORE', P .. 'presence', '-inf', t, 'LIMIT', 0, tonumber(ARGV[2]))
+local due = redis.call('ZRANGEBYSCORE', P .. 'presence', '-inf', vnow(), 'LIMIT', 0, tonumber(ARGV[2]))
 for _, id in ipairs(due) do
   local token = redis.call('HGET', P .. 'peer:' .. id, 'token') or ''
   local files = drop(id, token)

@@ -3,7 +3,7 @@ import { createClient, defineScript, type RedisClientType } from '@redis/client'
 import { KompartError, silentLogger, type Logger } from '@kompart/core';
 import { Reason } from '@kompart/protocol';
 import * as lua from './redis-scripts.js';
-import type { AddFileResult, Beat, ClusterIdentity, FileRecord, LeaveCause, ListFilter, ListPage, ListedFile, PeerRecord, RegistryStore, StoreEvent } from './store.js';
+import type { AddFileResult, Beat, ClusterIdentity, PresenceTiming, FileRecord, LeaveCause, ListFilter, ListPage, ListedFile, PeerRecord, RegistryStore, StoreEvent } from './store.js';
 
 export interface RedisStoreOptions {
   /** `redis://host:port[/db]` (or `rediss://` for TLS, `redis://user:password@…`). */
@@ -12,12 +12,9 @@ export interface RedisStoreOptions {
   readonly prefix?: string;
   /** This replica's id on the events it logs (default: random). */
   readonly origin?: string;
-  /**
-   * A gap in sweeping longer than this (ms) means Redis was away (or every replica was
-   * down): expiries then pause for one expiry period (see redis-scripts.ts, SWEEP). Default 2000.
-   */
-  readonly outageGapMs?: number;
   readonly logger?: Logger;
+  /** Aborting gives up connecting (connect() waits for Redis as long as it takes). */
+  readonly signal?: AbortSignal;
 }
 
 type Reply = string | number | null | Reply[];
@@ -77,7 +74,6 @@ export class RedisStore implements RegistryStore {
   /** Connections of the event readers, each blocked in its XREAD. */
   readonly #readers = new Set<Client>();
   readonly #logger: Logger;
-  readonly #gapMs: number;
   readonly #listeners: ((available: boolean) => void)[] = [];
   #available = false;
   #closed = false;
@@ -86,7 +82,6 @@ export class RedisStore implements RegistryStore {
     this.#prefix = options.prefix ?? 'kompart:';
     this.origin = options.origin ?? randomBytes(4).toString('hex');
     this.#logger = options.logger ?? silentLogger;
-    this.#gapMs = options.outageGapMs ?? 2000;
     this.name = redactedUrl(options.url);
     const reconnectStrategy = (retries: number): number => Math.min(50 * 2 ** Math.min(retries, 6), 2000);
     this.#client = createClient({ url: options.url, disableOfflineQueue: true, scripts: SCRIPTS, socket: { reconnectStrategy, connectTimeout: 2000 } });
@@ -96,14 +91,21 @@ export class RedisStore implements RegistryStore {
     this.#client.on('end', () => this.#setAvailable(false));
   }
 
-  /** Connects to Redis and returns the store; rejects with STORE_UNAVAILABLE when Redis cannot be reached. */
+  /**
+   * Connects to Redis and returns the store. While Redis cannot be reached it keeps trying
+   * (with the reconnect backoff), until `signal` aborts: then it rejects with STORE_UNAVAILABLE.
+   */
   static async connect(options: RedisStoreOptions): Promise<RedisStore> {
     const store = new RedisStore(options);
+    const giveUp = (): void => store.#client.destroy();
+    options.signal?.addEventListener('abort', giveUp, { once: true });
     try {
       await store.#client.connect();
     } catch (error) {
-      store.#client.destroy();
+      if (store.#client.isOpen) store.#client.destroy();
       throw unavailable(error);
+    } finally {
+      options.signal?.removeEventListener('abort', giveUp);
     }
     return store;
   }
@@ -149,8 +151,8 @@ export class RedisStore implements RegistryStore {
     return files < 0 ? undefined : files;
   }
 
-  async sweep(limit: number, expiryMs: number): Promise<number> {
-    return Number(await this.#run((c) => c.kSweep(this.#prefix, String(limit), this.origin, String(this.#gapMs), String(expiryMs))));
+  async sweep(limit: number, presence: PresenceTiming): Promise<number> {
+    return Number(await this.#run((c) => c.kSweep(this.#prefix, String(limit), this.origin, String(presence.outageMs), String(presence.expiryMs))));
   }
 
   async addFile(file: FileRecord, maxFiles: number): Promise<AddFileResult> {
@@ -254,7 +256,7 @@ function unavailable(error: unknown): KompartError {
 }
 
 /** The URL without its password, for logs. */
-function redactedUrl(url: string): string {
+export function redactedUrl(url: string): string {
   try {
     const parsed = new URL(url);
     if (parsed.password !== '') parsed.password = '***';

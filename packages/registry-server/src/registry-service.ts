@@ -56,6 +56,11 @@ export interface RegistryService {
   readonly implementation: ServiceHandlers<typeof RegistryDefinition>;
   /** Pushes REGISTRY_SHUTTING_DOWN on every stream and ends them; later calls get UNAVAILABLE. */
   shutdown(): Promise<number>;
+  /**
+   * The store is reachable again: beats of this replica's streams that were lost meanwhile
+   * are made up for at once, one for every open stream.
+   */
+  storeBack(): void;
 }
 
 export function createRegistryService(options: RegistryServiceOptions): RegistryService {
@@ -223,6 +228,9 @@ export function createRegistryService(options: RegistryServiceOptions): Registry
 
   return {
     implementation,
+    storeBack() {
+      for (const { session } of streams.values()) directory.beat(session);
+    },
     async shutdown() {
       closing = true;
       const open = [...streams.values()];

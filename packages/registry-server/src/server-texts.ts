@@ -3,6 +3,12 @@ import type { Text } from '@kompart/core';
 /** Lines the registry server logs. */
 export const serverTexts = {
   listening: { pt: 'Servidor de registro ouvindo em {address}', en: 'Registry listening on {address}' },
+  storeConnecting: { pt: 'Conectando ao armazenamento {store}…', en: 'Connecting to the store {store}…' },
+  storeUnavailable: {
+    pt: 'Armazenamento {store} inacessível: as chamadas respondem UNAVAILABLE até ele voltar',
+    en: 'Store {store} unreachable: calls answer UNAVAILABLE until it is back',
+  },
+  storeAvailable: { pt: 'Armazenamento {store} acessível', en: 'Store {store} reachable' },
   peerRegistered: { pt: 'Peer {peer} registrado', en: 'Peer {peer} registered' },
   peerDisconnected: {
     pt: 'Peer {peer} desconectado ({files, plural, =0 {0 arquivos removidos} one {# arquivo removido} other {# arquivos removidos}})',

@@ -32,7 +32,9 @@ export async function startRegistryServer(options: RegistryServerOptions): Promi
   const endpoint = parseEndpoint(config.address, DEFAULT_REGISTRY_PORT, { allowPortZero: true });
   const clock = options.clock ?? systemClock;
   const store = options.store ?? createMemoryStore({ clock });
-  const { instance, ticketKey } = await store.identity(freshIdentity);
+  const identity = await store.identity(freshIdentity);
+  const { instance } = identity;
+  const ticketKey = config.ticketKey ?? identity.ticketKey;
   const directory = new PeerDirectory({
     clock,
     store,
@@ -78,7 +80,19 @@ export async function startRegistryServer(options: RegistryServerOptions): Promi
     throw error;
   });
   const { target, port } = server;
-  logger.info({ address: target, instance }, render(serverTexts.listening, lang, { address: target }));
+  logger.info({ address: target, instance, store: store.name }, render(serverTexts.listening, lang, { address: target }));
+  // Health follows the store: NOT_SERVING while it cannot be reached (every call fails then).
+  store.onAvailability((available) => {
+    if (stopped !== undefined) return;
+    if (available) {
+      server.serving();
+      service.storeBack();
+      logger.info({ event: 'store-available', store: store.name }, render(serverTexts.storeAvailable, lang, { store: store.name }));
+    } else {
+      server.notServing();
+      logger.warn({ event: 'store-unavailable', store: store.name }, render(serverTexts.storeUnavailable, lang, { store: store.name }));
+    }
+  });
 
   // Log lines are built only for a logger that prints them (every registration is one).
   // Each replica logs what it did itself (its own registrations, the expiries it swept).

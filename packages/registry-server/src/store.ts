@@ -94,6 +94,14 @@ export type StoreEvent =
       readonly replaced: boolean;
     };
 
+/** What a sweep needs to know of the registry's presence settings. */
+export interface PresenceTiming {
+  /** How long after its last beat a silent peer expires. */
+  readonly expiryMs: number;
+  /** A gap in sweeping longer than this is an outage (one heartbeat interval). */
+  readonly outageMs: number;
+}
+
 /** A session to keep alive (see RegistryStore.beat). */
 export interface Beat {
   readonly peer: string;
@@ -136,11 +144,11 @@ export interface RegistryStore {
    * files, logging peer-expired. Any replica may call it at any time: each expiry happens
    * exactly once, whoever sweeps. Returns how many sessions expired.
    *
-   * A store that may be unreachable for a while (Redis) does not expire anyone for
-   * `expiryMs` after such an outage: beats sent meanwhile were lost, and every live peer
-   * gets a full period to beat again.
+   * A store that may be unreachable for a while (Redis) does not count such an outage
+   * against anyone: when nobody could sweep for longer than `presence.outageMs` (beats sent
+   * meanwhile were lost), every deadline moves out by the outage plus `presence.expiryMs`.
    */
-  sweep(limit: number, expiryMs: number): Promise<number>;
+  sweep(limit: number, presence: PresenceTiming): Promise<number>;
 
   /**
    * Adds a file to an online peer, unless the peer is at `maxFiles`, and logs

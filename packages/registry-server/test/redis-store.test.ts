@@ -15,6 +15,33 @@ describeIfRedis('RedisStore', () => {
     await redis.close();
   });
 
+  it('does not count an outage against anyone: after a gap in sweeping, deadlines move out by it plus an expiry period', async () => {
+    const store = await RedisStore.connect({ url: redis.url, prefix: 'outage:', origin: 'r1' });
+    try {
+      const timing = { expiryMs: 300, outageMs: 200 };
+      await store.openSession({ id: 'p1', target: 'p1:50052', token: 't1', since: 0 }, 300);
+      expect(await store.sweep(10, timing)).toBe(0);
+      // Nobody sweeps for 500 ms (Redis away, or every replica down): p1's deadline passes meanwhile.
+      await sleep(500);
+      expect(await store.sweep(10, timing)).toBe(0);
+      expect(await store.session('p1')).toBeDefined();
+      // Sweeping again as usual, p1 still gets its period; then, silent, it expires.
+      for (let n = 0; n < 5; n++) {
+        await sleep(40);
+        expect(await store.sweep(10, timing)).toBe(0);
+      }
+      let expired = 0;
+      for (let n = 0; n < 30 && expired === 0; n++) {
+        await sleep(40);
+        expired = await store.sweep(10, timing);
+      }
+      expect(expired).toBe(1);
+      expect(await store.session('p1')).toBeUndefined();
+    } finally {
+      await store.close();
+    }
+  });
+
   describeStoreContract('redis', async () => {
     // Every test on keys of its own, two replicas (connections) each.
     const prefix = `contract-${++suite}:`;

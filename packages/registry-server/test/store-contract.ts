@@ -17,6 +17,8 @@ const all: ListFilter = { nameContains: '', sha256Prefix: '', holder: '' };
 const file = (peer: string, n: number): FileRecord => ({ peer, path: `/d/${n}.bin`, name: `${n}.bin`, sha256: n.toString(16).padStart(64, '0'), size: n });
 const session = (id: string, token = `t-${id}`): PeerRecord => ({ id, target: `${id}:50052`, token, since: 1 });
 const LONG = 3_600_000;
+/** Sweeps count gaps of more than 10 s as outages; none happen in these tests. */
+const TIMING = { expiryMs: 300, outageMs: 10_000 };
 
 /** Reads events from a store, after entry `after`, until `count` have arrived (or the test times out). */
 async function take(store: RegistryStore, count: number, after: string): Promise<StoreEvent[]> {
@@ -165,9 +167,9 @@ export function describeStoreContract(name: string, open: () => Promise<StoreUnd
       await a.openSession(session('long'), LONG);
       await a.addFile(file('short', 1), 10);
       const start = await a.logPosition();
-      expect(await a.sweep(10, 300)).toBe(0);
+      expect(await a.sweep(10, TIMING)).toBe(0);
       await under.advance(350);
-      const swept = await Promise.all([a.sweep(10, 300), b.sweep(10, 300), a.sweep(10, 300), b.sweep(10, 300)]);
+      const swept = await Promise.all([a.sweep(10, TIMING), b.sweep(10, TIMING), a.sweep(10, TIMING), b.sweep(10, TIMING)]);
       expect(swept.reduce((sum, n) => sum + n, 0)).toBe(1);
       expect(await b.session('short')).toBeUndefined();
       expect(await b.session('long')).toBeDefined();
@@ -186,10 +188,10 @@ export function describeStoreContract(name: string, open: () => Promise<StoreUnd
       for (let round = 0; round < 3; round++) {
         await under.advance(150);
         expect(await (round % 2 === 0 ? a : b).beat(beats, 300)).toEqual([true, false, false]);
-        expect(await a.sweep(10, 300)).toBe(0);
+        expect(await a.sweep(10, TIMING)).toBe(0);
       }
       await under.advance(350);
-      expect(await b.sweep(10, 300)).toBe(1);
+      expect(await b.sweep(10, TIMING)).toBe(1);
       expect(await a.beat(beats.slice(0, 1), 300)).toEqual([false]);
     });
 
