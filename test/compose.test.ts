@@ -4,7 +4,7 @@
  * There is no Docker engine here; the same topology runs for real in test/netsim.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = join(__dirname, '..');
@@ -29,6 +29,30 @@ describeWithCompose('docker-compose.yml', () => {
       expect(existsSync(join(root, 'demo', `peer${n}`))).toBe(true);
       expect(text).toMatch(new RegExp(`demo/peer${n}:/data/share:ro`));
     }
-    expect(text).toMatch(/published: 50051\s+target: 50051/);
+    expect(text).toContain('- 127.0.0.1:50051:50051/tcp');
+  });
+
+  it('mends what operators trip on: no obsolete version key, ports on the loopback, peers left with exit stay down, the scenario waits for ready peers', () => {
+    const source = readFileSync(join(root, 'docker-compose.yml'), 'utf8');
+    expect(source).not.toMatch(/^version:/m);
+    expect(source).toContain('"${KOMPART_PUBLISH:-127.0.0.1}:50051:50051"');
+    const text = config();
+    for (let n = 1; n <= 5; n++) expect(text).toMatch(new RegExp(`peer${n}:[\\s\\S]*?restart: on-failure`));
+    expect(text).toMatch(/KOMPART_READY_FILE: \/tmp\/kompart-ready/);
+    const scenario = /scenario:[\s\S]*?networks:/.exec(text)?.[0] ?? '';
+    expect(scenario).toMatch(/peer1:\s+condition: service_healthy/);
+  });
+
+  it('has a cluster profile: Redis with persistence, three replicas on it, five peers using all three', () => {
+    const text = execFileSync(compose!, ['-f', join(root, 'docker-compose.yml'), '--profile', 'cluster', 'config'], { cwd: root, encoding: 'utf8' });
+    expect(text).toMatch(/redis:[\s\S]*?--appendonly[\s\S]*?- 'yes'|redis:[\s\S]*?--appendonly[\s\S]*?- "yes"/);
+    for (let n = 1; n <= 3; n++) {
+      expect(text).toMatch(new RegExp(`replica${n}:[\\s\\S]*?- 172\\.28\\.0\\.3${n}\\s+- s\\s+- --store\\s+- redis://172\\.28\\.0\\.30:6379`));
+    }
+    for (let n = 1; n <= 5; n++) expect(text).toMatch(new RegExp(`cluster-peer${n}:[\\s\\S]*?- 172\\.28\\.0\\.31,172\\.28\\.0\\.32,172\\.28\\.0\\.33\\s+- p\\s+- 172\\.28\\.0\\.4${n}`));
+    // Without the profile: one registry and no Redis, as before (every cluster service is in the profile).
+    for (const service of ['redis', 'replica1', 'replica2', 'replica3', 'cluster-peer1', 'cluster-peer5']) {
+      expect(text).toMatch(new RegExp(`\\n  ${service}:\\n(?:    .*\\n|    - .*\\n)*?    profiles:\\n    - cluster\\n`));
+    }
   });
 });

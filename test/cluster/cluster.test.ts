@@ -136,8 +136,15 @@ describeIfRedis('a registry of three replicas on Redis', () => {
     const judy = await startPeer('127.0.91.20', all());
     const from = judy.mark();
     await redis.restart();
-    // Calls made while Redis is back work again; the index is the one from before.
-    const listed = await judy.run('list files', /mapa\.txt/, { timeoutMs: 30_000 });
+    // A call that reaches a replica before its connection to Redis is back is refused with
+    // the clear UNAVAILABLE (nothing changed); once it is back, the index is the one from before.
+    const unavailable = pt(reasonTexts.STORE_UNAVAILABLE);
+    let listed: string[] = [];
+    for (let attempt = 0; attempt < 20; attempt++) {
+      listed = await judy.run('list files', new RegExp(`mapa\\.txt|^${literal(unavailable)}$`));
+      if (listed.at(-1) !== unavailable) break;
+      await waitForHealth(target(address.get(REPLICAS[attempt % 3]!)!), 'SERVING');
+    }
     expect(listed.at(-1)).toMatch(/^127\.0\.91\.19 \/ mapa\.txt /);
     await judy.run('get file 127.0.91.19/mapa.txt', /^Arquivo mapa\.txt salvo em /);
     // A few intervals later still nobody has expired.

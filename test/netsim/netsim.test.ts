@@ -24,7 +24,7 @@ const DEMO = join(__dirname, '..', '..', 'demo');
 const BEAT_MS = 500;
 
 describeAsRoot('multi-host simulation in network namespaces', () => {
-  const sim = new NetworkSimulation(String(process.pid % 100_000));
+  const sim = new NetworkSimulation(String(process.pid));
   const processes: Program[] = [];
   let work: string;
   let registry: Program;

@@ -107,17 +107,31 @@ export class NetworkSimulation {
   }
 }
 
-/** Removes namespaces an earlier simulation left behind (a test process that was killed). */
+/**
+ * Removes namespaces an earlier simulation left behind (a test process that was killed),
+ * not those of a simulation still running in another process (their tag is its pid).
+ */
 export function removeStaleNamespaces(): void {
   const listed = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' });
   for (const line of listed.split('\n')) {
     const namespace = line.split(' ')[0] ?? '';
-    if (namespace.startsWith('kpsw-') || namespace.startsWith('kp-')) {
+    const tag = /^kp(?:sw)?-(\d+)/.exec(namespace)?.[1];
+    if (tag !== undefined && !isRunning(Number(tag))) {
       try {
         ip('netns', 'delete', namespace);
       } catch {
         // raced with another cleanup
       }
     }
+  }
+}
+
+/** True while a process with this pid (a simulation's tag) is alive. */
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
   }
 }

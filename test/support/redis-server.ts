@@ -25,6 +25,8 @@ export interface RedisServerOptions {
   readonly appendOnly?: boolean;
   /** Listen on this address (default 127.0.0.1), e.g. inside a network namespace. */
   readonly host?: string;
+  /** Listen on this port (default: a free one of `host`; give one when `host` is not on this machine's network). */
+  readonly port?: number;
   /** How to start the process (default: spawn here); the network simulation starts it in a namespace. */
   readonly spawn?: (command: string, args: readonly string[]) => ChildProcess;
 }
@@ -63,7 +65,7 @@ export class RedisServer {
   static async start(options: RedisServerOptions = {}): Promise<RedisServer> {
     const host = options.host ?? '127.0.0.1';
     for (let attempt = 0; ; attempt++) {
-      const server = new RedisServer(host, await freePort(host), mkdtempSync(join(tmpdir(), 'kompart-redis-')), options);
+      const server = new RedisServer(host, options.port ?? (await freePort(host)), mkdtempSync(join(tmpdir(), 'kompart-redis-')), options);
       try {
         await server.#launch();
         return server;

@@ -40,7 +40,8 @@ export type KompartClient<D extends CompatServiceDefinition> = Client<D, Deadlin
  * The grpc-js target and channel options that reach any of `endpoints`, the replicas of one
  * service: one address as it is (the first that answers is used, pick_first); several IP
  * addresses of one family as one `ipv4:`/`ipv6:` target with round_robin, so that calls
- * spread over the replicas that are up and a dead one drops out of the rotation. A list of
+ * spread over the replicas that are up and a dead one drops out of the rotation; `retry`'s
+ * methods are hedged over the replicas (see below). A list of
  * host names or of mixed families cannot be one target: RangeError.
  */
 export function replicaTarget(endpoints: readonly Endpoint[], retry: RetriedMethods = { service: '', methods: [] }): { readonly target: string; readonly options: ChannelOptions } {
@@ -56,8 +57,10 @@ export function replicaTarget(endpoints: readonly Endpoint[], retry: RetriedMeth
       : [
           {
             name: retry.methods.map((method) => ({ service: retry.service, method })),
-            // A replica that died a moment ago is still in the rotation: try the next one.
-            retryPolicy: { maxAttempts: 3, initialBackoff: '0.05s', maxBackoff: '0.5s', backoffMultiplier: 2, retryableStatusCodes: ['UNAVAILABLE'] },
+            // A replica that died a moment ago, or whose cable is cut (its connection still
+            // looks open), may still be in the rotation: when it answers UNAVAILABLE, or has
+            // not answered within a second, the same request also goes to the next one.
+            hedgingPolicy: { maxAttempts: 3, hedgingDelay: '1s', nonFatalStatusCodes: ['UNAVAILABLE'] },
           },
         ];
   return {
@@ -66,7 +69,7 @@ export function replicaTarget(endpoints: readonly Endpoint[], retry: RetriedMeth
   };
 }
 
-/** Methods safe to send again to another replica when one answers UNAVAILABLE (they change nothing). */
+/** Methods safe to send to several replicas (they change nothing), see replicaTarget. */
 export interface RetriedMethods {
   /** Fully qualified service name. */
   readonly service: string;

@@ -15,7 +15,7 @@ describe('replicaTarget', () => {
     const retried = replicaTarget([at('127.0.0.91'), at('127.0.0.92')], { service: 'kompart.v1.Registry', methods: ['ListFiles'] });
     expect(JSON.parse(String(retried.options['grpc.service_config'])).methodConfig[0]).toMatchObject({
       name: [{ service: 'kompart.v1.Registry', method: 'ListFiles' }],
-      retryPolicy: { retryableStatusCodes: ['UNAVAILABLE'] },
+      hedgingPolicy: { maxAttempts: 3, hedgingDelay: '1s', nonFatalStatusCodes: ['UNAVAILABLE'] },
     });
     expect(replicaTarget([at('[::1]'), at('[::1]:6000')]).target).toBe('ipv6:[::1]:50051,[::1]:6000');
   });

@@ -225,6 +225,16 @@ export const OPTIONS = {
     defaults: { peer: false },
     help: { pt: 'continua online depois do fim da entrada padrão, até SIGTERM (contêineres)', en: 'stay online after the end of standard input, until SIGTERM (containers)' },
   }),
+  readyFile: option({
+    flag: '--ready-file <file>',
+    env: 'KOMPART_READY_FILE',
+    parse: optionalPath,
+    defaults: { peer: undefined },
+    help: {
+      pt: 'cria este arquivo quando o trabalho de início (--register, --share) termina e o apaga ao sair (health check de contêineres)',
+      en: 'create this file once the start-up work (--register, --share) is done, and delete it on leaving (container health checks)',
+    },
+  }),
   requireTickets: option({
     flag: '--tickets',
     negatable: true,

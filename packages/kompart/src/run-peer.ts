@@ -1,3 +1,4 @@
+import { rmSync, writeFileSync } from 'node:fs';
 import { isKompartError, render, type Lang } from '@kompart/core';
 import { ListenFailure } from '@kompart/grpc';
 import { PeerErrorCode, createPeer, peerError } from '@kompart/peer';
@@ -100,9 +101,12 @@ export async function runPeer(config: PeerConfig, io: ProgramIo): Promise<number
           await shell.execute({ name: 'register-file', path }, stopping.signal);
         }
       }
+      // Start-up work done: a container's health check may now count this peer as ready.
+      if (config.readyFile !== undefined && !stopping.signal.aborted) writeFileSync(config.readyFile, `${peer.id}\n`);
       await readCommands(shell, output, config, io, interactive, stopping.signal, requestStop, lang);
       await shell.disconnectIfRegistered();
     } finally {
+      if (config.readyFile !== undefined) rmSync(config.readyFile, { force: true });
       await peer.close();
       removeEvents();
     }

@@ -86,6 +86,21 @@ describe('a peer fed by a pipe', () => {
     expect(sharer.out.slice(-2)).toEqual(['Signal SIGTERM received: shutting down', `Peer ${address} disconnected (2 files removed)`]);
   });
 
+  it('--ready-file appears once the peer and its share are registered, and goes when the peer leaves', async () => {
+    const address = await peerAddress(5);
+    const ready = join(work, `ready-${address}`);
+    const sharer = peer(address, ['--keep-running', '--share', join(work, 'music'), '--ready-file', ready]);
+    sharer.end();
+    await sharer.waitFor('Fim da entrada: o peer continua online (SIGTERM encerra)');
+    // Written before the prompt's first line, so it is there now, naming the peer.
+    expect(readFileSync(ready, 'utf8')).toBe(`${address}\n`);
+    const registered = sharer.out.findIndex((line) => line.startsWith(`Pasta ${join(work, 'music')}: 2 arquivos registrados`));
+    expect(registered).toBeGreaterThan(0);
+    sharer.signal('SIGTERM');
+    expect((await sharer.exit()).code).toBe(0);
+    expect(existsSync(ready)).toBe(false);
+  });
+
   it('--json prints one JSON object per line, with the same messages', async () => {
     const address = await peerAddress(5);
     const program = peer(address, ['--json']);

@@ -9,8 +9,12 @@ export interface HeartbeatStreamOptions {
   readonly token: string;
   /** Beat this often, ms. */
   readonly intervalMs: number;
-  /** Intervals without a beat after which the registry drops a peer (from RegisterPeer). */
-  readonly misses: number;
+  /**
+   * How long a beat may wait for its ack before the registry counts as gone (default: half
+   * an interval, at most 2 s). Well inside the registry's expiry, so that a peer whose
+   * replica fell silent (a cut cable, a hung process) resumes elsewhere before it expires.
+   */
+  readonly ackTimeoutMs?: number;
   /** The registry instance of the session: an ack from another one means a restart. */
   readonly registryInstance: string;
   readonly clock: Clock;
@@ -61,8 +65,8 @@ const MAX_UNANSWERED = 64;
  * it only notices when the stream can no longer carry the session and says so once through
  * `onLost`: the stream ended (`stream-ended`) or failed (`stream-error`), the registry
  * announced its shutdown, an ack came from another registry instance (`registry-restarted`),
- * or no ack came for `misses + 2` intervals (`no-ack`: a hung registry, a half-open
- * connection, or one that already dropped us).
+ * or a beat got no ack within the ack timeout (`no-ack`: a replica that fell silent, a
+ * hung process, a half-open connection).
  */
 export class HeartbeatStream {
   /**
@@ -78,7 +82,9 @@ export class HeartbeatStream {
   readonly #sentAt = new Map<number, number>();
   readonly #timer: TimerHandle;
   #sequence = 0;
-  #lastAckAt: number;
+  readonly #ackTimeoutMs: number;
+  /** The ack timer of the oldest beat still waiting for its ack (one at a time). */
+  #watchdog: { readonly sequence: number; readonly timer: TimerHandle } | undefined;
   #done = false;
 
   constructor(options: HeartbeatStreamOptions) {
@@ -86,7 +92,7 @@ export class HeartbeatStream {
     this.established = new Promise<void>((resolve, reject) => (this.#settle = { resolve, reject }));
     // Nobody may be waiting for it (a session registered moments ago): never an unhandled rejection.
     this.established.catch(() => undefined);
-    this.#lastAckAt = options.clock.now();
+    this.#ackTimeoutMs = options.ackTimeoutMs ?? Math.min(options.intervalMs / 2, 2000);
     void this.#receive();
     this.#timer = options.clock.setInterval(() => this.#beat(), options.intervalMs);
     this.#beat();
@@ -97,6 +103,8 @@ export class HeartbeatStream {
     if (this.#done) return;
     this.#done = true;
     this.#options.clock.clearInterval(this.#timer);
+    this.#options.clock.clearTimeout(this.#watchdog?.timer);
+    this.#watchdog = undefined;
     this.#beats.end();
     this.#abort.abort();
   }
@@ -111,12 +119,13 @@ export class HeartbeatStream {
 
   #beat(): void {
     if (this.#done) return;
-    const { clock, intervalMs, misses } = this.#options;
-    if (clock.now() - this.#lastAckAt > intervalMs * (Math.max(1, misses) + 2)) {
-      this.#lost('no-ack');
-      return;
-    }
+    const { clock } = this.#options;
     this.#sequence += 1;
+    if (this.#watchdog === undefined) {
+      const timer = clock.setTimeout(() => this.#lost('no-ack'), this.#ackTimeoutMs);
+      timer.unref();
+      this.#watchdog = { sequence: this.#sequence, timer };
+    }
     this.#sentAt.set(this.#sequence, clock.now());
     if (this.#sentAt.size > MAX_UNANSWERED) this.#sentAt.delete(this.#sentAt.keys().next().value!);
     this.#beats.push({ sequence: this.#sequence });
@@ -141,7 +150,10 @@ export class HeartbeatStream {
     if (kind === undefined) return;
     if (kind.$case === 'ack') {
       const ack = kind.value;
-      this.#lastAckAt = clock.now();
+      if (this.#watchdog !== undefined && ack.sequence >= this.#watchdog.sequence) {
+        clock.clearTimeout(this.#watchdog.timer);
+        this.#watchdog = undefined;
+      }
       this.#settle?.resolve();
       this.#settle = undefined;
       if (ack.registryInstance !== '' && this.#options.registryInstance !== '' && ack.registryInstance !== this.#options.registryInstance) {

@@ -102,7 +102,7 @@ export const PEER_DEFAULTS = {
 /** Applies defaults and checks values once; throws AddressError or RangeError. */
 export function resolvePeerConfig(config: PeerConfig, cwd: string = process.cwd()): ResolvedPeerConfig {
   const registries = typeof config.registry === 'string' ? parseEndpointList(config.registry, DEFAULT_REGISTRY_PORT) : 'host' in config.registry ? [config.registry] : config.registry;
-  // Reads go to another replica when one just died; writes are not sent twice.
+  // Reads also go to another replica when one does not answer; writes are never sent twice.
   const registry = replicaTarget(registries, { service: REGISTRY_SERVICE_NAME, methods: ['ListFiles', 'LocateFile'] });
   const own = bindable(config.address);
   const listen = config.listen === undefined ? own : bindable(config.listen);

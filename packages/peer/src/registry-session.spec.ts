@@ -76,19 +76,20 @@ describe('RegistrySession on a fake clock', () => {
     }
   });
 
-  it('takes misses + 2 intervals without an ack as a lost registry, and starts recovering', async () => {
+  it('takes a beat without an ack within half an interval (at most 2 s) as a silent registry, and tries to resume at once', async () => {
     const silent = await startSilentRegistry();
     const clock = new FakeClock();
     const { session, events, seen } = sessionOn(silent.target, clock);
     try {
       await session.register();
-      await clock.advance(INTERVAL_MS * 4);
+      await clock.advance(1999);
       expect(seen).not.toContain('connection-lost');
       const lost = next(events, 'connection-lost');
       const reconnecting = next(events, 'reconnecting');
-      await clock.advance(INTERVAL_MS);
+      await clock.advance(1);
       expect(await lost).toEqual({ type: 'connection-lost', reason: 'no-ack' });
-      expect(await reconnecting).toEqual({ type: 'reconnecting', attempt: 1, delayMs: 1000 });
+      // The session may be alive on another replica: the first attempt is a resume, without a pause.
+      expect(await reconnecting).toEqual({ type: 'reconnecting', attempt: 1, delayMs: 0 });
       expect(session.state).toBe('reconnecting');
     } finally {
       await session.close();
@@ -111,24 +112,29 @@ describe('RegistrySession on a fake clock', () => {
       await beating;
       for (const file of files) await session.registerFile(file);
       const lost = next(events, 'connection-lost');
-      const firstPause = next(events, 'reconnecting');
+      const resumeAtOnce = next(events, 'reconnecting');
+      const resumeFailed = next(events, 'reconnect-failed');
       registry.kill();
       expect((await lost).reason).toMatch(/stream-error|stream-ended/);
-      expect(await firstPause).toMatchObject({ attempt: 1, delayMs: 1000 });
+      // First a resume, at once: no replica answers.
+      expect(await resumeAtOnce).toMatchObject({ attempt: 1, delayMs: 0 });
+      expect(await resumeFailed).toMatchObject({ attempt: 1 });
 
-      // Nothing is tried before the pause is over; then the attempt fails (no registry).
+      // Then the backoff: nothing is tried before the pause is over, and the attempt fails.
       const failed = next(events, 'reconnect-failed');
-      const secondPause = next(events, 'reconnecting');
+      const nextPause = next(events, 'reconnecting');
       await clock.advance(999);
-      expect(seen).not.toContain('reconnect-failed');
+      expect(seen.filter((type) => type === 'reconnect-failed')).toHaveLength(1);
       await clock.advance(1);
-      expect(await failed).toMatchObject({ attempt: 1 });
-      expect(await secondPause).toMatchObject({ attempt: 2, delayMs: 2000 });
+      expect(await failed).toMatchObject({ attempt: 2 });
+      expect(await nextPause).toMatchObject({ attempt: 3, delayMs: 2000 });
 
+      // A new registry (its memory store knows nothing of the old session): the resume is
+      // refused and the session registers again, files and all.
       registry = await startRegistryServer({ address: target, heartbeatIntervalMs: INTERVAL_MS, summaryIntervalMs: 0 });
       const back = next(events, 'reconnected');
       await clock.advance(2000);
-      expect(await back).toMatchObject({ peer: '127.0.0.2:6000', attempt: 2, files: 2, failedFiles: 0, registryInstance: registry.instance });
+      expect(await back).toMatchObject({ peer: '127.0.0.2:6000', attempt: 3, files: 2, failedFiles: 0, registryInstance: registry.instance });
       expect(session.state).toBe('online');
       expect(await registry.directory.counts()).toEqual({ peers: 1, files: 2 });
     } finally {

@@ -268,7 +268,6 @@ export class RegistrySession {
       calls: this.#calls,
       token: session.token,
       intervalMs: this.#intervalOf(info),
-      misses: info.heartbeatMisses || 2,
       registryInstance: info.registryInstance,
       clock: this.#clock,
       events: this.#options.events,
@@ -292,8 +291,11 @@ export class RegistrySession {
     const heartbeat = this.#openHeartbeat(session);
     session.heartbeat = heartbeat;
     let timer: TimerHandle | undefined;
+    let onAbort: (() => void) | undefined;
     const timeout = new Promise<never>((_resolve, reject) => {
       timer = this.#clock.setTimeout(() => reject(peerError(PeerErrorCode.REGISTRY_UNREACHABLE, { server: this.#options.server })), this.#options.callTimeoutMs);
+      onAbort = () => reject(signal.reason);
+      signal.addEventListener('abort', onAbort, { once: true });
     });
     try {
       await Promise.race([heartbeat.established, timeout]);
@@ -303,6 +305,7 @@ export class RegistrySession {
       throw error;
     } finally {
       this.#clock.clearTimeout(timer);
+      if (onAbort !== undefined) signal.removeEventListener('abort', onAbort);
     }
     if (signal.aborted) {
       heartbeat.stop();
@@ -353,11 +356,13 @@ export class RegistrySession {
     const { info } = old;
     const expiryMs = this.#intervalOf(info) * (info.heartbeatMisses || 2);
     let mayResume = RESUMABLE.has(loss.reason);
+    // A resume is tried at once (another replica is most likely up); pauses follow the backoff.
+    const pauses = mayResume ? 1 : 0;
     for (let attempt = 1; !signal.aborted; attempt++) {
-      const delayMs = backoffDelay(this.#options.backoff, attempt, this.#options.random);
+      const delayMs = attempt <= pauses ? 0 : backoffDelay(this.#options.backoff, attempt - pauses, this.#options.random);
       this.#options.events.emit({ type: 'reconnecting', attempt, delayMs });
       try {
-        await this.#clock.sleep(delayMs, signal);
+        if (delayMs > 0) await this.#clock.sleep(delayMs, signal);
       } catch {
         return;
       }
