@@ -20,6 +20,7 @@ export {
   malformedDetail,
   type GrpcJsClient,
   type GrpcJsClientConstructor,
+  type GrpcJsServiceOf,
   type HandlerOf,
   type MalformedRequest,
   type MessageType,

@@ -14,7 +14,6 @@ import {
   type handleUnaryCall,
   type Metadata,
   type MethodDefinition as GrpcJsMethod,
-  type ServiceDefinition as GrpcJsService,
   type ServiceError,
 } from '@grpc/grpc-js';
 
@@ -81,6 +80,9 @@ export type SerializerOverrides<D extends ServiceDef> = {
   };
 };
 
+/** A grpc-js service definition with one method per method of the generated definition (so `service.download` is known to exist). */
+export type GrpcJsServiceOf<D extends ServiceDef> = { readonly [K in keyof D['methods']]: GrpcJsMethod<unknown, unknown> };
+
 /**
  * The grpc-js service definition of a generated one: method paths `/<package.Service>/<Method>`,
  * protobuf serializers, and a tolerant request decoder. grpc-js answers a request it cannot
@@ -88,7 +90,7 @@ export type SerializerOverrides<D extends ServiceDef> = {
  * a MalformedRequest, which the server boundary answers with INVALID_ARGUMENT like any other
  * bad input (a 64-bit size beyond 2^53 is one such case).
  */
-export function grpcJsService<D extends ServiceDef>(definition: D, overrides: SerializerOverrides<D> = {}): GrpcJsService {
+export function grpcJsService<D extends ServiceDef>(definition: D, overrides: SerializerOverrides<D> = {}): GrpcJsServiceOf<D> {
   const service: Record<string, GrpcJsMethod<unknown, unknown>> = {};
   for (const [key, method] of Object.entries(definition.methods)) {
     const override = (overrides as Record<string, { responseSerialize?: (value: unknown) => Buffer; responseDeserialize?: (bytes: Buffer) => unknown } | undefined>)[key];
@@ -109,7 +111,8 @@ export function grpcJsService<D extends ServiceDef>(definition: D, overrides: Se
       responseDeserialize: override?.responseDeserialize ?? ((bytes: Buffer) => method.responseType.decode(bytes)),
     };
   }
-  return service;
+  // One entry per key of definition.methods, filled just above.
+  return service as GrpcJsServiceOf<D>;
 }
 
 type Callback<Res> = (error: ServiceError | null, response: Res) => void;

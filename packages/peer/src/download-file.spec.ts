@@ -96,7 +96,7 @@ describe('createDownloader', () => {
 
   it('deletes the part file and reports a hash mismatch when the holder lies', async () => {
     const lie = Buffer.from(data);
-    lie[12345] ^= 0xff;
+    lie[12345]! ^= 0xff;
     const failure = createDownloader({ downloadsDir: dir.path }).download(target, memorySource(data, { served: lie }));
     await expect(failure).rejects.toMatchObject({ reason: 'HASH_MISMATCH', params: { file: 'song.mp3', expected: target.sha256, actual: sha(lie) } });
     expect(readdirSync(dir.path)).toEqual([]);

@@ -115,7 +115,7 @@ describe('FileService', () => {
     expect(touched.data.equals(data)).toBe(true);
 
     const changed = Buffer.from(data);
-    changed[0] ^= 1;
+    changed[0]! ^= 1;
     writeFileSync(dir.join('shared.bin'), changed);
     expect((await callDownload(server.target, { sha256: sha(data) })).code).toBe(status.NOT_FOUND);
 

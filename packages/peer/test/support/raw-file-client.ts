@@ -113,16 +113,16 @@ export const DELIBERATE_DOWNLOAD_CODES: ReadonlySet<number> = new Set([
   status.RESOURCE_EXHAUSTED,
 ]);
 
-/** DownloadRequest fields as they may travel on the wire, well-formed or not. */
+/** DownloadRequest fields as they may travel on the wire, well-formed or not; a field left out or `undefined` is not sent (the fuzzers choose that per field). */
 export interface RawRequestFields {
-  readonly sha256?: string | Uint8Array;
+  readonly sha256?: string | Uint8Array | undefined;
   /** A string is sent as UTF-8; bytes exactly as given (invalid UTF-8 included). */
-  readonly path?: string | Uint8Array;
+  readonly path?: string | Uint8Array | undefined;
   /** Any 64-bit varint: negative values are sent as int64 (ten bytes). */
-  readonly offset?: bigint | number;
-  readonly ticket?: Uint8Array;
+  readonly offset?: bigint | number | undefined;
+  readonly ticket?: Uint8Array | undefined;
   /** Appended after the known fields (unknown fields, garbage). */
-  readonly trailer?: Uint8Array;
+  readonly trailer?: Uint8Array | undefined;
 }
 
 /** Encodes a DownloadRequest by hand, so that anything a wire can carry can be sent. */
