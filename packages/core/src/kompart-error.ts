@@ -50,7 +50,8 @@ export class KompartError<R extends string = string> extends Error {
 
 /** True when `error` is a KompartError, of one of `reasons` when any are given. */
 export function isKompartError<R extends string>(error: unknown, ...reasons: R[]): error is KompartError<R> {
-  return error instanceof KompartError && (reasons.length === 0 || (reasons as string[]).includes(error.reason));
+  // `instanceof` narrows to KompartError<any>; every KompartError has a string reason.
+  return error instanceof KompartError && (reasons.length === 0 || (reasons as string[]).includes((error as KompartError).reason));
 }
 
 /** The text of a contract reason (`disconnect` answers "Peer não registrado" without an address, DESIGN.md §2). */

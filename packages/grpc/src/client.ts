@@ -94,5 +94,5 @@ export function createServiceClient<D extends ServiceDef & CompatServiceDefiniti
       if (!method.requestStream && !method.responseStream) perMethod[key] = { deadline: defaults.deadlineMs };
     }
   }
-  return factory.create(definition, channel, perMethod as never);
+  return factory.create(definition, channel, perMethod);
 }

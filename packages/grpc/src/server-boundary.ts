@@ -12,17 +12,17 @@ export interface ServerBoundaryOptions {
   readonly refuse?: () => KompartError | undefined;
 }
 
-/** Where every handler of a kompart server meets gRPC. */
+/** Where every handler of a kompart server meets gRPC (plain functions, no `this`: callers take them apart). */
 export interface ServerBoundary {
   /** A unary handler: malformed requests answered INVALID_ARGUMENT, results and errors mapped. */
-  unary<Req, Res>(method: string, handler: (request: Req, call: ServerUnaryCall<Req, Res>) => Promise<Res>): handleUnaryCall<Req, Res>;
+  readonly unary: <Req, Res>(method: string, handler: (request: Req, call: ServerUnaryCall<Req, Res>) => Promise<Res>) => handleUnaryCall<Req, Res>;
   /**
    * A server-streaming handler: malformed requests answered INVALID_ARGUMENT; a rejection
    * ends the stream with its status, unless the client already cancelled the call.
    */
-  serverStream<Req, Res>(method: string, handler: (request: Req, call: ServerWritableStream<Req, Res>) => Promise<void>): handleServerStreamingCall<Req, Res>;
+  readonly serverStream: <Req, Res>(method: string, handler: (request: Req, call: ServerWritableStream<Req, Res>) => Promise<void>) => handleServerStreamingCall<Req, Res>;
   /** The status a failure is sent as; anything unexpected is logged here, in one shape, once. */
-  fail(method: string, error: unknown): ServiceError;
+  readonly fail: (method: string, error: unknown) => ServiceError;
 }
 
 /**

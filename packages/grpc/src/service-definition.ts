@@ -108,7 +108,7 @@ export function grpcJsService<D extends ServiceDef>(definition: D, overrides: Se
         }
       },
       responseSerialize: override?.responseSerialize ?? ((value: unknown) => Buffer.from(method.responseType.encode(value).finish())),
-      responseDeserialize: override?.responseDeserialize ?? ((bytes: Buffer) => method.responseType.decode(bytes)),
+      responseDeserialize: override?.responseDeserialize ?? ((bytes: Buffer): unknown => method.responseType.decode(bytes)),
     };
   }
   // One entry per key of definition.methods, filled just above.

@@ -1,5 +1,5 @@
 import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
-import { KompartError, type Lang } from '@kompart/core';
+import { KompartError, isKompartError, type Lang } from '@kompart/core';
 import { ERROR_DOMAIN, ErrorInfo, Reason, RpcStatus, isReason } from '@kompart/protocol';
 
 /**
@@ -42,7 +42,7 @@ export function isCancellation(error: unknown): boolean {
  */
 export function toServiceError(error: unknown, lang: Lang): ServiceError {
   if (isCancellation(error)) return Object.assign(new Error('Cancelled'), { code: status.CANCELLED, details: 'Cancelled', metadata: new Metadata() });
-  const known = error instanceof KompartError && isReason(error.reason) ? (error as KompartError<Reason>) : new KompartError(Reason.INTERNAL_ERROR);
+  const known = isKompartError(error) && isReason(error.reason) ? (error as KompartError<Reason>) : new KompartError(Reason.INTERNAL_ERROR);
   const code = REASON_CODES[known.reason];
   const message = known.render(lang);
   const info = ErrorInfo.encode({ reason: known.reason, domain: ERROR_DOMAIN, metadata: { ...known.params } }).finish();

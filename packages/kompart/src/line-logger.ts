@@ -44,6 +44,7 @@ function textLine(now: number, level: Level, fields: Record<string, unknown>, me
   const time = new Date(now);
   const clock = [time.getHours(), time.getMinutes(), time.getSeconds()].map((part) => String(part).padStart(2, '0')).join(':');
   const cause = fields['err'] ?? fields['error'];
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- a log field holds anything; a non-Error is shown as String() writes it
   const detail = cause === undefined ? '' : ` (${cause instanceof Error ? cause.message : String(cause)})`;
   return `${clock} ${LABELS[level]} ${message}${detail}`;
 }

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { KompartError, backoffDelay, describeError, render, sharedTexts, type Lang, type Logger } from '@kompart/core';
+import { KompartError, backoffDelay, describeError, isKompartError, render, sharedTexts, type Lang, type Logger } from '@kompart/core';
 import { PeerErrorCode, isPeerError, type Peer, type PeerEvent, type RegisterProgress } from '@kompart/peer';
 import type { SharedFile } from '@kompart/protocol';
 import { COMMAND_WORDS, parseCommand, type Command } from './commands.js';
@@ -353,7 +353,7 @@ export class PeerShell {
   }
 
   #printError(command: Command | { name: 'register-file'; path: string }, error: unknown): void {
-    const reason = error instanceof KompartError ? error.reason : 'UNEXPECTED';
+    const reason = isKompartError(error) ? error.reason : 'UNEXPECTED';
     if (reason === 'UNEXPECTED') this.#o.logger.debug({ err: error, command: command.name }, 'unexpected error');
     this.#print('error', describeError(error, this.#o.lang), { command: COMMAND_WORDS[command.name], reason });
   }

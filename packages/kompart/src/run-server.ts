@@ -1,6 +1,6 @@
 import { createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { isKompartError, render, type Lang } from '@kompart/core';
+import { errnoCode, isKompartError, render, type Lang } from '@kompart/core';
 import { ListenFailure } from '@kompart/grpc';
 import { RedisStore, redactedUrl, serverTexts, startRegistryServer, type RegistryStore } from '@kompart/registry-server';
 import type { ServerConfig } from './config.js';
@@ -92,8 +92,8 @@ function readTicketKey(path: string | undefined, lang: Lang): { ok: true; pem: s
     if (type !== 'ed25519') throw new Error(`a ${type ?? 'unknown'} key`);
     return { ok: true, pem };
   } catch (error) {
-    const detail = (error as { code?: unknown }).code ?? (error instanceof Error ? error.message : String(error));
-    return { ok: false, message: render(cliTexts.usageBadTicketKey, lang, { path, detail: String(detail) }) };
+    const detail = errnoCode(error) ?? (error instanceof Error ? error.message : String(error));
+    return { ok: false, message: render(cliTexts.usageBadTicketKey, lang, { path, detail }) };
   }
 }
 

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { render, type Lang } from '@kompart/core';
+import { errnoCode, render, type Lang } from '@kompart/core';
 import type { TlsMaterial } from '@kompart/grpc';
 import { cliTexts } from './texts.js';
 
@@ -23,8 +23,8 @@ export function readTlsFiles(files: TlsFiles | undefined, lang: Lang): TlsReadin
     try {
       material[part] = readFileSync(path);
     } catch (error) {
-      const detail = (error as { code?: unknown }).code ?? (error instanceof Error ? error.message : String(error));
-      return { ok: false, message: render(cliTexts.tlsUnreadable, lang, { path, detail: String(detail) }) };
+      const detail = errnoCode(error) ?? (error instanceof Error ? error.message : String(error));
+      return { ok: false, message: render(cliTexts.tlsUnreadable, lang, { path, detail }) };
     }
   }
   return { ok: true, tls: material };

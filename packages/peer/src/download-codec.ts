@@ -149,5 +149,5 @@ export function deserializeDownloadResponse(bytes: Buffer): DownloadResponse {
 
 /** The FileService definition with the fast chunk codec (same method path and wire format), tolerant of undecodable requests. */
 export const fileServiceDefinition = grpcJsService(FileServiceDefinition, {
-  download: { responseSerialize: serializeDownloadResponse as (value: DownloadResponse) => Buffer, responseDeserialize: deserializeDownloadResponse },
+  download: { responseSerialize: serializeDownloadResponse, responseDeserialize: deserializeDownloadResponse },
 });

@@ -112,12 +112,12 @@ export function grpcDownloadSource(options: GrpcDownloadSourceOptions): Download
 
 /** A gRPC status as grpc-js's client reports it (what fromServiceError reads). */
 interface CallStatus extends Error {
-  readonly code: number;
+  readonly code: status;
   readonly details: string;
   readonly metadata: Metadata;
 }
 
-function callStatus(code: number, details: string, metadata = new Metadata()): CallStatus {
+function callStatus(code: status, details: string, metadata = new Metadata()): CallStatus {
   return Object.assign(new Error(`${code} ${status[code] ?? 'UNKNOWN'}: ${details}`), { code, details, metadata });
 }
 
@@ -129,7 +129,7 @@ class CallEnded extends Error {
 }
 
 /** HTTP status → gRPC code, per the gRPC HTTP/2 protocol spec (for a response that is not gRPC). */
-function codeOfHttpStatus(http: number): number {
+function codeOfHttpStatus(http: number): status {
   if (http === 400) return status.INTERNAL;
   if (http === 401) return status.UNAUTHENTICATED;
   if (http === 403) return status.PERMISSION_DENIED;
@@ -162,7 +162,7 @@ class DownloadCall {
   readonly #session: ClientHttp2Session;
   readonly #stream: ClientHttp2Stream;
   readonly #queue: DownloadMessage[] = [];
-  #ended: { error?: unknown } | undefined;
+  #ended: { error?: CallEnded | CallStatus } | undefined;
   #wake: (() => void) | undefined;
   readonly #idleMs: number;
   #idle: NodeJS.Timeout | undefined;
@@ -237,7 +237,7 @@ class DownloadCall {
     requestBytes.copy(framed, PREFIX_BYTES);
     this.#stream.end(framed);
     this.#stream.on('response', (headers) => this.#onHeaders(headers));
-    this.#stream.on('trailers', (trailers) => {
+    this.#stream.on('trailers', (trailers: IncomingHttpHeaders) => {
       this.#final = statusFromHeaders(trailers);
     });
     this.#stream.on('data', (data: Buffer) => this.#onData(data));

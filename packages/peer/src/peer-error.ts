@@ -1,4 +1,4 @@
-import { KompartError, sharedTexts, type FailureParams, type KompartErrorOptions, type Text } from '@kompart/core';
+import { KompartError, isKompartError, sharedTexts, type FailureParams, type KompartErrorOptions, type Text } from '@kompart/core';
 
 /**
  * Local failures of a peer, each with its text: things that go wrong on this machine (a
@@ -64,6 +64,6 @@ export function peerError(code: PeerErrorCode, params: FailureParams = {}, optio
 
 /** True for a local failure of the peer, of one of `codes` when any are given. */
 export function isPeerError(error: unknown, ...codes: PeerErrorCode[]): error is KompartError<PeerErrorCode> {
-  if (!(error instanceof KompartError) || !Object.hasOwn(peerErrorTexts, error.reason)) return false;
+  if (!isKompartError(error) || !Object.hasOwn(peerErrorTexts, error.reason)) return false;
   return codes.length === 0 || (codes as string[]).includes(error.reason);
 }

@@ -95,12 +95,12 @@ export class PeerEventEmitter {
       set = new Set();
       this.#listeners.set(type, set);
     }
-    set.add(listener as Listener<never>);
+    set.add(listener);
     return () => this.off(type, listener);
   }
 
   off<K extends PeerEventType>(type: K, listener: Listener<PeerEvents[K]>): void {
-    this.#listeners.get(type)?.delete(listener as Listener<never>);
+    this.#listeners.get(type)?.delete(listener);
   }
 
   /** Calls `listener` once, for the next event of this type. */
@@ -126,6 +126,7 @@ export class PeerEventEmitter {
     return new Promise((resolve, reject) => {
       const onAbort = (): void => {
         remove();
+        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- an aborted wait rejects with the signal's reason as given (what fetch does), whatever the caller aborted with
         reject(options.signal?.reason);
       };
       const remove = this.on(type, (event) => {

@@ -294,6 +294,7 @@ export class RegistrySession {
     let onAbort: (() => void) | undefined;
     const timeout = new Promise<never>((_resolve, reject) => {
       timer = this.#clock.setTimeout(() => reject(peerError(PeerErrorCode.REGISTRY_UNREACHABLE, { server: this.#options.server })), this.#options.callTimeoutMs);
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- an aborted wait rejects with the signal's reason as given (what fetch does), whatever the caller aborted with
       onAbort = () => reject(signal.reason);
       signal.addEventListener('abort', onAbort, { once: true });
     });

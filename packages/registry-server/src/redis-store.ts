@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createClient, defineScript, type RedisClientType } from '@redis/client';
-import { KompartError, silentLogger, type Logger } from '@kompart/core';
+import { KompartError, isKompartError, silentLogger, type Logger } from '@kompart/core';
 import { Reason } from '@kompart/protocol';
 import * as lua from './redis-scripts.js';
 import type { AddFileResult, Beat, ClusterIdentity, PresenceTiming, FileRecord, LeaveCause, ListFilter, ListPage, ListedFile, PeerRecord, RegistryStore, StoreEvent } from './store.js';
@@ -251,7 +251,7 @@ export class RedisStore implements RegistryStore {
 
 /** Any failure to talk to Redis, as the registry's clients see it. */
 function unavailable(error: unknown): KompartError {
-  if (error instanceof KompartError) return error;
+  if (isKompartError(error)) return error;
   return new KompartError(Reason.STORE_UNAVAILABLE, {}, { cause: error });
 }
 

@@ -55,7 +55,7 @@ type HeartbeatCall = ServerDuplexStream<HeartbeatRequest, HeartbeatResponse>;
 export interface RegistryService {
   readonly implementation: ServiceHandlers<typeof RegistryDefinition>;
   /** Pushes REGISTRY_SHUTTING_DOWN on every stream and ends them; later calls get UNAVAILABLE. */
-  shutdown(): Promise<number>;
+  shutdown(): number;
   /**
    * The store is reachable again: beats of this replica's streams that were lost meanwhile
    * are made up for at once, one for every open stream.
@@ -231,7 +231,7 @@ export function createRegistryService(options: RegistryServiceOptions): Registry
     storeBack() {
       for (const { session } of streams.values()) directory.beat(session);
     },
-    async shutdown() {
+    shutdown() {
       closing = true;
       const open = [...streams.values()];
       streams.clear();

@@ -144,7 +144,7 @@ export async function startRegistryServer(options: RegistryServerOptions): Promi
         server.notServing();
         const { peers } = await directory.counts();
         logger.info({ event: 'shutdown', peers }, render(serverTexts.shuttingDown, lang, { peers }));
-        await service.shutdown();
+        service.shutdown();
         await stopTimers();
         await server.close(config.shutdownGraceMs);
         logger.info({ event: 'stopped' }, render(serverTexts.stopped, lang));
