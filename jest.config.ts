@@ -9,7 +9,22 @@ import type { Config } from 'jest';
  * CommonJS here, so those packages are transpiled to CommonJS by ts-jest (allowJs) instead
  * of being ignored like the rest of node_modules; the program itself loads them natively.
  */
-const esmOnly = ['inquirer', '@inquirer', 'mute-stream', 'run-async', 'yoctocolors', 'ansi-escapes', 'environment', 'cli-width', 'signal-exit', 'fast-wrap-ansi', 'fast-string-width', 'fast-string-truncated-width', 'chardet', 'iconv-lite'];
+const esmOnly = [
+  'inquirer',
+  '@inquirer',
+  'mute-stream',
+  'run-async',
+  'yoctocolors',
+  'ansi-escapes',
+  'environment',
+  'cli-width',
+  'signal-exit',
+  'fast-wrap-ansi',
+  'fast-string-width',
+  'fast-string-truncated-width',
+  'chardet',
+  'iconv-lite',
+];
 
 const config: Config = {
   // Node's environment plus the teardown check: a test file fails when it leaves servers,

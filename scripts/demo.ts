@@ -34,7 +34,21 @@ async function main(): Promise<number> {
     return started;
   };
   const peer = (n: number, share?: string): Program =>
-    start(peerAddress(n), [REGISTRY, 'p', peerAddress(n), '--no-menu', '--downloads', join(work, `peer${n}`, 'downloads'), '--cache-dir', join(work, `peer${n}`, 'cache'), ...(share ? ['--share', share] : [])], 30 + n);
+    start(
+      peerAddress(n),
+      [
+        REGISTRY,
+        'p',
+        peerAddress(n),
+        '--no-menu',
+        '--downloads',
+        join(work, `peer${n}`, 'downloads'),
+        '--cache-dir',
+        join(work, `peer${n}`, 'cache'),
+        ...(share ? ['--share', share] : []),
+      ],
+      30 + n,
+    );
   const type = (who: Program, label: string, command: string, answer: RegExp | string): Promise<string[]> => {
     console.log(`${paint(1, `[${label}] > ${command}`)}`);
     return who.run(command, answer);
@@ -91,7 +105,10 @@ async function main(): Promise<number> {
   }
 }
 
-main().then((code) => process.exit(code), (error: unknown) => {
-  console.error(error);
-  process.exit(1);
-});
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

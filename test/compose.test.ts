@@ -9,7 +9,8 @@ import { join } from 'node:path';
 
 const root = join(__dirname, '..');
 const compose = ['/usr/bin/docker-compose', '/usr/local/bin/docker-compose'].find((path) => existsSync(path));
-if (compose === undefined && process.env['CI']) throw new Error('docker-compose (Debian package) is needed to validate docker-compose.yml; .ci/run installs it');
+if (compose === undefined && process.env['CI'])
+  throw new Error('docker-compose (Debian package) is needed to validate docker-compose.yml; .ci/run installs it');
 if (compose === undefined) console.warn('SKIPPED docker-compose validation: apt-get install docker-compose');
 const describeWithCompose = compose === undefined ? describe.skip : describe;
 
@@ -49,7 +50,8 @@ describeWithCompose('docker-compose.yml', () => {
     for (let n = 1; n <= 3; n++) {
       expect(text).toMatch(new RegExp(`replica${n}:[\\s\\S]*?- 172\\.28\\.0\\.3${n}\\s+- s\\s+- --store\\s+- redis://172\\.28\\.0\\.30:6379`));
     }
-    for (let n = 1; n <= 5; n++) expect(text).toMatch(new RegExp(`cluster-peer${n}:[\\s\\S]*?- 172\\.28\\.0\\.31,172\\.28\\.0\\.32,172\\.28\\.0\\.33\\s+- p\\s+- 172\\.28\\.0\\.4${n}`));
+    for (let n = 1; n <= 5; n++)
+      expect(text).toMatch(new RegExp(`cluster-peer${n}:[\\s\\S]*?- 172\\.28\\.0\\.31,172\\.28\\.0\\.32,172\\.28\\.0\\.33\\s+- p\\s+- 172\\.28\\.0\\.4${n}`));
     // Without the profile: one registry and no Redis, as before (every cluster service is in the profile).
     for (const service of ['redis', 'replica1', 'replica2', 'replica3', 'cluster-peer1', 'cluster-peer5']) {
       expect(text).toMatch(new RegExp(`\\n  ${service}:\\n(?:    .*\\n|    - .*\\n)*?    profiles:\\n    - cluster\\n`));

@@ -7,7 +7,13 @@ it('npm run demo: registry and three peers register, list, download and go offli
   const { code, output } = await new Promise<{ code: number; output: string }>((resolve) => {
     execFile(
       process.execPath,
-      [join(root, 'node_modules', 'ts-node', 'dist', 'bin.js'), '--transpile-only', '-O', JSON.stringify({ module: 'commonjs', moduleResolution: 'node', target: 'ES2022' }), join(root, 'scripts', 'demo.ts')],
+      [
+        join(root, 'node_modules', 'ts-node', 'dist', 'bin.js'),
+        '--transpile-only',
+        '-O',
+        JSON.stringify({ module: 'commonjs', moduleResolution: 'node', target: 'ES2022' }),
+        join(root, 'scripts', 'demo.ts'),
+      ],
       { cwd: root, env: { ...process.env, KOMPART_DEMO_PORTS: '52051,52052', NO_COLOR: '1' }, timeout: 90_000 },
       (error, stdout, stderr) => resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : -1, output: stdout + stderr }),
     );

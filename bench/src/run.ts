@@ -84,7 +84,9 @@ function machine(): Record<string, string> {
     node: process.version,
     grpcJs: (JSON.parse(readFileSync(join(dirname(require.resolve('@grpc/grpc-js')), '..', '..', 'package.json'), 'utf8')) as { version: string }).version,
     disk: run('df', ['-h', '--output=source,fstype,size,avail', '.']).split('\n').pop() ?? 'unknown',
-    load: loadavg().map((x) => x.toFixed(2)).join(' '),
+    load: loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' '),
   };
 }
 
@@ -113,13 +115,21 @@ async function main(): Promise<void> {
     addProfile: (name, text) => profiles.push({ name, text }),
   };
   const host = machine();
-  log(`kompart benchmarks${options.quick ? ' (quick)' : ''}: ${Object.entries(host).map(([k, v]) => `${k}: ${v}`).join('; ')}`);
+  log(
+    `kompart benchmarks${options.quick ? ' (quick)' : ''}: ${Object.entries(host)
+      .map(([k, v]) => `${k}: ${v}`)
+      .join('; ')}`,
+  );
 
   const rows: Row[] = [];
   const failures: string[] = [];
   for (const [name, suite] of Object.entries(SUITES)) {
     if (!options.only.has(name)) continue;
-    log(`=== ${name} (load average ${loadavg().map((x) => x.toFixed(2)).join(' ')})`);
+    log(
+      `=== ${name} (load average ${loadavg()
+        .map((x) => x.toFixed(2))
+        .join(' ')})`,
+    );
     try {
       rows.push(...(await suite(context)));
     } catch (error) {
@@ -130,14 +140,19 @@ async function main(): Promise<void> {
   }
   if (!options.keepTmp) rmSync(context.tmpDir, { recursive: true, force: true });
   rows.sort((a, b) => a.item - b.item);
-  const endLoad = loadavg().map((x) => x.toFixed(2)).join(' ');
+  const endLoad = loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
 
   console.log(`\n${textTable(rows)}\n`);
   for (const row of rows) if (row.note) console.log(`- ${row.figure}: ${row.note}`);
   if (failures.length > 0) console.log(`\nsuites that failed:\n${failures.join('\n')}`);
 
   const base = join(outDir, `results-${options.quick ? 'quick-' : ''}${stamp}`);
-  writeFileSync(`${base}.json`, JSON.stringify({ options: { ...options, only: [...options.only] }, machine: host, endLoad, rows, failures, profiles }, null, 2));
+  writeFileSync(
+    `${base}.json`,
+    JSON.stringify({ options: { ...options, only: [...options.only] }, machine: host, endLoad, rows, failures, profiles }, null, 2),
+  );
   const notes = rows.filter((row) => row.note).map((row) => `- ${row.figure}: ${row.note}`);
   const profileText = profiles.map((p) => `### ${p.name}\n\n\`\`\`\n${p.text}\n\`\`\``);
   writeFileSync(`${base}.md`, [markdownTable(rows), '', ...notes, '', ...profileText, ''].join('\n'));

@@ -41,7 +41,10 @@ describeIfRedis('a registry of three replicas on Redis', () => {
   const startReplica = async (host: string): Promise<Program> => {
     const at = address.get(host) ?? (await addressOn(host, 50051)).arg;
     address.set(host, at);
-    const replica = new Program([at, 's', '--store', redis.url, '--heartbeat-interval', String(BEAT_MS), '--summary-interval', '0'], { label: host, env: cleanEnv() });
+    const replica = new Program([at, 's', '--store', redis.url, '--heartbeat-interval', String(BEAT_MS), '--summary-interval', '0'], {
+      label: host,
+      env: cleanEnv(),
+    });
     await replica.waitFor(new RegExp(`Servidor de registro ouvindo em ${literal(host)}:\\d+$`));
     replicas.set(host, replica);
     return replica;

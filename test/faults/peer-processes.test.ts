@@ -39,7 +39,11 @@ class PeerChild {
   constructor(config: PeerChildConfig) {
     this.#process = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', CHILD_SCRIPT, JSON.stringify(config)], {
       cwd: ROOT,
-      env: { ...process.env, TS_NODE_SKIP_PROJECT: 'true', TS_NODE_COMPILER_OPTIONS: JSON.stringify({ module: 'commonjs', target: 'ES2022', esModuleInterop: true }) },
+      env: {
+        ...process.env,
+        TS_NODE_SKIP_PROJECT: 'true',
+        TS_NODE_COMPILER_OPTIONS: JSON.stringify({ module: 'commonjs', target: 'ES2022', esModuleInterop: true }),
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     createInterface({ input: this.#process.stdout! }).on('line', (text) => {
@@ -83,7 +87,11 @@ class PeerChild {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#waiters.delete(waiter);
-        reject(new Error(`peer child: no such line within ${timeoutMs} ms; lines:\n${this.lines.map((l) => JSON.stringify(l)).join('\n')}\nstderr:\n${this.stderr.join('\n')}`));
+        reject(
+          new Error(
+            `peer child: no such line within ${timeoutMs} ms; lines:\n${this.lines.map((l) => JSON.stringify(l)).join('\n')}\nstderr:\n${this.stderr.join('\n')}`,
+          ),
+        );
       }, timeoutMs);
       const waiter = {
         from,
@@ -140,7 +148,13 @@ describe('a peer process that freezes', () => {
     const share = net.dir.join('frozen-share');
     mkdirSync(share);
     for (const name of ['a.txt', 'b.txt', 'c.txt']) writeFileSync(join(share, name), `content of ${name}`);
-    child = new PeerChild({ registry: net.registry.target, address: '127.0.0.82:0', downloadsDir: net.dir.join('frozen', 'downloads'), cacheDir: net.dir.join('frozen', 'cache'), share: [share] });
+    child = new PeerChild({
+      registry: net.registry.target,
+      address: '127.0.0.82:0',
+      downloadsDir: net.dir.join('frozen', 'downloads'),
+      cacheDir: net.dir.join('frozen', 'cache'),
+      share: [share],
+    });
     const id = await child.ready();
     expect((await observer.listFiles({ holder: id })).map((f) => f.name).sort()).toEqual(['a.txt', 'b.txt', 'c.txt']);
 
@@ -188,7 +202,13 @@ describe('a sender killed in the middle of a transfer', () => {
     const big = randomBytes(32 * 1024 * 1024);
     const path = net.dir.join('big.bin');
     writeFileSync(path, big);
-    sender = new PeerChild({ registry: net.registry.target, address: '127.0.0.83:0', downloadsDir: net.dir.join('sender', 'downloads'), cacheDir: net.dir.join('sender', 'cache'), share: [path] });
+    sender = new PeerChild({
+      registry: net.registry.target,
+      address: '127.0.0.83:0',
+      downloadsDir: net.dir.join('sender', 'downloads'),
+      cacheDir: net.dir.join('sender', 'cache'),
+      share: [path],
+    });
     const senderId = await sender.ready();
     await otherHolder.registerPath(path); // the same content, held by a second peer
 

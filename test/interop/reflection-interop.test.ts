@@ -88,8 +88,12 @@ describeIfPython('server reflection with an independent client (Python grpcio)',
     const token = (session.json as { sessionToken: string }).sessionToken;
     const sha256 = 'a'.repeat(64);
     const registered = await probe(
-      registry.target, 'call', 'kompart.v1.Registry/RegisterFile',
-      JSON.stringify({ peer: '127.0.0.3', path: '/srv/a.txt', sha256, size: 3 }), '-H', `authorization: Bearer ${token}`,
+      registry.target,
+      'call',
+      'kompart.v1.Registry/RegisterFile',
+      JSON.stringify({ peer: '127.0.0.3', path: '/srv/a.txt', sha256, size: 3 }),
+      '-H',
+      `authorization: Bearer ${token}`,
     );
     expect(registered.json).toEqual({ file: { peer: '127.0.0.3', path: '/srv/a.txt', name: 'a.txt', sha256, size: '3' } });
     const listed = await probe(registry.target, 'call', 'kompart.v1.Registry/ListFiles', '{"peer": "127.0.0.3"}', '-H', `authorization: Bearer ${token}`);

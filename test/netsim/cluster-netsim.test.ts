@@ -48,8 +48,14 @@ describeAsRoot('a registry cluster on separate hosts in network namespaces', () 
   };
   const startPeer = (host: string, share?: string): Program =>
     start(host, [
-      replicaList(), 'p', sim.host(host).address, '--no-menu',
-      '--downloads', join(work, host, 'downloads'), '--cache-dir', join(work, host, 'cache'),
+      replicaList(),
+      'p',
+      sim.host(host).address,
+      '--no-menu',
+      '--downloads',
+      join(work, host, 'downloads'),
+      '--cache-dir',
+      join(work, host, 'cache'),
       ...(share === undefined ? [] : ['--share', share]),
     ]);
 

@@ -47,8 +47,14 @@ describeAsRoot('multi-host simulation in network namespaces', () => {
     start('registry', [sim.host('registry').address, 's', '--heartbeat-interval', String(BEAT_MS), '--heartbeat-misses', '2']);
   const startPeer = (host: string, share?: string): Program =>
     start(host, [
-      sim.host('registry').address, 'p', sim.host(host).address, '--no-menu',
-      '--downloads', join(work, host, 'downloads'), '--cache-dir', join(work, host, 'cache'),
+      sim.host('registry').address,
+      'p',
+      sim.host(host).address,
+      '--no-menu',
+      '--downloads',
+      join(work, host, 'downloads'),
+      '--cache-dir',
+      join(work, host, 'cache'),
       ...(share === undefined ? [] : ['--share', share]),
     ]);
 

@@ -80,7 +80,12 @@ export class NetworkSimulation {
   }
 
   /** Starts a program inside a host's namespace. */
-  spawn(name: string, command: string, args: readonly string[], options: SpawnOptionsWithStdioTuple<StdioPipe, StdioPipe, StdioPipe>): ChildProcessWithoutNullStreams {
+  spawn(
+    name: string,
+    command: string,
+    args: readonly string[],
+    options: SpawnOptionsWithStdioTuple<StdioPipe, StdioPipe, StdioPipe>,
+  ): ChildProcessWithoutNullStreams {
     return spawn('ip', ['netns', 'exec', this.host(name).namespace, command, ...args], options);
   }
 

@@ -30,10 +30,42 @@ export function makeTestCertificates(): TestCertificates {
     const sans = ['DNS:localhost', ...Array.from({ length: 20 }, (_, i) => `IP:127.0.0.${i + 1}`)].join(',');
     writeFileSync(join(dir, 'leaf.ext'), `subjectAltName=${sans}\nextendedKeyUsage=serverAuth,clientAuth\nbasicConstraints=CA:FALSE\n`);
     const authority = (name: string): void =>
-      openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '2', '-subj', `/CN=${name}`, '-keyout', `${name}.key`, '-out', `${name}.crt`);
+      openssl(
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-days',
+        '2',
+        '-subj',
+        `/CN=${name}`,
+        '-keyout',
+        `${name}.key`,
+        '-out',
+        `${name}.crt`,
+      );
     const leaf = (name: string, ca: string): void => {
       openssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', `/CN=${name}`, '-keyout', `${name}.key`, '-out', `${name}.csr`);
-      openssl('x509', '-req', '-in', `${name}.csr`, '-CA', `${ca}.crt`, '-CAkey', `${ca}.key`, '-CAcreateserial', '-days', '2', '-extfile', 'leaf.ext', '-out', `${name}.crt`);
+      openssl(
+        'x509',
+        '-req',
+        '-in',
+        `${name}.csr`,
+        '-CA',
+        `${ca}.crt`,
+        '-CAkey',
+        `${ca}.key`,
+        '-CAcreateserial',
+        '-days',
+        '2',
+        '-extfile',
+        'leaf.ext',
+        '-out',
+        `${name}.crt`,
+      );
     };
     authority('test-ca');
     authority('other-ca');

@@ -15,7 +15,9 @@ export async function healthStatus(target: string, service: string): Promise<str
   }
   const client = new constructor(target, credentials.createInsecure()) as unknown as HealthClient;
   try {
-    return await new Promise<string>((resolve, reject) => client.check({ service }, (error, response) => (error === null ? resolve(response.status) : reject(error))));
+    return await new Promise<string>((resolve, reject) =>
+      client.check({ service }, (error, response) => (error === null ? resolve(response.status) : reject(error))),
+    );
   } finally {
     client.close();
   }

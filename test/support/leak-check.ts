@@ -79,9 +79,15 @@ export class LeakCheck {
     // prints to them later does not look like a new pipe.
     void process.stdout;
     void process.stderr;
-    this.#subscribe('net.client.socket', (message) => this.#add({ kind: 'socket', object: (message as { socket: Socket }).socket, accepted: false, origin: this.#origin() }));
-    this.#subscribe('net.server.socket', (message) => this.#add({ kind: 'socket', object: (message as { socket: Socket }).socket, accepted: true, origin: this.#origin() }));
-    this.#subscribe('tracing:net.server.listen:asyncStart', (message) => this.#add({ kind: 'server', object: (message as { server: Server }).server, origin: this.#origin() }));
+    this.#subscribe('net.client.socket', (message) =>
+      this.#add({ kind: 'socket', object: (message as { socket: Socket }).socket, accepted: false, origin: this.#origin() }),
+    );
+    this.#subscribe('net.server.socket', (message) =>
+      this.#add({ kind: 'socket', object: (message as { socket: Socket }).socket, accepted: true, origin: this.#origin() }),
+    );
+    this.#subscribe('tracing:net.server.listen:asyncStart', (message) =>
+      this.#add({ kind: 'server', object: (message as { server: Server }).server, origin: this.#origin() }),
+    );
     this.#subscribe('child_process', (message) => this.#add({ kind: 'child', object: (message as { process: ChildProcess }).process, origin: this.#origin() }));
     this.#subscribe('udp.socket', (message) => this.#add({ kind: 'udp', object: (message as { socket: DgramSocket }).socket, origin: this.#origin() }));
     this.#baseline = countHandles();
@@ -99,8 +105,13 @@ export class LeakCheck {
       leaks = this.#leaks();
     }
     if (leaks === undefined) return undefined;
-    const report = [`The test file left servers, sockets or child processes open (still open ${this.#timeoutMs} ms after its last afterAll hook):`, ...leaks.map((line) => `  ${line}`)];
-    report.push('Close them in afterAll/afterEach or a finally block (servers, clients and channels closed, http2 sessions destroyed, child processes ended and awaited).');
+    const report = [
+      `The test file left servers, sockets or child processes open (still open ${this.#timeoutMs} ms after its last afterAll hook):`,
+      ...leaks.map((line) => `  ${line}`),
+    ];
+    report.push(
+      'Close them in afterAll/afterEach or a finally block (servers, clients and channels closed, http2 sessions destroyed, child processes ended and awaited).',
+    );
     this.#closeLeftovers();
     return report.join('\n');
   }
@@ -146,7 +157,11 @@ export class LeakCheck {
       .map((line) => line.trim().replace(/^at /, ''))
       .filter((frame) => frame.includes(this.#rootDir) && !frame.includes(__filename));
     const own = frames.filter((frame) => !frame.includes(`${sep}node_modules${sep}`));
-    if (own.length > 0) return `created at ${own.slice(0, 3).map((frame) => frame.split(this.#rootDir + sep).join('')).join(' < ')}`;
+    if (own.length > 0)
+      return `created at ${own
+        .slice(0, 3)
+        .map((frame) => frame.split(this.#rootDir + sep).join(''))
+        .join(' < ')}`;
     const library = /node_modules[\\/]((?:@[^\\/]+[\\/])?[^\\/]+)/.exec(frames[0] ?? '')?.[1];
     return library === undefined ? '' : `created by ${library.replace(/\\/g, '/')}`;
   }
@@ -157,7 +172,9 @@ export class LeakCheck {
     const counts = countHandles();
     const above = WATCHED_TYPES.filter((type) => (counts.get(type) ?? 0) > (this.#baseline.get(type) ?? 0));
     if (above.length > 0) {
-      lines.push(`active handles (at the file's start -> now): ${above.map((type) => `${type} ${this.#baseline.get(type) ?? 0} -> ${counts.get(type) ?? 0}`).join(', ')}`);
+      lines.push(
+        `active handles (at the file's start -> now): ${above.map((type) => `${type} ${this.#baseline.get(type) ?? 0} -> ${counts.get(type) ?? 0}`).join(', ')}`,
+      );
     }
     for (const tracked of this.#tracked) {
       if (isOpen(tracked)) lines.push(`${describeTracked(tracked, this.#rootDir)}${tracked.origin === '' ? '' : `, ${tracked.origin}`}`);

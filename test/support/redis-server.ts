@@ -77,7 +77,24 @@ export class RedisServer {
   }
 
   async #launch(): Promise<void> {
-    const args = ['--port', String(this.port), '--bind', this.host, '--dir', this.dir, '--save', '', '--appendonly', this.options.appendOnly ? 'yes' : 'no', '--protected-mode', 'no', '--daemonize', 'no', '--loglevel', 'notice'];
+    const args = [
+      '--port',
+      String(this.port),
+      '--bind',
+      this.host,
+      '--dir',
+      this.dir,
+      '--save',
+      '',
+      '--appendonly',
+      this.options.appendOnly ? 'yes' : 'no',
+      '--protected-mode',
+      'no',
+      '--daemonize',
+      'no',
+      '--loglevel',
+      'notice',
+    ];
     const child = (this.options.spawn ?? ((command, argv) => spawn(command, argv, { stdio: ['ignore', 'pipe', 'pipe'] })))(REDIS_SERVER, args);
     this.#child = child;
     this.#exited = new Promise((resolve) => child.once('exit', () => resolve()));

@@ -34,7 +34,11 @@ async function runFixtures(mode: string[]): Promise<ChildRun> {
   try {
     const env = { ...process.env };
     delete env['JEST_WORKER_ID'];
-    const child = spawn(process.execPath, [require.resolve('jest/bin/jest'), '--config', CONFIG, '--no-watchman', '--json', '--outputFile', outputFile, ...mode], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [require.resolve('jest/bin/jest'), '--config', CONFIG, '--no-watchman', '--json', '--outputFile', outputFile, ...mode],
+      { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let output = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));

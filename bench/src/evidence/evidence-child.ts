@@ -35,7 +35,9 @@ const handlers = {
     for (let p = 0; p < peers; p++) {
       const record = await directory.registerPeer(parseEndpoint(peerAddress(p), DEFAULT_PEER_PORT));
       for (let f = 0; f < 100 && p * 100 + f < args.files; f++) {
-        const request = RegisterFileRequest.decode(RegisterFileRequest.encode({ peer: record.id, path: filePath(p, f), sha256: fileHash(p, f), size: fileSize(p, f) }).finish());
+        const request = RegisterFileRequest.decode(
+          RegisterFileRequest.encode({ peer: record.id, path: filePath(p, f), sha256: fileHash(p, f), size: fileSize(p, f) }).finish(),
+        );
         await directory.registerFile(record, { path: request.path, sha256: request.sha256, size: request.size });
       }
     }
@@ -60,7 +62,14 @@ const handlers = {
     const records: (Fields & { seq: number })[] = new Array(args.records);
     for (let i = 0; i < args.records; i++) {
       const peer = Math.floor(i / 100);
-      const decoded = RegisterFileRequest.decode(RegisterFileRequest.encode({ peer: peerAddress(peer), path: filePath(peer, i % 100), sha256: fileHash(peer, i % 100), size: fileSize(peer, i) }).finish());
+      const decoded = RegisterFileRequest.decode(
+        RegisterFileRequest.encode({
+          peer: peerAddress(peer),
+          path: filePath(peer, i % 100),
+          sha256: fileHash(peer, i % 100),
+          size: fileSize(peer, i),
+        }).finish(),
+      );
       const fields: Fields = { peer: decoded.peer, path: decoded.path, name: fileName(i % 100), sha256: decoded.sha256, size: decoded.size };
       records[i] = args.spread
         ? { ...fields, seq: i + 1 }
@@ -71,7 +80,7 @@ const handlers = {
     for (let pass = 0; pass < 5; pass++) {
       const started = performance.now();
       let sink = 0;
-      for (const record of records) sink += ({ peer: record.peer, path: record.path, name: record.name, sha256: record.sha256, size: record.size }).size;
+      for (const record of records) sink += { peer: record.peer, path: record.path, name: record.name, sha256: record.sha256, size: record.size }.size;
       passes.push(performance.now() - started);
       if (sink < 0) throw new Error('unreachable');
     }

@@ -30,7 +30,9 @@ export async function runEvidenceSuite(context: BenchContext): Promise<Row[]> {
   log(`evidence: records built by object spread vs a plain literal (${files.toLocaleString('en-US')} records)`);
   const spread = await run('recordLayout', { records: files, spread: true });
   const literal = await run('recordLayout', { records: files, spread: false });
-  log(`  spread: ${spread.bytesPerRecord.toFixed(0)} B/record, read all ${spread.readMs.toFixed(0)} ms; literal: ${literal.bytesPerRecord.toFixed(0)} B/record, read all ${literal.readMs.toFixed(0)} ms`);
+  log(
+    `  spread: ${spread.bytesPerRecord.toFixed(0)} B/record, read all ${spread.readMs.toFixed(0)} ms; literal: ${literal.bytesPerRecord.toFixed(0)} B/record, read all ${literal.readMs.toFixed(0)} ms`,
+  );
 
   log('evidence: signing a download ticket (Ed25519, as LocateFile does) vs an HMAC-SHA256 of the same claims');
   const tickets = await run('ticketCost', { count: context.quick ? 5000 : 20_000 });

@@ -73,7 +73,10 @@ export function areaOf(frame: CallFrame): string {
 function frameLabel(frame: CallFrame): string {
   const name = frame.functionName === '' ? '(anonymous)' : frame.functionName;
   if (frame.url === '') return name;
-  const short = frame.url.replace(/^file:\/\//, '').replace(/^.*\/node_modules\//, '').replace(/^.*\/packages\//, '');
+  const short = frame.url
+    .replace(/^file:\/\//, '')
+    .replace(/^.*\/node_modules\//, '')
+    .replace(/^.*\/packages\//, '');
   return `${name} ${short}:${frame.lineNumber + 1}`;
 }
 
@@ -127,9 +130,7 @@ export async function summarizeProfile(file: string, top = 15): Promise<ProfileS
   walk(root);
 
   const busyTime = Math.max(1, totalTime - idle);
-  const areas = [...areaTime.entries()]
-    .map(([area, time]) => ({ area, share: time / busyTime }))
-    .sort((a, b) => b.share - a.share);
+  const areas = [...areaTime.entries()].map(([area, time]) => ({ area, share: time / busyTime })).sort((a, b) => b.share - a.share);
   const frames = [...selfByFrame.entries()].map(([frame, { area, time }]) => ({
     frame,
     area,

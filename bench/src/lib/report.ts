@@ -55,7 +55,11 @@ const HEADER = ['#', 'figure', 'kompart', 'baseline', 'ratio', 'target', 'result
 export function textTable(rows: readonly Row[]): string {
   const table = [HEADER, ...rows.map(cells)];
   const widths = HEADER.map((_, c) => Math.max(...table.map((line) => line[c]!.length)));
-  const line = (values: string[]): string => values.map((v, c) => v.padEnd(widths[c]!)).join('  ').trimEnd();
+  const line = (values: string[]): string =>
+    values
+      .map((v, c) => v.padEnd(widths[c]!))
+      .join('  ')
+      .trimEnd();
   return [line(HEADER), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map((row) => line(cells(row)))].join('\n');
 }
 

@@ -69,8 +69,13 @@ const handlers = {
   }),
 
   connect: async (args: { target: string; channels: number }) => {
-    clients = Array.from({ length: args.channels }, () => new RegistryClient(args.target, ChannelCredentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1 }));
-    await Promise.all(clients.map((client) => new Promise<void>((resolve, reject) => client.waitForReady(Date.now() + 10_000, (error) => (error ? reject(error) : resolve())))));
+    clients = Array.from(
+      { length: args.channels },
+      () => new RegistryClient(args.target, ChannelCredentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1 }),
+    );
+    await Promise.all(
+      clients.map((client) => new Promise<void>((resolve, reject) => client.waitForReady(Date.now() + 10_000, (error) => (error ? reject(error) : resolve())))),
+    );
   },
 
   /** RegisterPeer for peers `offset … offset+count-1` of `group`, `concurrency` calls in flight. */

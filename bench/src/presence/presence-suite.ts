@@ -42,8 +42,32 @@ interface Settings {
   readonly departureTimeoutMs: number;
 }
 
-const FULL: Settings = { streams: 10_000, beatProcesses: 2, channels: 50, intervalMs: 5000, windowMs: 30_000, crashTrials: 10, cutVictims: 5, rounds: 2, fanoutPairs: 40, departing: 500, departureTimeoutMs: 180_000 };
-const QUICK: Settings = { streams: 2000, beatProcesses: 2, channels: 20, intervalMs: 2000, windowMs: 10_000, crashTrials: 5, cutVictims: 3, rounds: 1, fanoutPairs: 20, departing: 200, departureTimeoutMs: 60_000 };
+const FULL: Settings = {
+  streams: 10_000,
+  beatProcesses: 2,
+  channels: 50,
+  intervalMs: 5000,
+  windowMs: 30_000,
+  crashTrials: 10,
+  cutVictims: 5,
+  rounds: 2,
+  fanoutPairs: 40,
+  departing: 500,
+  departureTimeoutMs: 180_000,
+};
+const QUICK: Settings = {
+  streams: 2000,
+  beatProcesses: 2,
+  channels: 20,
+  intervalMs: 2000,
+  windowMs: 10_000,
+  crashTrials: 5,
+  cutVictims: 3,
+  rounds: 1,
+  fanoutPairs: 20,
+  departing: 200,
+  departureTimeoutMs: 60_000,
+};
 const MISSES = 2;
 
 const now = (): number => performance.timeOrigin + performance.now();
@@ -273,19 +297,31 @@ async function presenceRun(context: BenchContext, settings: Settings, name: 'kom
     // live in one more process, killed at the very end to see a mass departure.
     const staying = settings.streams - settings.departing;
     const perProcess = Math.ceil(staying / settings.beatProcesses);
-    const shares = Array.from({ length: settings.beatProcesses }, (_, i) => ({ count: Math.min(perProcess, staying - i * perProcess), offset: i * perProcess }));
+    const shares = Array.from({ length: settings.beatProcesses }, (_, i) => ({
+      count: Math.min(perProcess, staying - i * perProcess),
+      offset: i * perProcess,
+    }));
     shares.push({ count: settings.departing, offset: staying });
     shares.forEach((_, i) => beaters.push(startChild<BeatOps>(i < settings.beatProcesses ? `beat-${i}` : 'beat-departing', join(__dirname, 'beat-child.js'))));
-    await Promise.all(beaters.map((beater, i) => beater.call('connect', { target, channels: i < settings.beatProcesses ? settings.channels : Math.max(1, Math.round((settings.channels * settings.departing) / perProcess)) })));
+    await Promise.all(
+      beaters.map((beater, i) =>
+        beater.call('connect', {
+          target,
+          channels: i < settings.beatProcesses ? settings.channels : Math.max(1, Math.round((settings.channels * settings.departing) / perProcess)),
+        }),
+      ),
+    );
     // The crowd's sessions are made by the server process itself (the directory's
     // registerPeer, no RPC): 10 000 RegisterPeer calls take longer than the expiry on a
     // busy machine, and the first peers would expire before the last had registered.
     // Registering is not what this suite measures; the streams and beats are all RPCs.
     const population = await (server as Child<KompartRegistryOps>).call('populate', { peers: settings.streams, filesPerPeer: 0, group: 1 });
-    await Promise.all(beaters.map((beater, i) => beater.call('adopt', { sessions: population.sessions.slice(shares[i]!.offset, shares[i]!.offset + shares[i]!.count) })));
+    await Promise.all(
+      beaters.map((beater, i) => beater.call('adopt', { sessions: population.sessions.slice(shares[i]!.offset, shares[i]!.offset + shares[i]!.count) })),
+    );
     await Promise.all(beaters.map((beater) => beater.call('open', { intervalMs: interval, spreadMs: Math.min(interval, 2000) })));
     let touched = performance.now();
-    for (const deadline = performance.now() + 120_000; ; ) {
+    for (const deadline = performance.now() + 120_000; ;) {
       // Opening 10 000 streams on a busy machine can take longer than the expiry: keep the
       // crowd's sessions alive in-process until every stream has beaten (kompart only; the
       // bare server has no expiry).
@@ -432,7 +468,20 @@ async function presenceRun(context: BenchContext, settings: Settings, name: 'kom
         loopDelayMax: loop.loopDelayMax,
       };
     }
-    return { window, machineBusy, crashMs, cutFromCutMs, cutFromLastBeatMs, crashRegistryMs, crashDeliveryMs, cutRegistryMs, cutDeliveryMs, setupMs, fanoutMs, departure };
+    return {
+      window,
+      machineBusy,
+      crashMs,
+      cutFromCutMs,
+      cutFromLastBeatMs,
+      crashRegistryMs,
+      crashDeliveryMs,
+      cutRegistryMs,
+      cutDeliveryMs,
+      setupMs,
+      fanoutMs,
+      departure,
+    };
   } catch (error) {
     log(`  ${name} presence run failed: ${error instanceof Error ? error.message : String(error)}`);
     throw error;

@@ -1,6 +1,22 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { Server, ServerCredentials, status, type ServerDuplexStream, type ServerUnaryCall, type sendUnaryData } from '@grpc/grpc-js';
-import { DEFAULT_PEER_PORT, EventType, MAX_MESSAGE_BYTES, type HeartbeatRequest, type HeartbeatResponse, type ListFilesRequest, type ListFilesResponse, type LocateFileRequest, type LocateFileResponse, type RegisterFileRequest, type RegisterFileResponse, type RegisterPeerRequest, type RegisterPeerResponse, SharedFile, type RegistryDefinition } from '@kompart/protocol';
+import {
+  DEFAULT_PEER_PORT,
+  EventType,
+  MAX_MESSAGE_BYTES,
+  type HeartbeatRequest,
+  type HeartbeatResponse,
+  type ListFilesRequest,
+  type ListFilesResponse,
+  type LocateFileRequest,
+  type LocateFileResponse,
+  type RegisterFileRequest,
+  type RegisterFileResponse,
+  type RegisterPeerRequest,
+  type RegisterPeerResponse,
+  SharedFile,
+  type RegistryDefinition,
+} from '@kompart/protocol';
 import { RegistryService } from '@kompart/grpc/testing';
 import { issueTicket, parseEndpoint } from '@kompart/core';
 import { readToken, type ServiceHandlers } from '@kompart/grpc';
@@ -67,7 +83,11 @@ const implementation: ServiceHandlers<typeof RegistryDefinition> = {
   },
   locateFile(call: ServerUnaryCall<LocateFileRequest, LocateFileResponse>, callback) {
     const { holder, file } = call.request;
-    callback(null, { file: { peer: holder, path: `/srv/kompart/share/0/${file}`, name: file, sha256: LOCATED_HASH, size: 4096 }, address: `${holder}:${DEFAULT_PEER_PORT}`, ticket: TICKET });
+    callback(null, {
+      file: { peer: holder, path: `/srv/kompart/share/0/${file}`, name: file, sha256: LOCATED_HASH, size: 4096 },
+      address: `${holder}:${DEFAULT_PEER_PORT}`,
+      ticket: TICKET,
+    });
   },
   disconnect: unimplemented,
   heartbeat(call: ServerDuplexStream<HeartbeatRequest, HeartbeatResponse>) {
@@ -119,7 +139,9 @@ const handlers = {
       for (let f = 0; f < args.filesPerPeer; f++) {
         // Through the codec, so the strings are the flat decoded kind an RPC leaves; one
         // peer string shared by all of a peer's entries, as in the registry.
-        const entry = SharedFile.decode(SharedFile.encode({ peer, path: filePath(p, f), name: fileName(f), sha256: fileHash(p, f), size: fileSize(p, f) }).finish());
+        const entry = SharedFile.decode(
+          SharedFile.encode({ peer, path: filePath(p, f), name: fileName(f), sha256: fileHash(p, f), size: fileSize(p, f) }).finish(),
+        );
         entry.peer = peer;
         listing.push(entry);
       }

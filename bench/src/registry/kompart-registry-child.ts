@@ -65,7 +65,9 @@ const handlers = {
       populated.push(record);
       sessions.push({ peer: record.id, token: record.token });
       for (let f = 0; f < args.filesPerPeer; f++) {
-        const request = RegisterFileRequest.decode(RegisterFileRequest.encode({ peer: record.id, path: filePath(p, f), sha256: fileHash(p, f), size: fileSize(p, f) }).finish());
+        const request = RegisterFileRequest.decode(
+          RegisterFileRequest.encode({ peer: record.id, path: filePath(p, f), sha256: fileHash(p, f), size: fileSize(p, f) }).finish(),
+        );
         await directory.registerFile(record, { path: request.path, sha256: request.sha256.toLowerCase(), size: request.size });
       }
     }

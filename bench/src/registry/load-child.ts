@@ -47,7 +47,14 @@ export interface RunResult {
 }
 
 /** The result of a run that started at `started` (performance.now) with CPU usage `cpu`. */
-function runResult(run: { started: number; cpu: NodeJS.CpuUsage; latencies: Float64Array; completed: number; errors: number; firstError: string | undefined }): RunResult {
+function runResult(run: {
+  started: number;
+  cpu: NodeJS.CpuUsage;
+  latencies: Float64Array;
+  completed: number;
+  errors: number;
+  firstError: string | undefined;
+}): RunResult {
   const ms = performance.now() - run.started;
   const used = process.cpuUsage(run.cpu);
   return {
@@ -79,7 +86,8 @@ function caller(job: UnaryJob): (i: number, done: Done) => void {
   const { clients, sessions, h2 } = targetOf(job.name);
   const n = sessions.length;
   if (job.client === 'h2') {
-    const h2Done = (done: Done) => (result: { code: number; message: string }) => done(result.code === 0 ? null : { code: result.code, details: result.message });
+    const h2Done = (done: Done) => (result: { code: number; message: string }) =>
+      done(result.code === 0 ? null : { code: result.code, details: result.message });
     if (job.method === 'registerFile') {
       return (i, done) => {
         const session = sessions[i % n]!;
@@ -257,8 +265,10 @@ const handlers = {
     let largestPage = 0;
     do {
       const page = await new Promise<ListFilesResponse>((resolve, reject) =>
-        client.listFiles({ peer: session.peer, pageSize: args.pageSize, pageToken, nameContains: '', sha256Prefix: '', holder: '' }, session.metadata, (error, response) =>
-          error ? reject(error) : resolve(response),
+        client.listFiles(
+          { peer: session.peer, pageSize: args.pageSize, pageToken, nameContains: '', sha256Prefix: '', holder: '' },
+          session.metadata,
+          (error, response) => (error ? reject(error) : resolve(response)),
         ),
       );
       if (pages === 0) firstPageMs = performance.now() - started;

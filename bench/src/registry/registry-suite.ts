@@ -29,12 +29,35 @@ interface Settings {
   readonly pageSize: number;
 }
 
-const FULL: Settings = { peers: 10_000, filesPerPeer: 100, channels: 4, concurrency: 64, runMs: 5000, rounds: 5, openRate: 1000, openMs: 4000, openRounds: 3, listRounds: 5, pageSize: 10_000 };
-const QUICK: Settings = { peers: 1000, filesPerPeer: 100, channels: 4, concurrency: 64, runMs: 2000, rounds: 3, openRate: 1000, openMs: 2000, openRounds: 2, listRounds: 3, pageSize: 10_000 };
+const FULL: Settings = {
+  peers: 10_000,
+  filesPerPeer: 100,
+  channels: 4,
+  concurrency: 64,
+  runMs: 5000,
+  rounds: 5,
+  openRate: 1000,
+  openMs: 4000,
+  openRounds: 3,
+  listRounds: 5,
+  pageSize: 10_000,
+};
+const QUICK: Settings = {
+  peers: 1000,
+  filesPerPeer: 100,
+  channels: 4,
+  concurrency: 64,
+  runMs: 2000,
+  rounds: 3,
+  openRate: 1000,
+  openMs: 2000,
+  openRounds: 2,
+  listRounds: 3,
+  pageSize: 10_000,
+};
 
 /** Heartbeats play no part here: a long interval keeps the populated peers from expiring. */
 const NO_EXPIRY_MS = 3_600_000;
-
 
 interface Measured {
   readonly load: RunResult;
@@ -62,16 +85,32 @@ export async function runRegistrySuite(context: BenchContext): Promise<Row[]> {
     let population: Population;
     if (context.populate === 'rpc') {
       const started = Date.now();
-      const viaRpc = await load.call('populateRpc', { name: 'kompart', peers: settings.peers, filesPerPeer: settings.filesPerPeer, group: 0, concurrency: 256 });
+      const viaRpc = await load.call('populateRpc', {
+        name: 'kompart',
+        peers: settings.peers,
+        filesPerPeer: settings.filesPerPeer,
+        group: 0,
+        concurrency: 256,
+      });
       const memory = await kompart.call('gc');
       population = { ms: Date.now() - started, peers: settings.peers, files, sessions: viaRpc.sessions, rss: memory.rss, heapUsed: memory.heapUsed };
-      log(`  RegisterPeer x${settings.peers} in ${viaRpc.peersMs.toFixed(0)} ms; RegisterFile x${files} in ${viaRpc.filesMs.toFixed(0)} ms (${viaRpc.filesRate.toFixed(0)}/s, 256 in flight)`);
-      rows.push({ item: 4, figure: `populate: ${files.toLocaleString('en-US')} RegisterFile RPCs, 256 in flight`, unit: 'calls/s', kompart: viaRpc.filesRate, note: 'one pass, no baseline' });
+      log(
+        `  RegisterPeer x${settings.peers} in ${viaRpc.peersMs.toFixed(0)} ms; RegisterFile x${files} in ${viaRpc.filesMs.toFixed(0)} ms (${viaRpc.filesRate.toFixed(0)}/s, 256 in flight)`,
+      );
+      rows.push({
+        item: 4,
+        figure: `populate: ${files.toLocaleString('en-US')} RegisterFile RPCs, 256 in flight`,
+        unit: 'calls/s',
+        kompart: viaRpc.filesRate,
+        note: 'one pass, no baseline',
+      });
     } else {
       population = await kompart.call('populate', { peers: settings.peers, filesPerPeer: settings.filesPerPeer, group: 0 });
     }
     const barePopulation = await bare.call('populate', { peers: settings.peers, filesPerPeer: settings.filesPerPeer, group: 0 });
-    log(`  kompart: ${population.files} files in ${population.ms.toFixed(0)} ms, RSS ${(population.rss / MB).toFixed(0)} MB (heap ${(population.heapUsed / MB).toFixed(0)} MB)`);
+    log(
+      `  kompart: ${population.files} files in ${population.ms.toFixed(0)} ms, RSS ${(population.rss / MB).toFixed(0)} MB (heap ${(population.heapUsed / MB).toFixed(0)} MB)`,
+    );
     log(`  bare:    ${barePopulation.files} entries, RSS ${(barePopulation.rss / MB).toFixed(0)} MB (heap ${(barePopulation.heapUsed / MB).toFixed(0)} MB)`);
     await load.call('setSessions', { name: 'kompart', sessions: population.sessions });
     await load.call('setSessions', { name: 'bare', sessions: barePopulation.sessions });
@@ -115,7 +154,9 @@ export async function runRegistrySuite(context: BenchContext): Promise<Row[]> {
       const label = method === 'registerFile' ? 'RegisterFile' : 'LocateFile';
       for (const client of ['h2', 'grpc-js'] as const) {
         const via = client === 'h2' ? 'lean h2 client' : 'grpc-js client';
-        log(`registry: ${label}, closed loop, ${via}, ${settings.concurrency} in flight over ${settings.channels} connections, ${settings.runMs} ms runs, warm-up first`);
+        log(
+          `registry: ${label}, closed loop, ${via}, ${settings.concurrency} in flight over ${settings.channels} connections, ${settings.runMs} ms runs, warm-up first`,
+        );
         for (const name of both) await load.call('closedLoop', closedJob(name, method, client, Math.min(2000, settings.runMs)));
         const closed = await alternate(
           rounds,
@@ -181,7 +222,14 @@ export async function runRegistrySuite(context: BenchContext): Promise<Row[]> {
   return rows;
 }
 
-async function listing(context: BenchContext, settings: Settings, kompart: Child<KompartRegistryOps>, bare: Child<BareRegistryOps>, load: Child<LoadOps>, files: number): Promise<Row[]> {
+async function listing(
+  context: BenchContext,
+  settings: Settings,
+  kompart: Child<KompartRegistryOps>,
+  bare: Child<BareRegistryOps>,
+  load: Child<LoadOps>,
+  files: number,
+): Promise<Row[]> {
   const { log } = context;
   type Listed = { ms: number; entries: number; pages: number; firstPageMs: number; window: WindowResult };
   const servers = { kompart: probeOf(kompart), bare: probeOf(bare) };
@@ -200,7 +248,8 @@ async function listing(context: BenchContext, settings: Settings, kompart: Child
     context.rounds ?? settings.listRounds,
     (['kompart', 'bare'] as const).map((name) => ({ name, run: () => listOnce(name) })),
     log,
-    (r) => `${r.ms.toFixed(0)} ms (${r.pages} pages, first after ${r.firstPageMs.toFixed(0)} ms); server CPU ${(r.window.coreShare * 100).toFixed(0)} %, peak RSS ${(r.window.peakRss / MB).toFixed(0)} MB`,
+    (r) =>
+      `${r.ms.toFixed(0)} ms (${r.pages} pages, first after ${r.firstPageMs.toFixed(0)} ms); server CPU ${(r.window.coreShare * 100).toFixed(0)} %, peak RSS ${(r.window.peakRss / MB).toFixed(0)} MB`,
   );
   const k = results.get('kompart')!;
   const b = results.get('bare')!;

@@ -76,11 +76,10 @@ function readResponse(bytes: Buffer): DownloadResponse {
   return DownloadResponse.decode(bytes);
 }
 
-const ZeroCopyClient = makeGenericClientConstructor({ download: { ...FileServiceService.download, responseDeserialize: readResponse } }, 'kompart.v1.FileService') as unknown as new (
-  address: string,
-  credentials: ChannelCredentials,
-  options?: Partial<ClientOptions>,
-) => FileServiceClient;
+const ZeroCopyClient = makeGenericClientConstructor(
+  { download: { ...FileServiceService.download, responseDeserialize: readResponse } },
+  'kompart.v1.FileService',
+) as unknown as new (address: string, credentials: ChannelCredentials, options?: Partial<ClientOptions>) => FileServiceClient;
 
 const handlers = {
   ...probeHandlers(),
@@ -95,7 +94,8 @@ const handlers = {
       ? {
           download: {
             ...FileServiceService.download,
-            responseSerialize: (value: DownloadResponse | Buffer): Buffer => (Buffer.isBuffer(value) ? value : Buffer.from(DownloadResponse.encode(value).finish())),
+            responseSerialize: (value: DownloadResponse | Buffer): Buffer =>
+              Buffer.isBuffer(value) ? value : Buffer.from(DownloadResponse.encode(value).finish()),
           },
         }
       : FileServiceService;
@@ -108,7 +108,7 @@ const handlers = {
           call.on('cancelled', () => (stopped = true));
           try {
             call.write({ payload: { $case: 'header', value: { name: 'file', path: args.file, size, sha256: '', offset: 0 } } });
-            for (let position = 0; position < size && !stopped; ) {
+            for (let position = 0; position < size && !stopped;) {
               const length = Math.min(args.chunkBytes, size - position);
               let message: DownloadResponse | Buffer;
               if (preframed) {

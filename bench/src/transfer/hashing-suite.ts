@@ -108,6 +108,8 @@ function sha256sum(file: string): Promise<{ ms: number; sha256: string }> {
     let output = '';
     child.stdout.setEncoding('utf8').on('data', (text: string) => (output += text));
     child.once('error', reject);
-    child.once('exit', (code) => (code === 0 ? resolve({ ms: performance.now() - started, sha256: output.slice(0, 64) }) : reject(new Error(`sha256sum exited ${code}`))));
+    child.once('exit', (code) =>
+      code === 0 ? resolve({ ms: performance.now() - started, sha256: output.slice(0, 64) }) : reject(new Error(`sha256sum exited ${code}`)),
+    );
   });
 }

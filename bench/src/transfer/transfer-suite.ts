@@ -72,7 +72,9 @@ export async function runTransferSuite(context: BenchContext): Promise<Row[]> {
     const { target: registryTarget } = await registry.call('start', { heartbeatIntervalMs: 5000 });
     // Peers run with the `kompart` launcher's environment unless `plain`.
     const startPeerChild = async (name: string, address: string, options: { chunkBytes?: number; execArgv?: string[]; plain?: boolean } = {}) => {
-      const child = track(startChild<PeerOps>(name, join(__dirname, 'peer-child.js'), options.plain === true ? asPlain(options.execArgv) : asLaunched(options.execArgv)));
+      const child = track(
+        startChild<PeerOps>(name, join(__dirname, 'peer-child.js'), options.plain === true ? asPlain(options.execArgv) : asLaunched(options.execArgv)),
+      );
       const { id } = await child.call('start', {
         registry: registryTarget,
         address,
@@ -105,7 +107,13 @@ export async function runTransferSuite(context: BenchContext): Promise<Row[]> {
       log(`  sender ${sender.id} registered ${registered.name} (${registered.cached ? 'hash cache' : `hashed in ${registered.ms.toFixed(0)} ms`})`);
       const grpcSender = track(startChild<GrpcBareOps>('grpc-sender', join(__dirname, 'grpc-bare-child.js'), asLaunched()));
       const grpcReceiver = track(startChild<GrpcBareOps>('grpc-receiver', join(__dirname, 'grpc-bare-child.js'), asLaunched()));
-      const { port: grpcPort } = await grpcSender.call('serveGrpc', { file: source, host: TCP_HOST, chunkBytes: MiB, windowBytes: 8 * MiB, serializer: 'preframed' });
+      const { port: grpcPort } = await grpcSender.call('serveGrpc', {
+        file: source,
+        host: TCP_HOST,
+        chunkBytes: MiB,
+        windowBytes: 8 * MiB,
+        serializer: 'preframed',
+      });
       const tcpSender = track(startChild<TcpOps>('tcp-sender', join(__dirname, 'tcp-child.js'), asPlain()));
       const tcpReceiver = track(startChild<TcpOps>('tcp-receiver', join(__dirname, 'tcp-child.js'), asPlain()));
       const { port: tcpPort } = await tcpSender.call('serveTcp', { file: source, host: TCP_HOST });
@@ -146,7 +154,9 @@ export async function runTransferSuite(context: BenchContext): Promise<Row[]> {
         const dest = join(downloads, 'curl.bin');
         const started = performance.now();
         await new Promise<void>((resolve, reject) => {
-          const curl = spawn('curl', ['-sS', '--max-time', '900', '-o', dest, `http://${TCP_HOST}:${httpPort}/file`], { stdio: ['ignore', 'ignore', 'inherit'] });
+          const curl = spawn('curl', ['-sS', '--max-time', '900', '-o', dest, `http://${TCP_HOST}:${httpPort}/file`], {
+            stdio: ['ignore', 'ignore', 'inherit'],
+          });
           curl.once('error', reject);
           curl.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`curl exited ${code}`))));
         });
@@ -178,14 +188,27 @@ export async function runTransferSuite(context: BenchContext): Promise<Row[]> {
         log(`  warm-up`);
         for (const variant of chosen) await variant.run();
       }
-      log(`transfer: ${sizeLabel(size)}, ${rounds} alternating rounds (kompart get file as launched and in a plain process, bare gRPC, raw TCP plain and with the launcher's settings, curl)`);
+      log(
+        `transfer: ${sizeLabel(size)}, ${rounds} alternating rounds (kompart get file as launched and in a plain process, bare gRPC, raw TCP plain and with the launcher's settings, curl)`,
+      );
       // The end of every size, with or without rows: sweeps (first size), processes, big source.
       const finishSize = async (): Promise<void> => {
         if (index === 0 && (!context.quick || context.rounds !== undefined) && process.env['KOMPART_BENCH_NO_SWEEPS'] !== '1') {
           rows.push(...(await chunkSweep(context, size, source, registered.name, startPeerChild, receiver.child, tcpRun)));
           if (process.env['KOMPART_BENCH_CHUNKS'] === undefined) rows.push(...(await windowSweep(context, size, source, registered.sha256, downloads, track)));
         }
-        await Promise.all([sender.child.stop(), receiver.child.stop(), plainSender.child.stop(), plainReceiver.child.stop(), tcpSender.stop(), tcpReceiver.stop(), tunedTcpSender.stop(), tunedTcpReceiver.stop(), grpcSender.stop(), grpcReceiver.stop()]);
+        await Promise.all([
+          sender.child.stop(),
+          receiver.child.stop(),
+          plainSender.child.stop(),
+          plainReceiver.child.stop(),
+          tcpSender.stop(),
+          tcpReceiver.stop(),
+          tunedTcpSender.stop(),
+          tunedTcpReceiver.stop(),
+          grpcSender.stop(),
+          grpcReceiver.stop(),
+        ]);
         if (big) await remove(source);
       };
       const results = await alternate(rounds, chosen, log, describe, { before: writeBack });
@@ -241,7 +264,15 @@ export async function runTransferSuite(context: BenchContext): Promise<Row[]> {
         baselineName: 'bare gRPC to disk',
         note: `what gRPC itself allows here: 1 MiB pre-framed chunks, 8 MiB window, chunk taken as a view, WriteStream; bare gRPC vs TCP ${(medianOf(g, rate) / medianOf(t, rate)).toFixed(2)}x; bare sender/receiver CPU ${pctOf(g, 'sender')}/${pctOf(g, 'receiver')}`,
       });
-      rows.push({ item: 1, figure: `get file ${label} (vs curl from Node http + pipe)`, unit: 'MiB/s', kompart: medianOf(k, rate), baseline: medianOf(c, rate), baselineName: 'curl <- Node http pipe', note: `median of ${c.length} alternating runs` });
+      rows.push({
+        item: 1,
+        figure: `get file ${label} (vs curl from Node http + pipe)`,
+        unit: 'MiB/s',
+        kompart: medianOf(k, rate),
+        baseline: medianOf(c, rate),
+        baselineName: 'curl <- Node http pipe',
+        note: `median of ${c.length} alternating runs`,
+      });
       const peak = (runs: readonly Moved[], side: 'sender' | 'receiver'): number => Math.max(...runs.map((m) => m[side]!.peakRss)) / MB;
       peakRss[label] = { sender: peak(k, 'sender'), receiver: peak(k, 'receiver') };
       for (const side of ['sender', 'receiver'] as const) {
@@ -267,7 +298,11 @@ export async function runTransferSuite(context: BenchContext): Promise<Row[]> {
         log(`  profiled transfer (node --cpu-prof on both peers): ${describe(moved)}`);
         await Promise.all([profSender.child.stop(), profReceiver.child.stop()]);
         await reportProfile(context, `profile: get file ${label}, sender peer (node --cpu-prof, whole process)`, join(profDir, 'transfer-sender.cpuprofile'));
-        await reportProfile(context, `profile: get file ${label}, receiver peer (node --cpu-prof, whole process)`, join(profDir, 'transfer-receiver.cpuprofile'));
+        await reportProfile(
+          context,
+          `profile: get file ${label}, receiver peer (node --cpu-prof, whole process)`,
+          join(profDir, 'transfer-receiver.cpuprofile'),
+        );
       }
 
       await finishSize();
@@ -390,10 +425,13 @@ async function windowSweep(context: BenchContext, size: number, source: string, 
   const receiver = track(startChild<GrpcBareOps>('grpc-sweep-receiver', join(__dirname, 'grpc-bare-child.js'), asLaunched()));
   const configs: { label: string; chunkBytes: number; windowBytes: number | undefined; sink: Sink }[] = [];
   const windowLabel = (bytes: number | undefined): string => (bytes === undefined ? 'default 64 KiB' : chunkLabel(bytes));
-  for (const windowBytes of [undefined, MiB, 2 * MiB, 8 * MiB, 32 * MiB]) configs.push({ label: `chunk 1 MiB, window ${windowLabel(windowBytes)}, no hashing`, chunkBytes: MiB, windowBytes, sink: 'stream' });
-  for (const windowBytes of [undefined, MiB, 8 * MiB]) configs.push({ label: `chunk 64 KiB, window ${windowLabel(windowBytes)}, no hashing`, chunkBytes: 64 * 1024, windowBytes, sink: 'stream' });
+  for (const windowBytes of [undefined, MiB, 2 * MiB, 8 * MiB, 32 * MiB])
+    configs.push({ label: `chunk 1 MiB, window ${windowLabel(windowBytes)}, no hashing`, chunkBytes: MiB, windowBytes, sink: 'stream' });
+  for (const windowBytes of [undefined, MiB, 8 * MiB])
+    configs.push({ label: `chunk 64 KiB, window ${windowLabel(windowBytes)}, no hashing`, chunkBytes: 64 * 1024, windowBytes, sink: 'stream' });
   for (const windowBytes of [MiB, 8 * MiB]) {
-    for (const sink of ['serial-hash', 'overlap-hash', 'pipelined-hash'] as const) configs.push({ label: `chunk 1 MiB, window ${windowLabel(windowBytes)}, ${sink} receiver`, chunkBytes: MiB, windowBytes, sink });
+    for (const sink of ['serial-hash', 'overlap-hash', 'pipelined-hash'] as const)
+      configs.push({ label: `chunk 1 MiB, window ${windowLabel(windowBytes)}, ${sink} receiver`, chunkBytes: MiB, windowBytes, sink });
   }
   const variants = [];
   for (const config of configs) {

@@ -28,7 +28,11 @@ function parse(argv: string[]): Options {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { idle: { type: 'string', default: '15' }, rounds: { type: 'string', default: '2' }, dir: { type: 'string', default: join(__dirname, '..', '..', 'out', 'tmp') } },
+    options: {
+      idle: { type: 'string', default: '15' },
+      rounds: { type: 'string', default: '2' },
+      dir: { type: 'string', default: join(__dirname, '..', '..', 'out', 'tmp') },
+    },
   });
   const idleSeconds = Number(values.idle);
   const rounds = Number(values.rounds);
@@ -44,7 +48,7 @@ function writeFile(path: string, pieceBytes: number, source: Buffer): { seconds:
   const cpu = process.cpuUsage();
   const started = process.hrtime.bigint();
   try {
-    for (let position = 0; position < TOTAL; ) {
+    for (let position = 0; position < TOTAL;) {
       position += writeSync(fd, source, 0, Math.min(pieceBytes, TOTAL - position), position);
     }
   } finally {
@@ -66,7 +70,9 @@ async function main(): Promise<void> {
       await sleep(options.idleSeconds * 1000);
       try {
         const { seconds, kernelMs } = writeFile(path, kib * 1024, source);
-        console.log(`round ${round + 1} ${String(kib).padStart(5)} KiB writes: ${(TOTAL / 2 ** 20 / seconds).toFixed(0).padStart(6)} MiB/s, kernel CPU ${kernelMs.toFixed(0)} ms`);
+        console.log(
+          `round ${round + 1} ${String(kib).padStart(5)} KiB writes: ${(TOTAL / 2 ** 20 / seconds).toFixed(0).padStart(6)} MiB/s, kernel CPU ${kernelMs.toFixed(0)} ms`,
+        );
       } finally {
         unlinkSync(path);
       }

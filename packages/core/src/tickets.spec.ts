@@ -25,7 +25,9 @@ describe('download tickets', () => {
   });
 
   it('refuses every ticket while the holder knows no registry key', () => {
-    expect(() => verifyTicket(issueTicket(registry.privateKey, claims), undefined, expected)).toThrow(expect.objectContaining({ reason: Reason.TICKET_INVALID }));
+    expect(() => verifyTicket(issueTicket(registry.privateKey, claims), undefined, expected)).toThrow(
+      expect.objectContaining({ reason: Reason.TICKET_INVALID }),
+    );
   });
 
   it('detects tampered claims', () => {

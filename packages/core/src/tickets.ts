@@ -45,7 +45,11 @@ export function verifyTicket(ticket: Uint8Array, publicKey: KeyObject | undefine
   }
   if (!verify(null, decoded.claims, publicKey, decoded.signature)) throw refuse('bad signature');
   if (claims.holder !== expected.holder) throw refuse('issued for another holder');
-  if ((expected.sha256 === '' && expected.path === '') || (expected.sha256 !== '' && claims.sha256 !== expected.sha256.toLowerCase()) || (expected.path !== '' && claims.path !== expected.path)) {
+  if (
+    (expected.sha256 === '' && expected.path === '') ||
+    (expected.sha256 !== '' && claims.sha256 !== expected.sha256.toLowerCase()) ||
+    (expected.path !== '' && claims.path !== expected.path)
+  ) {
     throw refuse('issued for another file');
   }
   if (claims.expiresMs < expected.now) throw refuse('expired');

@@ -1,7 +1,17 @@
 import { isIP } from 'node:net';
 import type { ChannelOptions } from '@grpc/grpc-js';
 import type { Endpoint } from '@kompart/core';
-import { ClientError, createChannel, createClientFactory, type CallOptions, type Channel, type Client, type ClientMiddleware, type CompatServiceDefinition, type Metadata } from 'nice-grpc';
+import {
+  ClientError,
+  createChannel,
+  createClientFactory,
+  type CallOptions,
+  type Channel,
+  type Client,
+  type ClientMiddleware,
+  type CompatServiceDefinition,
+  type Metadata,
+} from 'nice-grpc';
 import { deadlineMiddleware, type DeadlineOptions } from 'nice-grpc-client-middleware-deadline';
 import { channelCredentials, type TlsMaterial } from './credentials.js';
 import type { ServiceDef } from './service-definition.js';
@@ -44,7 +54,10 @@ export type KompartClient<D extends CompatServiceDefinition> = Client<D, Deadlin
  * methods are hedged over the replicas (see below). A list of
  * host names or of mixed families cannot be one target: RangeError.
  */
-export function replicaTarget(endpoints: readonly Endpoint[], retry: RetriedMethods = { service: '', methods: [] }): { readonly target: string; readonly options: ChannelOptions } {
+export function replicaTarget(
+  endpoints: readonly Endpoint[],
+  retry: RetriedMethods = { service: '', methods: [] },
+): { readonly target: string; readonly options: ChannelOptions } {
   const [first] = endpoints;
   if (first === undefined) throw new RangeError('no address to dial');
   if (endpoints.length === 1) return { target: first.target, options: {} };
@@ -86,7 +99,11 @@ export function openChannel(target: string, tls: TlsMaterial | undefined, option
  * `deadlineMs` for every unary call unless the call says otherwise, and kompart's errors
  * (kompartErrorMiddleware). Streaming calls get no default deadline.
  */
-export function createServiceClient<D extends ServiceDef & CompatServiceDefinition>(definition: D, channel: Channel, defaults: { readonly deadlineMs?: number } = {}): KompartClient<D> {
+export function createServiceClient<D extends ServiceDef & CompatServiceDefinition>(
+  definition: D,
+  channel: Channel,
+  defaults: { readonly deadlineMs?: number } = {},
+): KompartClient<D> {
   const factory = createClientFactory().use(kompartErrorMiddleware).use(deadlineMiddleware);
   const perMethod: Record<string, CallOptions & DeadlineOptions> = {};
   if (defaults.deadlineMs !== undefined) {

@@ -6,7 +6,19 @@
  * every server with reflection, health, TLS and graceful shutdown; clients are nice-grpc's,
  * with kompart's errors and deadlines.
  */
-export { createServiceClient, kompartErrorMiddleware, openChannel, replicaTarget, type RetriedMethods, ClientError, Status, CallMetadata, type Channel, type Client, type KompartClient } from './client.js';
+export {
+  createServiceClient,
+  kompartErrorMiddleware,
+  openChannel,
+  replicaTarget,
+  type RetriedMethods,
+  ClientError,
+  Status,
+  CallMetadata,
+  type Channel,
+  type Client,
+  type KompartClient,
+} from './client.js';
 export { channelCredentials, serverCredentials, type TlsMaterial } from './credentials.js';
 export { grpcTexts } from './grpc-texts.js';
 export { bearer, readToken, tokenMetadata } from './metadata.js';

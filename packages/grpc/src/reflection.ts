@@ -83,7 +83,7 @@ function repairMapEntries(definition: PackageDefinition): PackageDefinition {
   const result: PackageDefinition = {};
   for (const [name, entry] of Object.entries(definition)) {
     const files = (entry as { fileDescriptorProtos?: Buffer[] }).fileDescriptorProtos;
-    result[name] = Array.isArray(files) ? { ...entry, fileDescriptorProtos: files.map(repair) } as typeof entry : entry;
+    result[name] = Array.isArray(files) ? ({ ...entry, fileDescriptorProtos: files.map(repair) } as typeof entry) : entry;
   }
   return result;
 }

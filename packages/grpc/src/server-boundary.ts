@@ -20,7 +20,10 @@ export interface ServerBoundary {
    * A server-streaming handler: malformed requests answered INVALID_ARGUMENT; a rejection
    * ends the stream with its status, unless the client already cancelled the call.
    */
-  readonly serverStream: <Req, Res>(method: string, handler: (request: Req, call: ServerWritableStream<Req, Res>) => Promise<void>) => handleServerStreamingCall<Req, Res>;
+  readonly serverStream: <Req, Res>(
+    method: string,
+    handler: (request: Req, call: ServerWritableStream<Req, Res>) => Promise<void>,
+  ) => handleServerStreamingCall<Req, Res>;
   /** The status a failure is sent as; anything unexpected is logged here, in one shape, once. */
   readonly fail: (method: string, error: unknown) => ServiceError;
 }
@@ -62,7 +65,10 @@ export function createServerBoundary(options: ServerBoundaryOptions): ServerBoun
         );
       };
     },
-    serverStream<Req, Res>(method: string, handler: (request: Req, call: ServerWritableStream<Req, Res>) => Promise<void>): handleServerStreamingCall<Req, Res> {
+    serverStream<Req, Res>(
+      method: string,
+      handler: (request: Req, call: ServerWritableStream<Req, Res>) => Promise<void>,
+    ): handleServerStreamingCall<Req, Res> {
       return (call: ServerWritableStream<Req, Res>) => {
         const refused = admit(method, call.request);
         if (refused !== undefined) {

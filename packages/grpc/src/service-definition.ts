@@ -93,7 +93,9 @@ export type GrpcJsServiceOf<D extends ServiceDef> = { readonly [K in keyof D['me
 export function grpcJsService<D extends ServiceDef>(definition: D, overrides: SerializerOverrides<D> = {}): GrpcJsServiceOf<D> {
   const service: Record<string, GrpcJsMethod<unknown, unknown>> = {};
   for (const [key, method] of Object.entries(definition.methods)) {
-    const override = (overrides as Record<string, { responseSerialize?: (value: unknown) => Buffer; responseDeserialize?: (bytes: Buffer) => unknown } | undefined>)[key];
+    const override = (
+      overrides as Record<string, { responseSerialize?: (value: unknown) => Buffer; responseDeserialize?: (bytes: Buffer) => unknown } | undefined>
+    )[key];
     service[key] = {
       path: `/${definition.fullName}/${method.name}`,
       requestStream: method.requestStream,
@@ -144,7 +146,11 @@ type ClientMethodOf<M> = M extends { readonly requestStream: true; readonly resp
 export type GrpcJsClient<D extends ServiceDef> = Client & { readonly [K in keyof D['methods']]: ClientMethodOf<D['methods'][K]> };
 
 /** The constructor of a GrpcJsClient. */
-export type GrpcJsClientConstructor<D extends ServiceDef> = new (address: string, credentials: ChannelCredentials, options?: Partial<ClientOptions>) => GrpcJsClient<D>;
+export type GrpcJsClientConstructor<D extends ServiceDef> = new (
+  address: string,
+  credentials: ChannelCredentials,
+  options?: Partial<ClientOptions>,
+) => GrpcJsClient<D>;
 
 /** A grpc-js client class for a generated service (tests, benchmarks and plain grpc-js callers use it). */
 export function grpcJsClientConstructor<D extends ServiceDef>(definition: D, overrides: SerializerOverrides<D> = {}): GrpcJsClientConstructor<D> {

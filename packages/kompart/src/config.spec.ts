@@ -80,7 +80,10 @@ describe('parseArguments', () => {
       logLevel: 'warn',
       listen: { target: '0.0.0.0:7000' },
     });
-    const fromFlags = run(['10.0.0.1', 'p', '10.0.0.2', '--lang', 'pt', '--downloads', '/d', '--share', 'x', '--share', 'y', '--menu', '--no-json', '--no-cache-dir'], env) as PeerConfig;
+    const fromFlags = run(
+      ['10.0.0.1', 'p', '10.0.0.2', '--lang', 'pt', '--downloads', '/d', '--share', 'x', '--share', 'y', '--menu', '--no-json', '--no-cache-dir'],
+      env,
+    ) as PeerConfig;
     expect(fromFlags).toMatchObject({ lang: 'pt', downloadsDir: '/d', share: ['/work/x', '/work/y'], menu: true, json: false, cacheDir: undefined });
   });
 
@@ -88,13 +91,20 @@ describe('parseArguments', () => {
     const config = run(['10.0.0.1', 's', '--tls-cert', 'c.pem', '--tls-key', '/k.pem', '--trust-peer-addresses'], { KOMPART_TLS_CA: 'ca.pem' }) as ServerConfig;
     expect(config.tls).toEqual({ cert: '/work/c.pem', key: '/k.pem', ca: '/work/ca.pem' });
     expect(config.trustPeerAddresses).toBe(true);
-    expect(parseArguments(['10.0.0.1', 's', '--tls-cert', 'c.pem'], {}, context)).toEqual({ ok: false, lang: 'pt', errorMessage: '--tls-cert e --tls-key andam juntos' });
+    expect(parseArguments(['10.0.0.1', 's', '--tls-cert', 'c.pem'], {}, context)).toEqual({
+      ok: false,
+      lang: 'pt',
+      errorMessage: '--tls-cert e --tls-key andam juntos',
+    });
   });
 
   it('reads the registry limits and the peer ticket setting', () => {
     const server = run(['127.0.0.1', 's', '--max-requests-per-second', '0'], { KOMPART_TICKET_TTL: '5000' }) as ServerConfig;
     expect(server).toMatchObject({ maxRequestsPerSecond: 0, ticketTtlMs: 5000 });
-    expect(run(['127.0.0.1', 's', '--max-path-bytes', '255'], { KOMPART_MAX_MESSAGE_BYTES: '1048576' })).toMatchObject({ maxPathBytes: 255, maxMessageBytes: 1_048_576 });
+    expect(run(['127.0.0.1', 's', '--max-path-bytes', '255'], { KOMPART_MAX_MESSAGE_BYTES: '1048576' })).toMatchObject({
+      maxPathBytes: 255,
+      maxMessageBytes: 1_048_576,
+    });
     expect((run(['127.0.0.1', 'p', '127.0.0.2', '--no-tickets']) as PeerConfig).requireTickets).toBe(false);
     expect((run(['127.0.0.1', 'p', '127.0.0.2'], { KOMPART_TICKETS: '0' }) as PeerConfig).requireTickets).toBe(false);
     expect(parseArguments(['127.0.0.1', 's', '--ticket-ttl', '10'], {}, context).ok).toBe(false);
@@ -120,16 +130,31 @@ describe('parseArguments', () => {
   it('reports help, version and usage errors without throwing', () => {
     expect(parseArguments(['--help'], {}, context)).toEqual({ ok: true, action: 'help', lang: 'pt' });
     expect(parseArguments(['-V', '--lang', 'en'], {}, context)).toEqual({ ok: true, action: 'version', lang: 'en' });
-    expect(parseArguments(['1.2.3.999', 's'], { KOMPART_LANG: 'en' }, context)).toEqual({ ok: false, lang: 'en', errorMessage: 'Invalid address "1.2.3.999": use ip or ip:port' });
+    expect(parseArguments(['1.2.3.999', 's'], { KOMPART_LANG: 'en' }, context)).toEqual({
+      ok: false,
+      lang: 'en',
+      errorMessage: 'Invalid address "1.2.3.999": use ip or ip:port',
+    });
     expect(parseArguments(['1.2.3.4', 's', '--summary-interval', '-1'], {}, context)).toMatchObject({ ok: false });
-    expect(parseArguments(['1.2.3.4', 's', '--lang', 'de'], {}, context)).toEqual({ ok: false, lang: 'pt', errorMessage: 'Idioma inválido "de": use pt ou en' });
+    expect(parseArguments(['1.2.3.4', 's', '--lang', 'de'], {}, context)).toEqual({
+      ok: false,
+      lang: 'pt',
+      errorMessage: 'Idioma inválido "de": use pt ou en',
+    });
   });
 
   it('reads a comma-separated list of registry replicas for a peer, each with an optional port', () => {
     const config = run(['127.0.0.91, 127.0.0.92:6000', 'p', '127.0.0.95']) as PeerConfig;
     expect(config.registry.map((endpoint) => endpoint.target)).toEqual(['127.0.0.91:50051', '127.0.0.92:6000']);
     const parsed = parseArguments(['registry.lab,127.0.0.92', 'p', '127.0.0.95'], {}, context);
-    expect(parsed).toEqual({ ok: false, lang: 'pt', errorMessage: 'Lista de servidores inválida "registry.lab,127.0.0.92": uma lista de réplicas deve ter só endereços IP, todos IPv4 ou todos IPv6' });
-    expect(parseArguments(['127.0.0.91,', 'p', '127.0.0.95'], {}, context)).toMatchObject({ ok: false, errorMessage: 'Endereço inválido "127.0.0.91,": use ip ou ip:porta' });
+    expect(parsed).toEqual({
+      ok: false,
+      lang: 'pt',
+      errorMessage: 'Lista de servidores inválida "registry.lab,127.0.0.92": uma lista de réplicas deve ter só endereços IP, todos IPv4 ou todos IPv6',
+    });
+    expect(parseArguments(['127.0.0.91,', 'p', '127.0.0.95'], {}, context)).toMatchObject({
+      ok: false,
+      errorMessage: 'Endereço inválido "127.0.0.91,": use ip ou ip:porta',
+    });
   });
 });

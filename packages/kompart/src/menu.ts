@@ -152,7 +152,8 @@ export async function runMenu(options: MenuOptions): Promise<FrontEndEnd> {
       value: `${file.peer}/${file.sha256}`,
     }));
     choices.push({ name: t('menuBack'), value: '' });
-    const answer = await ask({
+    const answer = await ask(
+      {
         type: 'select',
         name: 'answer',
         message: t('menuPickFile'),
@@ -160,7 +161,9 @@ export async function runMenu(options: MenuOptions): Promise<FrontEndEnd> {
         pageSize: 15,
         loop: false,
         theme: { style: { keysHelpTip: () => t('menuKeys') } },
-      }, false);
+      },
+      false,
+    );
     if (answer === undefined) return null;
     return answer === '' ? undefined : answer;
   }

@@ -1,5 +1,18 @@
 import { render } from '@kompart/core';
-import { endpoint, integer, language, logLevel, onOff, optionalPath, parseAddress, pathList, pathOrOff, requiredPath, type OptionParser, type RawValue } from './option-parsers';
+import {
+  endpoint,
+  integer,
+  language,
+  logLevel,
+  onOff,
+  optionalPath,
+  parseAddress,
+  pathList,
+  pathOrOff,
+  requiredPath,
+  type OptionParser,
+  type RawValue,
+} from './option-parsers';
 import { cliTexts } from './texts';
 import { UsageError } from './usage-error';
 
@@ -76,6 +89,8 @@ describe('option parsers', () => {
   });
 
   it('renders its usage errors in both languages', () => {
-    expect(render(cliTexts.usageBadRange, 'pt', { option: '--chunk-bytes', value: '0', min: 1, max: 1_048_576 })).toBe('Valor inválido para --chunk-bytes: "0" (um número inteiro de 1 a 1048576)');
+    expect(render(cliTexts.usageBadRange, 'pt', { option: '--chunk-bytes', value: '0', min: 1, max: 1_048_576 })).toBe(
+      'Valor inválido para --chunk-bytes: "0" (um número inteiro de 1 a 1048576)',
+    );
   });
 });

@@ -52,7 +52,9 @@ export function integer(bounds: { readonly min: number; readonly max?: number })
       const trimmed = text.trim();
       const value = /^[0-9]{1,15}$/.test(trimmed) ? Number(trimmed) : Number.NaN;
       if (Number.isSafeInteger(value) && value >= min && (max === undefined || value <= max)) return value;
-      throw max === undefined ? new UsageError(cliTexts.usageBadNumber, { option, value: text, min }) : new UsageError(cliTexts.usageBadRange, { option, value: text, min, max });
+      throw max === undefined
+        ? new UsageError(cliTexts.usageBadNumber, { option, value: text, min })
+        : new UsageError(cliTexts.usageBadRange, { option, value: text, min, max });
     },
   };
 }

@@ -114,13 +114,20 @@ export function addOptions(command: Command, table: OptionTable, actions: readon
  * default; a value given is read by the row's parser. Rows of the other mode are not read at
  * all, so their flags and variables are accepted and ignored.
  */
-export function readOptions<T extends OptionTable, M extends Mode>(table: T, mode: M, flags: Readonly<Record<string, unknown>>, env: Env, context: DefaultContext): OptionValues<T, M> {
+export function readOptions<T extends OptionTable, M extends Mode>(
+  table: T,
+  mode: M,
+  flags: Readonly<Record<string, unknown>>,
+  env: Env,
+  context: DefaultContext,
+): OptionValues<T, M> {
   const values: Record<string, unknown> = {};
   for (const [field, row] of Object.entries(table)) {
     if (!(mode in row.defaults)) continue;
     const raw = rawFlag(flags[attributeOf(row)], row) ?? env[row.env];
     const blank = typeof raw === 'string' && raw.trim() === '' && row.parse.blankIsDefault === true;
-    values[field] = raw === undefined || blank ? defaultOf(row, mode, context) : row.parse.parse(raw, { option: longFlag(row), variable: row.env, cwd: context.cwd });
+    values[field] =
+      raw === undefined || blank ? defaultOf(row, mode, context) : row.parse.parse(raw, { option: longFlag(row), variable: row.env, cwd: context.cwd });
   }
   return values as OptionValues<T, M>;
 }

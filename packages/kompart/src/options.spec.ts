@@ -98,7 +98,9 @@ describe('the option table', () => {
     for (const [, row] of ROWS) {
       const expected = sectionsOf(row);
       sections.forEach((lines, index) => {
-        const entry = lines.findIndex((line) => line.startsWith(`  ${longFlag(row)} `) || line === `  ${longFlag(row)}` || line.startsWith(`  ${longFlag(row)},`));
+        const entry = lines.findIndex(
+          (line) => line.startsWith(`  ${longFlag(row)} `) || line === `  ${longFlag(row)}` || line.startsWith(`  ${longFlag(row)},`),
+        );
         expect([row.flag, index, entry >= 0]).toEqual([row.flag, index, expected.includes(index)]);
         if (entry < 0) return;
         const text = lines.slice(entry, entry + 4).join(' ');
@@ -128,33 +130,52 @@ describe('the option table', () => {
 
   it('takes its defaults from the libraries', () => {
     const server = config(SEED.server);
-    for (const [field, value] of Object.entries(REGISTRY_DEFAULTS)) if (field in server) expect([field, server[field as keyof typeof server]]).toEqual([field, value]);
-    expect(config(SEED.peer)).toMatchObject({ downloadsDir: resolve(context.cwd, PEER_DEFAULTS.downloadsDir), requireTickets: PEER_DEFAULTS.requireTickets, chunkBytes: undefined, heartbeatIntervalMs: undefined });
+    for (const [field, value] of Object.entries(REGISTRY_DEFAULTS))
+      if (field in server) expect([field, server[field as keyof typeof server]]).toEqual([field, value]);
+    expect(config(SEED.peer)).toMatchObject({
+      downloadsDir: resolve(context.cwd, PEER_DEFAULTS.downloadsDir),
+      requireTickets: PEER_DEFAULTS.requireTickets,
+      chunkBytes: undefined,
+      heartbeatIntervalMs: undefined,
+    });
   });
 
   const integerRows = ROWS.filter(([, row]) => typeof row.parse.helpParams?.['min'] === 'number');
 
-  it.each(integerRows.flatMap(([field, row]) => modesOf(row).map((mode) => [field, mode, row] as const)))('%s (%s): variable over default, flag over variable, bounds checked naming the flag', (field, mode, row) => {
-    const min = Number(row.parse.helpParams?.['min']);
-    const max = row.parse.helpParams?.['max'];
-    const fromEnv = config(SEED[mode], { [row.env]: String(min + 1) });
-    expect(fromEnv).toMatchObject({ [field]: min + 1 });
-    expect(config([...SEED[mode], longFlag(row), String(min + 2)], { [row.env]: String(min + 1) })).toMatchObject({ [field]: min + 2 });
-    const low = min === 0 ? 'x' : String(min - 1);
-    const expected = max === undefined ? render(cliTexts.usageBadNumber, 'en', { option: longFlag(row), value: low, min }) : render(cliTexts.usageBadRange, 'en', { option: longFlag(row), value: low, min, max });
-    expect(parseArguments([...SEED[mode], longFlag(row), low, '--lang', 'en'], {}, context)).toEqual({ ok: false, lang: 'en', errorMessage: expected });
-    if (typeof max === 'number') expect(parseArguments([...SEED[mode]], { [row.env]: String(max + 1) }, context)).toMatchObject({ ok: false });
-  });
+  it.each(integerRows.flatMap(([field, row]) => modesOf(row).map((mode) => [field, mode, row] as const)))(
+    '%s (%s): variable over default, flag over variable, bounds checked naming the flag',
+    (field, mode, row) => {
+      const min = Number(row.parse.helpParams?.['min']);
+      const max = row.parse.helpParams?.['max'];
+      const fromEnv = config(SEED[mode], { [row.env]: String(min + 1) });
+      expect(fromEnv).toMatchObject({ [field]: min + 1 });
+      expect(config([...SEED[mode], longFlag(row), String(min + 2)], { [row.env]: String(min + 1) })).toMatchObject({ [field]: min + 2 });
+      const low = min === 0 ? 'x' : String(min - 1);
+      const expected =
+        max === undefined
+          ? render(cliTexts.usageBadNumber, 'en', { option: longFlag(row), value: low, min })
+          : render(cliTexts.usageBadRange, 'en', { option: longFlag(row), value: low, min, max });
+      expect(parseArguments([...SEED[mode], longFlag(row), low, '--lang', 'en'], {}, context)).toEqual({ ok: false, lang: 'en', errorMessage: expected });
+      if (typeof max === 'number') expect(parseArguments([...SEED[mode]], { [row.env]: String(max + 1) }, context)).toMatchObject({ ok: false });
+    },
+  );
 
   const switchRows = ROWS.filter(([, row]) => row.parse.takes === 'switch');
 
-  it.each(switchRows.flatMap(([field, row]) => modesOf(row).map((mode) => [field, mode, row] as const)))('%s (%s): a switch, its variable, and its --no- form over the variable', (field, mode, row) => {
-    expect(config([...SEED[mode], longFlag(row)])).toMatchObject({ [field]: true });
-    expect(config(SEED[mode], { [row.env]: 'yes' })).toMatchObject({ [field]: true });
-    expect(config(SEED[mode], { [row.env]: 'off' })).toMatchObject({ [field]: false });
-    if (row.negatable === true) expect(config([...SEED[mode], `--no-${longFlag(row).slice(2)}`], { [row.env]: '1' })).toMatchObject({ [field]: false });
-    expect(parseArguments(SEED[mode], { [row.env]: 'maybe' }, context)).toEqual({ ok: false, lang: 'pt', errorMessage: render(cliTexts.usageBadBoolean, 'pt', { name: row.env, value: 'maybe' }) });
-  });
+  it.each(switchRows.flatMap(([field, row]) => modesOf(row).map((mode) => [field, mode, row] as const)))(
+    '%s (%s): a switch, its variable, and its --no- form over the variable',
+    (field, mode, row) => {
+      expect(config([...SEED[mode], longFlag(row)])).toMatchObject({ [field]: true });
+      expect(config(SEED[mode], { [row.env]: 'yes' })).toMatchObject({ [field]: true });
+      expect(config(SEED[mode], { [row.env]: 'off' })).toMatchObject({ [field]: false });
+      if (row.negatable === true) expect(config([...SEED[mode], `--no-${longFlag(row).slice(2)}`], { [row.env]: '1' })).toMatchObject({ [field]: false });
+      expect(parseArguments(SEED[mode], { [row.env]: 'maybe' }, context)).toEqual({
+        ok: false,
+        lang: 'pt',
+        errorMessage: render(cliTexts.usageBadBoolean, 'pt', { name: row.env, value: 'maybe' }),
+      });
+    },
+  );
 
   it("is what README.md's option table lists: every flag with its variable and mode", () => {
     const readme = readFileSync(join(__dirname, '..', 'README.md'), 'utf8');

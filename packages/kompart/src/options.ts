@@ -78,7 +78,10 @@ export const OPTIONS = {
     defaults: { server: REGISTRY_DEFAULTS.heartbeatIntervalMs, peer: undefined },
     help: {
       server: { pt: 'intervalo esperado entre heartbeats', en: 'expected interval between heartbeats' },
-      peer: { pt: 'intervalo do heartbeat deste peer, em vez do pedido pelo servidor', en: "this peer's heartbeat interval, instead of the one the registry asks for" },
+      peer: {
+        pt: 'intervalo do heartbeat deste peer, em vez do pedido pelo servidor',
+        en: "this peer's heartbeat interval, instead of the one the registry asks for",
+      },
     },
   }),
   store: option({
@@ -223,7 +226,10 @@ export const OPTIONS = {
     env: 'KOMPART_KEEP_RUNNING',
     parse: onOff,
     defaults: { peer: false },
-    help: { pt: 'continua online depois do fim da entrada padrão, até SIGTERM (contêineres)', en: 'stay online after the end of standard input, until SIGTERM (containers)' },
+    help: {
+      pt: 'continua online depois do fim da entrada padrão, até SIGTERM (contêineres)',
+      en: 'stay online after the end of standard input, until SIGTERM (containers)',
+    },
   }),
   readyFile: option({
     flag: '--ready-file <file>',

@@ -213,11 +213,15 @@ export class PeerShell {
     let announced = -1;
     const onProgress = (progress: RegisterProgress): void => {
       if (announced < 0 && progress.fileCount > 1) {
-        this.#print('info', this.#t(cliTexts.folderScanned, { path: resolve(this.#o.cwd, path), files: progress.fileCount, size: formatBytes(progress.total) }), {
-          command: 'register file',
-          files: progress.fileCount,
-          bytes: progress.total,
-        });
+        this.#print(
+          'info',
+          this.#t(cliTexts.folderScanned, { path: resolve(this.#o.cwd, path), files: progress.fileCount, size: formatBytes(progress.total) }),
+          {
+            command: 'register file',
+            files: progress.fileCount,
+            bytes: progress.total,
+          },
+        );
       } else if (announced < 0) {
         this.#print('info', this.#t(cliTexts.hashing, { path: progress.path, size: formatBytes(progress.total) }), {
           command: 'register file',
@@ -333,7 +337,15 @@ export class PeerShell {
       task?.stop();
       stopListening();
     }
-    const data = { command: 'get file', status: result.status, name: result.file.name, holder: result.holder, path: result.path, sha256: result.sha256, size: result.size };
+    const data = {
+      command: 'get file',
+      status: result.status,
+      name: result.file.name,
+      holder: result.holder,
+      path: result.path,
+      sha256: result.sha256,
+      size: result.size,
+    };
     if (result.status === 'already-present') {
       this.#print('result', this.#t(cliTexts.downloadAlreadyPresent, { name: result.file.name, path: result.path }), data);
     } else {

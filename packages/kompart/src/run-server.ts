@@ -96,4 +96,3 @@ function readTicketKey(path: string | undefined, lang: Lang): { ok: true; pem: s
     return { ok: false, message: render(cliTexts.usageBadTicketKey, lang, { path, detail }) };
   }
 }
-

@@ -172,7 +172,10 @@ Exit codes: 0 all went well; 1 a command failed or a run-time error;
   },
   hashing: { pt: 'Calculando SHA-256 de {path} ({size})', en: 'Hashing {path} ({size})' },
   fileRegistered: { pt: 'Arquivo {path} registrado ({size}, sha256 {sha256})', en: 'File {path} registered ({size}, sha256 {sha256})' },
-  folderScanned: { pt: 'Pasta {path}: {files, plural, =0 {0 arquivos} one {# arquivo} other {# arquivos}} ({size})', en: 'Folder {path}: {files, plural, one {# file} other {# files}} ({size})' },
+  folderScanned: {
+    pt: 'Pasta {path}: {files, plural, =0 {0 arquivos} one {# arquivo} other {# arquivos}} ({size})',
+    en: 'Folder {path}: {files, plural, one {# file} other {# files}} ({size})',
+  },
   folderRegistered: {
     pt: 'Pasta {path}: {registered, plural, =0 {0 arquivos registrados} one {# arquivo registrado} other {# arquivos registrados}}, {existing, plural, =0 {0 já registrados} one {# já registrado} other {# já registrados}}, {failed} com erro, {skipped, plural, =0 {0 ignorados} one {# ignorado} other {# ignorados}}',
     en: 'Folder {path}: {registered, plural, one {# file registered} other {# files registered}}, {existing} already registered, {failed} failed, {skipped} skipped',
@@ -189,7 +192,10 @@ Exit codes: 0 all went well; 1 a command failed or a run-time error;
     en: 'File {name} saved as {path} ({size}, SHA-256 verified)',
   },
   downloadAlreadyPresent: { pt: 'Arquivo {name} já está em {path}', en: 'File {name} is already in {path}' },
-  disconnected: { pt: 'Peer {peer} desconectado ({files, plural, =0 {0 arquivos removidos} one {# arquivo removido} other {# arquivos removidos}})', en: 'Peer {peer} disconnected ({files, plural, one {# file removed} other {# files removed}})' },
+  disconnected: {
+    pt: 'Peer {peer} desconectado ({files, plural, =0 {0 arquivos removidos} one {# arquivo removido} other {# arquivos removidos}})',
+    en: 'Peer {peer} disconnected ({files, plural, one {# file removed} other {# files removed}})',
+  },
   disconnectedOffline: {
     pt: 'Peer {peer} desconectado (sem resposta do servidor)',
     en: 'Peer {peer} disconnected (no answer from the registry)',

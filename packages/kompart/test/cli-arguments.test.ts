@@ -21,10 +21,24 @@ describe('kompart command line', () => {
     expect(out[3]).toMatch(/^ {2}kompart <ip do servidor> s +servidor de registro em <ip do servidor>:50051$/);
     expect(out[4]).toMatch(/^ {2}kompart <ip do servidor> p <ip do host> +peer: servidor em <ip do servidor>:50051,$/);
     const text = out.join('\n');
-    for (const option of ['--downloads', '--share', '--lang', '--heartbeat-interval', '--heartbeat-misses', '--log-level', '--json', '--menu', '--cache-dir', '--max-files-per-peer', '--listen', '--keep-running']) {
+    for (const option of [
+      '--downloads',
+      '--share',
+      '--lang',
+      '--heartbeat-interval',
+      '--heartbeat-misses',
+      '--log-level',
+      '--json',
+      '--menu',
+      '--cache-dir',
+      '--max-files-per-peer',
+      '--listen',
+      '--keep-running',
+    ]) {
       expect(text).toContain(option);
     }
-    for (const variable of ['KOMPART_LANG', 'KOMPART_DOWNLOADS', 'KOMPART_SHARE', 'KOMPART_JSON', 'KOMPART_MENU', 'KOMPART_LOG_LEVEL']) expect(text).toContain(variable);
+    for (const variable of ['KOMPART_LANG', 'KOMPART_DOWNLOADS', 'KOMPART_SHARE', 'KOMPART_JSON', 'KOMPART_MENU', 'KOMPART_LOG_LEVEL'])
+      expect(text).toContain(variable);
     for (const command of ['register peer', 'register file <caminho>', 'list files', 'get file <IP>/<nome ou hash>', 'disconnect', 'help', 'exit']) {
       expect(text).toContain(command);
     }

@@ -14,12 +14,17 @@ afterAll(stopAll);
 /** NUL-separated strings of a /proc file of a running process. */
 function procStrings(pid: number | undefined, file: 'environ' | 'cmdline'): string[] {
   if (pid === undefined) throw new Error('no pid');
-  return readFileSync(`/proc/${pid}/${file}`, 'latin1').split('\0').filter((entry) => entry !== '');
+  return readFileSync(`/proc/${pid}/${file}`, 'latin1')
+    .split('\0')
+    .filter((entry) => entry !== '');
 }
 
 it('runs the program in its own process with glibc told to keep freed memory in two arenas, 256 KiB chunks and a 64 MB initial old generation, and SIGTERM stops it cleanly', async () => {
   const server = `127.0.0.1:${await freePort('127.0.0.1')}`;
-  const registry = new Program([server, 's'], { launcher: true, env: cleanEnv({ MALLOC_MMAP_THRESHOLD_: undefined, MALLOC_TRIM_THRESHOLD_: undefined, MALLOC_ARENA_MAX: undefined }) });
+  const registry = new Program([server, 's'], {
+    launcher: true,
+    env: cleanEnv({ MALLOC_MMAP_THRESHOLD_: undefined, MALLOC_TRIM_THRESHOLD_: undefined, MALLOC_ARENA_MAX: undefined }),
+  });
   await registry.waitFor(/ouvindo em/);
 
   const commandLine = procStrings(registry.pid, 'cmdline');
@@ -37,7 +42,10 @@ it('runs the program in its own process with glibc told to keep freed memory in 
 
 it('keeps allocator and chunk settings the user chose', async () => {
   const server = `127.0.0.1:${await freePort('127.0.0.1')}`;
-  const registry = new Program([server, 's'], { launcher: true, env: cleanEnv({ MALLOC_TRIM_THRESHOLD_: '131072', MALLOC_ARENA_MAX: '8', KOMPART_CHUNK_BYTES: '65536' }) });
+  const registry = new Program([server, 's'], {
+    launcher: true,
+    env: cleanEnv({ MALLOC_TRIM_THRESHOLD_: '131072', MALLOC_ARENA_MAX: '8', KOMPART_CHUNK_BYTES: '65536' }),
+  });
   await registry.waitFor(/ouvindo em/);
   const environment = procStrings(registry.pid, 'environ');
   expect(environment).toContain('MALLOC_TRIM_THRESHOLD_=131072');

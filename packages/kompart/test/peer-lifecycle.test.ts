@@ -48,7 +48,11 @@ describe('a peer fed by a pipe', () => {
     program.end();
     expect((await program.exit()).code).toBe(0);
     const help = program.out.slice(3, -2);
-    expect(program.out.slice(0, 3)).toEqual([expect.stringMatching(/^Peer .* pronto: /), `Peer ${address} registrado`, expect.stringMatching(/^ {2}register peer +registra este peer/)]);
+    expect(program.out.slice(0, 3)).toEqual([
+      expect.stringMatching(/^Peer .* pronto: /),
+      `Peer ${address} registrado`,
+      expect.stringMatching(/^ {2}register peer +registra este peer/),
+    ]);
     expect(help.map((line) => line.trim().split(/\s{2,}/)[0])).toEqual([
       'register file <caminho>',
       'os arquivos dentro dela)',
@@ -112,7 +116,15 @@ describe('a peer fed by a pipe', () => {
     expect(records[1]).toEqual({ type: 'result', command: 'register peer', peer: address, message: `Peer ${address} registrado` });
     expect(records[2]).toMatchObject({ type: 'error', reason: 'UNKNOWN_COMMAND', message: 'Comando desconhecido: "bogus". Digite help para ver os comandos.' });
     expect(records[4]).toMatchObject({ type: 'result', command: 'register file', path: join(work, 'music', 'one.txt'), size: 4 });
-    expect(records[5]).toEqual({ type: 'file', peer: address, name: 'one.txt', path: join(work, 'music', 'one.txt'), sha256: sha256('one\n'), size: 4, message: `${address} / one.txt / ${sha256('one\n')} (4 B)` });
+    expect(records[5]).toEqual({
+      type: 'file',
+      peer: address,
+      name: 'one.txt',
+      path: join(work, 'music', 'one.txt'),
+      sha256: sha256('one\n'),
+      size: 4,
+      message: `${address} / one.txt / ${sha256('one\n')} (4 B)`,
+    });
     expect(records[6]).toMatchObject({ type: 'result', command: 'disconnect', files: 1 });
   });
 });

@@ -27,7 +27,8 @@ const say = {
     unavailable: 'arquivo removido ou indisponível',
     disconnectNotRegistered: 'Peer não registrado',
 
-    ready: (peer: string, server: string, dir: string) => `Peer ${peer} pronto: servidor ${server}, arquivos servidos em ${peer.includes(':') ? peer : `${peer}:50052`}, downloads em ${dir}`,
+    ready: (peer: string, server: string, dir: string) =>
+      `Peer ${peer} pronto: servidor ${server}, arquivos servidos em ${peer.includes(':') ? peer : `${peer}:50052`}, downloads em ${dir}`,
     registered: (peer: string) => `Peer ${peer} registrado`,
     hashing: (path: string, size: string) => `Calculando SHA-256 de ${path} (${size})`,
     fileRegistered: (path: string, size: string, sha: string) => `Arquivo ${path} registrado (${size}, sha256 ${sha})`,
@@ -41,7 +42,8 @@ const say = {
     left: (peer: string) => `Peer ${peer} saiu`,
     expired: (peer: string) => `Peer ${peer} expirou (heartbeats perdidos)`,
     lost: (server: string) => new RegExp(`^Conexão com o servidor ${literal(server)} perdida: `),
-    reconnected: (server: string, files: number) => `Reconectado ao servidor ${server}: ${files} ${files === 1 ? 'arquivo registrado' : 'arquivos registrados'} de novo`,
+    reconnected: (server: string, files: number) =>
+      `Reconectado ao servidor ${server}: ${files} ${files === 1 ? 'arquivo registrado' : 'arquivos registrados'} de novo`,
     sent: (name: string, size: string) => new RegExp(`^Arquivo ${literal(name)} enviado para 127\\.\\d+\\.\\d+\\.\\d+ \\(${literal(size)}\\)$`),
     unknown: (input: string) => `Comando desconhecido: "${input}". Digite help para ver os comandos.`,
     usageGet: 'Uso: get file <IP>/<nome ou hash>',
@@ -55,7 +57,8 @@ const say = {
     unavailable: 'file removed or unavailable',
     disconnectNotRegistered: 'Peer not registered',
 
-    ready: (peer: string, server: string, dir: string) => `Peer ${peer} ready: registry ${server}, files served on ${peer.includes(':') ? peer : `${peer}:50052`}, downloads in ${dir}`,
+    ready: (peer: string, server: string, dir: string) =>
+      `Peer ${peer} ready: registry ${server}, files served on ${peer.includes(':') ? peer : `${peer}:50052`}, downloads in ${dir}`,
     registered: (peer: string) => `Peer ${peer} registered`,
     hashing: (path: string, size: string) => `Hashing ${path} (${size})`,
     fileRegistered: (path: string, size: string, sha: string) => `File ${path} registered (${size}, sha256 ${sha})`,
@@ -180,7 +183,10 @@ describe.each([
     ]);
     const data = files['data']!;
     // A relative path, resolved against the peer's working folder.
-    expect(await a.run('register file share/data.bin', /sha256/)).toEqual([t.hashing(data.path, '3.0 MiB'), t.fileRegistered(data.path, '3.0 MiB', sha256(data.data))]);
+    expect(await a.run('register file share/data.bin', /sha256/)).toEqual([
+      t.hashing(data.path, '3.0 MiB'),
+      t.fileRegistered(data.path, '3.0 MiB', sha256(data.data)),
+    ]);
     const missing = join(work, 'nothing-here.txt');
     expect(await a.run(`register file ${missing}`, t.noSuchPath(missing))).toEqual([t.noSuchPath(missing)]);
   });

@@ -35,7 +35,10 @@ it('registry and peers over mutual TLS; a plaintext peer cannot reach the regist
   await registry.waitFor(/ouvindo em/);
 
   const holder = `127.0.0.17:${await freePort('127.0.0.17')}`;
-  const holding = new Program([server, 'p', holder, '--no-cache-dir', '--share', 'share', '--keep-running'], { cwd: work, env: cleanEnv({ KOMPART_TLS_CERT: 'cert.pem', KOMPART_TLS_KEY: 'key.pem', KOMPART_TLS_CA: 'ca.pem' }) });
+  const holding = new Program([server, 'p', holder, '--no-cache-dir', '--share', 'share', '--keep-running'], {
+    cwd: work,
+    env: cleanEnv({ KOMPART_TLS_CERT: 'cert.pem', KOMPART_TLS_KEY: 'key.pem', KOMPART_TLS_CA: 'ca.pem' }),
+  });
   await holding.waitFor(/^Pasta .*: 1 arquivo registrado,/);
 
   const me = `127.0.0.18:${await freePort('127.0.0.18')}`;

@@ -12,7 +12,10 @@ interface FakeSource extends DownloadSource {
 }
 
 /** Serves `data` in 64 KiB chunks; optionally cuts the stream after `cutAfter` bytes of this call, or serves `served` instead of `data`. */
-function memorySource(data: Buffer, options: { cutAfter?: number; served?: Buffer; header?: Partial<{ sha256: string; size: number }>; onChunk?: () => void } = {}): FakeSource {
+function memorySource(
+  data: Buffer,
+  options: { cutAfter?: number; served?: Buffer; header?: Partial<{ sha256: string; size: number }>; onChunk?: () => void } = {},
+): FakeSource {
   const offsets: number[] = [];
   return {
     offsets,
@@ -105,7 +108,9 @@ describe('createDownloader', () => {
   it('refuses a stream whose header or length does not match', async () => {
     const downloader = createDownloader({ downloadsDir: dir.path });
     await expect(downloader.download(target, memorySource(data, { header: { size: 5 } }))).rejects.toMatchObject({ reason: 'PROTOCOL_VIOLATION' });
-    await expect(downloader.download(target, memorySource(data, { served: Buffer.concat([data, data]) }))).rejects.toMatchObject({ reason: 'PROTOCOL_VIOLATION' });
+    await expect(downloader.download(target, memorySource(data, { served: Buffer.concat([data, data]) }))).rejects.toMatchObject({
+      reason: 'PROTOCOL_VIOLATION',
+    });
     expect(readdirSync(dir.path)).toEqual([]);
   });
 

@@ -255,7 +255,7 @@ export function createDownloader(deps: DownloaderDeps) {
               keepPart = false;
             }
           }
-          if (signal.aborted && !(isPeerError(error, PeerErrorCode.DISK_ERROR, PeerErrorCode.DISK_FULL))) {
+          if (signal.aborted && !isPeerError(error, PeerErrorCode.DISK_ERROR, PeerErrorCode.DISK_FULL)) {
             throw peerError(PeerErrorCode.DOWNLOAD_CANCELLED, { file: name }, { cause: error });
           }
           throw error;

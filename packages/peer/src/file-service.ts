@@ -65,7 +65,10 @@ export function allocatorKeepsFreedMemory(env: NodeJS.ProcessEnv = process.env):
     const text = tunables.get(tunable) ?? env[variable];
     return text !== undefined && /^\d+$/.test(text) ? Number(text) : 0;
   };
-  return setting('MALLOC_MMAP_THRESHOLD_', 'glibc.malloc.mmap_threshold') >= KEPT_MMAP_THRESHOLD && setting('MALLOC_TRIM_THRESHOLD_', 'glibc.malloc.trim_threshold') >= KEPT_TRIM_THRESHOLD;
+  return (
+    setting('MALLOC_MMAP_THRESHOLD_', 'glibc.malloc.mmap_threshold') >= KEPT_MMAP_THRESHOLD &&
+    setting('MALLOC_TRIM_THRESHOLD_', 'glibc.malloc.trim_threshold') >= KEPT_TRIM_THRESHOLD
+  );
 }
 
 /** The chunk size a holder sends by default in this process: TUNED_CHUNK_BYTES or DEFAULT_CHUNK_BYTES. */
@@ -161,9 +164,18 @@ export function createFileService(deps: FileServiceDeps): ServiceHandlers<typeof
     if (!isDownloadRequest(request)) throw invalidArgument('request', 'not a DownloadRequest');
     let requester: string | undefined;
     if (deps.ticketKey !== undefined) {
-      requester = verifyTicket(request.ticket, deps.ticketKey(), { holder: deps.self(), sha256: request.sha256, path: request.path, now: clock.now() }).requester;
+      requester = verifyTicket(request.ticket, deps.ticketKey(), {
+        holder: deps.self(),
+        sha256: request.sha256,
+        path: request.path,
+        now: clock.now(),
+      }).requester;
     }
-    const opened = await openSharedFile(deps.files, { sha256: request.sha256, path: request.path }, { self: deps.self(), logger, ...(deps.onRehashed === undefined ? {} : { onRehashed: deps.onRehashed }) });
+    const opened = await openSharedFile(
+      deps.files,
+      { sha256: request.sha256, path: request.path },
+      { self: deps.self(), logger, ...(deps.onRehashed === undefined ? {} : { onRehashed: deps.onRehashed }) },
+    );
     const { file, handle } = opened;
     const pool = new ChunkBufferPool(chunkBytes, sendBuffers(chunkBytes));
     call.once('cancelled', () => pool.close());

@@ -1,4 +1,11 @@
-import { connect, constants as h2, type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders, type SecureClientSessionOptions } from 'node:http2';
+import {
+  connect,
+  constants as h2,
+  type ClientHttp2Session,
+  type ClientHttp2Stream,
+  type IncomingHttpHeaders,
+  type SecureClientSessionOptions,
+} from 'node:http2';
 import { Metadata, status } from '@grpc/grpc-js';
 import { DownloadRequest, MAX_MESSAGE_BYTES, Reason } from '@kompart/protocol';
 import { KompartError } from '@kompart/core';

@@ -17,7 +17,12 @@ describe('hashFile', () => {
     const data = randomBytes(HASH_BUFFER_BYTES * 2 + 12345);
     writeFileSync(path, data);
     const progress: number[] = [];
-    const hashed = await hashFile(path, { onProgress: (bytes, total) => { expect(total).toBe(data.length); progress.push(bytes); } });
+    const hashed = await hashFile(path, {
+      onProgress: (bytes, total) => {
+        expect(total).toBe(data.length);
+        progress.push(bytes);
+      },
+    });
     const expected = execFileSync('sha256sum', [path], { encoding: 'utf8' }).slice(0, 64);
     expect(hashed.sha256).toBe(expected);
     expect(hashed.identity.size).toBe(data.length);

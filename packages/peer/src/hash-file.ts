@@ -35,13 +35,7 @@ export interface HashOptions {
  * Feeds `hash` with the bytes of an open file from `start` up to `end` (or the end of
  * the file when it is shorter). Returns how many bytes were read. Memory: two buffers.
  */
-export async function hashRange(
-  handle: FileHandle,
-  hash: Hash,
-  start: number,
-  end: number,
-  options: HashOptions = {},
-): Promise<number> {
+export async function hashRange(handle: FileHandle, hash: Hash, start: number, end: number, options: HashOptions = {}): Promise<number> {
   const span = end - start;
   if (span <= 0) return 0;
   const size = Math.min(HASH_BUFFER_BYTES, span);

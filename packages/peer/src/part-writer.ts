@@ -86,7 +86,9 @@ function startThread(): Worker {
   if (existsSync(compiled)) return new Worker(compiled, { workerData: PART_WRITER_ROLE });
   const source = readFileSync(join(__dirname, 'part-writer-thread.ts'), 'utf8');
   const typescript = createRequire(__filename)('typescript') as typeof import('typescript');
-  const { outputText } = typescript.transpileModule(source, { compilerOptions: { module: typescript.ModuleKind.CommonJS, target: typescript.ScriptTarget.ES2022 } });
+  const { outputText } = typescript.transpileModule(source, {
+    compilerOptions: { module: typescript.ModuleKind.CommonJS, target: typescript.ScriptTarget.ES2022 },
+  });
   return new Worker(outputText, { eval: true, workerData: PART_WRITER_ROLE });
 }
 

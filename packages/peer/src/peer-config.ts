@@ -2,7 +2,17 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DEFAULT_PEER_PORT, DEFAULT_REGISTRY_PORT, REGISTRY_SERVICE_NAME } from '@kompart/protocol';
 import type { ChannelOptions } from '@grpc/grpc-js';
-import { DEFAULT_BACKOFF, DEFAULT_LANG, endpointAt, parseEndpoint, parseEndpointList, validateBackoff, type BackoffOptions, type Endpoint, type Lang } from '@kompart/core';
+import {
+  DEFAULT_BACKOFF,
+  DEFAULT_LANG,
+  endpointAt,
+  parseEndpoint,
+  parseEndpointList,
+  validateBackoff,
+  type BackoffOptions,
+  type Endpoint,
+  type Lang,
+} from '@kompart/core';
 import { replicaTarget, type TlsMaterial } from '@kompart/grpc';
 import { MAX_CHUNK_BYTES, defaultChunkBytes } from './file-service.js';
 
@@ -101,7 +111,12 @@ export const PEER_DEFAULTS = {
 
 /** Applies defaults and checks values once; throws AddressError or RangeError. */
 export function resolvePeerConfig(config: PeerConfig, cwd: string = process.cwd()): ResolvedPeerConfig {
-  const registries = typeof config.registry === 'string' ? parseEndpointList(config.registry, DEFAULT_REGISTRY_PORT) : 'host' in config.registry ? [config.registry] : config.registry;
+  const registries =
+    typeof config.registry === 'string'
+      ? parseEndpointList(config.registry, DEFAULT_REGISTRY_PORT)
+      : 'host' in config.registry
+        ? [config.registry]
+        : config.registry;
   // Reads also go to another replica when one does not answer; writes are never sent twice.
   const registry = replicaTarget(registries, { service: REGISTRY_SERVICE_NAME, methods: ['ListFiles', 'LocateFile'] });
   const own = bindable(config.address);

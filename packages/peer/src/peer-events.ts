@@ -61,13 +61,7 @@ export interface PeerEvents {
   'download-failed': { type: 'download-failed'; holder: string; name: string; error: unknown };
 }
 
-export type ConnectionLostReason =
-  | 'stream-error'
-  | 'stream-ended'
-  | 'registry-shutting-down'
-  | 'registry-restarted'
-  | 'no-ack'
-  | 'session-invalid';
+export type ConnectionLostReason = 'stream-error' | 'stream-ended' | 'registry-shutting-down' | 'registry-restarted' | 'no-ack' | 'session-invalid';
 
 export type PeerEventType = keyof PeerEvents;
 /** Any one event. */

@@ -283,10 +283,7 @@ class KompartPeer implements Peer {
     // with it, up to REGISTER_CONCURRENCY in flight, so registering many small or cached
     // files is not one round trip each. Outcomes are kept in scan order.
     const outcomes: (
-      | { kind: 'registered'; file: RegisteredFile }
-      | { kind: 'already'; path: string }
-      | { kind: 'failed'; path: string; error: unknown }
-      | undefined
+      { kind: 'registered'; file: RegisteredFile } | { kind: 'already'; path: string } | { kind: 'failed'; path: string; error: unknown } | undefined
     )[] = [];
     const pool = new TaskPool(REGISTER_CONCURRENCY);
     let fatal: { error: unknown } | undefined;
@@ -300,7 +297,9 @@ class KompartPeer implements Peer {
           error instanceof KompartError &&
           (error.reason === Reason.FILE_ALREADY_REGISTERED || error.reason === Reason.INVALID_ARGUMENT || error.reason === Reason.LIMIT_EXCEEDED);
         if (single || !perFile) fatal ??= { error };
-        else outcomes[index] = error.reason === Reason.FILE_ALREADY_REGISTERED ? { kind: 'already', path: local.path } : { kind: 'failed', path: local.path, error };
+        else
+          outcomes[index] =
+            error.reason === Reason.FILE_ALREADY_REGISTERED ? { kind: 'already', path: local.path } : { kind: 'failed', path: local.path, error };
         return;
       }
       this.#files.add(local);
@@ -317,7 +316,10 @@ class KompartPeer implements Peer {
             ...(options.signal === undefined ? {} : { signal: options.signal }),
             ...(progress === undefined
               ? {}
-              : { onProgress: (bytes: number) => progress({ bytes: done + bytes, total: scan.totalBytes, path: found.path, fileIndex: index, fileCount: scan.files.length }) }),
+              : {
+                  onProgress: (bytes: number) =>
+                    progress({ bytes: done + bytes, total: scan.totalBytes, path: found.path, fileIndex: index, fileCount: scan.files.length }),
+                }),
           });
         } catch (error) {
           if (single || !isPeerError(error)) throw error;
@@ -394,12 +396,19 @@ class KompartPeer implements Peer {
         tls: this.#config.tls,
         idleTimeoutMs: this.#config.transferIdleTimeoutMs,
       });
-      const result = await this.#downloader.download(
-        { name: file.name, sha256: file.sha256, size: file.size, holder: file.peer },
-        source,
-        { signal: controller.signal, ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }) },
-      );
-      this.events.emit({ type: 'download-finished', holder: file.peer, name: file.name, path: result.path, sha256: result.sha256, size: result.size, status: result.status });
+      const result = await this.#downloader.download({ name: file.name, sha256: file.sha256, size: file.size, holder: file.peer }, source, {
+        signal: controller.signal,
+        ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
+      });
+      this.events.emit({
+        type: 'download-finished',
+        holder: file.peer,
+        name: file.name,
+        path: result.path,
+        sha256: result.sha256,
+        size: result.size,
+        status: result.status,
+      });
       return { ...result, file };
     } catch (error) {
       this.events.emit({ type: 'download-failed', holder: file.peer, name: file.name, error });

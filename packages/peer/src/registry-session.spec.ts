@@ -10,7 +10,11 @@ const BACKOFF = { initialMs: 1000, maxMs: 8000, factor: 2, jitter: 0 };
 const INTERVAL_MS = 5000;
 
 /** A session on a fake clock: beats, ack timeouts and reconnect pauses move only when the spec says so. */
-function sessionOn(target: string, clock: FakeClock, files: FileRegistration[] = []): { session: RegistrySession; events: PeerEventEmitter; seen: PeerEventType[] } {
+function sessionOn(
+  target: string,
+  clock: FakeClock,
+  files: FileRegistration[] = [],
+): { session: RegistrySession; events: PeerEventEmitter; seen: PeerEventType[] } {
   const events = new PeerEventEmitter({ debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined });
   const seen: PeerEventType[] = [];
   events.onAny((event) => seen.push(event.type));
@@ -36,7 +40,14 @@ async function startSilentRegistry(): Promise<{ target: string; close(): void }>
   const unimplemented: UntypedHandleCall = (_call: unknown, done: (error: { code: number }) => void) => done({ code: status.UNIMPLEMENTED });
   server.addService(RegistryService, {
     registerPeer: (call: { request: { address: string } }, done: (error: null, value: object) => void) =>
-      done(null, { peer: call.request.address, sessionToken: 'token', heartbeatIntervalMs: INTERVAL_MS, heartbeatMisses: 2, registryInstance: 'silent', ticketPublicKey: Buffer.alloc(0) }),
+      done(null, {
+        peer: call.request.address,
+        sessionToken: 'token',
+        heartbeatIntervalMs: INTERVAL_MS,
+        heartbeatMisses: 2,
+        registryInstance: 'silent',
+        ticketPublicKey: Buffer.alloc(0),
+      }),
     registerFile: unimplemented,
     listFiles: unimplemented,
     locateFile: unimplemented,

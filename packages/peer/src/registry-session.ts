@@ -1,6 +1,16 @@
 import type { KeyObject } from 'node:crypto';
 import type { ChannelOptions } from '@grpc/grpc-js';
-import { KompartError, backoffDelay, silentLogger, systemClock, ticketPublicKey, type BackoffOptions, type Clock, type Logger, type TimerHandle } from '@kompart/core';
+import {
+  KompartError,
+  backoffDelay,
+  silentLogger,
+  systemClock,
+  ticketPublicKey,
+  type BackoffOptions,
+  type Clock,
+  type Logger,
+  type TimerHandle,
+} from '@kompart/core';
 import type { TlsMaterial } from '@kompart/grpc';
 import { Reason, type ListFilesRequest, type ListFilesResponse, type LocateFileResponse, type RegisterPeerResponse, type SharedFile } from '@kompart/protocol';
 import { HeartbeatStream } from './heartbeat-stream.js';
@@ -150,7 +160,9 @@ export class RegistrySession {
 
   /** RegisterFile with this session's token. */
   registerFile(file: FileRegistration): Promise<SharedFile> {
-    return this.#authorised((session) => this.#calls.registerFile(session.token, { peer: session.info.peer, path: file.path, sha256: file.sha256, size: file.size }));
+    return this.#authorised((session) =>
+      this.#calls.registerFile(session.token, { peer: session.info.peer, path: file.path, sha256: file.sha256, size: file.size }),
+    );
   }
 
   /** One ListFiles page. */
@@ -229,7 +241,8 @@ export class RegistrySession {
       try {
         return await invoke(resuming);
       } catch (error) {
-        if (error instanceof KompartError && (error.reason === Reason.SESSION_INVALID || error.reason === Reason.PEER_NOT_REGISTERED)) this.#resuming = undefined;
+        if (error instanceof KompartError && (error.reason === Reason.SESSION_INVALID || error.reason === Reason.PEER_NOT_REGISTERED))
+          this.#resuming = undefined;
         throw error;
       }
     }
@@ -293,7 +306,10 @@ export class RegistrySession {
     let timer: TimerHandle | undefined;
     let onAbort: (() => void) | undefined;
     const timeout = new Promise<never>((_resolve, reject) => {
-      timer = this.#clock.setTimeout(() => reject(peerError(PeerErrorCode.REGISTRY_UNREACHABLE, { server: this.#options.server })), this.#options.callTimeoutMs);
+      timer = this.#clock.setTimeout(
+        () => reject(peerError(PeerErrorCode.REGISTRY_UNREACHABLE, { server: this.#options.server })),
+        this.#options.callTimeoutMs,
+      );
       // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- an aborted wait rejects with the signal's reason as given (what fetch does), whatever the caller aborted with
       onAbort = () => reject(signal.reason);
       signal.addEventListener('abort', onAbort, { once: true });

@@ -22,7 +22,10 @@ const PART_FILE_NAME = /\.[0-9a-f]{16}\.part$/i;
 export function safeFileName(raw: string, fallback = 'download'): string {
   const segments = raw.split(/[/\\]/);
   let name = (segments.filter((segment) => segment.trim().length > 0).pop() ?? '').replace(UNSAFE_CHARACTERS, '');
-  name = name.trim().replace(/^[.\s]+/, '').replace(/[.\s]+$/, '');
+  name = name
+    .trim()
+    .replace(/^[.\s]+/, '')
+    .replace(/[.\s]+$/, '');
   if (name.length === 0) name = fallback;
   name = truncateName(name, MAX_SAFE_NAME_BYTES);
   return PART_FILE_NAME.test(name) ? `${name.slice(0, -'.part'.length)}_part` : name;

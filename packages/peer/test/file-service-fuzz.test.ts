@@ -141,7 +141,11 @@ describe('FileService under random input', () => {
     payload: fc.uint8Array({ maxLength: 24 }),
     value: fc.bigInt(0n, 2n ** 64n - 1n),
   });
-  const trailerField = fc.oneof(fc.constant(undefined), fc.array(unknownField, { minLength: 1, maxLength: 4 }).map(encodeUnknown), fc.uint8Array({ minLength: 1, maxLength: 32 }));
+  const trailerField = fc.oneof(
+    fc.constant(undefined),
+    fc.array(unknownField, { minLength: 1, maxLength: 4 }).map(encodeUnknown),
+    fc.uint8Array({ minLength: 1, maxLength: 32 }),
+  );
 
   function ticketBytes(choice: 'valid' | 'none' | { cut: number } | { flip: number } | Uint8Array): Uint8Array | undefined {
     if (choice === 'valid') return ticket;
@@ -149,7 +153,7 @@ describe('FileService under random input', () => {
     if (choice instanceof Uint8Array) return choice;
     if ('cut' in choice) return ticket.subarray(0, choice.cut % ticket.length);
     const flipped = Buffer.from(ticket);
-    flipped[choice.flip % flipped.length]! ^= 1 << choice.flip % 8;
+    flipped[choice.flip % flipped.length]! ^= 1 << (choice.flip % 8);
     return flipped;
   }
 
@@ -246,7 +250,13 @@ function encodeUnknown(fields: { field: number; wire: number; payload: Uint8Arra
 function describeRequest(bytes: Uint8Array): string {
   try {
     const request = DownloadRequest.decode(bytes);
-    return JSON.stringify({ sha256: request.sha256.slice(0, 80), path: request.path.slice(0, 120), pathLength: request.path.length, offset: request.offset, ticket: request.ticket.length });
+    return JSON.stringify({
+      sha256: request.sha256.slice(0, 80),
+      path: request.path.slice(0, 120),
+      pathLength: request.path.length,
+      offset: request.offset,
+      ticket: request.ticket.length,
+    });
   } catch (error) {
     return `undecodable (${String(error)}): ${Buffer.from(bytes).toString('hex').slice(0, 120)}`;
   }

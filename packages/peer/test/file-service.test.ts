@@ -129,7 +129,10 @@ describe('FileService', () => {
     const big = randomBytes(4 * 1024 * 1024);
     writeFileSync(dir.join('big.bin'), big);
     await share(dir.join('big.bin'));
-    const small = await startFileServer('127.0.0.21:0', createFileService({ files, self: () => '127.0.0.21', chunkBytes: 16 * 1024, onServed: (d) => onServed?.(d) }));
+    const small = await startFileServer(
+      '127.0.0.21:0',
+      createFileService({ files, self: () => '127.0.0.21', chunkBytes: 16 * 1024, onServed: (d) => onServed?.(d) }),
+    );
     const client = new FileServiceClient(small.target, credentials.createInsecure());
     try {
       const finished = new Promise<ServedDownload>((resolve) => {
@@ -153,7 +156,10 @@ describe('FileService', () => {
     const big = randomBytes(4 * 1024 * 1024);
     writeFileSync(dir.join('big.bin'), big);
     await share(dir.join('big.bin'));
-    const limited = await startFileServer('127.0.0.21:0', createFileService({ files, self: () => '127.0.0.21', chunkBytes: 16 * 1024, maxConcurrentDownloads: 1, onServed: (d) => onServed?.(d) }));
+    const limited = await startFileServer(
+      '127.0.0.21:0',
+      createFileService({ files, self: () => '127.0.0.21', chunkBytes: 16 * 1024, maxConcurrentDownloads: 1, onServed: (d) => onServed?.(d) }),
+    );
     const client = new FileServiceClient(limited.target, credentials.createInsecure());
     try {
       const first = client.download({ sha256: sha(big), path: '', offset: 0, ticket: Buffer.alloc(0) });

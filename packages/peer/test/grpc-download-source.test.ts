@@ -104,7 +104,9 @@ describe('gRPC download source (node:http2 client of a grpc-js FileService)', ()
   });
 
   it("maps the holder's status and ErrorInfo (trailers-only response) to its KompartError", async () => {
-    const error = await collect(grpcDownloadSource(options({ sha256: 'a'.repeat(64), path: '' })).open(0, new AbortController().signal)).catch((e: unknown) => e);
+    const error = await collect(grpcDownloadSource(options({ sha256: 'a'.repeat(64), path: '' })).open(0, new AbortController().signal)).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(KompartError);
     expect(error).toMatchObject({ reason: 'FILE_UNAVAILABLE', params: { peer: '127.0.0.41' } });
     const bad = await collect(grpcDownloadSource(options()).open(data.length + 1, new AbortController().signal)).catch((e: unknown) => e);

@@ -41,7 +41,14 @@ describe('download tickets', () => {
     expect(noTicket.header).toBeUndefined();
 
     const forger = generateKeyPairSync('ed25519');
-    const forged = issueTicket(forger.privateKey, { holder: alice.id, requester: 'x', sha256: sha(data), path: net.dir.join('a/data.bin'), expiresMs: Date.now() + 60_000, registryInstance: '' });
+    const forged = issueTicket(forger.privateKey, {
+      holder: alice.id,
+      requester: 'x',
+      sha256: sha(data),
+      path: net.dir.join('a/data.bin'),
+      expiresMs: Date.now() + 60_000,
+      registryInstance: '',
+    });
     expect((await callDownload(alice.fileServiceTarget, { sha256: sha(data), ticket: forged })).error?.reason).toBe(Reason.TICKET_INVALID);
 
     const carol = await rawSession(net.registry.target, '127.0.0.4');
@@ -72,7 +79,14 @@ describe('mutual TLS between registry and peers', () => {
     const peers: Peer[] = [];
     try {
       const start = async (host: string): Promise<Peer> => {
-        const peer = createPeer({ registry: registry.target, address: `${host}:0`, downloadsDir: dir.join(host, 'downloads'), cacheDir: null, tls, shutdownGraceMs: 200 });
+        const peer = createPeer({
+          registry: registry.target,
+          address: `${host}:0`,
+          downloadsDir: dir.join(host, 'downloads'),
+          cacheDir: null,
+          tls,
+          shutdownGraceMs: 200,
+        });
         peers.push(peer);
         await peer.start();
         await peer.registerPeer();

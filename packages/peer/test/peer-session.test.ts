@@ -100,7 +100,12 @@ describe('registry session', () => {
     expect(alice.state).toBe('online');
     const listed = await bob.listFiles({ holder: alice.id, pageSize: 50 });
     expect(listed).toHaveLength(202);
-    expect(listed.filter((f) => f.name.startsWith('a')).map((f) => f.name).sort()).toEqual(['a1.txt', 'a2.txt']);
+    expect(
+      listed
+        .filter((f) => f.name.startsWith('a'))
+        .map((f) => f.name)
+        .sort(),
+    ).toEqual(['a1.txt', 'a2.txt']);
     expect((await bob.getFile(`${alice.id}/a1.txt`)).status).toBe('downloaded');
   });
 

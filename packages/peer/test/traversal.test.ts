@@ -223,9 +223,9 @@ describe('FileService: requests for anything but a registered file', () => {
   const TICKET_CASES: [string, (l: Layout, tickets: { song: Uint8Array; bob: Uint8Array; openSong: Uint8Array }) => RawRequestFields, string][] = [
     ['a ticket for another of her files, asked by path', (l, t) => ({ path: l.cafe, ticket: t.song }), 'issued for another file'],
     ['a ticket for another of her files, asked by hash', (l, t) => ({ sha256: l.cafeSha, ticket: t.song }), 'issued for another file'],
-    ['the ticket\'s hash with another registered path', (l, t) => ({ sha256: l.songSha, path: l.cafe, ticket: t.song }), 'issued for another file'],
-    ['another holder\'s ticket for his own file, asked by his path', (l, t) => ({ path: l.bobFile, ticket: t.bob }), 'issued for another holder'],
-    ['another holder\'s ticket for the same content', (l, t) => ({ path: l.song, ticket: t.openSong }), 'issued for another holder'],
+    ["the ticket's hash with another registered path", (l, t) => ({ sha256: l.songSha, path: l.cafe, ticket: t.song }), 'issued for another file'],
+    ["another holder's ticket for his own file, asked by his path", (l, t) => ({ path: l.bobFile, ticket: t.bob }), 'issued for another holder'],
+    ["another holder's ticket for the same content", (l, t) => ({ path: l.song, ticket: t.openSong }), 'issued for another holder'],
     ['a ticket with one signature bit flipped', (l, t) => ({ path: l.song, ticket: flipLastBit(t.song) }), 'bad signature'],
     ['a ticket cut short', (l, t) => ({ path: l.song, ticket: t.song.subarray(0, t.song.length - 10) }), 'malformed'],
     ['no ticket at all', (l) => ({ path: l.song }), 'missing'],
@@ -259,25 +259,42 @@ const SWAPS: [string, (path: string, scratch: string) => void, boolean][] = [
     (path, scratch) => swapIn(path, scratch, (tmp) => linkSync(outsideTwin(scratch, path, 'differs'), tmp)),
     false,
   ],
-  ['a hard link to an outside file of another size', (path, scratch) => swapIn(path, scratch, (tmp) => {
-    writeFileSync(join(scratch, 'other'), 'something else entirely');
-    linkSync(join(scratch, 'other'), tmp);
-  }), false],
-  ['a parent folder swapped for a symbolic link to an outside folder with a look-alike file', (path, scratch) => {
-    const folder = dirname(path);
-    const elsewhere = join(scratch, 'elsewhere');
-    mkdirSync(elsewhere);
-    const twin = outsideTwin(scratch, path, 'differs');
-    renameSync(twin, join(elsewhere, basename(path)));
-    renameSync(folder, `${folder}.old`);
-    symlinkSync(elsewhere, folder);
-  }, false],
-  ['a character device (/dev/zero\'s numbers) renamed over it', (path, scratch) => swapIn(path, scratch, (tmp) => execFileSync('mknod', [tmp, 'c', '1', '5'])), true],
+  [
+    'a hard link to an outside file of another size',
+    (path, scratch) =>
+      swapIn(path, scratch, (tmp) => {
+        writeFileSync(join(scratch, 'other'), 'something else entirely');
+        linkSync(join(scratch, 'other'), tmp);
+      }),
+    false,
+  ],
+  [
+    'a parent folder swapped for a symbolic link to an outside folder with a look-alike file',
+    (path, scratch) => {
+      const folder = dirname(path);
+      const elsewhere = join(scratch, 'elsewhere');
+      mkdirSync(elsewhere);
+      const twin = outsideTwin(scratch, path, 'differs');
+      renameSync(twin, join(elsewhere, basename(path)));
+      renameSync(folder, `${folder}.old`);
+      symlinkSync(elsewhere, folder);
+    },
+    false,
+  ],
+  [
+    "a character device (/dev/zero's numbers) renamed over it",
+    (path, scratch) => swapIn(path, scratch, (tmp) => execFileSync('mknod', [tmp, 'c', '1', '5'])),
+    true,
+  ],
   ['a FIFO renamed over it', (path, scratch) => swapIn(path, scratch, (tmp) => execFileSync('mkfifo', [tmp])), false],
-  ['a folder in its place', (path) => {
-    unlinkSync(path);
-    mkdirSync(path);
-  }, false],
+  [
+    'a folder in its place',
+    (path) => {
+      unlinkSync(path);
+      mkdirSync(path);
+    },
+    false,
+  ],
   ['its read permissions removed', (path) => chmodSync(path, 0), false],
   ['truncated to half', (path) => truncateSync(path, lstatSync(path).size / 2), false],
   ['truncated to nothing', (path) => truncateSync(path, 0), false],
@@ -352,7 +369,10 @@ describe('FileService: a registered file swapped or changed after registration',
       const { ticket } = await carol.locate(alice.id, victim.path);
       expect((await ask({ path: victim.path, ticket })).data.equals(victim.data)).toBe(true); // served before the change
       mutate(victim.path, victim.scratch);
-      for (const request of [{ path: victim.path, ticket }, { sha256: sha(victim.data), ticket }]) {
+      for (const request of [
+        { path: victim.path, ticket },
+        { sha256: sha(victim.data), ticket },
+      ]) {
         const outcome = await ask(request);
         expect({ code: outcome.code, reason: outcome.error?.reason }).toEqual({ code: status.NOT_FOUND, reason: Reason.FILE_UNAVAILABLE });
         expect(outcome.header).toBeUndefined();
@@ -471,7 +491,7 @@ describe('downloader: names that come from the network', () => {
     sandbox = makeTempDir('kompart-names-');
     downloads = sandbox.join('deep', 'er', 'downloads');
     mkdirSync(downloads, { recursive: true });
-    writeFileSync(join(downloads, 'report.txt'), 'the user\'s own report');
+    writeFileSync(join(downloads, 'report.txt'), "the user's own report");
     writeFileSync(join(downloads, 'report (1).txt'), 'an older download');
     writeFileSync(sandbox.join('target.txt'), 'a file outside the downloads folder');
     symlinkSync(sandbox.join('target.txt'), join(downloads, 'link.txt'));
@@ -549,7 +569,7 @@ describe('downloader: hostile names registered at the registry', () => {
     holder = await startScriptedHolder('127.0.0.46');
     liar = await rawSession(net.registry.target, holder.target);
     mkdirSync(bob.downloadsDir, { recursive: true });
-    writeFileSync(join(bob.downloadsDir, 'report.txt'), 'bob\'s own report');
+    writeFileSync(join(bob.downloadsDir, 'report.txt'), "bob's own report");
   });
 
   afterAll(async () => {
@@ -567,7 +587,7 @@ describe('downloader: hostile names registered at the registry', () => {
     ['only dots and spaces', '/srv/. .'],
     ['the name of a file bob has', '/srv/report.txt'],
     ['a part-file name', '/srv/report.txt.0123456789abcdef.part'],
-  ])('get file keeps a file registered with %s inside bob\'s downloads, overwriting nothing', async (_label, path) => {
+  ])("get file keeps a file registered with %s inside bob's downloads, overwriting nothing", async (_label, path) => {
     const content = randomBytes(5000);
     holder.serve(content, basename(path));
     await liar.registerFile({ path, sha256: sha(content), size: content.length });
@@ -576,6 +596,8 @@ describe('downloader: hostile names registered at the registry', () => {
     expect(dirname(result.path)).toBe(bob.downloadsDir);
     expectSafeName(basename(result.path));
     expect(readFileSync(result.path).equals(content)).toBe(true);
-    expectOnlyAdded(before, snapshot(dirname(bob.downloadsDir), [join(dirname(bob.downloadsDir), 'cache')]), [relative(dirname(bob.downloadsDir), result.path)]);
+    expectOnlyAdded(before, snapshot(dirname(bob.downloadsDir), [join(dirname(bob.downloadsDir), 'cache')]), [
+      relative(dirname(bob.downloadsDir), result.path),
+    ]);
   });
 });

@@ -68,7 +68,9 @@ describe('downloads from a holder that cannot be trusted', () => {
 
   it('discards a file whose bytes do not hash to the registered SHA-256', async () => {
     const liar = await startFakeHolder(net.registry.target, { path: '/music/song.bin', sha256: sha(real), size: real.length }, (call) => {
-      call.write({ payload: { $case: 'header', value: { name: 'song.bin', path: '/music/song.bin', size: real.length, sha256: sha(real), offset: call.request.offset } } });
+      call.write({
+        payload: { $case: 'header', value: { name: 'song.bin', path: '/music/song.bin', size: real.length, sha256: sha(real), offset: call.request.offset } },
+      });
       const fake = Buffer.from(real);
       fake[fake.length - 1]! ^= 0x55;
       for (let at = call.request.offset; at < fake.length; at += 1024 * 1024) {

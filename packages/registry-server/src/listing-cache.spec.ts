@@ -13,7 +13,12 @@ describe('ListingCache', () => {
     const cache = new ListingCache({ chunkBytes: 64 * 1024 });
     const expectEncoded = async (after: number, limit: number, filter: ListFilter = all): Promise<number | undefined> => {
       const page = await store.list(after, limit, filter, 1_000_000);
-      const reference = Buffer.from(ListFilesResponse.encode({ files: page.files.map((f) => ({ peer: f.peer, path: f.path, name: f.name, sha256: f.sha256, size: f.size })), nextPageToken: '' }).finish());
+      const reference = Buffer.from(
+        ListFilesResponse.encode({
+          files: page.files.map((f) => ({ peer: f.peer, path: f.path, name: f.name, sha256: f.sha256, size: f.size })),
+          nextPageToken: '',
+        }).finish(),
+      );
       expect(Buffer.concat(cache.views(page.files))).toEqual(reference);
       return page.next;
     };
@@ -26,7 +31,9 @@ describe('ListingCache', () => {
     while (cursor !== undefined) cursor = await expectEncoded(cursor, 1000);
     expect(cache.size).toBe(3999);
     // An update in place is encoded again, where it stands; the old bytes are never sent.
-    expect(await store.addFile({ ...file('a', 2), path: `/${'x'.repeat(300)}`, name: 'x'.repeat(300), sha256: 'f'.repeat(64), size: 7 }, 100_000)).toBe('replaced');
+    expect(await store.addFile({ ...file('a', 2), path: `/${'x'.repeat(300)}`, name: 'x'.repeat(300), sha256: 'f'.repeat(64), size: 7 }, 100_000)).toBe(
+      'replaced',
+    );
     await expectEncoded(0, 100);
     await expectEncoded(0, 50, { ...all, holder: 'b' });
     // A peer leaving drops three quarters of the entries: the log is rewritten in listing order.

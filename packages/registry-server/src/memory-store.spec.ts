@@ -40,7 +40,10 @@ describe('memory store', () => {
     // Every even peer beats ten times: its old deadlines stay in the heap, stale.
     for (let round = 0; round < 10; round++) {
       await clock.advance(50);
-      await store.beat(Array.from({ length: 25 }, (_, k) => ({ peer: `p${k * 2}`, token: `t${k * 2}` })), 1000);
+      await store.beat(
+        Array.from({ length: 25 }, (_, k) => ({ peer: `p${k * 2}`, token: `t${k * 2}` })),
+        1000,
+      );
     }
     await clock.advance(560);
     expect(await store.sweep(1000, { expiryMs: 1000, outageMs: 5000 })).toBe(25);

@@ -1,6 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import { systemClock, type Clock } from '@kompart/core';
-import type { AddFileResult, Beat, ClusterIdentity, FileRecord, LeaveCause, ListFilter, ListPage, ListedFile, PeerRecord, RegistryStore, StoreEvent } from './store.js';
+import type {
+  AddFileResult,
+  Beat,
+  ClusterIdentity,
+  FileRecord,
+  LeaveCause,
+  ListFilter,
+  ListPage,
+  ListedFile,
+  PeerRecord,
+  RegistryStore,
+  StoreEvent,
+} from './store.js';
 
 /**
  * A stored file. A class, so that every record has the same hidden class and its fields

@@ -156,7 +156,10 @@ export class PeerDirectory extends EventEmitter<{ event: [DirectoryEvent] }> {
       throw new KompartError(Reason.FILE_AMBIGUOUS, {
         peer: holder,
         file: reference,
-        candidates: found.map((file) => file.path).sort().join('\n'),
+        candidates: found
+          .map((file) => file.path)
+          .sort()
+          .join('\n'),
       });
     }
     return { file: found[0]!, holder: online };

@@ -3,7 +3,20 @@ import { createClient, defineScript, type RedisClientType } from '@redis/client'
 import { KompartError, isKompartError, silentLogger, type Logger } from '@kompart/core';
 import { Reason } from '@kompart/protocol';
 import * as lua from './redis-scripts.js';
-import type { AddFileResult, Beat, ClusterIdentity, PresenceTiming, FileRecord, LeaveCause, ListFilter, ListPage, ListedFile, PeerRecord, RegistryStore, StoreEvent } from './store.js';
+import type {
+  AddFileResult,
+  Beat,
+  ClusterIdentity,
+  PresenceTiming,
+  FileRecord,
+  LeaveCause,
+  ListFilter,
+  ListPage,
+  ListedFile,
+  PeerRecord,
+  RegistryStore,
+  StoreEvent,
+} from './store.js';
 
 export interface RedisStoreOptions {
   /** `redis://host:port[/db]` (or `rediss://` for TLS, `redis://user:password@…`). */
@@ -126,7 +139,9 @@ export class RedisStore implements RegistryStore {
   }
 
   async openSession(session: PeerRecord, expiryMs: number): Promise<boolean> {
-    const reply = await this.#run((c) => c.kOpenSession(this.#prefix, session.id, session.target, session.token, String(session.since), String(expiryMs), this.origin));
+    const reply = await this.#run((c) =>
+      c.kOpenSession(this.#prefix, session.id, session.target, session.token, String(session.since), String(expiryMs), this.origin),
+    );
     return Number(reply) > 0;
   }
 
@@ -280,7 +295,14 @@ function peerRecord(fields: readonly (string | null | undefined)[]): PeerRecord 
 function listedFiles(values: readonly string[], start: number): ListedFile[] {
   const files: ListedFile[] = [];
   for (let at = start; at + 5 < values.length; at += 6) {
-    files.push({ seq: Number(values[at]), peer: values[at + 1]!, path: values[at + 2]!, name: values[at + 3]!, sha256: values[at + 4]!, size: Number(values[at + 5]) });
+    files.push({
+      seq: Number(values[at]),
+      peer: values[at + 1]!,
+      path: values[at + 2]!,
+      name: values[at + 3]!,
+      sha256: values[at + 4]!,
+      size: Number(values[at + 5]),
+    });
   }
   return files;
 }

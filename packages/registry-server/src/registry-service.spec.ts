@@ -55,7 +55,12 @@ describe('Registry service on a fake clock', () => {
     const harness = h;
     const session = await harness.register('127.0.0.2');
     const list = () =>
-      call(harness.client, 'listFiles', { peer: session.peer, pageSize: 0, pageToken: '', nameContains: '', sha256Prefix: '', holder: '' }, session.sessionToken).then(
+      call(
+        harness.client,
+        'listFiles',
+        { peer: session.peer, pageSize: 0, pageToken: '', nameContains: '', sha256Prefix: '', holder: '' },
+        session.sessionToken,
+      ).then(
         () => status.OK,
         (error: { code: number }) => error.code,
       );

@@ -26,7 +26,10 @@ export const serverTexts = {
     pt: 'Arquivo {path} registrado por {peer} ({size} bytes, sha256 {sha256})',
     en: 'File {path} registered by {peer} ({size} bytes, sha256 {sha256})',
   },
-  summary: { pt: '{peers, plural, =0 {0 peers online} one {# peer online} other {# peers online}}, {files, plural, =0 {0 arquivos} one {# arquivo} other {# arquivos}}', en: '{peers, plural, one {# peer online} other {# peers online}}, {files, plural, one {# file} other {# files}}' },
+  summary: {
+    pt: '{peers, plural, =0 {0 peers online} one {# peer online} other {# peers online}}, {files, plural, =0 {0 arquivos} one {# arquivo} other {# arquivos}}',
+    en: '{peers, plural, one {# peer online} other {# peers online}}, {files, plural, one {# file} other {# files}}',
+  },
   shuttingDown: {
     pt: 'Encerrando o servidor de registro: {peers, plural, =0 {avisando 0 peers} one {avisando # peer} other {avisando # peers}}',
     en: 'Shutting down the registry: {peers, plural, one {telling # peer} other {telling # peers}}',

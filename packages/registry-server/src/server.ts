@@ -104,7 +104,10 @@ export async function startRegistryServer(options: RegistryServerOptions): Promi
         return;
       case 'peer-left': {
         const text = event.cause === 'disconnect' ? serverTexts.peerDisconnected : serverTexts.peerStreamClosed;
-        logger.info({ event: event.type, peer: event.peer, files: event.files, cause: event.cause }, render(text, lang, { peer: event.peer, files: event.files }));
+        logger.info(
+          { event: event.type, peer: event.peer, files: event.files, cause: event.cause },
+          render(text, lang, { peer: event.peer, files: event.files }),
+        );
         return;
       }
       case 'peer-expired':

@@ -14,14 +14,17 @@ describe('source address check', () => {
     expect(sourceIp(peer)).toBe(ip);
   });
 
-  it('accepts the peer\'s own IP and any loopback address from loopback', async () => {
+  it("accepts the peer's own IP and any loopback address from loopback", async () => {
     await expect(checkSourceAddress(peerAt('10.77.0.11'), '10.77.0.11:5000')).resolves.toBeUndefined();
     await expect(checkSourceAddress(peerAt('10.77.0.11:6000'), '10.77.0.11:5000')).resolves.toBeUndefined();
     await expect(checkSourceAddress(peerAt('127.0.0.3'), '127.0.0.1:5000')).resolves.toBeUndefined();
   });
 
   it('refuses one machine registering as another', async () => {
-    await expect(checkSourceAddress(peerAt('10.77.0.12'), '10.77.0.11:5000')).rejects.toMatchObject({ reason: Reason.ADDRESS_MISMATCH, params: { peer: '10.77.0.12', seen: '10.77.0.11' } });
+    await expect(checkSourceAddress(peerAt('10.77.0.12'), '10.77.0.11:5000')).rejects.toMatchObject({
+      reason: Reason.ADDRESS_MISMATCH,
+      params: { peer: '10.77.0.12', seen: '10.77.0.11' },
+    });
     await expect(checkSourceAddress(peerAt('10.77.0.12'), '127.0.0.1:5000')).rejects.toMatchObject({ reason: Reason.ADDRESS_MISMATCH });
   });
 });

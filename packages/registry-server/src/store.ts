@@ -84,7 +84,15 @@ export type StoreEvent =
       readonly files: number;
       readonly cause: LeaveCause;
     }
-  | { readonly id: string; readonly origin: string; readonly at: number; readonly type: 'peer-expired'; readonly peer: string; readonly token: string; readonly files: number }
+  | {
+      readonly id: string;
+      readonly origin: string;
+      readonly at: number;
+      readonly type: 'peer-expired';
+      readonly peer: string;
+      readonly token: string;
+      readonly files: number;
+    }
   | {
       readonly id: string;
       readonly origin: string;

@@ -19,7 +19,9 @@ describe('ticket issuer', () => {
   it('gives the same ticket for the same requester, holder and file during the first half of its lifetime, then a new one', async () => {
     const tickets = issuer();
     const first = tickets.issue('127.0.0.2', file);
-    expect(verifyTicket(first, publicKey, expectation(clock.now()))).toEqual(expect.objectContaining({ requester: '127.0.0.2', expiresMs: 1_060_000, registryInstance: 'r1' }));
+    expect(verifyTicket(first, publicKey, expectation(clock.now()))).toEqual(
+      expect.objectContaining({ requester: '127.0.0.2', expiresMs: 1_060_000, registryInstance: 'r1' }),
+    );
     await clock.advance(29_999);
     expect(tickets.issue('127.0.0.2', file)).toBe(first);
     await clock.advance(1);

@@ -45,7 +45,10 @@ describeIfRedis('RedisStore', () => {
   describeStoreContract('redis', async () => {
     // Every test on keys of its own, two replicas (connections) each.
     const prefix = `contract-${++suite}:`;
-    const replicas = [await RedisStore.connect({ url: redis.url, prefix, origin: 'r1' }), await RedisStore.connect({ url: redis.url, prefix, origin: 'r2' })] as const;
+    const replicas = [
+      await RedisStore.connect({ url: redis.url, prefix, origin: 'r1' }),
+      await RedisStore.connect({ url: redis.url, prefix, origin: 'r2' }),
+    ] as const;
     return {
       replicas,
       // Deadlines are on Redis's own clock (TIME), which only real time moves.

@@ -29,7 +29,15 @@ const RawClient = makeGenericClientConstructor(
   Object.fromEntries(
     unaryMethods.map((name) => [
       name,
-      { path: RegistryService[lowerFirst(name)].path, requestStream: false, responseStream: false, requestSerialize: identity, requestDeserialize: identity, responseSerialize: identity, responseDeserialize: identity },
+      {
+        path: RegistryService[lowerFirst(name)].path,
+        requestStream: false,
+        responseStream: false,
+        requestSerialize: identity,
+        requestDeserialize: identity,
+        responseSerialize: identity,
+        responseDeserialize: identity,
+      },
     ]),
   ),
   'RawRegistry',
@@ -104,10 +112,11 @@ describe('Registry under random input', () => {
         const code = await send('RegisterFile', encoded, true);
         expect(DELIBERATE.has(code)).toBe(true);
         if (code !== status.OK) expect(await snapshot()).toEqual(before);
-        else await call(h.client, 'disconnect', { peer: me }, token).then(async () => {
-          token = (await h.register(me)).sessionToken;
-          await call(h.client, 'registerFile', { peer: me, path: '/seed/file.txt', sha256: fakeHash(1), size: 5 }, token);
-        });
+        else
+          await call(h.client, 'disconnect', { peer: me }, token).then(async () => {
+            token = (await h.register(me)).sessionToken;
+            await call(h.client, 'registerFile', { peer: me, path: '/seed/file.txt', sha256: fakeHash(1), size: 5 }, token);
+          });
       }),
       { numRuns: 150 },
     );

@@ -1,5 +1,19 @@
 import { ChannelCredentials, Metadata, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
-import { type DisconnectRequest, type DisconnectResponse, type HeartbeatRequest, type ListFilesRequest, type ListFilesResponse, type LocateFileRequest, type LocateFileResponse, type RegisterFileRequest, type RegisterFileResponse, type RegisterPeerRequest, type HeartbeatResponse, type RegisterPeerResponse, type RegistryEvent } from '@kompart/protocol';
+import {
+  type DisconnectRequest,
+  type DisconnectResponse,
+  type HeartbeatRequest,
+  type ListFilesRequest,
+  type ListFilesResponse,
+  type LocateFileRequest,
+  type LocateFileResponse,
+  type RegisterFileRequest,
+  type RegisterFileResponse,
+  type RegisterPeerRequest,
+  type HeartbeatResponse,
+  type RegisterPeerResponse,
+  type RegistryEvent,
+} from '@kompart/protocol';
 import { RegistryClient } from '@kompart/grpc/testing';
 import { type KompartError } from '@kompart/core';
 import { fromServiceError, tokenMetadata } from '@kompart/grpc';

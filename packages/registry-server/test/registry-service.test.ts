@@ -13,7 +13,12 @@ describe('Registry service over real gRPC', () => {
   const registerFile = (session: RegisterPeerResponse, path: string, n = 1, size = 10) =>
     call(h.client, 'registerFile', { peer: session.peer, path, sha256: fakeHash(n), size }, session.sessionToken);
   const list = (session: RegisterPeerResponse, extra: object = {}) =>
-    call(h.client, 'listFiles', { peer: session.peer, pageSize: 0, pageToken: '', nameContains: '', sha256Prefix: '', holder: '', ...extra }, session.sessionToken);
+    call(
+      h.client,
+      'listFiles',
+      { peer: session.peer, pageSize: 0, pageToken: '', nameContains: '', sha256Prefix: '', holder: '', ...extra },
+      session.sessionToken,
+    );
   const locate = (session: RegisterPeerResponse, holder: string, file: string) =>
     call(h.client, 'locateFile', { peer: session.peer, holder, file }, session.sessionToken);
 
@@ -42,13 +47,16 @@ describe('Registry service over real gRPC', () => {
       expect(error.render('en')).toBe('Peer 127.0.0.2 already registered');
     });
 
-    it.each(['', 'not an address!', '300.1.1.1', '127.0.0.1:99999', '127.0.0.1:x', 'a'.repeat(300)])('refuses the address %j with INVALID_ARGUMENT', async (address) => {
-      const error = await h.rejection(h.register(address));
-      expect(error.grpcCode).toBe(status.INVALID_ARGUMENT);
-      expect(error.reason).toBe(Reason.INVALID_ARGUMENT);
-      expect(error.params['field']).toBe('address');
-      expect((await h.registry.directory.counts()).peers).toBe(0);
-    });
+    it.each(['', 'not an address!', '300.1.1.1', '127.0.0.1:99999', '127.0.0.1:x', 'a'.repeat(300)])(
+      'refuses the address %j with INVALID_ARGUMENT',
+      async (address) => {
+        const error = await h.rejection(h.register(address));
+        expect(error.grpcCode).toBe(status.INVALID_ARGUMENT);
+        expect(error.reason).toBe(Reason.INVALID_ARGUMENT);
+        expect(error.params['field']).toBe('address');
+        expect((await h.registry.directory.counts()).peers).toBe(0);
+      },
+    );
 
     it('refuses an address the connection does not come from, unless told to trust peers', async () => {
       const error = await h.rejection(h.register('10.20.30.40'));
@@ -76,9 +84,7 @@ describe('Registry service over real gRPC', () => {
     });
 
     it('answers an unregistered peer with "Peer <IP> não registrado"', async () => {
-      const error = await h.rejection(
-        call(h.client, 'registerFile', { peer: '127.0.0.9', path: '/a', sha256: fakeHash(1), size: 1 }),
-      );
+      const error = await h.rejection(call(h.client, 'registerFile', { peer: '127.0.0.9', path: '/a', sha256: fakeHash(1), size: 1 }));
       expect(error.grpcCode).toBe(status.FAILED_PRECONDITION);
       expect(error.grpcMessage).toBe('Peer 127.0.0.9 não registrado');
       expect(error.reason).toBe(Reason.PEER_NOT_REGISTERED);
@@ -131,7 +137,10 @@ describe('Registry service over real gRPC', () => {
       await registerFile(session, '/data/b.txt', 2, 10);
       const answer = await registerFile(session, '/data/a.txt', 3, 20);
       expect(answer.file).toMatchObject({ path: '/data/a.txt', sha256: fakeHash(3), size: 20 });
-      expect((await list(session)).files.map((f) => [f.path, f.sha256])).toEqual([['/data/a.txt', fakeHash(3)], ['/data/b.txt', fakeHash(2)]]);
+      expect((await list(session)).files.map((f) => [f.path, f.sha256])).toEqual([
+        ['/data/a.txt', fakeHash(3)],
+        ['/data/b.txt', fakeHash(2)],
+      ]);
       expect((await locate(session, '127.0.0.2', 'a.txt')).file?.sha256).toBe(fakeHash(3));
       expect((await h.registry.directory.counts()).files).toBe(2);
     });
@@ -178,7 +187,9 @@ describe('Registry service over real gRPC', () => {
     });
 
     it('refuses an unregistered caller', async () => {
-      const error = await h.rejection(call(h.client, 'listFiles', { peer: '127.0.0.5', pageSize: 0, pageToken: '', nameContains: '', sha256Prefix: '', holder: '' }));
+      const error = await h.rejection(
+        call(h.client, 'listFiles', { peer: '127.0.0.5', pageSize: 0, pageToken: '', nameContains: '', sha256Prefix: '', holder: '' }),
+      );
       expect(error.grpcMessage).toBe('Peer 127.0.0.5 não registrado');
     });
 
@@ -199,7 +210,17 @@ describe('Registry service over real gRPC', () => {
       expect(seen).toEqual(Array.from({ length: 25 }, (_, i) => `/f/file-${i}.${i % 3 === 0 ? 'mp3' : 'txt'}`));
 
       const mp3 = await list(a, { nameContains: 'MP3' });
-      expect(mp3.files.map((f) => f.path)).toEqual(['/f/file-0.mp3', '/f/file-3.mp3', '/f/file-6.mp3', '/f/file-9.mp3', '/f/file-12.mp3', '/f/file-15.mp3', '/f/file-18.mp3', '/f/file-21.mp3', '/f/file-24.mp3']);
+      expect(mp3.files.map((f) => f.path)).toEqual([
+        '/f/file-0.mp3',
+        '/f/file-3.mp3',
+        '/f/file-6.mp3',
+        '/f/file-9.mp3',
+        '/f/file-12.mp3',
+        '/f/file-15.mp3',
+        '/f/file-18.mp3',
+        '/f/file-21.mp3',
+        '/f/file-24.mp3',
+      ]);
       expect((await list(a, { holder: '127.0.0.3:50052' })).files.every((f) => f.peer === '127.0.0.3')).toBe(true);
       expect((await list(a, { sha256Prefix: fakeHash(10).slice(0, 8) })).files.map((f) => f.path)).toEqual(['/f/file-9.mp3']);
     });
@@ -210,7 +231,9 @@ describe('Registry service over real gRPC', () => {
       for (let i = 0; i < 60; i++) await registerFile(i % 2 === 0 ? a : b, `/f/${'x'.repeat(i)}-${i}`, i + 1, i + 1);
       const sequential = [];
       for (let start = 0; start < 60; start += 7) sequential.push(await list(a, { pageSize: 7, pageToken: start === 0 ? '' : first(start) }));
-      const concurrent = await Promise.all(Array.from({ length: 9 }, (_, n) => list(n % 2 === 0 ? a : b, { pageSize: 7, pageToken: n === 0 ? '' : first(n * 7) })));
+      const concurrent = await Promise.all(
+        Array.from({ length: 9 }, (_, n) => list(n % 2 === 0 ? a : b, { pageSize: 7, pageToken: n === 0 ? '' : first(n * 7) })),
+      );
       expect(concurrent).toEqual(sequential);
       expect(concurrent.flatMap((page) => page.files.map((f) => f.size))).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
       function first(after: number): string {
@@ -259,7 +282,12 @@ describe('Registry service over real gRPC', () => {
       const answer = await locate(me, '127.0.0.3:6000', reference);
       expect(answer.file?.path).toBe(path);
       expect(answer.address).toBe('127.0.0.3:6000');
-      const claims = verifyTicket(answer.ticket, ticketPublicKey(me.ticketPublicKey), { holder: '127.0.0.3:6000', sha256: answer.file!.sha256, path, now: Date.now() });
+      const claims = verifyTicket(answer.ticket, ticketPublicKey(me.ticketPublicKey), {
+        holder: '127.0.0.3:6000',
+        sha256: answer.file!.sha256,
+        path,
+        now: Date.now(),
+      });
       expect(claims.requester).toBe('127.0.0.2');
     });
 
@@ -321,7 +349,12 @@ describe('Registry service over real gRPC', () => {
     h = await startHarness({ maxRequestsPerSecond: 1, requestBurst: 3 });
     const session = await h.register('127.0.0.2');
     const codes = await Promise.all(
-      Array.from({ length: 6 }, () => list(session).then(() => status.OK, (error: { code: number }) => error.code)),
+      Array.from({ length: 6 }, () =>
+        list(session).then(
+          () => status.OK,
+          (error: { code: number }) => error.code,
+        ),
+      ),
     );
     expect(codes.filter((code) => code === status.OK)).toHaveLength(3);
     expect(codes.filter((code) => code === status.RESOURCE_EXHAUSTED)).toHaveLength(3);
@@ -400,7 +433,9 @@ describe('Heartbeat and presence', () => {
       expect(Date.now() - started).toBeGreaterThanOrEqual(200);
       expect(await silentTap.ended).toBeUndefined();
       expect(await h.registry.directory.counts()).toEqual({ peers: 1, files: 0 });
-      const afterExpiry = await h.rejection(call(h.client, 'registerFile', { peer: silent.peer, path: '/x', sha256: fakeHash(1), size: 1 }, silent.sessionToken));
+      const afterExpiry = await h.rejection(
+        call(h.client, 'registerFile', { peer: silent.peer, path: '/x', sha256: fakeHash(1), size: 1 }, silent.sessionToken),
+      );
       expect(afterExpiry.reason).toBe(Reason.PEER_NOT_REGISTERED);
       expect(tap.events.some((e) => e.type === EventType.EVENT_TYPE_PEER_EXPIRED && e.peer === '127.0.0.2')).toBe(false);
     } finally {

@@ -8,7 +8,9 @@ import { startRegistryServer, type RunningRegistry } from '../src/index.js';
 
 function register(client: RegistryClient, address: string): Promise<RegisterPeerResponse> {
   return new Promise((resolve, reject) => {
-    client.registerPeer({ address }, new Metadata(), { deadline: Date.now() + 5000 }, (error: ServiceError | null, response: RegisterPeerResponse) => (error ? reject(error) : resolve(response)));
+    client.registerPeer({ address }, new Metadata(), { deadline: Date.now() + 5000 }, (error: ServiceError | null, response: RegisterPeerResponse) =>
+      error ? reject(error) : resolve(response),
+    );
   });
 }
 

@@ -35,7 +35,6 @@ async function take(store: RegistryStore, count: number, after: string): Promise
   return events;
 }
 
-
 export function describeStoreContract(name: string, open: () => Promise<StoreUnderTest>): void {
   describe(`RegistryStore contract: ${name}`, () => {
     let under: StoreUnderTest;
@@ -137,7 +136,9 @@ export function describeStoreContract(name: string, open: () => Promise<StoreUnd
         return found;
       };
       expect(await walk({ ...all, nameContains: '199.' })).toEqual([199]);
-      expect(await walk({ ...all, holder: 'p2', nameContains: '9.b' })).toEqual([9, 19, 29, 39, 49, 59, 69, 79, 89, 99, 109, 119, 129, 139, 149, 159, 169, 179, 189, 199]);
+      expect(await walk({ ...all, holder: 'p2', nameContains: '9.b' })).toEqual([
+        9, 19, 29, 39, 49, 59, 69, 79, 89, 99, 109, 119, 129, 139, 149, 159, 169, 179, 189, 199,
+      ]);
       expect(await walk({ ...all, sha256Prefix: '0'.repeat(62) + 'c' })).toEqual([192, 193, 194, 195, 196, 197, 198, 199]);
     });
 

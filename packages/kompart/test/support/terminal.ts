@@ -66,7 +66,9 @@ export class Terminal {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#waiters.delete(check);
-        reject(new Error(`the terminal never showed ${String(pattern)}; it shows:\n${this.text.slice(-3000)}\n(raw end: ${JSON.stringify(this.raw.slice(-1500))})`));
+        reject(
+          new Error(`the terminal never showed ${String(pattern)}; it shows:\n${this.text.slice(-3000)}\n(raw end: ${JSON.stringify(this.raw.slice(-1500))})`),
+        );
       }, timeoutMs);
       const check = (): void => {
         const at = find();

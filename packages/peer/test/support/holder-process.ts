@@ -33,7 +33,10 @@ const { createFileService, startFileServer } = require(join(process.argv[1], 'fi
 export async function startHolderProcess(path: string, host: string): Promise<HolderProcess> {
   const child = spawn(process.execPath, ['-e', HOLDER_SCRIPT, join(__dirname, '..', '..', 'dist'), path, host], { stdio: ['pipe', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout });
-  const [target] = (await Promise.race([once(lines, 'line'), once(child, 'exit').then(() => Promise.reject(new Error('holder process exited before listening')))])) as [string];
+  const [target] = (await Promise.race([
+    once(lines, 'line'),
+    once(child, 'exit').then(() => Promise.reject(new Error('holder process exited before listening'))),
+  ])) as [string];
   return {
     target,
     async stop() {

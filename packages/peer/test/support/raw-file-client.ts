@@ -64,11 +64,9 @@ export function rawFileClient(target: string): RawFileClient {
     download(request, options = {}) {
       return new Promise((resolve) => {
         const deadline = Date.now() + (options.deadlineMs ?? 10_000);
-        const call = (client as unknown as { download(request: Buffer, metadata: Metadata, options: { deadline: number }): NodeJS.EventEmitter & { cancel(): void } }).download(
-          Buffer.from(request),
-          new Metadata(),
-          { deadline },
-        );
+        const call = (
+          client as unknown as { download(request: Buffer, metadata: Metadata, options: { deadline: number }): NodeJS.EventEmitter & { cancel(): void } }
+        ).download(Buffer.from(request), new Metadata(), { deadline });
         const chunks: Buffer[] = [];
         let header: FileHeader | undefined;
         let messages = 0;

@@ -21,7 +21,9 @@ export interface RawSession {
 export async function rawSession(registryTarget: string, address: string): Promise<RawSession> {
   const client = new RegistryClient(registryTarget, ChannelCredentials.createInsecure());
   const session = await new Promise<RegisterPeerResponse>((resolve, reject) =>
-    client.registerPeer({ address }, new Metadata(), (error: ServiceError | null, response: RegisterPeerResponse) => (error ? reject(error) : resolve(response))),
+    client.registerPeer({ address }, new Metadata(), (error: ServiceError | null, response: RegisterPeerResponse) =>
+      error ? reject(error) : resolve(response),
+    ),
   );
   const token = tokenMetadata(session.sessionToken);
   const stream = client.heartbeat(token);
@@ -37,10 +39,14 @@ export async function rawSession(registryTarget: string, address: string): Promi
     peer: session.peer,
     locate: (holder, file) =>
       new Promise<LocateFileResponse>((resolve, reject) =>
-        client.locateFile({ peer: session.peer, holder, file }, token, (error: ServiceError | null, response: LocateFileResponse) => (error ? reject(error) : resolve(response))),
+        client.locateFile({ peer: session.peer, holder, file }, token, (error: ServiceError | null, response: LocateFileResponse) =>
+          error ? reject(error) : resolve(response),
+        ),
       ),
     registerFile: (file) =>
-      new Promise<void>((resolve, reject) => client.registerFile({ ...file, peer: session.peer }, token, (error: ServiceError | null) => (error ? reject(error) : resolve()))),
+      new Promise<void>((resolve, reject) =>
+        client.registerFile({ ...file, peer: session.peer }, token, (error: ServiceError | null) => (error ? reject(error) : resolve())),
+      ),
     close() {
       clearInterval(timer);
       stream.end();
