@@ -116,7 +116,7 @@ export class NetworkSimulation {
  * Removes namespaces an earlier simulation left behind (a test process that was killed),
  * not those of a simulation still running in another process (their tag is its pid).
  */
-export function removeStaleNamespaces(): void {
+function removeStaleNamespaces(): void {
   const listed = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' });
   for (const line of listed.split('\n')) {
     const namespace = line.split(' ')[0] ?? '';

@@ -32,7 +32,7 @@ import type { Server, Socket } from 'node:net';
 import { relative, sep } from 'node:path';
 
 /** The handle types of servers, sockets, pipes and child processes. */
-export const WATCHED_TYPES: readonly string[] = ['TCPServerWrap', 'TCPSocketWrap', 'TCPWrap', 'PipeServerWrap', 'PipeWrap', 'ProcessWrap', 'UDPWrap'];
+const WATCHED_TYPES: readonly string[] = ['TCPServerWrap', 'TCPSocketWrap', 'TCPWrap', 'PipeServerWrap', 'PipeWrap', 'ProcessWrap', 'UDPWrap'];
 
 export interface LeakCheckOptions {
   /** Paths in the report are relative to it; stack frames outside it (or in node_modules) are left out. */
@@ -49,7 +49,7 @@ type Tracked =
   | { readonly kind: 'child'; readonly object: ChildProcess; readonly origin: string };
 
 /** Counts of the watched handle types now active (ref'd) in this process. */
-export function countHandles(): Map<string, number> {
+function countHandles(): Map<string, number> {
   const counts = new Map<string, number>();
   for (const type of process.getActiveResourcesInfo()) {
     if (WATCHED_TYPES.includes(type)) counts.set(type, (counts.get(type) ?? 0) + 1);

@@ -12,7 +12,7 @@ import { createInterface } from 'node:readline';
 export const BIN = join(__dirname, '..', '..', 'packages', 'kompart', 'dist', 'bin.js');
 /** The `kompart` command npm links (`npx kompart`, the image's entrypoint): a sh launcher
  * that sets glibc's allocator up and replaces itself with `node --initial-old-space-size=64 dist/bin.js`. */
-export const LAUNCHER = join(__dirname, '..', '..', 'packages', 'kompart', 'bin', 'kompart');
+const LAUNCHER = join(__dirname, '..', '..', 'packages', 'kompart', 'bin', 'kompart');
 
 /** Generous: the machine is shared with other test runs. */
 export const WAIT_MS = 20_000;

@@ -17,11 +17,11 @@ export interface Row {
   readonly note?: string | undefined;
 }
 
-export function ratioOf(row: Row): number | undefined {
+function ratioOf(row: Row): number | undefined {
   return row.baseline === undefined || row.baseline === 0 ? undefined : row.kompart / row.baseline;
 }
 
-export function verdict(row: Row): 'pass' | 'FAIL' | '' {
+function verdict(row: Row): 'pass' | 'FAIL' | '' {
   if (row.target === undefined) return '';
   const value = row.target.on === 'ratio' ? ratioOf(row) : row.kompart;
   if (value === undefined || Number.isNaN(value)) return 'FAIL';
@@ -30,7 +30,7 @@ export function verdict(row: Row): 'pass' | 'FAIL' | '' {
   return ok ? 'pass' : 'FAIL';
 }
 
-export function formatValue(value: number | undefined, unit: Unit): string {
+function formatValue(value: number | undefined, unit: Unit): string {
   if (value === undefined || Number.isNaN(value)) return '—';
   const digits = Math.abs(value) >= 100 ? 0 : Math.abs(value) >= 10 ? 1 : Math.abs(value) >= 1 ? 2 : 3;
   const text = value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });

@@ -34,10 +34,6 @@ export function medianOf<T>(runs: readonly T[], pick: (run: T) => number): numbe
   return median(runs.map(pick));
 }
 
-export function ratio(kompart: number, baseline: number): number {
-  return baseline === 0 ? Number.NaN : kompart / baseline;
-}
-
 /** Min–max spread of one field, for the notes ("runs ranged from … to …"). */
 export function spread<T>(runs: readonly T[], pick: (run: T) => number): { min: number; max: number } {
   const values = runs.map(pick);

@@ -94,12 +94,3 @@ export function parseEndpointList(input: string, defaultPort: number, options: E
   if (entries.length > 1 && entries.some((entry) => entry.trim() === '')) throw new AddressError(input, 'empty entry in the list');
   return entries.map((entry) => parseEndpoint(entry, defaultPort, options));
 }
-
-/** Like parseEndpoint, but returns undefined instead of throwing. */
-export function tryParseEndpoint(input: string, defaultPort: number, options: EndpointOptions = {}): Endpoint | undefined {
-  try {
-    return parseEndpoint(input, defaultPort, options);
-  } catch {
-    return undefined;
-  }
-}

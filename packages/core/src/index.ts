@@ -5,9 +5,9 @@
  * the injected Clock and the one backoff. Its only kompart import is the contract
  * (@kompart/protocol).
  */
-export { AddressError, endpointAt, parseEndpoint, parseEndpointList, tryParseEndpoint, type Endpoint, type EndpointOptions } from './address.js';
+export { AddressError, endpointAt, parseEndpoint, parseEndpointList, type Endpoint, type EndpointOptions } from './address.js';
 export { DEFAULT_BACKOFF, backoffDelay, validateBackoff, type BackoffOptions } from './backoff.js';
-export { sleepOn, systemClock, type Clock, type TimerHandle } from './clock.js';
+export { systemClock, type Clock, type TimerHandle } from './clock.js';
 export { reasonTexts, sharedTexts } from './contract-texts.js';
 export { parseFileRef, type FileRef } from './file-ref.js';
 export { isHashReference, isHexPrefix, isSha256 } from './hash.js';

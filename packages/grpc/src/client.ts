@@ -25,7 +25,7 @@ export { ClientError, Status, Metadata as CallMetadata, type Channel, type Clien
  * later); every other failure (transport, deadline, a foreign server) stays the ClientError
  * nice-grpc raised, status code included.
  */
-export const kompartErrorMiddleware: ClientMiddleware = async function* kompartErrors(call, options) {
+const kompartErrorMiddleware: ClientMiddleware = async function* kompartErrors(call, options) {
   let trailer: Metadata | undefined;
   const onTrailer = (metadata: Metadata): void => {
     trailer = metadata;

@@ -8,7 +8,6 @@
  */
 export {
   createServiceClient,
-  kompartErrorMiddleware,
   openChannel,
   replicaTarget,
   type RetriedMethods,
@@ -19,17 +18,14 @@ export {
   type Client,
   type KompartClient,
 } from './client.js';
-export { channelCredentials, serverCredentials, type TlsMaterial } from './credentials.js';
+export { channelCredentials, type TlsMaterial } from './credentials.js';
 export { grpcTexts } from './grpc-texts.js';
 export { bearer, readToken, tokenMetadata } from './metadata.js';
-export { HEALTH_SERVICE_NAME } from './reflection.js';
 export { createServerBoundary, type ServerBoundary, type ServerBoundaryOptions } from './server-boundary.js';
 export { ListenFailure, startGrpcServer, type GrpcServer, type GrpcServerOptions, type HostedService } from './server.js';
 export {
-  grpcJsClientConstructor,
   grpcJsService,
   isMalformed,
-  malformedDetail,
   type GrpcJsClient,
   type GrpcJsClientConstructor,
   type GrpcJsServiceOf,
@@ -43,4 +39,4 @@ export {
   type ServiceDef,
   type ServiceHandlers,
 } from './service-definition.js';
-export { REASON_CODES, STATUS_DETAILS_KEY, errorFromStatusDetails, fromServiceError, isCancellation, isServiceError, toServiceError } from './status.js';
+export { fromServiceError, isServiceError } from './status.js';

@@ -7,7 +7,7 @@ import { DESCRIPTOR_SET_PATH } from '@kompart/protocol';
 import { FileDescriptorProto } from 'protobufjs/ext/descriptor';
 
 /** The standard health service's name. */
-export const HEALTH_SERVICE_NAME = 'grpc.health.v1.Health';
+const HEALTH_SERVICE_NAME = 'grpc.health.v1.Health';
 
 /** Loads the descriptor set as a proto-loader package definition (for @grpc/reflection). */
 function loadDescriptorPackageDefinition(): PackageDefinition {

@@ -127,7 +127,7 @@ function buildParser(): Command {
  * parser. The system locale (LANG, LC_ALL) is deliberately ignored. An unknown value
  * gives the default language and `invalid`, which parseArguments reports.
  */
-export function pickLang(argv: readonly string[], env: Env): { lang: Lang; invalid?: string } {
+function pickLang(argv: readonly string[], env: Env): { lang: Lang; invalid?: string } {
   const row = OPTIONS.lang;
   const flag = longFlag(row);
   let chosen: string | undefined;

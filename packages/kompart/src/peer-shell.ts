@@ -29,7 +29,7 @@ export interface PeerShellOptions {
 }
 
 /** More registered files than this in one folder: only the folder's summary line is printed. */
-export const MAX_FILE_LINES_PER_FOLDER = 20;
+const MAX_FILE_LINES_PER_FOLDER = 20;
 /** How long start-up registration waits for an unreachable registry. */
 export const START_PATIENCE_MS = 60_000;
 /** Pauses between start-up registration attempts: 0.5 s doubling up to 5 s, no jitter. */

@@ -21,7 +21,10 @@ import { idleBuffers, type IdleBuffers } from './idle-buffers.js';
 /** Tag of DownloadResponse.chunk (field 2, length-delimited). */
 export const CHUNK_TAG = (2 << 3) | 2;
 
-/** A response already serialised (the framing plus payload of a chunk). */
+/**
+ * A response already serialised (the framing plus payload of a chunk).
+ * @public (returned by ChunkBufferPool.frame; its spec reads the bytes)
+ */
 export class EncodedResponse {
   constructor(readonly bytes: Buffer) {}
 }

@@ -31,9 +31,8 @@ export {
   type GetFileResult,
   type DisconnectResult,
 } from './peer.js';
-export { PEER_DEFAULTS, resolvePeerConfig, type PeerConfig, type ResolvedPeerConfig } from './peer-config.js';
+export { PEER_DEFAULTS, type PeerConfig, type ResolvedPeerConfig } from './peer-config.js';
 export type { PeerEvent, PeerEvents, PeerEventType, ConnectionLostReason, PeerEventEmitter } from './peer-events.js';
-export { PeerErrorCode, isPeerError, peerError, peerErrorTexts } from './peer-error.js';
+export { PeerErrorCode, isPeerError, peerError } from './peer-error.js';
 export type { SessionInfo, SessionState } from './registry-session.js';
-export { WRITE_PIECE_BYTES } from './part-writer-thread.js';
 export { defaultChunkBytes, MAX_CHUNK_BYTES } from './file-service.js';

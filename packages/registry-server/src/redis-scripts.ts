@@ -24,7 +24,7 @@
  */
 
 /** Entries the event log keeps (approximately: XADD MAXLEN ~). */
-export const LOG_KEEP = 100_000;
+const LOG_KEEP = 100_000;
 
 /** Shared by the scripts: the time, a log entry, removing a peer and all its files. */
 const COMMON = `

@@ -5,7 +5,7 @@ import { makeTempDir, type TempDir } from './temp-dir';
 /** Heartbeat settings for tests: fast beats and reconnects, yet 600 ms of tolerance before
  * expiry, so a busy 2-core machine running registry and peers in one process stays green. */
 export const TEST_HEARTBEAT_MS = 200;
-export const TEST_HEARTBEAT_MISSES = 3;
+const TEST_HEARTBEAT_MISSES = 3;
 
 /** For tests that are not about presence: beats slow enough that a machine busy with other
  * work never expires a peer or trips its ack watchdog mid-test (the peer would reconnect
