@@ -94,15 +94,33 @@ export class RegistryCalls {
     return state === connectivityState.TRANSIENT_FAILURE || state === connectivityState.SHUTDOWN;
   }
 
+  /** Closes the channel now: calls still in flight fail, hedges of reads included. */
   close(): void {
     this.#channel.close();
   }
 
+  /**
+   * Closes the channel once the unary calls in flight on it have settled (at the latest at
+   * their deadline): a read hedged to another replica a second after it started must still
+   * find the channel open. Heartbeat streams are ended by their own signal.
+   */
+  retire(): void {
+    this.#retired = true;
+    if (this.#inFlight === 0) this.close();
+  }
+
+  #inFlight = 0;
+  #retired = false;
+
   async #call<T>(invoke: () => Promise<T>): Promise<T> {
+    this.#inFlight++;
     try {
       return await invoke();
     } catch (error) {
       throw this.mapError(error);
+    } finally {
+      this.#inFlight--;
+      if (this.#retired && this.#inFlight === 0) this.close();
     }
   }
 

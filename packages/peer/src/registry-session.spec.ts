@@ -1,7 +1,9 @@
-import { Server, ServerCredentials, status, type ServerDuplexStream, type UntypedHandleCall } from '@grpc/grpc-js';
+import { Server, ServerCredentials, status, type ChannelOptions, type ServerDuplexStream, type UntypedHandleCall } from '@grpc/grpc-js';
+import { parseEndpoint } from '@kompart/core';
+import { replicaTarget } from '@kompart/grpc';
 import { FakeClock } from '@kompart/core/testing';
 import { RegistryService } from '@kompart/grpc/testing';
-import type { HeartbeatRequest, HeartbeatResponse } from '@kompart/protocol';
+import { REGISTRY_SERVICE_NAME, type HeartbeatRequest, type HeartbeatResponse } from '@kompart/protocol';
 import { startRegistryServer, type RunningRegistry } from '@kompart/registry-server';
 import { PeerEventEmitter, type PeerEvents, type PeerEventType } from './peer-events.js';
 import { RegistrySession, type FileRegistration } from './registry-session.js';
@@ -14,12 +16,14 @@ function sessionOn(
   target: string,
   clock: FakeClock,
   files: FileRegistration[] = [],
+  channelOptions: ChannelOptions = {},
 ): { session: RegistrySession; events: PeerEventEmitter; seen: PeerEventType[] } {
   const events = new PeerEventEmitter({ debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined });
   const seen: PeerEventType[] = [];
   events.onAny((event) => seen.push(event.type));
   const session = new RegistrySession({
     target,
+    channelOptions,
     server: target,
     self: () => '127.0.0.2:6000',
     backoff: BACKOFF,
@@ -34,9 +38,15 @@ function sessionOn(
 
 const next = <K extends PeerEventType>(events: PeerEventEmitter, type: K): Promise<PeerEvents[K]> => events.next(type);
 
-/** A registry that registers anyone and never answers a beat (a hung process). */
-async function startSilentRegistry(): Promise<{ target: string; close(): void }> {
+/**
+ * A registry that registers anyone and never answers a beat (a hung process). ListFiles
+ * answers an empty page when `onList` calls its `answer`; without `onList`, only when
+ * `answerLists` is called, so a spec can hold calls open.
+ */
+async function startSilentRegistry(onList?: (answer: () => void) => void): Promise<{ target: string; port: number; answerLists(): void; close(): void }> {
   const server = new Server();
+  const heldLists: (() => void)[] = [];
+  const listed = onList ?? ((answer: () => void): number => heldLists.push(answer));
   const unimplemented: UntypedHandleCall = (_call: unknown, done: (error: { code: number }) => void) => done({ code: status.UNIMPLEMENTED });
   server.addService(RegistryService, {
     registerPeer: (call: { request: { address: string } }, done: (error: null, value: object) => void) =>
@@ -49,7 +59,7 @@ async function startSilentRegistry(): Promise<{ target: string; close(): void }>
         ticketPublicKey: Buffer.alloc(0),
       }),
     registerFile: unimplemented,
-    listFiles: unimplemented,
+    listFiles: (_call: unknown, done: (error: null, value: object) => void) => listed(() => done(null, { files: [], nextPageToken: '' })),
     locateFile: unimplemented,
     disconnect: unimplemented,
     heartbeat: (call: ServerDuplexStream<HeartbeatRequest, HeartbeatResponse>) => {
@@ -60,7 +70,12 @@ async function startSilentRegistry(): Promise<{ target: string; close(): void }>
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (error, bound) => (error === null ? resolve(bound) : reject(error))),
   );
-  return { target: `127.0.0.1:${port}`, close: () => server.forceShutdown() };
+  return {
+    target: `127.0.0.1:${port}`,
+    port,
+    answerLists: () => heldLists.splice(0).forEach((answer) => answer()),
+    close: () => server.forceShutdown(),
+  };
 }
 
 describe('RegistrySession on a fake clock', () => {
@@ -105,6 +120,53 @@ describe('RegistrySession on a fake clock', () => {
     } finally {
       await session.close();
       silent.close();
+    }
+  });
+
+  it('starting over on a new channel lets the calls in flight on the old one finish', async () => {
+    const silent = await startSilentRegistry();
+    const clock = new FakeClock();
+    const { session, events } = sessionOn(silent.target, clock);
+    try {
+      await session.register();
+      const listed = session.listPage({ pageSize: 10, pageToken: '', nameContains: '', sha256Prefix: '', holder: '' });
+      const reconnecting = next(events, 'reconnecting');
+      await clock.advance(2000);
+      await reconnecting;
+      silent.answerLists();
+      expect(await listed).toEqual({ files: [], nextPageToken: '' });
+    } finally {
+      await session.close();
+      silent.close();
+    }
+  });
+
+  it('a read hedged to another replica still goes out after the channel it started on was replaced', async () => {
+    // Two replicas that never ack a beat; the first ListFiles either receives is never
+    // answered (a replica whose cable was cut), the next ones are.
+    let held = false;
+    const holdFirst = (answer: () => void): void => {
+      if (held) answer();
+      held = true;
+    };
+    const replicas = [await startSilentRegistry(holdFirst), await startSilentRegistry(holdFirst)];
+    const registry = replicaTarget(
+      replicas.map((replica) => parseEndpoint(`127.0.0.1:${replica.port}`, 0)),
+      { service: REGISTRY_SERVICE_NAME, methods: ['ListFiles'] },
+    );
+    const clock = new FakeClock();
+    const { session, events } = sessionOn(registry.target, clock, [], registry.options);
+    try {
+      await session.register();
+      const listed = session.listPage({ pageSize: 10, pageToken: '', nameContains: '', sha256Prefix: '', holder: '' });
+      const reconnecting = next(events, 'reconnecting');
+      await clock.advance(2000);
+      await reconnecting;
+      // The hedge leaves a second (of real time, grpc-js's timer) after the first attempt.
+      expect(await listed).toEqual({ files: [], nextPageToken: '' });
+    } finally {
+      await session.close();
+      replicas.forEach((replica) => replica.close());
     }
   });
 

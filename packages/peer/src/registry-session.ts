@@ -222,9 +222,12 @@ export class RegistrySession {
     return new RegistryCalls({ target, channelOptions, tls, server, callTimeoutMs, backoff, logger: this.#logger });
   }
 
-  /** A new channel: the old one may carry the backoff of a registry that went away. */
+  /**
+   * A new channel: the old one may carry the backoff of a registry that went away. Calls in
+   * flight on the old one finish there (it closes after them).
+   */
   #startOver(): void {
-    this.#calls.close();
+    this.#calls.retire();
     this.#calls = this.#newCalls();
   }
 

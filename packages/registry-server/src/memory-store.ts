@@ -42,6 +42,8 @@ interface PeerSlot {
   readonly record: PeerRecord;
   /** When the session expires, ms on the store's clock. */
   deadline: number;
+  /** The heartbeat stream that holds the session (see RegistryStore.claimSession). */
+  stream?: string;
   readonly byPath: Map<string, StoredFile>;
   /** By base name: the file itself while it is the only one with that name (most are), else an array. */
   readonly byName: Map<string, StoredFile | StoredFile[]>;
@@ -213,8 +215,11 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): RegistrySto
       return peers.get(peer)?.record;
     },
 
-    async sessionByToken(token) {
-      return byToken.get(token)?.record;
+    async claimSession(token, stream) {
+      const slot = byToken.get(token);
+      if (slot === undefined) return undefined;
+      slot.stream = stream;
+      return slot.record;
     },
 
     async beat(beats: readonly Beat[], expiryMs) {
@@ -230,9 +235,9 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): RegistrySto
       });
     },
 
-    async closeSession(peer, token, cause: LeaveCause) {
+    async closeSession(peer, token, cause: LeaveCause, stream?: string) {
       const slot = current(peer, token);
-      if (slot === undefined) return undefined;
+      if (slot === undefined || (stream !== undefined && slot.stream !== stream)) return undefined;
       const files = drop(slot);
       append({ type: 'peer-left', peer, token, files, cause });
       return files;

@@ -72,8 +72,9 @@ describe('PeerDirectory presence, on a fake clock', () => {
     const clock = new FakeClock(0);
     const { directory, events } = await directoryOn(clock);
     const first = await directory.registerPeer(peerAt('127.0.0.2'));
+    await directory.claimSession(first.token, 'r/1');
     await clock.advance(1000);
-    await directory.streamClosed(first);
+    await directory.streamClosed(first, 'r/1');
     await clock.advance(0);
     expect(events.at(-1)).toMatchObject({ type: 'peer-left', peer: '127.0.0.2', token: first.token, files: 0, cause: 'stream-closed' });
     const second = await directory.registerPeer(peerAt('127.0.0.2'));

@@ -181,14 +181,20 @@ export class PeerDirectory extends EventEmitter<{ event: [DirectoryEvent] }> {
     this.beatFlush ??= Promise.resolve().then(() => this.flushBeats());
   }
 
-  /** The session's heartbeat stream closed: the peer is offline at once. */
-  async streamClosed(session: PeerRecord): Promise<void> {
-    await this.store.closeSession(session.id, session.token, 'stream-closed');
+  /**
+   * Heartbeat stream `stream` closed: the peer is offline at once, unless the session has
+   * moved to another stream since (the peer resumed on another replica).
+   */
+  async streamClosed(session: PeerRecord, stream: string): Promise<void> {
+    await this.store.closeSession(session.id, session.token, 'stream-closed', stream);
   }
 
-  /** The online session a token belongs to (for the heartbeat stream, which names no peer). */
-  sessionByToken(token: string): Promise<PeerRecord | undefined> {
-    return this.store.sessionByToken(token);
+  /**
+   * The online session a token belongs to, now held by heartbeat stream `stream` (the
+   * stream names no peer; its token does).
+   */
+  claimSession(token: string, stream: string): Promise<PeerRecord | undefined> {
+    return this.store.claimSession(token, stream);
   }
 
   counts(): Promise<{ readonly peers: number; readonly files: number }> {

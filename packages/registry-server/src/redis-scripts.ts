@@ -74,11 +74,12 @@ log('type', 'peer-joined', 'peer', id, 'token', ARGV[4], 'origin', ARGV[7], 'at'
 return 1
 `;
 
-/** ARGV: prefix, token. Returns {id, target, token, since} of the token's session, or an empty array. */
-export const SESSION_BY_TOKEN = `
+/** ARGV: prefix, token, stream. Records `stream` as the holder of the token's session; returns its {id, target, token, since}, or an empty array. */
+export const CLAIM_SESSION = `
 local P = ARGV[1]
 local id = redis.call('GET', P .. 'token:' .. ARGV[2])
 if not id then return {} end
+redis.call('HSET', P .. 'peer:' .. id, 'stream', ARGV[3])
 return redis.call('HMGET', P .. 'peer:' .. id, 'id', 'target', 'token', 'since')
 `;
 
@@ -97,10 +98,15 @@ end
 return out
 `;
 
-/** ARGV: prefix, id, token, cause, origin. Returns the files removed, or -1 when the token names no session of the address. */
+/**
+ * ARGV: prefix, id, token, cause, origin, stream ('' for any). Returns the files removed, or
+ * -1 when the token names no session of the address (or another stream holds it).
+ */
 export const CLOSE_SESSION = `${COMMON}
-local id, token = ARGV[2], ARGV[3]
-if redis.call('HGET', P .. 'peer:' .. id, 'token') ~= token then return -1 end
+local id, token, stream = ARGV[2], ARGV[3], ARGV[6]
+local held = redis.call('HMGET', P .. 'peer:' .. id, 'token', 'stream')
+if held[1] ~= token then return -1 end
+if stream ~= '' and held[2] ~= stream then return -1 end
 local files = drop(id, token)
 log('type', 'peer-left', 'peer', id, 'token', token, 'files', files, 'cause', ARGV[4], 'origin', ARGV[5], 'at', now())
 return files
@@ -160,9 +166,6 @@ redis.call('ZADD', P .. 'hashes:' .. peer, 0, sha .. ':' .. pad(seq))
 log('type', 'file-registered', 'peer', peer, 'path', path, 'name', name, 'sha256', sha, 'size', size, 'replaced', 0, 'origin', ARGV[9], 'at', now())
 return 'added'
 `;
-
-/** Fields of a file, in the order the read scripts return them (after its seq). */
-export const FILE_FIELDS = ['peer', 'path', 'name', 'sha256', 'size'] as const;
 
 /** ARGV: prefix, peer, path. Returns {seq, peer, path, name, sha256, size}, or an empty array. */
 export const FILE_BY_PATH = `

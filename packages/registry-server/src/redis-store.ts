@@ -46,7 +46,7 @@ const script = (source: string) =>
 const SCRIPTS = {
   kIdentity: script(lua.IDENTITY),
   kOpenSession: script(lua.OPEN_SESSION),
-  kSessionByToken: script(lua.SESSION_BY_TOKEN),
+  kClaimSession: script(lua.CLAIM_SESSION),
   kBeat: script(lua.BEAT),
   kCloseSession: script(lua.CLOSE_SESSION),
   kSweep: script(lua.SWEEP),
@@ -150,8 +150,8 @@ export class RedisStore implements RegistryStore {
     return peerRecord(fields);
   }
 
-  async sessionByToken(token: string): Promise<PeerRecord | undefined> {
-    return peerRecord(strings(await this.#run((c) => c.kSessionByToken(this.#prefix, token))));
+  async claimSession(token: string, stream: string): Promise<PeerRecord | undefined> {
+    return peerRecord(strings(await this.#run((c) => c.kClaimSession(this.#prefix, token, stream))));
   }
 
   async beat(beats: readonly Beat[], expiryMs: number): Promise<readonly boolean[]> {
@@ -161,8 +161,8 @@ export class RedisStore implements RegistryStore {
     return (reply as Reply[]).map((alive) => Number(alive) === 1);
   }
 
-  async closeSession(peer: string, token: string, cause: LeaveCause): Promise<number | undefined> {
-    const files = Number(await this.#run((c) => c.kCloseSession(this.#prefix, peer, token, cause, this.origin)));
+  async closeSession(peer: string, token: string, cause: LeaveCause, stream = ''): Promise<number | undefined> {
+    const files = Number(await this.#run((c) => c.kCloseSession(this.#prefix, peer, token, cause, this.origin, stream)));
     return files < 0 ? undefined : files;
   }
 

@@ -71,6 +71,8 @@ export function createRegistryService(options: RegistryServiceOptions): Registry
   const streams = new Map<string, { readonly session: PeerRecord; readonly call: HeartbeatCall }>();
   const listing = new ListingCache();
   let closing = false;
+  /** Heartbeat streams opened so far: with `instance`, each stream's id in the store. */
+  let streamCount = 0;
   const boundary = createServerBoundary({ lang, logger, refuse: () => (closing ? new KompartError(Reason.SHUTTING_DOWN) : undefined) });
   const { unary, fail } = boundary;
 
@@ -190,12 +192,15 @@ export function createRegistryService(options: RegistryServiceOptions): Registry
    * A Heartbeat stream: the session is found by its token on any replica (so a peer whose
    * replica went away opens its stream again on another one and carries on), every beat
    * moves its deadline and is answered, and the stream ends when the session does. A
-   * stream that the peer ends or breaks ends the session at once (offline); one that this
+   * stream that the peer ends or breaks ends the session at once (offline), unless the
+   * peer has opened another one since, here or on another replica (a replica cut off from
+   * the network hears of the old stream's end only when it is plugged back); one that this
    * replica ends because it shuts down does not (the peer resumes elsewhere, or expires).
    */
   async function openHeartbeat(call: HeartbeatCall): Promise<void> {
     const token = readToken(call.metadata);
-    const owner = closing || token === undefined ? undefined : await directory.sessionByToken(token);
+    const stream = `${instance}/${++streamCount}`;
+    const owner = closing || token === undefined ? undefined : await directory.claimSession(token, stream);
     if (call.cancelled) return;
     if (closing || owner === undefined) {
       call.emit('error', fail('Heartbeat', new KompartError(closing ? Reason.SHUTTING_DOWN : Reason.SESSION_INVALID)));
@@ -213,7 +218,8 @@ export function createRegistryService(options: RegistryServiceOptions): Registry
       if (streams.get(owner.id)?.call !== call) return;
       streams.delete(owner.id);
       if (!call.writableEnded) call.end();
-      if (!closing) void directory.streamClosed(owner).catch((error: unknown) => logger.warn({ err: error, peer: owner.id }, 'closed stream not recorded'));
+      if (!closing)
+        void directory.streamClosed(owner, stream).catch((error: unknown) => logger.warn({ err: error, peer: owner.id }, 'closed stream not recorded'));
     };
     call.on('data', (beat: HeartbeatRequest) => {
       if (closed || isMalformed(beat)) return;

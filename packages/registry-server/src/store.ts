@@ -134,8 +134,11 @@ export interface RegistryStore {
   openSession(session: PeerRecord, expiryMs: number): Promise<boolean>;
   /** The online session of an address. */
   session(peer: string): Promise<PeerRecord | undefined>;
-  /** The online session a token belongs to. */
-  sessionByToken(token: string): Promise<PeerRecord | undefined>;
+  /**
+   * The online session a token belongs to, now held by the heartbeat stream `stream` (an id
+   * unique across replicas): a later claim, on this replica or another, takes it over.
+   */
+  claimSession(token: string, stream: string): Promise<PeerRecord | undefined>;
   /**
    * Moves the presence deadline of each session that is still online (same token) to
    * `expiryMs` from now. Returns, for each beat, whether its session is still online.
@@ -143,10 +146,12 @@ export interface RegistryStore {
   beat(beats: readonly Beat[], expiryMs: number): Promise<readonly boolean[]>;
   /**
    * Ends a session (when `token` still names it; a newer session of the address is left
-   * alone) with all its files, and logs peer-left. The number of files removed, or undefined
+   * alone) with all its files, and logs peer-left. With `stream`, only while that stream
+   * holds the session (see claimSession): a stream the peer left for another replica, whose
+   * close that replica hears late, ends nothing. The number of files removed, or undefined
    * when there was nothing to end.
    */
-  closeSession(peer: string, token: string, cause: LeaveCause): Promise<number | undefined>;
+  closeSession(peer: string, token: string, cause: LeaveCause, stream?: string): Promise<number | undefined>;
   /**
    * Ends every session whose deadline has passed (at most `limit` of them), each with its
    * files, logging peer-expired. Any replica may call it at any time: each expiry happens

@@ -58,13 +58,26 @@ export function describeStoreContract(name: string, open: () => Promise<StoreUnd
       expect(await a.openSession(session('p1', 'tok1'), LONG)).toBe(true);
       expect(await b.openSession(session('p1', 'tok2'), LONG)).toBe(false);
       expect(await b.session('p1')).toEqual(session('p1', 'tok1'));
-      expect(await b.sessionByToken('tok1')).toEqual(session('p1', 'tok1'));
-      expect(await a.sessionByToken('tok2')).toBeUndefined();
+      expect(await b.claimSession('tok1', 'b/1')).toEqual(session('p1', 'tok1'));
+      expect(await a.claimSession('tok2', 'a/1')).toBeUndefined();
       expect(await b.closeSession('p1', 'tok2', 'disconnect')).toBeUndefined();
       expect(await b.closeSession('p1', 'tok1', 'disconnect')).toBe(0);
       expect(await a.session('p1')).toBeUndefined();
-      expect(await a.sessionByToken('tok1')).toBeUndefined();
+      expect(await a.claimSession('tok1', 'a/2')).toBeUndefined();
       expect(await a.closeSession('p1', 'tok1', 'disconnect')).toBeUndefined();
+    });
+
+    it('ends a session by its stream only while that stream holds it: a stream left for another replica ends nothing', async () => {
+      await a.openSession(session('p1', 'tok1'), LONG);
+      await a.addFile(file('p1', 1), 100);
+      expect(await a.claimSession('tok1', 'a/1')).toEqual(session('p1', 'tok1'));
+      // The peer resumed on replica b; replica a hears of its old stream's end afterwards.
+      expect(await b.claimSession('tok1', 'b/7')).toEqual(session('p1', 'tok1'));
+      expect(await a.closeSession('p1', 'tok1', 'stream-closed', 'a/1')).toBeUndefined();
+      expect(await a.session('p1')).toEqual(session('p1', 'tok1'));
+      expect(await b.counts()).toEqual({ peers: 1, files: 1 });
+      expect(await b.closeSession('p1', 'tok1', 'stream-closed', 'b/7')).toBe(1);
+      expect(await a.session('p1')).toBeUndefined();
     });
 
     it('refuses files of unknown peers, duplicate paths and files past the limit; updates a changed file in place', async () => {

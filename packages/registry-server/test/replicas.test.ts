@@ -1,0 +1,73 @@
+/**
+ * Two registry replicas on one Redis, spoken to with the generated client: what a session
+ * does when its peer moves from one replica to the other.
+ */
+import { EventType } from '@kompart/protocol';
+import { RedisServer, redisAvailable } from '../../../test/support/redis-server';
+import { RedisStore } from '../src/redis-store.js';
+import { call, startHarness, type Harness } from './registry-harness.js';
+
+const describeIfRedis = redisAvailable() ? describe : describe.skip;
+
+describeIfRedis('two replicas on one Redis', () => {
+  let redis: RedisServer;
+  let suite = 0;
+  let replicas: Harness[] = [];
+  beforeAll(async () => {
+    redis = await RedisServer.start();
+  });
+  afterEach(async () => {
+    await Promise.all(replicas.map((replica) => replica.close()));
+    replicas = [];
+  });
+  afterAll(async () => {
+    await redis.close();
+  });
+
+  const startReplicas = async (): Promise<[Harness, Harness]> => {
+    const prefix = `replicas${++suite}:`;
+    const store = (origin: string): Promise<RedisStore> => RedisStore.connect({ url: redis.url, prefix, origin });
+    const a = await startHarness({ store: await store('a') });
+    const b = await startHarness({ store: await store('b') });
+    replicas = [a, b];
+    return [a, b];
+  };
+
+  it('a stream the peer left for another replica ends nothing when its replica hears of it late (a cable cut, plugged back)', async () => {
+    const [a, b] = await startReplicas();
+    const { sessionToken } = await a.register('127.0.0.2:6000');
+    await call(a.client, 'registerFile', { peer: '127.0.0.2:6000', path: '/s/a.txt', sha256: 'a'.repeat(64), size: 1 }, sessionToken);
+    const first = a.heartbeat(sessionToken);
+    const watcher = await b.register('127.0.0.3:6000');
+    const watching = b.heartbeat(watcher.sessionToken);
+    // The peer resumes on b (a went silent), then a learns that the old stream ended.
+    const resumed = b.heartbeat(sessionToken);
+    await new Promise<void>((resolve) => {
+      resumed.stream.once('data', () => resolve());
+      resumed.beat(1);
+    });
+    first.stream.cancel();
+    await first.ended;
+    // Requests over a's connection reach it after the cancel: the session still works there.
+    const page = await call(
+      a.client,
+      'listFiles',
+      { peer: '127.0.0.2:6000', pageSize: 10, pageToken: '', nameContains: '', sha256Prefix: '', holder: '' },
+      sessionToken,
+    );
+    expect(page.files.map((file) => file.name)).toEqual(['a.txt']);
+    expect(watching.events.filter((event) => event.type === EventType.EVENT_TYPE_PEER_LEFT)).toEqual([]);
+
+    // The stream that holds the session is another matter: its end is the peer leaving.
+    resumed.stream.cancel();
+    const left = await watching.nextEvent((event) => event.type === EventType.EVENT_TYPE_PEER_LEFT);
+    expect(left).toMatchObject({ peer: '127.0.0.2:6000' });
+    const after = await call(
+      b.client,
+      'listFiles',
+      { peer: '127.0.0.3:6000', pageSize: 10, pageToken: '', nameContains: '', sha256Prefix: '', holder: '' },
+      watcher.sessionToken,
+    );
+    expect(after.files).toEqual([]);
+  });
+});
