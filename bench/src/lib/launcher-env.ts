@@ -12,7 +12,7 @@ import type { StartOptions } from './ipc.js';
 const LAUNCHER = join(__dirname, '..', '..', '..', 'packages', 'kompart', 'bin', 'kompart');
 
 interface LauncherSettings {
-  /** Allocator variables, e.g. { MALLOC_TRIM_THRESHOLD_: '268435456', … }. */
+  /** Allocator variables and the chunk size that goes with them, e.g. { MALLOC_TRIM_THRESHOLD_: '268435456', KOMPART_CHUNK_BYTES: '262144', … }. */
   readonly env: Readonly<Record<string, string>>;
   /** Node/V8 flags put before the program, e.g. ['--initial-old-space-size=64']. */
   readonly nodeFlags: readonly string[];
@@ -21,8 +21,9 @@ interface LauncherSettings {
 function readLauncherSettings(): LauncherSettings {
   const text = readFileSync(LAUNCHER, 'utf8');
   const env: Record<string, string> = {};
-  for (const [, name, value] of text.matchAll(/^: "\$\{(MALLOC_[A-Z_]+):=(\d+)\}"$/gm)) env[name!] = value!;
-  if (Object.keys(env).length === 0) throw new Error(`no MALLOC_* default found in ${LAUNCHER}`);
+  for (const [, name, value] of text.matchAll(/^: "\$\{(MALLOC_[A-Z_]+|KOMPART_CHUNK_BYTES):=(\d+)\}"$/gm)) env[name!] = value!;
+  if (!Object.keys(env).some((name) => name.startsWith('MALLOC_'))) throw new Error(`no MALLOC_* default found in ${LAUNCHER}`);
+  if (env['KOMPART_CHUNK_BYTES'] === undefined) throw new Error(`no KOMPART_CHUNK_BYTES default found in ${LAUNCHER}`);
   const flags = /^node_flags='([^']*)'$/m.exec(text);
   if (flags === null) throw new Error(`no node_flags='…' line found in ${LAUNCHER}`);
   return { env, nodeFlags: flags[1]!.split(' ').filter((flag) => flag !== '') };

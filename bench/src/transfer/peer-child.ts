@@ -18,14 +18,17 @@ const handlers = {
     await peer?.close();
   }),
 
+  /** `chunkBytes` unset: KOMPART_CHUNK_BYTES as the launcher exports it (asLaunched), else the library's default. */
   start: async (args: { registry: string; address: string; downloadsDir: string; cacheDir: string | null; chunkBytes?: number }) => {
+    const fromEnv = process.env['KOMPART_CHUNK_BYTES'];
+    const chunkBytes = args.chunkBytes ?? (fromEnv === undefined ? undefined : Number(fromEnv));
     peer = await startPeer({
       registry: args.registry,
       address: args.address,
       downloadsDir: args.downloadsDir,
       cacheDir: args.cacheDir,
       shutdownGraceMs: 500,
-      ...(args.chunkBytes === undefined ? {} : { chunkBytes: args.chunkBytes }),
+      ...(chunkBytes === undefined ? {} : { chunkBytes }),
     });
     return { id: peer.id, target: peer.fileServiceTarget };
   },

@@ -1,6 +1,6 @@
 import { join, resolve } from 'node:path';
 import { DEFAULT_LANG, LANGS, type Text } from '@kompart/core';
-import { MAX_CHUNK_BYTES, PEER_DEFAULTS, defaultChunkBytes } from '@kompart/peer';
+import { DEFAULT_CHUNK_BYTES, MAX_CHUNK_BYTES, PEER_DEFAULTS } from '@kompart/peer';
 import { DEFAULT_PEER_PORT } from '@kompart/protocol';
 import { REGISTRY_DEFAULTS } from '@kompart/registry-server';
 import { endpoint, integer, language, logLevel, onOff, optionalPath, pathList, pathOrOff, requiredPath, storeLocation } from './option-parsers.js';
@@ -257,7 +257,7 @@ export const OPTIONS = {
     env: 'KOMPART_CHUNK_BYTES',
     parse: integer({ min: 1, max: MAX_CHUNK_BYTES }),
     defaults: { peer: undefined },
-    shownDefault: () => defaultChunkBytes(),
+    shownDefault: () => DEFAULT_CHUNK_BYTES,
     help: { pt: 'bytes por pedaço de um download que este peer envia, de {min} a {max}', en: 'bytes per chunk of a download this peer sends, {min} to {max}' },
   }),
 } satisfies OptionTable;

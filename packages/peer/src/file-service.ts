@@ -10,71 +10,15 @@ import type { SharedFiles } from './local-library.js';
 import { openSharedFile } from './open-shared-file.js';
 
 /**
- * Bytes per Download chunk under glibc's default allocator settings: 64 KiB, well under
- * malloc's 128 KiB mmap and trim thresholds.
- *
- * grpc-js frames every message it sends into a fresh buffer of its own (message + 5
- * bytes; no hook avoids that copy). From 128 KiB up each of those is a fresh mapping
- * (page faults and kernel zeroing on first touch, unmapped after the next garbage
- * collection); just under it, freeing one such buffer at the top of the heap is enough to
- * trim the heap, with the same effect. `node bench/dist/transfer/alloc-churn.js` fills
- * 2 GiB of fresh buffers per size, one process each; three runs on the shared machine:
- * 64 KiB 1.1-3.4 GiB/s, 120 KiB 0.8-2.2 GiB/s, 128 KiB-1 MiB 0.4-1.0 GiB/s, with 2-5x
- * the page faults of 64 KiB. End to end under those defaults (a plain `node` process),
- * 1 GiB against a Node TCP pipe: 64 KiB 0.63x, 120-512 KiB 0.45-0.49x, 1 MiB 0.57x.
- * See {@link TUNED_CHUNK_BYTES} for processes whose allocator keeps freed memory.
+ * Bytes per Download chunk unless the peer is told otherwise: 64 KiB, under glibc's default
+ * 128 KiB mmap and trim thresholds. grpc-js frames every message it sends into a fresh
+ * buffer of its own; from 128 KiB up, under those defaults, each one is a fresh mapping
+ * faulted in and zeroed. A process that keeps freed memory (the `kompart` launcher sets
+ * glibc up that way) does better with larger chunks, so the launcher passes 256 KiB as
+ * KOMPART_CHUNK_BYTES. Figures: BENCHMARKS.md, item 1, chunk size.
  */
 export const DEFAULT_CHUNK_BYTES = 64 * 1024;
 
-/**
- * Bytes per Download chunk when glibc keeps freed memory and serves such buffers from its
- * heap (see {@link allocatorKeepsFreedMemory}; the `kompart` launcher sets it up that
- * way): 256 KiB. Fewer, larger messages then cost the holder less per byte (grpc-js's work
- * is per message) and nothing faults. Sweeps of 1 GiB with both peers launched that way,
- * alternating with a plain TCP pipe (`KOMPART_BENCH_CHUNKS=… KOMPART_BENCH_VARIANTS=tcp
- * node bench/dist/run.js --only transfer --sizes 1 --rounds 5`), two runs: 64 KiB 0.81x,
- * 128 KiB 0.96x, 256 KiB 1.05x / 0.90x, 512 KiB 0.95x, 1 MiB 0.83x of TCP; the full
- * `npm run bench` sweep: 64 KiB 0.83x, 120 KiB 1.00x, 256 KiB 0.83x, 512 KiB 0.86x,
- * 1 MiB 0.71x. Anything from 128 to 512 KiB beats both ends; 256 KiB also halved the
- * holder's CPU per GiB against 64 KiB (3.3 to 2.0 s). Those sweeps ran while every peer
- * did a full GC every ~30 MB moved; with the launcher's `--initial-old-space-size=64`
- * the sweep is flat (436-539 MiB/s from 64 KiB to 1 MiB in one full run), and 256 KiB
- * stays for grpc-js's per-message work on the holder.
- */
-export const TUNED_CHUNK_BYTES = 256 * 1024;
-
-/** Smallest mmap threshold and trim threshold at which glibc counts as keeping freed memory. */
-const KEPT_MMAP_THRESHOLD = 1024 * 1024;
-const KEPT_TRIM_THRESHOLD = 64 * 1024 * 1024;
-
-/**
- * Whether this process started with glibc's malloc told to serve blocks of a MiB from its
- * heap and to keep at least 64 MiB of freed memory instead of trimming it (through
- * `MALLOC_MMAP_THRESHOLD_` and `MALLOC_TRIM_THRESHOLD_`, or `GLIBC_TUNABLES`'s
- * `glibc.malloc.mmap_threshold` and `glibc.malloc.trim_threshold`), which is what glibc
- * reads once at start. Other C libraries ignore those variables, so the answer only
- * chooses a chunk size: a wrong guess costs speed, never correctness.
- */
-export function allocatorKeepsFreedMemory(env: NodeJS.ProcessEnv = process.env): boolean {
-  const tunables = new Map<string, string>();
-  for (const entry of (env['GLIBC_TUNABLES'] ?? '').split(':')) {
-    const [name, value] = entry.split('=');
-    if (name !== undefined && value !== undefined) tunables.set(name, value);
-  }
-  const setting = (variable: string, tunable: string): number => {
-    const text = tunables.get(tunable) ?? env[variable];
-    return text !== undefined && /^\d+$/.test(text) ? Number(text) : 0;
-  };
-  return (
-    setting('MALLOC_MMAP_THRESHOLD_', 'glibc.malloc.mmap_threshold') >= KEPT_MMAP_THRESHOLD &&
-    setting('MALLOC_TRIM_THRESHOLD_', 'glibc.malloc.trim_threshold') >= KEPT_TRIM_THRESHOLD
-  );
-}
-
-/** The chunk size a holder sends by default in this process: TUNED_CHUNK_BYTES or DEFAULT_CHUNK_BYTES. */
-export function defaultChunkBytes(env: NodeJS.ProcessEnv = process.env): number {
-  return allocatorKeepsFreedMemory(env) ? TUNED_CHUNK_BYTES : DEFAULT_CHUNK_BYTES;
-}
 /** Bytes of file one Download reads ahead while gRPC writes (its reused chunk buffers). */
 const SEND_AHEAD_BYTES = 4 * 1024 * 1024;
 /** Chunk buffers one Download reuses (see ChunkBufferPool): at least 4, about SEND_AHEAD_BYTES in all. */
@@ -143,7 +87,7 @@ export interface FileServiceDeps {
 export function createFileService(deps: FileServiceDeps): ServiceHandlers<typeof FileServiceDefinition> {
   const logger = deps.logger ?? silentLogger;
   const lang = deps.lang ?? 'pt';
-  const chunkBytes = deps.chunkBytes ?? defaultChunkBytes();
+  const chunkBytes = deps.chunkBytes ?? DEFAULT_CHUNK_BYTES;
   if (!Number.isInteger(chunkBytes) || chunkBytes < 1 || chunkBytes > MAX_CHUNK_BYTES) {
     throw new RangeError(`chunkBytes must be an integer between 1 and ${MAX_CHUNK_BYTES} (the contract's "at most 1 MiB")`);
   }

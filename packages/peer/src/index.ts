@@ -35,4 +35,4 @@ export { PEER_DEFAULTS, type PeerConfig, type ResolvedPeerConfig } from './peer-
 export type { PeerEvent, PeerEvents, PeerEventType, ConnectionLostReason, PeerEventEmitter } from './peer-events.js';
 export { PeerErrorCode, isPeerError, peerError } from './peer-error.js';
 export type { SessionInfo, SessionState } from './registry-session.js';
-export { defaultChunkBytes, MAX_CHUNK_BYTES } from './file-service.js';
+export { DEFAULT_CHUNK_BYTES, MAX_CHUNK_BYTES } from './file-service.js';

@@ -14,7 +14,7 @@ import {
   type Lang,
 } from '@kompart/core';
 import { replicaTarget, type TlsMaterial } from '@kompart/grpc';
-import { MAX_CHUNK_BYTES, defaultChunkBytes } from './file-service.js';
+import { DEFAULT_CHUNK_BYTES, MAX_CHUNK_BYTES } from './file-service.js';
 
 /** Everything a peer can be told. Only `registry` and `address` are required. */
 export interface PeerConfig {
@@ -46,7 +46,7 @@ export interface PeerConfig {
   readonly backoff?: Partial<BackoffOptions>;
   /** Deadline of registry calls, ms (default 10 000). */
   readonly callTimeoutMs?: number;
-  /** Bytes per Download chunk this peer sends (default: defaultChunkBytes(), 64 or 256 KiB depending on the allocator; at most 1 MiB). */
+  /** Bytes per Download chunk this peer sends (default DEFAULT_CHUNK_BYTES, 64 KiB; at most 1 MiB). */
   readonly chunkBytes?: number;
   /** Language of the error messages this peer's FileService sends (default `pt`). */
   readonly lang?: Lang;
@@ -128,7 +128,7 @@ export function resolvePeerConfig(config: PeerConfig, cwd: string = process.cwd(
     if (!Number.isFinite(chosen) || chosen <= 0) throw new RangeError(`${name} must be a positive number`);
     return chosen;
   };
-  const chunkBytes = positive('chunkBytes', config.chunkBytes, defaultChunkBytes());
+  const chunkBytes = positive('chunkBytes', config.chunkBytes, DEFAULT_CHUNK_BYTES);
   if (!Number.isInteger(chunkBytes) || chunkBytes > MAX_CHUNK_BYTES) throw new RangeError(`chunkBytes must be an integer of at most ${MAX_CHUNK_BYTES}`);
   const heartbeatIntervalMs = config.heartbeatIntervalMs === undefined ? undefined : positive('heartbeatIntervalMs', config.heartbeatIntervalMs, 0);
   return {
