@@ -62,7 +62,8 @@ describeIfPython('server reflection with an independent client (Python grpcio)',
     const { json } = await probe(registry.target, 'describe', 'kompart.v1.Registry');
     expect(json).toMatchObject({ service: 'kompart.v1.Registry' });
     const methods = (json as { methods: { name: string; input: string; client_streaming: boolean; server_streaming: boolean }[] }).methods;
-    expect(methods.map((m) => m.name).sort()).toEqual(['Disconnect', 'Heartbeat', 'ListFiles', 'LocateFile', 'RegisterFile', 'RegisterPeer']);
+    expect(methods.map((m) => m.name).sort()).toEqual(['Disconnect', 'Heartbeat', 'ListFiles', 'LocateFile', 'RegisterFile', 'RegisterPeer', 'UnregisterFile']);
+    expect(methods.find((m) => m.name === 'UnregisterFile')?.input).toBe('kompart.v1.UnregisterFileRequest');
     expect(methods.find((m) => m.name === 'Heartbeat')).toMatchObject({ client_streaming: true, server_streaming: true });
     expect(methods.find((m) => m.name === 'RegisterPeer')?.input).toBe('kompart.v1.RegisterPeerRequest');
   });
@@ -98,6 +99,17 @@ describeIfPython('server reflection with an independent client (Python grpcio)',
     expect(registered.json).toEqual({ file: { peer: '127.0.0.3', path: '/srv/a.txt', name: 'a.txt', sha256, size: '3' } });
     const listed = await probe(registry.target, 'call', 'kompart.v1.Registry/ListFiles', '{"peer": "127.0.0.3"}', '-H', `authorization: Bearer ${token}`);
     expect(listed.json).toEqual({ files: [{ peer: '127.0.0.3', path: '/srv/a.txt', name: 'a.txt', sha256, size: '3' }] });
+    const unregister = (): Promise<ProbeResult> =>
+      probe(
+        registry.target,
+        'call',
+        'kompart.v1.Registry/UnregisterFile',
+        '{"peer": "127.0.0.3", "path": "/srv/a.txt"}',
+        '-H',
+        `authorization: Bearer ${token}`,
+      );
+    expect((await unregister()).json).toEqual(registered.json);
+    expect(await unregister()).toEqual({ code: 3, json: { code: 'NOT_FOUND', message: 'Arquivo /srv/a.txt não registrado', has_status_details: true } });
   });
 
   it('answers the standard health check', async () => {

@@ -34,6 +34,7 @@ export const reasonTexts = {
     pt: 'Download não autorizado: ticket do servidor de registro inválido ou expirado ({detail})',
     en: 'Download not authorised: invalid or expired registry ticket ({detail})',
   },
+  FILE_NOT_REGISTERED: { pt: 'Arquivo {file} não registrado', en: 'File {file} not registered' },
   STORE_UNAVAILABLE: {
     pt: 'O servidor de registro está sem acesso ao seu armazenamento compartilhado; nada foi alterado, tente de novo',
     en: 'The registry cannot reach its shared store; nothing was changed, try again',

@@ -50,6 +50,7 @@ describe('errors across the wire', () => {
     [Reason.FILE_ALREADY_REGISTERED, { file: '/a/b.txt' }, 'Arquivo /a/b.txt já registrado', 'File /a/b.txt already registered'],
     [Reason.PEER_OFFLINE, { peer: '1.2.3.4' }, 'Peer 1.2.3.4 offline', 'Peer 1.2.3.4 offline'],
     [Reason.FILE_UNAVAILABLE, {}, 'arquivo removido ou indisponível', 'file removed or unavailable'],
+    [Reason.FILE_NOT_REGISTERED, { file: '/a/b.txt' }, 'Arquivo /a/b.txt não registrado', 'File /a/b.txt not registered'],
   ])('renders %s in both languages, also after the trip', (reason, params, pt, en) => {
     const error = new KompartError(reason, params);
     expect(error.render('pt')).toBe(pt);

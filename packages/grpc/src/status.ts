@@ -22,6 +22,7 @@ export const REASON_CODES: Readonly<Record<Reason, status>> = {
   INTERNAL_ERROR: status.INTERNAL,
   TICKET_INVALID: status.UNAUTHENTICATED,
   STORE_UNAVAILABLE: status.UNAVAILABLE,
+  FILE_NOT_REGISTERED: status.NOT_FOUND,
 };
 
 /** The trailer that carries a google.rpc.Status with the ErrorInfo. */

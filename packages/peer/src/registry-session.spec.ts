@@ -59,6 +59,7 @@ async function startSilentRegistry(onList?: (answer: () => void) => void): Promi
         ticketPublicKey: Buffer.alloc(0),
       }),
     registerFile: unimplemented,
+    unregisterFile: unimplemented,
     listFiles: (_call: unknown, done: (error: null, value: object) => void) => listed(() => done(null, { files: [], nextPageToken: '' })),
     locateFile: unimplemented,
     disconnect: unimplemented,

@@ -48,4 +48,28 @@ describe('ListingCache', () => {
     }
     expect(pages).toBe(3);
   });
+
+  it('drops the entry of an unregistered file, and encodes the path registered again as a new entry', async () => {
+    const store = createMemoryStore();
+    const cache = new ListingCache({ chunkBytes: 4096 });
+    await store.openSession({ id: 'a', target: 'a:50052', token: 'a', since: 0 }, 60_000);
+    for (let n = 0; n < 200; n++) await store.addFile(file('a', n), 1000);
+    const encoded = async (): Promise<Buffer> => Buffer.concat(cache.views((await store.list(0, 1000, all, 1000)).files));
+    const reference = async (): Promise<Buffer> => {
+      const page = await store.list(0, 1000, all, 1000);
+      const files = page.files.map((f) => ({ peer: f.peer, path: f.path, name: f.name, sha256: f.sha256, size: f.size }));
+      return Buffer.from(ListFilesResponse.encode({ files, nextPageToken: '' }).finish());
+    };
+    expect(await encoded()).toEqual(await reference());
+    for (let n = 0; n < 150; n++) {
+      const removed = await store.removeFile('a', `/d/${n}.bin`);
+      cache.forgetFile(removed!.seq);
+    }
+    cache.forgetFile(123_456);
+    expect(cache.size).toBe(50);
+    expect(await encoded()).toEqual(await reference());
+    await store.addFile({ ...file('a', 7), sha256: 'f'.repeat(64) }, 1000);
+    expect(await encoded()).toEqual(await reference());
+    expect(cache.size).toBe(51);
+  });
 });

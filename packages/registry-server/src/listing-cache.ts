@@ -28,8 +28,8 @@ const encodeEntry = (file: ListedFile): Buffer =>
  *
  * An entry is known by the file's `seq`, which no other file ever takes, and is checked
  * against the record's hash and size (the only fields that change under one seq), so a
- * stale entry is never sent whatever this replica has heard. Entries of peers that left are
- * dropped (`forgetPeer`, from the event log); the log is rewritten in listing order when
+ * stale entry is never sent whatever this replica has heard. Entries of peers that left and
+ * of files that were unregistered are dropped (`forgetPeer`, `forgetFile`, from the event log); the log is rewritten in listing order when
  * dropped entries outweigh live ones.
  */
 export class ListingCache {
@@ -53,6 +53,16 @@ export class ListingCache {
     const spans: CachedEntry[] = new Array<CachedEntry>(files.length);
     for (let i = 0; i < files.length; i++) spans[i] = this.#entry(files[i]!);
     return this.#log.views(spans);
+  }
+
+  /** Drops the entry of a file that left the index (the store never lists its `seq` again). */
+  forgetFile(seq: number): void {
+    const entry = this.#bySeq.get(seq);
+    if (entry === undefined) return;
+    this.#bySeq.delete(seq);
+    this.#byPeer.get(entry.peer)?.delete(entry);
+    this.#log.drop(entry);
+    if (this.#log.wasteful) this.#rewrite();
   }
 
   /** Drops the entries of a peer that left. */

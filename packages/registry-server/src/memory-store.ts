@@ -286,6 +286,26 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): RegistrySto
       return 'added';
     },
 
+    async removeFile(peer, path) {
+      const slot = peers.get(peer);
+      const file = slot?.byPath.get(path);
+      if (slot === undefined || file === undefined) return undefined;
+      slot.byPath.delete(path);
+      const sameName = slot.byName.get(file.name);
+      if (Array.isArray(sameName)) {
+        sameName.splice(sameName.indexOf(file), 1);
+        if (sameName.length === 1) slot.byName.set(file.name, sameName[0]!);
+      } else {
+        slot.byName.delete(file.name);
+      }
+      order[positionOf(file)] = undefined;
+      holes++;
+      fileCount--;
+      if (holes > 1024 && holes * 2 > order.length) compact();
+      append({ type: 'file-unregistered', file });
+      return file;
+    },
+
     async fileByPath(peer, path) {
       return peers.get(peer)?.byPath.get(path);
     },

@@ -127,6 +127,13 @@ export class PeerDirectory extends EventEmitter<{ event: [DirectoryEvent] }> {
     }
   }
 
+  /** Removes the file a session registered under exactly `path`; FILE_NOT_REGISTERED when it has none. */
+  async unregisterFile(session: PeerRecord, path: string): Promise<FileRecord> {
+    const removed = await this.store.removeFile(session.id, path);
+    if (removed === undefined) throw new KompartError(Reason.FILE_NOT_REGISTERED, { peer: session.id, file: path });
+    return removed;
+  }
+
   list(after: number, limit: number, filter: ListFilter): Promise<ListPage> {
     return this.store.list(after, limit, filter, Math.max(limit * 10, 100_000));
   }

@@ -167,6 +167,25 @@ log('type', 'file-registered', 'peer', peer, 'path', path, 'name', name, 'sha256
 return 'added'
 `;
 
+/**
+ * ARGV: prefix, peer, path, origin. Removes the file from every index (the peer's paths,
+ * names and hashes, the listing order) and logs file-unregistered. Returns {seq, peer, path,
+ * name, sha256, size} of the entry removed, or an empty array when there was none.
+ */
+export const REMOVE_FILE = `${COMMON}
+local peer, path = ARGV[2], ARGV[3]
+local seq = redis.call('HGET', P .. 'paths:' .. peer, path)
+if not seq then return {} end
+local f = redis.call('HMGET', P .. 'file:' .. seq, 'peer', 'path', 'name', 'sha256', 'size')
+redis.call('HDEL', P .. 'paths:' .. peer, path)
+redis.call('DEL', P .. 'file:' .. seq)
+redis.call('ZREM', P .. 'order', seq)
+redis.call('ZREM', P .. 'names:' .. peer, f[3] .. '\\0' .. pad(seq))
+redis.call('ZREM', P .. 'hashes:' .. peer, f[4] .. ':' .. pad(seq))
+log('type', 'file-unregistered', 'peer', peer, 'path', path, 'name', f[3], 'sha256', f[4], 'size', f[5], 'seq', seq, 'origin', ARGV[4], 'at', now())
+return {seq, f[1], f[2], f[3], f[4], f[5]}
+`;
+
 /** ARGV: prefix, peer, path. Returns {seq, peer, path, name, sha256, size}, or an empty array. */
 export const FILE_BY_PATH = `
 local P = ARGV[1]

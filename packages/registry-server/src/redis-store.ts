@@ -51,6 +51,7 @@ const SCRIPTS = {
   kCloseSession: script(lua.CLOSE_SESSION),
   kSweep: script(lua.SWEEP),
   kAddFile: script(lua.ADD_FILE),
+  kRemoveFile: script(lua.REMOVE_FILE),
   kFileByPath: script(lua.FILE_BY_PATH),
   kFilesInRange: script(lua.FILES_IN_RANGE),
   kList: script(lua.LIST),
@@ -175,6 +176,10 @@ export class RedisStore implements RegistryStore {
       c.kAddFile(this.#prefix, file.peer, file.path, file.name, file.name.toLowerCase(), file.sha256, String(file.size), String(maxFiles), this.origin),
     );
     return String(reply) as AddFileResult;
+  }
+
+  async removeFile(peer: string, path: string): Promise<ListedFile | undefined> {
+    return listedFiles(strings(await this.#run((c) => c.kRemoveFile(this.#prefix, peer, path, this.origin))), 0)[0];
   }
 
   async fileByPath(peer: string, path: string): Promise<FileRecord | undefined> {
@@ -325,6 +330,12 @@ function storeEvent(id: string, m: Record<string, string>): StoreEvent | undefin
         type: 'file-registered',
         file: { peer, path: m['path'] ?? '', name: m['name'] ?? '', sha256: m['sha256'] ?? '', size: Number(m['size']) },
         replaced: m['replaced'] === '1',
+      };
+    case 'file-unregistered':
+      return {
+        ...base,
+        type: 'file-unregistered',
+        file: { seq: Number(m['seq']), peer, path: m['path'] ?? '', name: m['name'] ?? '', sha256: m['sha256'] ?? '', size: Number(m['size']) },
       };
     default:
       return undefined;

@@ -12,6 +12,7 @@ import {
   type LocateFileRequest,
   type RegisterFileRequest,
   type RegisterPeerRequest,
+  type UnregisterFileRequest,
   type RegistryDefinition,
   type RegistryEvent,
   type SharedFile,
@@ -120,6 +121,9 @@ export function createRegistryService(options: RegistryServiceOptions): Registry
         endStream(event.peer, event.token);
         broadcast({ type: EventType.EVENT_TYPE_PEER_EXPIRED, peer: event.peer, timeMs, fileCount: 0 }, event.peer);
         break;
+      case 'file-unregistered':
+        listing.forgetFile(event.file.seq);
+        break;
       case 'file-registered':
         break;
     }
@@ -147,6 +151,12 @@ export function createRegistryService(options: RegistryServiceOptions): Registry
         sha256: validate.sha256(request.sha256),
         size: validate.fileSize(request.size),
       });
+      return { file: toSharedFile(file) };
+    }),
+
+    unregisterFile: unary('UnregisterFile', async (request: UnregisterFileRequest, call) => {
+      const owner = await session(request.peer, call);
+      const file = await directory.unregisterFile(owner, validate.registeredPath(request.path, options.maxPathBytes));
       return { file: toSharedFile(file) };
     }),
 

@@ -26,6 +26,7 @@ export const serverTexts = {
     pt: 'Arquivo {path} registrado por {peer} ({size} bytes, sha256 {sha256})',
     en: 'File {path} registered by {peer} ({size} bytes, sha256 {sha256})',
   },
+  fileUnregistered: { pt: 'Arquivo {path} removido por {peer}', en: 'File {path} unregistered by {peer}' },
   summary: {
     pt: '{peers, plural, =0 {0 peers online} one {# peer online} other {# peers online}}, {files, plural, =0 {0 arquivos} one {# arquivo} other {# arquivos}}',
     en: '{peers, plural, one {# peer online} other {# peers online}}, {files, plural, one {# file} other {# files}}',

@@ -119,6 +119,11 @@ export async function startRegistryServer(options: RegistryServerOptions): Promi
       case 'file-registered':
         logger.info({ event: event.type, ...event.file }, render(serverTexts.fileRegistered, lang, { ...event.file }));
         return;
+      case 'file-unregistered': {
+        const { peer, path, name, sha256, size } = event.file;
+        logger.info({ event: event.type, peer, path, name, sha256, size }, render(serverTexts.fileUnregistered, lang, { peer, path }));
+        return;
+      }
     }
   }
 

@@ -8,8 +8,8 @@
  * Every method is atomic with respect to the others and returns plain records. Every
  * mutation logs its event in the same atomic step, so every replica, reading the log,
  * learns of every change exactly once and in order. Costs: O(1) or O(page) in the number
- * of peers and files, except removing a peer (O(its files)) and hash-prefix and base-name
- * lookups (O(matches)).
+ * of peers and files, except removing a peer (O(its files)), hash-prefix and base-name
+ * lookups (O(matches)) and removing one file (O(the peer's files of that base name)).
  *
  * One contract test suite (store-contract.ts) runs unchanged against every store.
  */
@@ -100,6 +100,14 @@ export type StoreEvent =
       readonly type: 'file-registered';
       readonly file: FileRecord;
       readonly replaced: boolean;
+    }
+  | {
+      readonly id: string;
+      readonly origin: string;
+      readonly at: number;
+      readonly type: 'file-unregistered';
+      /** The entry that left, with the `seq` it had. */
+      readonly file: ListedFile;
     };
 
 /** What a sweep needs to know of the registry's presence settings. */
@@ -169,6 +177,12 @@ export interface RegistryStore {
    * hash (the file changed) the entry is updated in place (`replaced`), keeping its `seq`.
    */
   addFile(file: FileRecord, maxFiles: number): Promise<AddFileResult>;
+  /**
+   * Removes the file a peer registered under exactly this path, and logs file-unregistered.
+   * Returns the entry that left (with its `seq`), or undefined when there was none (nothing
+   * changes, nothing is logged).
+   */
+  removeFile(peer: string, path: string): Promise<ListedFile | undefined>;
   /** The file a peer registered under exactly this path. */
   fileByPath(peer: string, path: string): Promise<FileRecord | undefined>;
   /** A peer's files whose base name is exactly `name`, in registration order. */

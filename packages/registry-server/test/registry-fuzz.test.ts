@@ -6,7 +6,7 @@
 import { ChannelCredentials, Metadata, makeGenericClientConstructor, status, type ServiceError } from '@grpc/grpc-js';
 import { BinaryWriter } from '@bufbuild/protobuf/wire';
 import fc from 'fast-check';
-import { DisconnectRequest, ListFilesRequest, LocateFileRequest, RegisterFileRequest, RegisterPeerRequest } from '@kompart/protocol';
+import { DisconnectRequest, ListFilesRequest, LocateFileRequest, RegisterFileRequest, RegisterPeerRequest, UnregisterFileRequest } from '@kompart/protocol';
 import { RegistryService } from '@kompart/grpc/testing';
 import { tokenMetadata } from '@kompart/grpc';
 import { call, fakeHash, startHarness, type Harness } from './registry-harness.js';
@@ -24,7 +24,7 @@ const DELIBERATE = new Set([
 
 type RawUnary = (request: Buffer, metadata: Metadata, callback: (error: ServiceError | null) => void) => void;
 const identity = (buffer: Buffer): Buffer => buffer;
-const unaryMethods = ['RegisterPeer', 'RegisterFile', 'ListFiles', 'LocateFile', 'Disconnect'] as const;
+const unaryMethods = ['RegisterPeer', 'RegisterFile', 'UnregisterFile', 'ListFiles', 'LocateFile', 'Disconnect'] as const;
 const RawClient = makeGenericClientConstructor(
   Object.fromEntries(
     unaryMethods.map((name) => [
@@ -122,13 +122,14 @@ describe('Registry under random input', () => {
     );
   });
 
-  it('answers random RegisterPeer, ListFiles, LocateFile and Disconnect requests deliberately', async () => {
+  it('answers random RegisterPeer, UnregisterFile, ListFiles, LocateFile and Disconnect requests deliberately', async () => {
     await fc.assert(
       fc.asyncProperty(text, text, fc.integer(), text, async (a, b, n, c) => {
         const before = await snapshot();
         const requests: [(typeof unaryMethods)[number], Uint8Array][] = [
           ['ListFiles', ListFilesRequest.encode({ peer: me, pageSize: n, pageToken: a, nameContains: b, sha256Prefix: c, holder: a }).finish()],
           ['LocateFile', LocateFileRequest.encode({ peer: me, holder: a, file: b }).finish()],
+          ['UnregisterFile', UnregisterFileRequest.encode({ peer: me, path: b }).finish()],
           ['Disconnect', DisconnectRequest.encode({ peer: c }).finish()],
           ['RegisterPeer', RegisterPeerRequest.encode({ address: me + b }).finish()],
         ];

@@ -9,6 +9,8 @@ import {
   type LocateFileResponse,
   type RegisterFileRequest,
   type RegisterFileResponse,
+  type UnregisterFileRequest,
+  type UnregisterFileResponse,
   type RegisterPeerRequest,
   type HeartbeatResponse,
   type RegisterPeerResponse,
@@ -49,6 +51,7 @@ type Unary<Req, Res> = (request: Req, metadata: Metadata, callback: Callback<Res
 interface Methods {
   registerPeer: [RegisterPeerRequest, RegisterPeerResponse];
   registerFile: [RegisterFileRequest, RegisterFileResponse];
+  unregisterFile: [UnregisterFileRequest, UnregisterFileResponse];
   listFiles: [ListFilesRequest, ListFilesResponse];
   locateFile: [LocateFileRequest, LocateFileResponse];
   disconnect: [DisconnectRequest, DisconnectResponse];

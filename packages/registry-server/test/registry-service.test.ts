@@ -180,6 +180,94 @@ describe('Registry service over real gRPC', () => {
     });
   });
 
+  describe('UnregisterFile', () => {
+    const unregister = (session: RegisterPeerResponse, path: string, token = session.sessionToken) =>
+      call(h.client, 'unregisterFile', { peer: session.peer, path }, token);
+
+    it('removes one entry: ListFiles and LocateFile no longer find it, the others stay in order', async () => {
+      const holder = await h.register('127.0.0.2');
+      const other = await h.register('127.0.0.3');
+      await registerFile(holder, '/srv/a.txt', 1, 10);
+      await registerFile(holder, '/srv/b.txt', 2, 20);
+      await registerFile(holder, '/srv/c.txt', 3, 30);
+      // Listed once, so this replica's listing cache holds the entries.
+      expect((await list(other)).files).toHaveLength(3);
+      const answer = await unregister(holder, '/srv/b.txt');
+      expect(answer.file).toEqual({ peer: '127.0.0.2', path: '/srv/b.txt', name: 'b.txt', sha256: fakeHash(2), size: 20 });
+      expect((await list(other)).files.map((f) => f.path)).toEqual(['/srv/a.txt', '/srv/c.txt']);
+      expect((await list(other, { nameContains: 'b.txt' })).files).toEqual([]);
+      const gone = await h.rejection(locate(other, '127.0.0.2', 'b.txt'));
+      expect(gone.grpcCode).toBe(status.NOT_FOUND);
+      expect(gone.grpcMessage).toBe('arquivo removido ou indisponível');
+      expect((await h.rejection(locate(other, '127.0.0.2', fakeHash(2)))).reason).toBe(Reason.FILE_UNAVAILABLE);
+      expect((await h.registry.directory.counts()).files).toBe(2);
+      // Registered again (changed meanwhile): a new entry, at the end, with its new hash.
+      await registerFile(holder, '/srv/b.txt', 4, 40);
+      expect((await list(other)).files.map((f) => [f.path, f.sha256])).toEqual([
+        ['/srv/a.txt', fakeHash(1)],
+        ['/srv/c.txt', fakeHash(3)],
+        ['/srv/b.txt', fakeHash(4)],
+      ]);
+      expect((await call(h.client, 'disconnect', { peer: holder.peer }, holder.sessionToken)).removedFiles).toBe(3);
+    });
+
+    it('answers a path the peer has not registered with NOT_FOUND "Arquivo <path> não registrado", and changes nothing', async () => {
+      const holder = await h.register('127.0.0.2');
+      const other = await h.register('127.0.0.3');
+      await registerFile(holder, '/srv/a.txt', 1);
+      await registerFile(other, '/srv/theirs.txt', 2);
+      const before = (await list(other)).files;
+      for (const path of ['/srv/nothing.txt', '/srv', '/srv/theirs.txt']) {
+        const error = await h.rejection(unregister(holder, path));
+        expect(error.grpcCode).toBe(status.NOT_FOUND);
+        expect(error.reason).toBe(Reason.FILE_NOT_REGISTERED);
+        expect(error.params).toEqual({ peer: '127.0.0.2', file: path });
+        expect(error.grpcMessage).toBe(`Arquivo ${path} não registrado`);
+        expect(error.render('en')).toBe(`File ${path} not registered`);
+      }
+      await unregister(holder, '/srv/a.txt');
+      expect((await h.rejection(unregister(holder, '/srv/a.txt'))).reason).toBe(Reason.FILE_NOT_REGISTERED);
+      expect((await list(other)).files).toEqual(before.filter((f) => f.path !== '/srv/a.txt'));
+    });
+
+    it("cannot remove somebody else's file: a session's token only, and only a registered caller", async () => {
+      const holder = await h.register('127.0.0.2');
+      const thief = await h.register('127.0.0.3');
+      await registerFile(holder, '/srv/a.txt', 1);
+      for (const token of [undefined, 'forged', thief.sessionToken]) {
+        const error = await h.rejection(call(h.client, 'unregisterFile', { peer: holder.peer, path: '/srv/a.txt' }, token));
+        expect(error.grpcCode).toBe(status.UNAUTHENTICATED);
+        expect(error.reason).toBe(Reason.SESSION_INVALID);
+      }
+      const stranger = await h.rejection(call(h.client, 'unregisterFile', { peer: '127.0.0.9', path: '/srv/a.txt' }));
+      expect(stranger.grpcCode).toBe(status.FAILED_PRECONDITION);
+      expect(stranger.grpcMessage).toBe('Peer 127.0.0.9 não registrado');
+      expect((await list(thief)).files.map((f) => f.path)).toEqual(['/srv/a.txt']);
+    });
+
+    it.each([
+      ['a relative path', 'srv/a.txt'],
+      ['an empty path', ''],
+      ['a path with ..', '/srv/../srv/a.txt'],
+      ['a folder path', '/srv/'],
+      ['a path with NUL', '/srv/a\u0000.txt'],
+    ])('refuses %s with INVALID_ARGUMENT', async (_what, path) => {
+      const holder = await h.register('127.0.0.2');
+      await registerFile(holder, '/srv/a.txt', 1);
+      const error = await h.rejection(unregister(holder, path));
+      expect(error.grpcCode).toBe(status.INVALID_ARGUMENT);
+      expect(error.params['field']).toBe('path');
+      expect((await list(holder)).files).toHaveLength(1);
+    });
+
+    it('speaks English when started with lang en', async () => {
+      await h.close();
+      h = await startHarness({ lang: 'en' });
+      const holder = await h.register('127.0.0.2');
+      expect((await h.rejection(unregister(holder, '/x'))).grpcMessage).toBe('File /x not registered');
+    });
+  });
+
   describe('ListFiles', () => {
     it('answers an empty index with an empty, successful page', async () => {
       const session = await h.register('127.0.0.2');

@@ -70,4 +70,30 @@ describeIfRedis('two replicas on one Redis', () => {
     );
     expect(after.files).toEqual([]);
   });
+
+  it('a file unregistered on one replica leaves the listing on the other, which had it in its listing cache', async () => {
+    const [a, b] = await startReplicas();
+    const holder = await a.register('127.0.0.2:6000');
+    const reader = await b.register('127.0.0.3:6000');
+    const listAtB = async (): Promise<string[]> => {
+      const page = await call(
+        b.client,
+        'listFiles',
+        { peer: reader.peer, pageSize: 10, pageToken: '', nameContains: '', sha256Prefix: '', holder: '' },
+        reader.sessionToken,
+      );
+      return page.files.map((file) => `${file.path} ${file.sha256.slice(0, 1)}`);
+    };
+    for (const [path, digit] of [
+      ['/s/a.txt', 'a'],
+      ['/s/b.txt', 'b'],
+    ] as const) {
+      await call(a.client, 'registerFile', { peer: holder.peer, path, sha256: digit.repeat(64), size: 1 }, holder.sessionToken);
+    }
+    expect(await listAtB()).toEqual(['/s/a.txt a', '/s/b.txt b']);
+    await call(a.client, 'unregisterFile', { peer: holder.peer, path: '/s/a.txt' }, holder.sessionToken);
+    expect(await listAtB()).toEqual(['/s/b.txt b']);
+    await call(b.client, 'registerFile', { peer: holder.peer, path: '/s/a.txt', sha256: 'c'.repeat(64), size: 1 }, holder.sessionToken);
+    expect(await listAtB()).toEqual(['/s/b.txt b', '/s/a.txt c']);
+  });
 });

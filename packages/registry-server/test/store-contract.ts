@@ -98,6 +98,58 @@ export function describeStoreContract(name: string, open: () => Promise<StoreUnd
       expect(page.files[0]!.seq).toBeLessThan(page.files[1]!.seq);
     });
 
+    it('removes one file from every index on every replica, logs it once, and leaves the rest as it was', async () => {
+      await a.openSession(session('p1'), LONG);
+      await a.openSession(session('p2'), LONG);
+      const named = (dir: string, n: number): FileRecord => ({ ...file('p1', n), path: `/${dir}/same.bin`, name: 'same.bin' });
+      for (const record of [named('x', 1), named('y', 2), named('z', 3), file('p1', 4), file('p2', 5)]) await a.addFile(record, 10);
+      const before = await a.list(0, 10, all, 100);
+      const start = await b.logPosition();
+      const removed = await b.removeFile('p1', '/y/same.bin');
+      expect(removed).toEqual({ ...named('y', 2), seq: before.files[1]!.seq });
+      // Gone from the path, name and hash indexes, the listing and the counts, on both replicas.
+      for (const store of [a, b]) {
+        expect(await store.fileByPath('p1', '/y/same.bin')).toBeUndefined();
+        expect((await store.filesByName('p1', 'same.bin')).map((f) => f.path)).toEqual(['/x/same.bin', '/z/same.bin']);
+        expect(await store.filesByHashPrefix('p1', named('y', 2).sha256)).toEqual([]);
+        expect((await store.list(0, 10, all, 100)).files.map((f) => f.path)).toEqual(['/x/same.bin', '/z/same.bin', '/d/4.bin', '/d/5.bin']);
+        expect((await store.list(0, 10, { ...all, nameContains: 'same' }, 100)).files).toHaveLength(2);
+        expect(await store.counts()).toEqual({ peers: 2, files: 4 });
+      }
+      // Nothing registered there (any more), or another peer's path: nothing changes, nothing is logged.
+      expect(await a.removeFile('p1', '/y/same.bin')).toBeUndefined();
+      expect(await a.removeFile('p2', '/d/4.bin')).toBeUndefined();
+      expect(await a.removeFile('nobody', '/d/4.bin')).toBeUndefined();
+      expect(await b.counts()).toEqual({ peers: 2, files: 4 });
+      // The same path registered again is a new entry, at the end of the order.
+      expect(await a.addFile(named('y', 6), 10)).toBe('added');
+      const after = await b.list(0, 10, all, 100);
+      expect(after.files.map((f) => f.path)).toEqual(['/x/same.bin', '/z/same.bin', '/d/4.bin', '/d/5.bin', '/y/same.bin']);
+      expect(after.files[4]!.seq).toBeGreaterThan(before.files[4]!.seq);
+      expect((await a.filesByName('p1', 'same.bin')).map((f) => f.size)).toEqual([1, 3, 6]);
+      const events = await take(a, 2, start);
+      expect(events.map((event) => event.type)).toEqual(['file-unregistered', 'file-registered']);
+      expect(events[0]).toMatchObject({ origin: b.origin, file: removed });
+      // A peer leaving takes only what is left.
+      expect(await b.closeSession('p1', 't-p1', 'disconnect')).toBe(4);
+      expect(await a.counts()).toEqual({ peers: 1, files: 1 });
+    });
+
+    it('keeps a cursor valid across files unregistered before and after it', async () => {
+      await a.openSession(session('p1'), LONG);
+      for (let n = 0; n < 30; n++) await a.addFile(file('p1', n), 100);
+      const first = await b.list(0, 10, all, 100);
+      for (const n of [3, 9, 10, 11, 29]) await (n % 2 === 0 ? a : b).removeFile('p1', `/d/${n}.bin`);
+      const rest: number[] = [];
+      let cursor = first.next;
+      while (cursor !== undefined) {
+        const page = await a.list(cursor, 4, all, 100);
+        rest.push(...page.files.map((f) => f.size));
+        cursor = page.next;
+      }
+      expect(rest).toEqual(Array.from({ length: 17 }, (_, k) => k + 12));
+    });
+
     it('removes a peer with all its files, and counts what left', async () => {
       await a.openSession(session('p1'), LONG);
       await a.openSession(session('p2'), LONG);
