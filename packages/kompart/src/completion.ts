@@ -26,7 +26,7 @@ export function complete(line: string, context: CompletionContext): [string[], s
   const fileArg = /^register\s+file\s+(.*)$/i.exec(line.trimStart());
   if (fileArg !== null && lower.startsWith('register')) {
     const prefix = line.slice(0, line.length - fileArg[1]!.length);
-    return [completePath(fileArg[1]!, context).map((path) => prefix + path), line];
+    return [pathCandidates(fileArg[1]!, context).map((path) => prefix + path), line];
   }
   const getArg = /^get\s+file\s+(.*)$/i.exec(line.trimStart());
   if (getArg !== null) {
@@ -44,8 +44,12 @@ export function complete(line: string, context: CompletionContext): [string[], s
   return [words.filter((word) => word.startsWith(normalized)), line];
 }
 
-/** Entries of the folder a partial path names whose names start with its last part. */
-function completePath(typed: string, context: CompletionContext): string[] {
+/**
+ * Entries of the folder a partial path names whose names start with its last part, each
+ * as the whole path to type (folders end in `/`); hidden ones only when the part starts
+ * with a dot.
+ */
+export function pathCandidates(typed: string, context: Pick<CompletionContext, 'cwd' | 'home'>): string[] {
   const home = context.home ?? homedir();
   const slash = typed.lastIndexOf('/');
   const dirPart = slash < 0 ? '' : typed.slice(0, slash + 1);
@@ -62,4 +66,17 @@ function completePath(typed: string, context: CompletionContext): string[] {
     .slice(0, MAX_CANDIDATES)
     .map((entry) => dirPart + entry.name + (entry.isDirectory() ? '/' : ''))
     .sort();
+}
+
+/** The longest text every candidate starts with. */
+export function commonPrefix(candidates: readonly string[]): string {
+  const [first, ...rest] = candidates;
+  if (first === undefined) return '';
+  let length = first.length;
+  for (const candidate of rest) {
+    let same = 0;
+    while (same < length && candidate[same] === first[same]) same++;
+    length = same;
+  }
+  return first.slice(0, length);
 }

@@ -5,6 +5,7 @@ import { PeerErrorCode, createPeer, peerError } from '@kompart/peer';
 import type { PeerConfig } from './config.js';
 import { ExitCode } from './exit-codes.js';
 import type { ProgramIo, StopSignal } from './io.js';
+import { ForegroundCommands } from './foreground.js';
 import { createLineLogger } from './line-logger.js';
 import { readTlsFiles } from './tls-files.js';
 import { runMenu } from './menu.js';
@@ -22,9 +23,12 @@ type FrontEnd = 'menu' | 'prompt' | 'script';
  * menu (terminal, default), the typed prompt (terminal, --no-menu) or standard input
  * (anything else, or --json), one at a time. Start-up work (--register, --share) runs first.
  *
- * Leaving: `exit`, Ctrl-D or the end of input leave after the command in progress; Ctrl-C,
- * SIGTERM and SIGHUP cancel it (a download keeps its `.part` and says so). Either way a
- * registered peer disconnects before the process ends. A second Ctrl-C quits at once.
+ * Leaving: `exit`, Ctrl-D or the end of input leave after the command in progress;
+ * SIGTERM and SIGHUP cancel it (a download keeps its `.part` and says so), and so does
+ * Ctrl-C when standard input is not a terminal. On a terminal Ctrl-C follows Node's REPL
+ * (see the typed prompt and the menu): it cancels the running command, and a second one
+ * at an empty prompt leaves. Either way a registered peer disconnects before the process
+ * ends. A signal while already leaving quits at once.
  *
  * Exit code: 0, or 1 when standard input is not a terminal and a command failed; 3 when
  * the FileService cannot listen.
@@ -67,7 +71,11 @@ export async function runPeer(config: PeerConfig, io: ProgramIo): Promise<number
   });
 
   const stopping = new AbortController();
+  const foreground = new ForegroundCommands(stopping.signal);
   const requestStop = (signal: StopSignal): void => {
+    // On a terminal Ctrl-C cancels the command running, as in Node's REPL; the peer stays.
+    // (The typed prompt reads Ctrl-C as a key; a real SIGINT comes while no prompt reads.)
+    if (signal === 'SIGINT' && interactive && !stopping.signal.aborted && foreground.interrupt()) return;
     if (stopping.signal.aborted) {
       output.print('info', render(cliTexts.forcedExit, lang), { event: 'forced-exit' });
       io.exitNow(ExitCode.Interrupted);
@@ -103,7 +111,7 @@ export async function runPeer(config: PeerConfig, io: ProgramIo): Promise<number
       }
       // Start-up work done: a container's health check may now count this peer as ready.
       if (config.readyFile !== undefined && !stopping.signal.aborted) writeFileSync(config.readyFile, `${peer.id}\n`);
-      await readCommands(shell, output, config, io, interactive, stopping.signal, requestStop, lang);
+      await readCommands(shell, output, config, io, interactive, stopping.signal, foreground, lang);
       await shell.disconnectIfRegistered();
     } finally {
       if (config.readyFile !== undefined) rmSync(config.readyFile, { force: true });
@@ -124,12 +132,11 @@ async function readCommands(
   io: ProgramIo,
   interactive: boolean,
   stop: AbortSignal,
-  requestStop: (signal: StopSignal) => void,
+  foreground: ForegroundCommands,
   lang: Lang,
 ): Promise<void> {
   let frontEnd: FrontEnd = !interactive ? 'script' : config.menu === false ? 'prompt' : 'menu';
   const history: string[] = [];
-  const onInterrupt = (): void => requestStop('SIGINT');
   if (frontEnd === 'prompt') output.print('info', render(cliTexts.promptHint, lang));
   for (;;) {
     if (stop.aborted) return;
@@ -139,10 +146,10 @@ async function readCommands(
         end = await runScript(shell, io.stdin, stop);
         break;
       case 'prompt':
-        end = await runTypedPrompt({ shell, output, lang, input: io.stdin, terminal: io.stdout, stop, onInterrupt, history, menuAvailable: true, cwd: io.cwd });
+        end = await runTypedPrompt({ shell, output, lang, input: io.stdin, terminal: io.stdout, stop, foreground, history, menuAvailable: true, cwd: io.cwd });
         break;
       case 'menu':
-        end = await runMenu({ shell, output, lang, input: io.stdin, terminal: io.stdout, stop, onInterrupt });
+        end = await runMenu({ shell, output, lang, input: io.stdin, terminal: io.stdout, stop, foreground, cwd: io.cwd });
         break;
     }
     if (end === 'menu') {

@@ -159,6 +159,14 @@ Exit codes: 0 all went well; 1 a command failed or a run-time error;
     en: 'Interrupted: shutting down (Ctrl-C again quits at once)',
   },
   forcedExit: { pt: 'Saída forçada', en: 'Forced exit' },
+  leaveHint: {
+    pt: '(Para sair, tecle Ctrl-C de novo, Ctrl-D ou digite exit)',
+    en: '(To leave, press Ctrl-C again or Ctrl-D, or type exit)',
+  },
+  menuLeaveHint: {
+    pt: '(Para sair, tecle Ctrl-C de novo ou escolha Sair)',
+    en: '(To leave, press Ctrl-C again or choose Exit)',
+  },
   keepRunning: {
     pt: 'Fim da entrada: o peer continua online (SIGTERM encerra)',
     en: 'End of input: the peer stays online (SIGTERM stops it)',
@@ -239,6 +247,27 @@ Exit codes: 0 all went well; 1 a command failed or a run-time error;
   progressHashing: { pt: 'SHA-256 {name}', en: 'SHA-256 {name}' },
   progressDownloading: { pt: 'Baixando {name}', en: 'Downloading {name}' },
 
+  // ---- peer: live shares ----------------------------------------------------------
+  eventShareAdded: {
+    pt: 'Arquivo {path} apareceu numa pasta compartilhada e foi registrado ({size}, sha256 {sha256})',
+    en: 'File {path} appeared in a shared folder and was registered ({size}, sha256 {sha256})',
+  },
+  eventShareUpdated: {
+    pt: 'Arquivo {path} mudou e foi registrado de novo ({size}, sha256 {sha256})',
+    en: 'File {path} changed and was registered again ({size}, sha256 {sha256})',
+  },
+  eventShareDeleted: { pt: 'Arquivo {path} apagado: saiu do índice', en: 'File {path} deleted: removed from the index' },
+  eventShareNotAFile: {
+    pt: 'Arquivo {path} não é mais um arquivo comum: saiu do índice',
+    en: 'File {path} is no longer a regular file: removed from the index',
+  },
+  eventShareUnreadable: { pt: 'Arquivo {path} ilegível: saiu do índice', en: 'File {path} unreadable: removed from the index' },
+  eventShareFailed: { pt: 'O índice não acompanhou {path}: {error}', en: 'The index could not follow {path}: {error}' },
+  eventWatchError: {
+    pt: 'Não é possível acompanhar {path} ({detail}): mudanças nele não chegam ao índice',
+    en: 'Cannot watch {path} ({detail}): its changes will not reach the index',
+  },
+
   // ---- peer: inquirer menu ----------------------------------------------------------
   menuQuestion: { pt: 'O que você quer fazer?', en: 'What do you want to do?' },
   menuRegisterPeer: { pt: 'Registrar este peer (register peer)', en: 'Register this peer (register peer)' },
@@ -251,7 +280,7 @@ Exit codes: 0 all went well; 1 a command failed or a run-time error;
   menuExit: { pt: 'Sair (exit)', en: 'Exit (exit)' },
   menuKeys: { pt: '↑↓ navegar • ⏎ escolher', en: '↑↓ navigate • ⏎ select' },
   menuPathQuestion: { pt: 'Caminho do arquivo ou pasta:', en: 'Path of the file or folder:' },
-  menuPathRequired: { pt: 'Informe um caminho', en: 'Enter a path' },
+  menuPathKeys: { pt: 'Tab completa • ⏎ registra • Esc volta ao menu', en: 'Tab completes • ⏎ registers • Esc back to the menu' },
   menuPickFile: { pt: 'Qual arquivo baixar?', en: 'Which file to download?' },
   menuBack: { pt: '(voltar)', en: '(back)' },
   menuToPrompt: {

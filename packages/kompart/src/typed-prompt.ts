@@ -1,8 +1,9 @@
 import { Writable } from 'node:stream';
-import { clearLine, createInterface, cursorTo } from 'node:readline';
+import { clearLine, createInterface, cursorTo, type Interface } from 'node:readline';
 import { render, type Lang } from '@kompart/core';
 import { cliTexts } from './texts.js';
 import { complete } from './completion.js';
+import type { ForegroundCommands } from './foreground.js';
 import type { Output } from './output.js';
 import type { PeerShell } from './peer-shell.js';
 import type { FrontEndEnd } from './script-input.js';
@@ -14,10 +15,10 @@ export interface TerminalFrontEndOptions {
   readonly lang: Lang;
   readonly input: NodeJS.ReadStream;
   readonly terminal: NodeJS.WriteStream;
-  /** Aborts when the user asked to leave; the running command is cancelled through it. */
+  /** Aborts when the peer stops (a signal, the end); the running command is cancelled through it. */
   readonly stop: AbortSignal;
-  /** Called on Ctrl-C (readline sees it as a key in raw mode; inquirer inside a prompt). */
-  readonly onInterrupt: () => void;
+  /** Where commands run: Ctrl-C cancels the ones running. */
+  readonly foreground: ForegroundCommands;
 }
 
 export interface TypedPromptOptions extends TerminalFrontEndOptions {
@@ -66,10 +67,18 @@ class MutableTerminal extends Writable {
   }
 }
 
+/** readline's Interface with the method Node's REPL uses to drop the line being typed. */
+type LineInterface = Interface & { clearLine(): void; readonly line: string };
+
 /**
  * The typed prompt on a terminal (node:readline): history (up/down), tab completion,
  * one command at a time. Asynchronous lines are printed above the prompt and the line
- * being typed is redrawn with its cursor where it was. Ctrl-D leaves like `exit`.
+ * being typed is redrawn with its cursor where it was.
+ *
+ * Keys follow Node's REPL: Ctrl-C clears the line being typed, or cancels the command
+ * running; at an empty prompt it says how to leave, and a second Ctrl-C in a row, Ctrl-D
+ * or `exit` leaves. After Ctrl-Z and `fg` the prompt and the line come back as they were
+ * (readline pauses its input when the process continues; it is resumed here).
  */
 export async function runTypedPrompt(options: TypedPromptOptions): Promise<FrontEndEnd> {
   const { shell, output, terminal, stop } = options;
@@ -84,7 +93,7 @@ export async function runTypedPrompt(options: TypedPromptOptions): Promise<Front
     removeHistoryDuplicates: true,
     history: [...options.history],
     completer: (line: string) => complete(line, { cwd: options.cwd, menu: options.menuAvailable, files: () => shell.lastListing }),
-  });
+  }) as LineInterface;
   const queue: string[] = [];
   let closed = false;
   let wake: (() => void) | undefined;
@@ -98,12 +107,37 @@ export async function runTypedPrompt(options: TypedPromptOptions): Promise<Front
     closed = true;
     wake?.();
   });
-  rl.on('SIGINT', options.onInterrupt);
+  /** True while the prompt is on screen waiting for a line. */
+  let waiting = false;
+  /** The last key was a Ctrl-C at an empty prompt: another one leaves. */
+  let warned = false;
+  let leave = false;
+  rl.on('SIGINT', () => {
+    if (!waiting) {
+      options.foreground.interrupt();
+      return;
+    }
+    if (rl.line !== '') {
+      rl.clearLine();
+      rl.prompt(true);
+      return;
+    }
+    if (warned) {
+      leave = true;
+      wake?.();
+      return;
+    }
+    warned = true;
+    output.print('info', render(cliTexts.leaveHint, options.lang), { event: 'interrupt' });
+  });
+  const onKey = (_text: string | undefined, key: { ctrl?: boolean; name?: string } | undefined): void => {
+    if (key?.ctrl !== true || key.name !== 'c') warned = false;
+  };
+  options.input.on('keypress', onKey);
+  rl.on('SIGCONT', () => rl.resume());
   const onStop = (): void => rl.close();
   stop.addEventListener('abort', onStop, { once: true });
 
-  /** True while the prompt is on screen waiting for a line. */
-  let waiting = false;
   const pop = output.push({
     write(line) {
       if (!waiting) {
@@ -120,7 +154,7 @@ export async function runTypedPrompt(options: TypedPromptOptions): Promise<Front
     for (;;) {
       const line = queue.shift();
       if (line !== undefined) return line;
-      if (closed) return undefined;
+      if (closed || leave) return undefined;
       await new Promise<void>((resolve) => (wake = resolve));
       wake = undefined;
     }
@@ -135,6 +169,7 @@ export async function runTypedPrompt(options: TypedPromptOptions): Promise<Front
       }
       const line = await nextLine();
       if (stop.aborted) return 'stopped';
+      if (leave) return 'exit';
       if (line === undefined) return 'eof';
       if (!waiting) {
         // Typed ahead while the previous command ran: show it after a prompt now.
@@ -144,7 +179,7 @@ export async function runTypedPrompt(options: TypedPromptOptions): Promise<Front
       }
       waiting = false;
       screen.muted = true;
-      const outcome = await shell.executeLine(line, stop);
+      const outcome = await options.foreground.run((signal) => shell.executeLine(line, signal));
       if (stop.aborted) return 'stopped';
       if (outcome === 'exit') return 'exit';
       if (outcome === 'menu') return 'menu';
@@ -157,6 +192,7 @@ export async function runTypedPrompt(options: TypedPromptOptions): Promise<Front
     }
     waiting = false;
     pop();
+    options.input.off('keypress', onKey);
     stop.removeEventListener('abort', onStop);
     options.history.splice(0, options.history.length, ...(rl as unknown as { history: string[] }).history);
     rl.close();

@@ -2,7 +2,7 @@
  * A person at a terminal: the peer in a real pseudo-terminal (node-pty), driven through
  * the inquirer menu (register, download a file picked from the list, a message arriving
  * while the menu is shown), then the typed prompt (list, tab completion, history, a
- * message arriving while a line is being typed), and Ctrl-C to leave.
+ * message arriving while a line is being typed), and Ctrl-C twice to leave.
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -104,12 +104,13 @@ it('menu and typed prompt in a real terminal', async () => {
   term.type(`help${KEY.enter}`);
   at = await term.waitFor('menu                               volta ao menu interativo', at);
 
-  // Ctrl-C leaves cleanly.
+  // Ctrl-C twice at an empty prompt leaves cleanly (the first says how).
   term.type(`register peer${KEY.enter}`);
   at = await term.waitFor(`Peer ${me} registrado`, at);
   await term.waitFor('kompart> ', at);
   term.type(KEY.ctrlC);
-  at = await term.waitFor('Interrompido: encerrando (Ctrl-C de novo sai na hora)', at);
+  at = await term.waitFor('(Para sair, tecle Ctrl-C de novo, Ctrl-D ou digite exit)', at);
+  term.type(KEY.ctrlC);
   await term.waitFor(`Peer ${me} desconectado (0 arquivos removidos)`, at);
   expect((await term.exited).exitCode).toBe(0);
   expect(term.text).not.toMatch(/\bat .*\.js:\d+/);

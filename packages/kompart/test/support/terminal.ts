@@ -8,7 +8,13 @@ import { BIN, WAIT_MS, cleanEnv } from '../../../../test/support/program';
 
 const ESCAPES = /\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07|\x1b[()][A-Za-z0-9]|\x1b[=>78]/g;
 
-export const KEY = { enter: '\r', up: '\x1b[A', down: '\x1b[B', tab: '\t', ctrlC: '\x03', ctrlD: '\x04', ctrlU: '\x15' } as const;
+export const KEY = { enter: '\r', up: '\x1b[A', down: '\x1b[B', tab: '\t', esc: '\x1b', ctrlC: '\x03', ctrlD: '\x04', ctrlU: '\x15', ctrlZ: '\x1a' } as const;
+
+/** The prompt of the shell that `Terminal.inShell` runs the program from. */
+export const SHELL_PROMPT = 'shell$ ';
+
+/** `text` quoted for bash. */
+const shellQuote = (text: string): string => `'${text.replace(/'/g, `'\\''`)}'`;
 
 export class Terminal {
   /** Everything shown so far, escape sequences removed. */
@@ -20,8 +26,20 @@ export class Terminal {
   readonly #waiters = new Set<() => void>();
   #done = false;
 
-  constructor(args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) {
-    this.#pty = spawn(process.execPath, [BIN, ...args], {
+  /**
+   * The program started from an interactive bash in the terminal, as a user starts it: with
+   * job control, so Ctrl-Z stops it and `fg` brings it back. The shell stays when the
+   * program ends (type `exit` to end it, or close()).
+   */
+  static inShell(args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Terminal {
+    const terminal = new Terminal(['--norc', '--noprofile', '-i'], { ...options, command: '/bin/bash', env: { ...options.env, PS1: SHELL_PROMPT } });
+    terminal.type(`${[process.execPath, BIN, ...args].map(shellQuote).join(' ')}${KEY.enter}`);
+    return terminal;
+  }
+
+  constructor(args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; command?: string } = {}) {
+    const command = options.command === undefined ? [process.execPath, BIN] : [options.command];
+    this.#pty = spawn(command[0]!, [...command.slice(1), ...args], {
       name: 'xterm-256color',
       cols: 200,
       rows: 50,
