@@ -6,7 +6,7 @@ import { createServerBoundary, startGrpcServer, type ServiceHandlers, type TlsMa
 import { FILE_SERVICE_NAME, MAX_MESSAGE_BYTES, Reason, type DownloadRequest, type DownloadResponse, type FileServiceDefinition } from '@kompart/protocol';
 import { ChunkBufferPool, fileServiceDefinition } from './download-codec.js';
 import type { FileIdentity } from './file-identity.js';
-import type { SharedFiles } from './local-library.js';
+import type { LocalFile, SharedFiles } from './local-library.js';
 import { openSharedFile } from './open-shared-file.js';
 
 /**
@@ -76,6 +76,8 @@ export interface FileServiceDeps {
   readonly onRehashed?: (path: string, identity: FileIdentity, sha256: string) => void;
   /** Time tickets are checked against (default: the system clock). */
   readonly clock?: Clock;
+  /** Told when a registered file was found gone or changed at the check before serving, or shrank while being sent. */
+  readonly onStale?: (file: LocalFile) => void;
 }
 
 /**
@@ -118,7 +120,12 @@ export function createFileService(deps: FileServiceDeps): ServiceHandlers<typeof
     const opened = await openSharedFile(
       deps.files,
       { sha256: request.sha256, path: request.path },
-      { self: deps.self(), logger, ...(deps.onRehashed === undefined ? {} : { onRehashed: deps.onRehashed }) },
+      {
+        self: deps.self(),
+        logger,
+        ...(deps.onRehashed === undefined ? {} : { onRehashed: deps.onRehashed }),
+        ...(deps.onStale === undefined ? {} : { onStale: deps.onStale }),
+      },
     );
     const { file, handle } = opened;
     const pool = new ChunkBufferPool(chunkBytes, sendBuffers(chunkBytes));
@@ -145,6 +152,7 @@ export function createFileService(deps: FileServiceDeps): ServiceHandlers<typeof
         if (bytesRead !== length) {
           // Shrunk while being sent: the file is no longer the one registered.
           logger.info({ path: file.path, position }, 'registered file shrank while being sent');
+          deps.onStale?.(file);
           throw new KompartError(Reason.FILE_UNAVAILABLE, { peer: deps.self(), file: file.path });
         }
         position += bytesRead;

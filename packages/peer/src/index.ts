@@ -6,7 +6,8 @@
  * const peer = await startPeer({ registry: '127.0.0.1', address: '127.0.0.2', downloadsDir });
  * peer.events.onAny((event) => print(formatEvent(event)));
  * await peer.registerPeer();                                   // register peer
- * await peer.registerPath('/music', { onProgress });           // register file <path>
+ * await peer.registerPath('/music', { onProgress });           // register file <path> (then watched)
+ * await peer.unregisterPath('/music/old.mp3');                 // unregister file <path>
  * const files = await peer.listFiles();                        // list files
  * await peer.getFile('127.0.0.3/song.mp3', { onProgress });     // get file <IP>/<name|hash>
  * await peer.disconnect();                                     // disconnect
@@ -30,9 +31,12 @@ export {
   type GetFileOptions,
   type GetFileResult,
   type DisconnectResult,
+  type UnregisterPathResult,
+  type UnregisteredFile,
 } from './peer.js';
 export { PEER_DEFAULTS, type PeerConfig, type ResolvedPeerConfig } from './peer-config.js';
-export type { PeerEvent, PeerEvents, PeerEventType, ConnectionLostReason, PeerEventEmitter } from './peer-events.js';
+export type { PeerEvent, PeerEvents, PeerEventType, ConnectionLostReason, ShareRemovedCause, PeerEventEmitter } from './peer-events.js';
+export type { WatchFunction, WatchListener, WatchHandle } from './share-watcher.js';
 export { PeerErrorCode, isPeerError, peerError } from './peer-error.js';
 export type { SessionInfo, SessionState } from './registry-session.js';
 export { DEFAULT_CHUNK_BYTES, MAX_CHUNK_BYTES } from './file-service.js';

@@ -56,6 +56,14 @@ export class SharedFiles {
     if (file !== undefined) this.#byPath.set(path, { ...file, identity });
   }
 
+  /** The entries at `path` and under it (`path` taken as a folder), in path order. */
+  under(path: string): LocalFile[] {
+    const prefix = path.endsWith('/') ? path : `${path}/`;
+    const found: LocalFile[] = [];
+    for (const file of this.#byPath.values()) if (file.path === path || file.path.startsWith(prefix)) found.push(file);
+    return found.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  }
+
   delete(path: string): boolean {
     const file = this.#byPath.get(path);
     if (file === undefined) return false;

@@ -24,6 +24,8 @@ export interface OpenSharedFileDeps {
   readonly logger?: Logger;
   /** Told when a registered file had to be hashed again and still matched. */
   readonly onRehashed?: (path: string, identity: FileIdentity, sha256: string) => void;
+  /** Told when a registered file was refused: gone, changed, no longer a regular file or readable (the index should follow). */
+  readonly onStale?: (file: LocalFile) => void;
 }
 
 /**
@@ -42,6 +44,8 @@ export interface OpenSharedFileDeps {
  *   by a peer running as root, which the kernel would let read it;
  * - same size, mtime, inode and device as when registered: served as is; otherwise the
  *   opened file is hashed again and served only when the hash still matches.
+ *
+ * A registered file refused by these checks is reported to `onStale`.
  */
 export async function openSharedFile(files: SharedFiles, request: ShareRequest, deps: OpenSharedFileDeps): Promise<OpenedShare> {
   validateShareRequest(request);
@@ -57,6 +61,7 @@ export async function openSharedFile(files: SharedFiles, request: ShareRequest, 
   for (const file of candidates) {
     const handle = await openIfUnchanged(file, deps, logger);
     if (handle !== undefined) return { file, handle };
+    deps.onStale?.(file);
   }
   throw new KompartError(Reason.FILE_UNAVAILABLE, { peer: deps.self, file: request.path || request.sha256 });
 }

@@ -19,6 +19,15 @@ describe('resolvePeerConfig', () => {
     expect(() => resolvePeerConfig({ registry: '127.0.0.1', address: '127.0.0.2', callTimeoutMs: -1 })).toThrow(RangeError);
   });
 
+  it('watches the shared files by default, looking at a changed one after a quiet second', () => {
+    expect(resolvePeerConfig({ registry: '127.0.0.1', address: '127.0.0.2' })).toMatchObject({ watchShares: true, watchQuietMs: 1000 });
+    expect(resolvePeerConfig({ registry: '127.0.0.1', address: '127.0.0.2', watchShares: false, watchQuietMs: 250 })).toMatchObject({
+      watchShares: false,
+      watchQuietMs: 250,
+    });
+    expect(() => resolvePeerConfig({ registry: '127.0.0.1', address: '127.0.0.2', watchQuietMs: 0 })).toThrow(RangeError);
+  });
+
   it('names a peer by host alone on the default port', () => {
     expect(identityFor('127.0.0.2', 50052)).toBe('127.0.0.2');
     expect(identityFor('127.0.0.2', 6000)).toBe('127.0.0.2:6000');

@@ -61,6 +61,15 @@ export interface PeerConfig {
   readonly requireTickets?: boolean;
   /** TLS for the FileService and for calls to the registry and to other peers (mutual with a CA). */
   readonly tls?: TlsMaterial;
+  /**
+   * Watch the registered files and folders (default true): a registered file deleted leaves
+   * the index, one changed is hashed again and its entry updated, a new file in a registered
+   * folder is registered. Off: only the FileService's check before serving notices, and
+   * fixes the index then.
+   */
+  readonly watchShares?: boolean;
+  /** A changed path is looked at once nothing happened to it for this long, ms (default 1000). */
+  readonly watchQuietMs?: number;
 }
 
 /** PeerConfig with every default applied and every value checked. */
@@ -90,6 +99,8 @@ export interface ResolvedPeerConfig {
   readonly transferIdleTimeoutMs: number;
   readonly requireTickets: boolean;
   readonly tls: TlsMaterial | undefined;
+  readonly watchShares: boolean;
+  readonly watchQuietMs: number;
 }
 
 /** The default cache folder: `~/.cache/kompart`. */
@@ -107,6 +118,8 @@ export const PEER_DEFAULTS = {
   shutdownGraceMs: 2000,
   transferIdleTimeoutMs: 60_000,
   requireTickets: true,
+  watchShares: true,
+  watchQuietMs: 1000,
 } as const;
 
 /** Applies defaults and checks values once; throws AddressError or RangeError. */
@@ -150,6 +163,8 @@ export function resolvePeerConfig(config: PeerConfig, cwd: string = process.cwd(
     transferIdleTimeoutMs: positive('transferIdleTimeoutMs', config.transferIdleTimeoutMs, PEER_DEFAULTS.transferIdleTimeoutMs),
     requireTickets: config.requireTickets ?? PEER_DEFAULTS.requireTickets,
     tls: config.tls,
+    watchShares: config.watchShares ?? PEER_DEFAULTS.watchShares,
+    watchQuietMs: positive('watchQuietMs', config.watchQuietMs, PEER_DEFAULTS.watchQuietMs),
   };
 }
 

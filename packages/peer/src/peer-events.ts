@@ -45,6 +45,32 @@ export interface PeerEvents {
     bytes: number;
     complete: boolean;
   };
+  /**
+   * A file appeared in a registered folder and is now in the index (`cause` `appeared`):
+   * found by the watcher, hashed once it was quiet, registered.
+   */
+  'share-added': { type: 'share-added'; path: string; name: string; sha256: string; size: number; cause: 'appeared' };
+  /**
+   * A registered file's content changed: hashed again and its entry in the index updated in
+   * place (`sha256`, `size` are the new ones, `previousSha256` the old hash).
+   */
+  'share-updated': { type: 'share-updated'; path: string; name: string; sha256: string; size: number; previousSha256: string; cause: 'changed' };
+  /**
+   * A registered file left the index and is no longer served. `cause`: `deleted` (gone),
+   * `not-a-file` (replaced by a folder, a symbolic link, a FIFO…), `unreadable` (its read
+   * permissions were removed, or it can no longer be opened) or `by-hand` (unregisterPath).
+   * `sha256` and `size` are those it was registered with.
+   */
+  'share-removed': { type: 'share-removed'; path: string; name: string; sha256: string; size: number; cause: ShareRemovedCause };
+  /**
+   * The index could not be brought in line with a change the watcher saw (`action`: what was
+   * attempted); `error` is what the registry answered (LIMIT_EXCEEDED for a new file past the
+   * registry's limit of files per peer, …). The file is not served. Failures that pass
+   * (registry unreachable, session being resumed) are retried instead and are not reported.
+   */
+  'share-failed': { type: 'share-failed'; path: string; action: 'add' | 'update' | 'remove'; error: unknown };
+  /** The watch of a registered file or folder (`path`) failed (`detail`, e.g. ENOSPC: the system's limit of inotify watches). */
+  'watch-error': { type: 'watch-error'; path: string; detail: string };
   /** A `getFile` began transferring (after the registry located the file). */
   'download-started': { type: 'download-started'; holder: string; name: string; sha256: string; size: number };
   /** A `getFile` ended with a file in the downloads folder. */
@@ -60,6 +86,9 @@ export interface PeerEvents {
   /** A `getFile` failed after the transfer had been located (`error`: the thrown error). */
   'download-failed': { type: 'download-failed'; holder: string; name: string; error: unknown };
 }
+
+/** Why a shared file left the index (see the `share-removed` event). */
+export type ShareRemovedCause = 'deleted' | 'not-a-file' | 'unreadable' | 'by-hand';
 
 export type ConnectionLostReason = 'stream-error' | 'stream-ended' | 'registry-shutting-down' | 'registry-restarted' | 'no-ack' | 'session-invalid';
 

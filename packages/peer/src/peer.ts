@@ -1,3 +1,5 @@
+import { promises as fsp, realpathSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { Reason, type SharedFile } from '@kompart/protocol';
 import { KompartError, parseFileRef, silentLogger, type Clock, type Logger } from '@kompart/core';
 import { createDownloader, type DownloadResult, type Downloader, type PartFileSystem } from './download-file.js';
@@ -5,15 +7,19 @@ import { createFileService, startFileServer, type FileServer } from './file-serv
 import { grpcDownloadSource } from './grpc-download-source.js';
 import { createHashCache, type HashCache } from './hash-cache.js';
 import type { ProgressCallback } from './hash-file.js';
+import { LiveShares } from './live-shares.js';
 import { hashLocalFile, scanPath, SharedFiles, type HashedLocalFile, type LocalFile, type SkippedEntry } from './local-library.js';
 import { identityFor, resolvePeerConfig, type PeerConfig, type ResolvedPeerConfig } from './peer-config.js';
 import { PeerErrorCode, isPeerError, peerError } from './peer-error.js';
 import { PeerEventEmitter, type PeerEvent } from './peer-events.js';
 import { RegistrySession, type SessionInfo, type SessionState } from './registry-session.js';
+import { defaultWatch, type WatchFunction } from './share-watcher.js';
 import { TaskPool } from './task-pool.js';
 
-/** RegisterFile calls in flight at once while registering a folder. */
+/** RegisterFile (or UnregisterFile) calls in flight at once while registering (or unregistering) a folder. */
 const REGISTER_CONCURRENCY = 16;
+/** How often a change of a shared file that did not reach the index is sent again, ms (also at once when the session is back). */
+const SHARE_RETRY_MS = 5000;
 
 /** Dependencies a peer can be given instead of its defaults. */
 export interface PeerDeps {
@@ -29,6 +35,8 @@ export interface PeerDeps {
   readonly partFileSystem?: PartFileSystem;
   /** Folder relative paths are resolved against (default process.cwd()). */
   readonly cwd?: string;
+  /** How registered files and folders are watched when `watchShares` is on (default: @parcel/watcher for folders, fs.watch for single files). */
+  readonly watch?: WatchFunction;
 }
 
 /** Progress of `registerPath`: bytes hashed so far over all files (cached files count at once). */
@@ -74,6 +82,24 @@ export interface RegisterPathResult {
   /** Bytes of all regular files found, and bytes actually read for hashing (cache misses). */
   readonly totalBytes: number;
   readonly hashedBytes: number;
+}
+
+/** One file `unregisterPath` took out of the index, as it was registered. */
+export interface UnregisteredFile {
+  readonly path: string;
+  readonly name: string;
+  readonly sha256: string;
+  readonly size: number;
+}
+
+/** Summary of `unregisterPath`. */
+export interface UnregisterPathResult {
+  /** The registered path that was named (absolute, as registered). */
+  readonly root: string;
+  /** `file`: one registered file; `directory`: a folder (registered as one, or holding registered files). */
+  readonly kind: 'file' | 'directory';
+  /** The files that left the index, in path order (none for a registered folder that had no files left). */
+  readonly removed: UnregisteredFile[];
 }
 
 /** Filters of `listFiles` (all optional, combined with AND). */
@@ -135,6 +161,18 @@ export interface Peer {
    * PEER_NOT_REGISTERED (`Peer <IP> não registrado`); missing/unreadable path: a peer error (PATH_NOT_FOUND, …).
    */
   registerPath(path: string, options?: RegisterPathOptions): Promise<RegisterPathResult>;
+  /**
+   * `unregister file <path>`: takes a registered file, or every registered file under a
+   * folder, out of the index (UnregisterFile) and out of what the FileService serves; a
+   * registered folder is no longer watched, and a file or folder inside a registered folder
+   * stays out when it changes or appears again (until registered again by hand). The path
+   * is resolved as `register file` resolves it (relative to the working folder, symbolic
+   * links in it followed when it still exists). A path this peer has not registered:
+   * KompartError FILE_NOT_REGISTERED (`Arquivo <path> não registrado`), nothing changes.
+   * Before `registerPeer`: PEER_NOT_REGISTERED; while reconnecting: REGISTRY_UNREACHABLE.
+   * Emits `share-removed` (cause `by-hand`) for each file.
+   */
+  unregisterPath(path: string): Promise<UnregisterPathResult>;
   /** `list files`: every page, in registration order. Empty array: nothing registered anywhere. */
   listFiles(filter?: ListFilesFilter): Promise<SharedFile[]>;
   /** `list files`, one entry at a time, fetching pages as needed. */
@@ -181,6 +219,7 @@ class KompartPeer implements Peer {
   readonly #files = new SharedFiles();
   readonly #cache: HashCache;
   readonly #session: RegistrySession;
+  readonly #shares: LiveShares;
   readonly #downloader: Downloader;
   /** Downloads in progress: how to cancel each, and when it has finished cleaning up. */
   readonly #downloads = new Map<AbortController, Promise<void>>();
@@ -210,6 +249,18 @@ class KompartPeer implements Peer {
       logger: this.#logger,
       ...(deps.clock === undefined ? {} : { clock: deps.clock }),
       ...(deps.random === undefined ? {} : { random: deps.random }),
+    });
+    this.#shares = new LiveShares({
+      files: this.#files,
+      cache: this.#cache,
+      index: { register: (file) => this.#session.registerFile(file), unregister: (path) => this.#session.unregisterFile(path) },
+      events: this.events,
+      quietMs: config.watchQuietMs,
+      retryMs: SHARE_RETRY_MS,
+      watch: config.watchShares ? (deps.watch ?? defaultWatch) : undefined,
+      ignore: (path) => this.#isOwnPartFile(path),
+      logger: this.#logger,
+      ...(deps.clock === undefined ? {} : { clock: deps.clock }),
     });
     this.#downloader = createDownloader({
       downloadsDir: config.downloadsDir,
@@ -255,6 +306,8 @@ class KompartPeer implements Peer {
         this.#files.updateIdentity(path, identity);
         this.#cache.store(path, identity, sha256);
       },
+      // Found gone or changed when asked for it: the index follows, as if the watcher had seen it.
+      onStale: (file) => this.#shares.nudge(file.path),
     });
     try {
       this.#server = await startFileServer(this.#config.bindTarget, service, this.#config.tls);
@@ -279,6 +332,9 @@ class KompartPeer implements Peer {
     this.#assertCanRegister();
     const scan = await scanPath(path, this.#deps.cwd);
     const single = scan.kind === 'file';
+    // Watched from now on: what changes or appears while the files are hashed is seen.
+    const wasRoot = this.#shares.isRoot(scan.root);
+    const watching = this.#shares.watchRoot(scan.root, scan.kind);
     // Hashing runs file after file (the disk is the limit); RegisterFile calls overlap
     // with it, up to REGISTER_CONCURRENCY in flight, so registering many small or cached
     // files is not one round trip each. Outcomes are kept in scan order.
@@ -331,11 +387,18 @@ class KompartPeer implements Peer {
         if (!local.cached) hashedBytes += local.size;
         await pool.add(() => register(local, index));
       }
+    } catch (error) {
+      fatal = { error };
     } finally {
       await pool.drain();
       await this.#cache.flush();
+      await watching;
     }
-    if (fatal !== undefined) throw fatal.error;
+    if (fatal !== undefined) {
+      // Nothing of it is shared: it is not watched either.
+      if (!wasRoot && this.#files.under(scan.root).length === 0) this.#shares.unwatchRoot(scan.root);
+      throw fatal.error;
+    }
     const registered: RegisteredFile[] = [];
     const alreadyRegistered: string[] = [];
     const failed: { path: string; error: unknown }[] = [];
@@ -345,6 +408,46 @@ class KompartPeer implements Peer {
       else if (outcome?.kind === 'failed') failed.push({ path: outcome.path, error: outcome.error });
     }
     return { root: scan.root, kind: scan.kind, registered, alreadyRegistered, failed, skipped: scan.skipped, totalBytes: scan.totalBytes, hashedBytes };
+  }
+
+  async unregisterPath(path: string): Promise<UnregisterPathResult> {
+    this.#assertRunning();
+    this.#assertCanRegister();
+    const root = await this.#registeredPath(path);
+    const kind = this.#files.get(root) === undefined ? 'directory' : 'file';
+    const files = this.#files.under(root);
+    // First the rules, so that the watcher does not bring any of them back meanwhile.
+    this.#shares.forget(root);
+    const removed: UnregisteredFile[] = [];
+    const pool = new TaskPool(REGISTER_CONCURRENCY);
+    let fatal: { error: unknown } | undefined;
+    const unregister = (path: string): Promise<void> =>
+      this.#shares.withPath(path, async () => {
+        const file = this.#files.get(path);
+        if (file === undefined || fatal !== undefined) return; // gone meanwhile (the watcher saw it deleted), or given up
+        this.#shares.changing(path);
+        try {
+          await this.#session.unregisterFile(path);
+        } catch (error) {
+          // Not in the index (any more): out of it, as asked.
+          if (!(error instanceof KompartError && error.reason === Reason.FILE_NOT_REGISTERED)) {
+            fatal ??= { error };
+            return;
+          }
+        }
+        this.#files.delete(path);
+        const { name, sha256, size } = file;
+        removed.push({ path, name, sha256, size });
+        this.events.emit({ type: 'share-removed', path, name, sha256, size, cause: 'by-hand' });
+      });
+    for (const file of files) {
+      if (fatal !== undefined) break;
+      await pool.add(() => unregister(file.path));
+    }
+    await pool.drain();
+    if (fatal !== undefined) throw fatal.error;
+    removed.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    return { root, kind, removed };
   }
 
   async listFiles(filter: ListFilesFilter = {}): Promise<SharedFile[]> {
@@ -424,6 +527,7 @@ class KompartPeer implements Peer {
     this.#assertRunning();
     const result = await this.#session.disconnect();
     this.#files.clear();
+    await Promise.all(this.#shares.clear());
     return result;
   }
 
@@ -444,10 +548,43 @@ class KompartPeer implements Peer {
     this.#lifecycle = 'closing';
     for (const controller of this.#downloads.keys()) controller.abort(peerError(PeerErrorCode.NOT_RUNNING, { state: 'closing' }));
     await Promise.all(this.#downloads.values());
+    await this.#shares.close();
     await this.#session.close().catch((error: unknown) => this.#logger.warn({ error: String(error) }, 'session close failed'));
     await this.#server?.close(this.#config.shutdownGraceMs);
     await this.#cache.flush();
     this.#lifecycle = 'closed';
+  }
+
+  /**
+   * The registered path (a file, a folder root, or a folder holding registered files) that
+   * `input` names: absolute against the working folder as given, else with its symbolic
+   * links resolved (those of its folder when the file itself is gone). FILE_NOT_REGISTERED
+   * when it names nothing registered.
+   */
+  async #registeredPath(input: string): Promise<string> {
+    const named = resolve(this.#deps.cwd ?? process.cwd(), input);
+    const candidates = [named];
+    const real = await fsp.realpath(named).catch(() => undefined);
+    if (real !== undefined) candidates.push(real);
+    else {
+      const folder = await fsp.realpath(dirname(named)).catch(() => undefined);
+      if (folder !== undefined) candidates.push(join(folder, basename(named)));
+    }
+    const found = candidates.find((path) => this.#shares.isRoot(path) || this.#files.under(path).length > 0);
+    if (found === undefined) throw new KompartError(Reason.FILE_NOT_REGISTERED, { peer: this.#id, file: named });
+    return found;
+  }
+
+  /** A partial download of this peer (`<downloads>/….part`): never registered when it appears in a shared folder. */
+  #isOwnPartFile(path: string): boolean {
+    if (!path.endsWith('.part')) return false;
+    const folder = dirname(path);
+    if (folder === this.#config.downloadsDir) return true;
+    try {
+      return folder === realpathSync(this.#config.downloadsDir);
+    } catch {
+      return false;
+    }
   }
 
   #assertRunning(): void {

@@ -15,6 +15,7 @@ import {
   type RegisterFileRequest,
   type RegisterPeerResponse,
   type SharedFile,
+  type UnregisterFileRequest,
 } from '@kompart/protocol';
 import { PeerErrorCode, peerError } from './peer-error.js';
 
@@ -68,6 +69,12 @@ export class RegistryCalls {
   async registerFile(token: string, request: RegisterFileRequest): Promise<SharedFile> {
     const response = await this.#call(() => this.#client.registerFile(request, { metadata: authorised(token) }));
     if (response.file === undefined) throw this.#unreachable(new Error('RegisterFile answered without a file'));
+    return response.file;
+  }
+
+  async unregisterFile(token: string, request: UnregisterFileRequest): Promise<SharedFile> {
+    const response = await this.#call(() => this.#client.unregisterFile(request, { metadata: authorised(token) }));
+    if (response.file === undefined) throw this.#unreachable(new Error('UnregisterFile answered without a file'));
     return response.file;
   }
 

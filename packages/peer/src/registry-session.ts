@@ -165,6 +165,11 @@ export class RegistrySession {
     );
   }
 
+  /** UnregisterFile with this session's token: the entry registered under exactly `path`. */
+  unregisterFile(path: string): Promise<SharedFile> {
+    return this.#authorised((session) => this.#calls.unregisterFile(session.token, { peer: session.info.peer, path }));
+  }
+
   /** One ListFiles page. */
   listPage(request: Omit<ListFilesRequest, 'peer'>): Promise<ListFilesResponse> {
     return this.#authorised((session) => this.#calls.listPage(session.token, { ...request, peer: session.info.peer }));
