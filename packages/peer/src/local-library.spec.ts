@@ -107,4 +107,24 @@ describe('SharedFiles', () => {
     files.clear();
     expect(files.size).toBe(0);
   });
+
+  it('finds the entries at a path and under it taken as a folder, in path order, through additions and removals', () => {
+    const files = new SharedFiles();
+    const identity = { size: 1, mtimeNs: 1n, ino: 1n, dev: 1n };
+    for (const path of ['/m/b/z', '/m/a', '/m/b/y', '/mb/c', '/other']) files.add({ path, name: path, sha256: 'a'.repeat(64), size: 1, identity });
+    const under = (path: string): string[] => files.under(path).map((file) => file.path);
+    expect(under('/m')).toEqual(['/m/a', '/m/b/y', '/m/b/z']);
+    expect(under('/m/')).toEqual(['/m/a', '/m/b/y', '/m/b/z']);
+    expect(under('/m/b/y')).toEqual(['/m/b/y']);
+    expect(under('/m/b/x')).toEqual([]);
+    expect(under('/')).toHaveLength(5);
+    files.delete('/m/b/y');
+    files.delete('/m/b/z');
+    expect(under('/m/b')).toEqual([]);
+    expect(under('/m')).toEqual(['/m/a']);
+    files.add({ path: '/m/b', name: 'b', sha256: 'b'.repeat(64), size: 1, identity });
+    expect(under('/m/b')).toEqual(['/m/b']);
+    files.clear();
+    expect(under('/')).toEqual([]);
+  });
 });

@@ -1,5 +1,5 @@
 import { promises as fsp } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { HashCache } from './hash-cache.js';
 import { identityOf, type FileIdentity } from './file-identity.js';
 import { fileSystemError, hashOpenFile, openForReading, type HashOptions } from './hash-file.js';
@@ -25,11 +25,17 @@ export interface LocalFile {
 export class SharedFiles {
   readonly #byPath = new Map<string, LocalFile>();
   readonly #byHash = new Map<string, Set<string>>();
+  /** Every folder above an entry, with how many entries it holds (so that `under` a plain file costs nothing). */
+  readonly #folders = new Map<string, number>();
 
   /** Adds or replaces the entry of `file.path`. */
   add(file: LocalFile): void {
     this.delete(file.path);
     this.#byPath.set(file.path, file);
+    for (let folder = dirname(file.path); ; folder = dirname(folder)) {
+      this.#folders.set(folder, (this.#folders.get(folder) ?? 0) + 1);
+      if (folder === dirname(folder)) break;
+    }
     let paths = this.#byHash.get(file.sha256);
     if (paths === undefined) {
       paths = new Set();
@@ -57,8 +63,11 @@ export class SharedFiles {
   }
 
   /** The entries at `path` and under it (`path` taken as a folder), in path order. */
-  under(path: string): LocalFile[] {
-    const prefix = path.endsWith('/') ? path : `${path}/`;
+  under(given: string): LocalFile[] {
+    const path = given.length > 1 && given.endsWith('/') ? given.slice(0, -1) : given;
+    const exact = this.#byPath.get(path);
+    if (!this.#folders.has(path)) return exact === undefined ? [] : [exact];
+    const prefix = path === '/' ? path : `${path}/`;
     const found: LocalFile[] = [];
     for (const file of this.#byPath.values()) if (file.path === path || file.path.startsWith(prefix)) found.push(file);
     return found.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
@@ -68,6 +77,12 @@ export class SharedFiles {
     const file = this.#byPath.get(path);
     if (file === undefined) return false;
     this.#byPath.delete(path);
+    for (let folder = dirname(path); ; folder = dirname(folder)) {
+      const left = (this.#folders.get(folder) ?? 1) - 1;
+      if (left === 0) this.#folders.delete(folder);
+      else this.#folders.set(folder, left);
+      if (folder === dirname(folder)) break;
+    }
     const paths = this.#byHash.get(file.sha256);
     paths?.delete(path);
     if (paths?.size === 0) this.#byHash.delete(file.sha256);
@@ -77,6 +92,7 @@ export class SharedFiles {
   clear(): void {
     this.#byPath.clear();
     this.#byHash.clear();
+    this.#folders.clear();
   }
 
   all(): LocalFile[] {
