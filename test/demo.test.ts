@@ -28,5 +28,5 @@ it('npm run demo: registry and three peers register, list, download and go offli
   ]) {
     expect(output).toContain(line);
   }
-  expect(output).toMatch(/Arquivo hello\.txt salvo em .* \(29 B, SHA-256 verificado\)/);
+  expect(output).toMatch(/Arquivo hello\.txt salvo em .* \(29 B em \d+,\d s, .*, SHA-256 verificado\)/);
 }, 120_000);

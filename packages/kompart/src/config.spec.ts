@@ -51,6 +51,7 @@ describe('parseArguments', () => {
       menu: undefined,
       keepRunning: false,
       requireTickets: true,
+      watchShares: true,
       tls: undefined,
     });
   });

@@ -1,5 +1,5 @@
-import { render, type Lang } from '@kompart/core';
 import { cliTexts } from './texts.js';
+import { describeError, render, type Lang } from '@kompart/core';
 import type { ConnectionLostReason, PeerEvent } from '@kompart/peer';
 import { clientAddress, formatBytes } from './format.js';
 
@@ -16,6 +16,15 @@ const LOST: Readonly<Record<ConnectionLostReason, keyof typeof cliTexts>> = {
   'registry-restarted': 'lostRestarted',
   'no-ack': 'lostNoAck',
   'session-invalid': 'lostSessionInvalid',
+};
+
+/** Why a shared file left the index by itself. */
+type RemovedCause = Exclude<Extract<PeerEvent, { type: 'share-removed' }>['cause'], 'by-hand'>;
+
+const REMOVED: Readonly<Record<RemovedCause, keyof typeof cliTexts>> = {
+  deleted: 'eventShareDeleted',
+  'not-a-file': 'eventShareNotAFile',
+  unreadable: 'eventShareUnreadable',
 };
 
 /**
@@ -56,13 +65,33 @@ export function describeEvent(event: PeerEvent, lang: Lang, server: string): Eve
     case 'served': {
       const client = event.requester ?? clientAddress(event.client);
       const text = event.complete ? cliTexts.eventServed : cliTexts.eventServedPartly;
-      return line(render(text, lang, { name: event.name, client, size: formatBytes(event.bytes) }), {
+      return line(render(text, lang, { name: event.name, client, size: formatBytes(event.bytes, lang) }), {
         name: event.name,
         client,
         bytes: event.bytes,
         complete: event.complete,
       });
     }
+    case 'share-added':
+    case 'share-updated': {
+      const text = event.type === 'share-added' ? cliTexts.eventShareAdded : cliTexts.eventShareUpdated;
+      return line(render(text, lang, { path: event.path, size: formatBytes(event.size, lang), sha256: event.sha256 }), {
+        path: event.path,
+        sha256: event.sha256,
+        size: event.size,
+      });
+    }
+    case 'share-removed':
+      // `unregister file` prints its own result.
+      if (event.cause === 'by-hand') return undefined;
+      return line(render(cliTexts[REMOVED[event.cause]], lang, { path: event.path }), { path: event.path, cause: event.cause });
+    case 'share-failed':
+      return line(render(cliTexts.eventShareFailed, lang, { path: event.path, error: describeError(event.error, lang) }), {
+        path: event.path,
+        action: event.action,
+      });
+    case 'watch-error':
+      return line(render(cliTexts.eventWatchError, lang, { path: event.path, detail: event.detail }), { path: event.path, detail: event.detail });
     case 'heartbeat':
     case 'reconnect-failed':
     case 'download-started':

@@ -1,4 +1,4 @@
-import { clientAddress, formatBytes, formatDuration, formatRate } from './format';
+import { clientAddress, formatBytes, formatDuration, formatElapsed, formatRate } from './format';
 
 describe('formatBytes', () => {
   it.each([
@@ -11,11 +11,25 @@ describe('formatBytes', () => {
     [5 * 1024 * 1024, '5.0 MiB'],
     [3.25 * 1024 ** 3, '3.3 GiB'],
   ])('%d bytes is %s', (bytes, text) => {
-    expect(formatBytes(bytes)).toBe(text);
+    expect(formatBytes(bytes, 'en')).toBe(text);
+    expect(formatBytes(bytes, 'pt')).toBe(text.replace('.', ','));
   });
 
   it('formats rates', () => {
-    expect(formatRate(2048)).toBe('2.0 KiB/s');
+    expect(formatRate(2048, 'en')).toBe('2.0 KiB/s');
+    expect(formatRate(2048, 'pt')).toBe('2,0 KiB/s');
+  });
+});
+
+describe('formatElapsed', () => {
+  it.each([
+    [0, '0.0 s', '0,0 s'],
+    [3249, '3.2 s', '3,2 s'],
+    [42_000, '42s', '42s'],
+    [185_000, '3m05s', '3m05s'],
+  ])('%d ms is %s', (ms, en, pt) => {
+    expect(formatElapsed(ms, 'en')).toBe(en);
+    expect(formatElapsed(ms, 'pt')).toBe(pt);
   });
 });
 

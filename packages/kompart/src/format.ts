@@ -1,13 +1,24 @@
-/** Formatting shared by every output: sizes, rates, durations, addresses. Deterministic
- * (no locale): tests compare these strings exactly. */
+import type { Lang } from '@kompart/core';
+
+/**
+ * Formatting shared by every output: sizes, rates, durations, addresses. Deterministic
+ * (no system locale): the language chooses the decimal separator (`1,5 MiB` in pt,
+ * `1.5 MiB` in en), nothing else, so tests compare these strings exactly.
+ */
 
 const UNITS = ['KiB', 'MiB', 'GiB', 'TiB', 'PiB'] as const;
 
+/** One decimal, with the language's separator. */
+function decimal(value: number, lang: Lang): string {
+  const text = value.toFixed(1);
+  return lang === 'pt' ? text.replace('.', ',') : text;
+}
+
 /**
  * A byte count for people: `512 B` below 1 KiB, then one decimal in binary units
- * (`1.5 KiB`, `3.2 MiB`, `12.0 GiB`).
+ * (`1.5 KiB`, `3.2 MiB`, `12.0 GiB`; `1,5 KiB` in pt).
  */
-export function formatBytes(bytes: number): string {
+export function formatBytes(bytes: number, lang: Lang): string {
   if (!Number.isFinite(bytes) || bytes < 1024) return `${Math.max(0, Math.round(bytes))} B`;
   let value = bytes;
   let unit = -1;
@@ -20,12 +31,21 @@ export function formatBytes(bytes: number): string {
     value /= 1024;
     unit++;
   }
-  return `${value.toFixed(1)} ${UNITS[unit]}`;
+  return `${decimal(value, lang)} ${UNITS[unit]}`;
 }
 
 /** A transfer rate: `formatBytes(bytesPerSecond)/s`. */
-export function formatRate(bytesPerSecond: number): string {
-  return `${formatBytes(bytesPerSecond)}/s`;
+export function formatRate(bytesPerSecond: number, lang: Lang): string {
+  return `${formatBytes(bytesPerSecond, lang)}/s`;
+}
+
+/**
+ * How long something took, for a finish line: `0.4 s` and `3.2 s` below 10 s (`3,2 s` in
+ * pt), then as formatDuration (`42s`, `3m05s`).
+ */
+export function formatElapsed(ms: number, lang: Lang): string {
+  const seconds = Math.max(0, ms) / 1000;
+  return seconds < 10 ? `${decimal(seconds, lang)} s` : formatDuration(seconds);
 }
 
 /** A duration in whole seconds: `42s`, `3m05s`, `1h02m`; `--` when unknown. */

@@ -164,7 +164,7 @@ export async function runMenu(options: MenuOptions): Promise<FrontEndEnd> {
         case 'get-file': {
           const ref = await pickRemoteFile();
           if (ref === null) return 'stopped';
-          if (ref !== undefined) command = { name: 'get-file', ref };
+          if (ref !== undefined) command = { name: 'get-file', refs: [ref] };
           break;
         }
         default:
@@ -207,7 +207,7 @@ export async function runMenu(options: MenuOptions): Promise<FrontEndEnd> {
     if (stop.aborted) return null;
     if (files === undefined || files.length === 0) return undefined;
     const choices = files.map((file: SharedFile) => ({
-      name: `${file.peer} / ${file.name} / ${file.sha256.slice(0, 12)} (${formatBytes(file.size)})`,
+      name: `${file.peer} / ${file.name} / ${file.sha256.slice(0, 12)} (${formatBytes(file.size, lang)})`,
       value: `${file.peer}/${file.sha256}`,
     }));
     choices.push({ name: t('menuBack'), value: '' });

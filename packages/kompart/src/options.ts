@@ -252,6 +252,17 @@ export const OPTIONS = {
       en: "serve downloads only with the registry's ticket: only registered peers download",
     },
   }),
+  watchShares: option({
+    flag: '--watch',
+    negatable: true,
+    env: 'KOMPART_WATCH',
+    parse: onOff,
+    defaults: { peer: PEER_DEFAULTS.watchShares },
+    help: {
+      pt: 'acompanha os arquivos e pastas registrados: apagados saem do índice, alterados são registrados de novo, novos numa pasta entram',
+      en: 'watch the registered files and folders: deleted ones leave the index, changed ones are registered again, new ones in a folder join it',
+    },
+  }),
   chunkBytes: option({
     flag: '--chunk-bytes <n>',
     env: 'KOMPART_CHUNK_BYTES',

@@ -1,5 +1,5 @@
 /** Kinds of output lines (the `type` of a --json line). */
-export type LineKind = 'info' | 'result' | 'error' | 'event' | 'file';
+export type LineKind = 'info' | 'result' | 'error' | 'event' | 'file' | 'progress';
 
 /** Where a finished line goes while something owns the screen (a prompt, a progress bar). */
 export interface Surface {

@@ -1,11 +1,11 @@
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { KompartError, backoffDelay, describeError, isKompartError, render, sharedTexts, type Lang, type Logger } from '@kompart/core';
-import { PeerErrorCode, isPeerError, type Peer, type PeerEvent, type RegisterProgress } from '@kompart/peer';
-import type { SharedFile } from '@kompart/protocol';
-import { COMMAND_WORDS, parseCommand, type Command } from './commands.js';
+import { KompartError, backoffDelay, describeError, isKompartError, render, sharedTexts, type Lang, type Logger, type Text } from '@kompart/core';
+import { PeerErrorCode, isPeerError, type ListFilesFilter, type Peer, type PeerEvent, type RegisterProgress, type UnregisteredFile } from '@kompart/peer';
+import { Reason, type SharedFile } from '@kompart/protocol';
+import { COMMAND_WORDS, parseCommand, type Command, type ListFilter, type UsageTopic } from './commands.js';
 import { describeEvent } from './event-lines.js';
-import { formatBytes } from './format.js';
+import { formatBytes, formatElapsed, formatRate } from './format.js';
 import type { Output } from './output.js';
 import type { Progress, ProgressTask } from './progress.js';
 import { cliTexts } from './texts.js';
@@ -26,6 +26,29 @@ export interface PeerShellOptions {
   readonly logger: Logger;
   /** Folder relative paths are resolved against. */
   readonly cwd: string;
+}
+
+/** The usage line of each usage topic, and its name in --json. */
+const USAGE: Readonly<Record<UsageTopic, { readonly text: Text; readonly command: string }>> = {
+  register: { text: cliTexts.usageRegister, command: 'register' },
+  'register-file': { text: cliTexts.usageRegisterFile, command: COMMAND_WORDS['register-file'] },
+  'unregister-file': { text: cliTexts.usageUnregisterFile, command: COMMAND_WORDS['unregister-file'] },
+  'list-files': { text: cliTexts.usageListFiles, command: COMMAND_WORDS['list-files'] },
+  'get-file': { text: cliTexts.usageGetFile, command: COMMAND_WORDS['get-file'] },
+};
+
+/** The registry's filter for `list files <argument>`. */
+function listFilterOf(filter: ListFilter | undefined): ListFilesFilter {
+  switch (filter?.kind) {
+    case undefined:
+      return {};
+    case 'holder':
+      return { holder: filter.value };
+    case 'hash':
+      return { sha256Prefix: filter.value };
+    case 'name':
+      return { nameContains: filter.value };
+  }
 }
 
 /** More registered files than this in one folder: only the folder's summary line is printed. */
@@ -71,13 +94,12 @@ export class PeerShell {
     if (!parsed.ok) {
       this.#failures++;
       if (parsed.error === 'unknown') {
-        this.#print('error', render(cliTexts.unknownCommand, this.#o.lang, { input: parsed.input }), { reason: 'UNKNOWN_COMMAND', input: parsed.input });
+        const { input, suggestion } = parsed;
+        if (suggestion === undefined) this.#print('error', this.#t(cliTexts.unknownCommand, { input }), { reason: 'UNKNOWN_COMMAND', input });
+        else this.#print('error', this.#t(cliTexts.unknownCommandSuggestion, { input, suggestion }), { reason: 'UNKNOWN_COMMAND', input, suggestion });
       } else {
-        const usage = parsed.command === 'register-file' ? cliTexts.usageRegisterFile : cliTexts.usageGetFile;
-        this.#print('error', render(cliTexts.commandUsage, this.#o.lang, { usage: render(usage, this.#o.lang) }), {
-          reason: 'USAGE',
-          command: COMMAND_WORDS[parsed.command],
-        });
+        const usage = USAGE[parsed.topic];
+        this.#print('error', this.#t(cliTexts.commandUsage, { usage: render(usage.text, this.#o.lang) }), { reason: 'USAGE', command: usage.command });
       }
       return 'failed';
     }
@@ -94,12 +116,14 @@ export class PeerShell {
           return 'ok';
         case 'register-file':
           return await this.#registerFile(command.path, signal);
+        case 'unregister-file':
+          await this.#unregisterFile(command.path);
+          return 'ok';
         case 'list-files':
-          await this.#listFiles();
+          await this.#listFiles(command.filter);
           return 'ok';
         case 'get-file':
-          await this.#getFile(command.ref, signal);
-          return 'ok';
+          return await this.#getFiles(command.refs, signal);
         case 'disconnect':
           await this.#disconnect();
           return 'ok';
@@ -215,7 +239,7 @@ export class PeerShell {
       if (announced < 0 && progress.fileCount > 1) {
         this.#print(
           'info',
-          this.#t(cliTexts.folderScanned, { path: resolve(this.#o.cwd, path), files: progress.fileCount, size: formatBytes(progress.total) }),
+          this.#t(cliTexts.folderScanned, { path: resolve(this.#o.cwd, path), files: progress.fileCount, size: formatBytes(progress.total, this.#o.lang) }),
           {
             command: 'register file',
             files: progress.fileCount,
@@ -223,7 +247,7 @@ export class PeerShell {
           },
         );
       } else if (announced < 0) {
-        this.#print('info', this.#t(cliTexts.hashing, { path: progress.path, size: formatBytes(progress.total) }), {
+        this.#print('info', this.#t(cliTexts.hashing, { path: progress.path, size: formatBytes(progress.total, this.#o.lang) }), {
           command: 'register file',
           path: progress.path,
           bytes: progress.total,
@@ -232,7 +256,7 @@ export class PeerShell {
       if (progress.fileIndex !== announced) {
         announced = progress.fileIndex;
         const label = this.#t(cliTexts.progressHashing, { name: baseName(progress.path) });
-        if (task === undefined) task = this.#o.progress.start(label, progress.total);
+        if (task === undefined) task = this.#o.progress.start(label, progress.total, 0, 'hashing');
         task.update(progress.bytes, label);
       } else {
         task?.update(progress.bytes);
@@ -252,7 +276,7 @@ export class PeerShell {
       task?.stop();
     }
     const fileLine = (file: { path: string; sha256: string; size: number }): void =>
-      this.#print('result', this.#t(cliTexts.fileRegistered, { path: file.path, size: formatBytes(file.size), sha256: file.sha256 }), {
+      this.#print('result', this.#t(cliTexts.fileRegistered, { path: file.path, size: formatBytes(file.size, this.#o.lang), sha256: file.sha256 }), {
         command: 'register file',
         path: file.path,
         sha256: file.sha256,
@@ -287,56 +311,107 @@ export class PeerShell {
     return 'failed';
   }
 
-  async #listFiles(): Promise<void> {
+  /**
+   * `list files [filter]`. Entries of a holder that share a base name are shown with their
+   * path: the first MAX_REMEMBERED_FILES entries are gathered before any is printed, so
+   * that the first of such a pair gets its path too; past that, an entry gets its path
+   * when its holder and name were already listed.
+   */
+  async #listFiles(filter: ListFilter | undefined): Promise<void> {
     const seen: SharedFile[] = [];
-    for await (const file of this.#o.peer.iterateFiles()) {
-      if (seen.length < MAX_REMEMBERED_FILES) seen.push(file);
-      this.#print('file', this.#t(cliTexts.listLine, { peer: file.peer, name: file.name, sha256: file.sha256, size: formatBytes(file.size) }), {
-        peer: file.peer,
-        name: file.name,
-        path: file.path,
-        sha256: file.sha256,
-        size: file.size,
-      });
+    const names = new Map<string, number>();
+    const key = (file: SharedFile): string => `${file.peer}\n${file.name}`;
+    const printFile = (file: SharedFile): void => {
+      const params = { peer: file.peer, name: file.name, path: file.path, sha256: file.sha256, size: formatBytes(file.size, this.#o.lang) };
+      const text = (names.get(key(file)) ?? 0) > 1 ? cliTexts.listLineWithPath : cliTexts.listLine;
+      this.#print('file', this.#t(text, params), { peer: file.peer, name: file.name, path: file.path, sha256: file.sha256, size: file.size });
+    };
+    let printing = false;
+    for await (const file of this.#o.peer.iterateFiles(listFilterOf(filter))) {
+      names.set(key(file), (names.get(key(file)) ?? 0) + 1);
+      if (printing) {
+        printFile(file);
+        continue;
+      }
+      seen.push(file);
+      if (seen.length === MAX_REMEMBERED_FILES) {
+        seen.forEach(printFile);
+        printing = true;
+      }
     }
+    if (!printing) seen.forEach(printFile);
     this.#lastListing = seen;
     if (seen.length === 0) this.#print('result', render(sharedTexts.noFiles, this.#o.lang), { command: 'list files', files: 0 });
   }
 
+  async #unregisterFile(path: string): Promise<void> {
+    const result = await this.#o.peer.unregisterPath(path);
+    const data = { command: 'unregister file', path: result.root, kind: result.kind, files: result.removed.length };
+    if (result.kind === 'file' && result.removed.length === 1) {
+      const [file] = result.removed as [UnregisteredFile];
+      this.#print('result', this.#t(cliTexts.fileUnregistered, { path: file.path, size: formatBytes(file.size, this.#o.lang), sha256: file.sha256 }), {
+        ...data,
+        sha256: file.sha256,
+        size: file.size,
+      });
+      return;
+    }
+    this.#print('result', this.#t(cliTexts.folderUnregistered, { path: result.root, files: result.removed.length }), data);
+  }
+
+  /** `get file` of one or more references, side by side; failures are printed one by one. */
+  async #getFiles(refs: readonly string[], signal: AbortSignal | undefined): Promise<Outcome> {
+    if (refs.length === 1) {
+      await this.#getFile(refs[0]!, signal);
+      return 'ok';
+    }
+    const outcomes = await Promise.all(
+      refs.map(async (ref) => {
+        try {
+          await this.#getFile(ref, signal);
+          return true;
+        } catch (error) {
+          this.#failures++;
+          this.#printError({ name: 'get-file', refs: [ref] }, error);
+          return false;
+        }
+      }),
+    );
+    return outcomes.every(Boolean) ? 'ok' : 'failed';
+  }
+
   async #getFile(ref: string, signal: AbortSignal | undefined): Promise<void> {
     const { peer, progress } = this.#o;
-    let located: { holder: string; name: string; size: number } | undefined;
-    const stopListening = peer.events.on('download-started', (event) => {
-      located = event;
-    });
+    let located: SharedFile | undefined;
     let task: ProgressTask | undefined;
     let started = false;
     const onProgress = (bytes: number, total: number): void => {
       if (!started) {
         started = true;
         const name = located?.name ?? ref;
-        const holder = located?.holder ?? '';
+        const holder = located?.peer ?? '';
         if (bytes < total || total === 0) {
           const text = bytes > 0 ? cliTexts.downloadResumed : cliTexts.downloadStarted;
-          this.#print('info', this.#t(text, { name, holder, size: formatBytes(total), offset: formatBytes(bytes) }), {
+          this.#print('info', this.#t(text, { name, holder, size: formatBytes(total, this.#o.lang), offset: formatBytes(bytes, this.#o.lang) }), {
             command: 'get file',
             name,
             holder,
             size: total,
             offset: bytes,
           });
-          task = progress.start(this.#t(cliTexts.progressDownloading, { name }), total, bytes);
+          task = progress.start(this.#t(cliTexts.progressDownloading, { name }), total, bytes, 'download');
         }
       }
       task?.update(bytes);
     };
     let result;
+    const began = performance.now();
     try {
-      result = await peer.getFile(ref, { onProgress, ...(signal === undefined ? {} : { signal }) });
+      result = await peer.getFile(ref, { onProgress, onLocated: (file) => (located = file), ...(signal === undefined ? {} : { signal }) });
     } finally {
       task?.stop();
-      stopListening();
     }
+    const durationMs = Math.round(performance.now() - began);
     const data = {
       command: 'get file',
       status: result.status,
@@ -348,9 +423,23 @@ export class PeerShell {
     };
     if (result.status === 'already-present') {
       this.#print('result', this.#t(cliTexts.downloadAlreadyPresent, { name: result.file.name, path: result.path }), data);
-    } else {
-      this.#print('result', this.#t(cliTexts.downloadFinished, { name: result.file.name, path: result.path, size: formatBytes(result.size) }), data);
+      return;
     }
+    // The rate of what this download moved: a resumed one counts from where it resumed.
+    const moved = result.transferred;
+    const bytesPerSecond = Math.round(moved / Math.max(durationMs / 1000, 0.001));
+    const { lang } = this.#o;
+    this.#print(
+      'result',
+      this.#t(cliTexts.downloadFinished, {
+        name: result.file.name,
+        path: result.path,
+        size: formatBytes(result.size, lang),
+        duration: formatElapsed(durationMs, lang),
+        rate: formatRate(bytesPerSecond, lang),
+      }),
+      { ...data, durationMs, bytesPerSecond },
+    );
   }
 
   async #disconnect(): Promise<void> {
@@ -367,7 +456,18 @@ export class PeerShell {
   #printError(command: Command | { name: 'register-file'; path: string }, error: unknown): void {
     const reason = isKompartError(error) ? error.reason : 'UNEXPECTED';
     if (reason === 'UNEXPECTED') this.#o.logger.debug({ err: error, command: command.name }, 'unexpected error');
-    this.#print('error', describeError(error, this.#o.lang), { command: COMMAND_WORDS[command.name], reason });
+    const data = { command: COMMAND_WORDS[command.name], reason };
+    if (isKompartError(error, Reason.FILE_AMBIGUOUS)) {
+      // One heading line, then the candidates indented under it.
+      const param = (name: string): string => error.params[name] ?? '';
+      const paths = param('candidates')
+        .split('\n')
+        .filter((path) => path !== '');
+      const heading = this.#t(cliTexts.fileAmbiguousHeading, { peer: param('peer'), file: param('file') });
+      this.#print('error', [heading, ...paths.map((path) => `  ${path}`)].join('\n'), { ...data, candidates: paths });
+      return;
+    }
+    this.#print('error', describeError(error, this.#o.lang), data);
   }
 
   #print(kind: 'info' | 'result' | 'error' | 'file', text: string, data: Readonly<Record<string, unknown>>): void {

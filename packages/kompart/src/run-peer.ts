@@ -11,7 +11,7 @@ import { readTlsFiles } from './tls-files.js';
 import { runMenu } from './menu.js';
 import { Output } from './output.js';
 import { PeerShell } from './peer-shell.js';
-import { createTerminalProgress, noProgress } from './progress.js';
+import { createJsonProgress, createTerminalProgress, noProgress } from './progress.js';
 import { runScript, type FrontEndEnd } from './script-input.js';
 import { cliTexts } from './texts.js';
 import { runTypedPrompt } from './typed-prompt.js';
@@ -52,6 +52,7 @@ export async function runPeer(config: PeerConfig, io: ProgramIo): Promise<number
       cacheDir: config.cacheDir ?? null,
       lang,
       requireTickets: config.requireTickets,
+      watchShares: config.watchShares,
       ...(config.listen === undefined ? {} : { listen: config.listen.target }),
       ...(tls.tls === undefined ? {} : { tls: tls.tls }),
       ...(config.heartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs: config.heartbeatIntervalMs }),
@@ -62,7 +63,7 @@ export async function runPeer(config: PeerConfig, io: ProgramIo): Promise<number
   const shell = new PeerShell({
     peer,
     output,
-    progress: interactive ? createTerminalProgress(output, io.stdout) : noProgress,
+    progress: interactive ? createTerminalProgress(output, io.stdout, lang) : config.json ? createJsonProgress(output) : noProgress,
     lang,
     server: registryId,
     menuAvailable: interactive,

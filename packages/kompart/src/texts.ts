@@ -72,16 +72,24 @@ Exit codes: 0 all went well; 1 a command failed or a run-time error;
     pt: `  register peer                      registra este peer no servidor e inicia o heartbeat
   register file <caminho>            calcula o SHA-256 e registra o arquivo (uma pasta: todos
                                      os arquivos dentro dela)
-  list files                         todos os arquivos dos peers online: IP / nome / hash (tamanho)
-  get file <IP>/<nome ou hash>       baixa o arquivo direto do peer que o tem e confere o SHA-256
+  unregister file <caminho>          tira do servidor um arquivo registrado (uma pasta: todos)
+  list files [<texto>|<IP>|<hash>]   todos os arquivos dos peers online: IP / nome / hash (tamanho);
+                                     só os de nome com <texto>, os do peer <IP> ou os de hash
+                                     começando por <hash> (8 ou mais dígitos)
+  get file <IP>/<nome ou hash> …     baixa o arquivo direto do peer que o tem e confere o SHA-256
+                                     (vários de uma vez, lado a lado)
   disconnect                         remove este peer e seus arquivos do servidor
   help                               esta lista
   exit                               sai (desconecta antes, se registrado)`,
     en: `  register peer                      registers this peer with the registry, starts the heartbeat
   register file <path>               hashes (SHA-256) and registers the file (a folder: every
                                      file under it)
-  list files                         every file of every online peer: IP / name / hash (size)
-  get file <IP>/<name or hash>       downloads the file straight from its holder, checks the SHA-256
+  unregister file <path>             takes a registered file off the registry (a folder: all of them)
+  list files [<text>|<IP>|<hash>]    every file of every online peer: IP / name / hash (size);
+                                     only names containing <text>, the files of peer <IP>, or
+                                     hashes starting with <hash> (8 or more digits)
+  get file <IP>/<name or hash> …     downloads the file straight from its holder, checks the SHA-256
+                                     (several at once, side by side)
   disconnect                         removes this peer and its files from the registry
   help                               this list
   exit                               leaves (disconnecting first when registered)`,
@@ -151,9 +159,20 @@ Exit codes: 0 all went well; 1 a command failed or a run-time error;
     pt: 'Comando desconhecido: "{input}". Digite help para ver os comandos.',
     en: 'Unknown command: "{input}". Type help to see the commands.',
   },
+  unknownCommandSuggestion: {
+    pt: 'Comando desconhecido: "{input}". Você quis dizer {suggestion}? Digite help para ver os comandos.',
+    en: 'Unknown command: "{input}". Did you mean {suggestion}? Type help to see the commands.',
+  },
   commandUsage: { pt: 'Uso: {usage}', en: 'Usage: {usage}' },
+  usageRegister: { pt: 'register peer | register file <caminho>', en: 'register peer | register file <path>' },
   usageRegisterFile: { pt: 'register file <caminho>', en: 'register file <path>' },
+  usageUnregisterFile: { pt: 'unregister file <caminho>', en: 'unregister file <path>' },
+  usageListFiles: { pt: 'list files [<parte do nome> | <IP> | <início do hash>]', en: 'list files [<part of the name> | <IP> | <start of the hash>]' },
   usageGetFile: { pt: 'get file <IP>/<nome ou hash>', en: 'get file <IP>/<name or hash>' },
+  fileAmbiguousHeading: {
+    pt: 'Mais de um arquivo de {peer} corresponde a "{file}":',
+    en: 'More than one file of {peer} matches "{file}":',
+  },
   interrupted: {
     pt: 'Interrompido: encerrando (Ctrl-C de novo sai na hora)',
     en: 'Interrupted: shutting down (Ctrl-C again quits at once)',
@@ -190,14 +209,23 @@ Exit codes: 0 all went well; 1 a command failed or a run-time error;
   },
   registerCancelled: { pt: 'Registro de {path} cancelado', en: 'Registration of {path} cancelled' },
   listLine: { pt: '{peer} / {name} / {sha256} ({size})', en: '{peer} / {name} / {sha256} ({size})' },
+  listLineWithPath: { pt: '{peer} / {name} ({path}) / {sha256} ({size})', en: '{peer} / {name} ({path}) / {sha256} ({size})' },
   downloadStarted: { pt: 'Baixando {name} de {holder} ({size})', en: 'Downloading {name} from {holder} ({size})' },
   downloadResumed: {
     pt: 'Retomando {name} de {holder} a partir de {offset} ({size})',
     en: 'Resuming {name} from {holder} at {offset} ({size})',
   },
   downloadFinished: {
-    pt: 'Arquivo {name} salvo em {path} ({size}, SHA-256 verificado)',
-    en: 'File {name} saved as {path} ({size}, SHA-256 verified)',
+    pt: 'Arquivo {name} salvo em {path} ({size} em {duration}, {rate}, SHA-256 verificado)',
+    en: 'File {name} saved as {path} ({size} in {duration}, {rate}, SHA-256 verified)',
+  },
+  fileUnregistered: {
+    pt: 'Arquivo {path} removido do índice ({size}, sha256 {sha256})',
+    en: 'File {path} taken off the index ({size}, sha256 {sha256})',
+  },
+  folderUnregistered: {
+    pt: 'Pasta {path}: {files, plural, =0 {nenhum arquivo removido} one {# arquivo removido} other {# arquivos removidos}} do índice',
+    en: 'Folder {path}: {files, plural, =0 {no file} one {# file} other {# files}} taken off the index',
   },
   downloadAlreadyPresent: { pt: 'Arquivo {name} já está em {path}', en: 'File {name} is already in {path}' },
   disconnected: {

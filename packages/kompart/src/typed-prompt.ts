@@ -6,7 +6,9 @@ import { complete } from './completion.js';
 import type { ForegroundCommands } from './foreground.js';
 import type { Output } from './output.js';
 import type { PeerShell } from './peer-shell.js';
+import { parseCommand } from './commands.js';
 import type { FrontEndEnd } from './script-input.js';
+import type { Outcome } from './peer-shell.js';
 
 /** What a front end on a terminal (the typed prompt, the menu) works with. */
 export interface TerminalFrontEndOptions {
@@ -150,39 +152,64 @@ export async function runTypedPrompt(options: TypedPromptOptions): Promise<Front
       rl.prompt(true);
     },
   });
-  const nextLine = async (): Promise<string | undefined> => {
+  /** Commands running side by side (downloads, listings…), by the line that started them. */
+  const running = new Map<Promise<Outcome | undefined>, string>();
+  /** The next line typed, or why there is none now: all commands done, or the input closed. */
+  const next = async (): Promise<{ line: string } | 'idle' | 'closed'> => {
     for (;;) {
       const line = queue.shift();
-      if (line !== undefined) return line;
-      if (closed || leave) return undefined;
+      if (line !== undefined) return { line };
+      if (closed || leave) return 'closed';
+      if (running.size === 0 && !waiting) return 'idle';
       await new Promise<void>((resolve) => (wake = resolve));
       wake = undefined;
     }
   };
+  /** The outcome of a command that asks to leave the prompt (`exit`, `menu`), once every command is done. */
+  let ending: Outcome | undefined;
+  const settleAll = async (): Promise<void> => {
+    await Promise.all(running.keys());
+  };
 
   try {
     for (;;) {
-      if (queue.length === 0 && !closed) {
+      if (queue.length === 0 && !closed && running.size === 0) {
         screen.muted = false;
         waiting = true;
         rl.prompt(true);
       }
-      const line = await nextLine();
+      const typed = await next();
       if (stop.aborted) return 'stopped';
-      if (leave) return 'exit';
-      if (line === undefined) return 'eof';
+      if (typed === 'idle') continue;
+      if (typed === 'closed') {
+        // Ctrl-D or the end of input: leave once what runs is done (Ctrl-C cancels it).
+        await settleAll();
+        if (stop.aborted) return 'stopped';
+        return leave ? 'exit' : 'eof';
+      }
+      const { line } = typed;
       if (!waiting) {
-        // Typed ahead while the previous command ran: show it after a prompt now.
-        clearLine(terminal, 0);
-        cursorTo(terminal, 0);
-        output.writeRaw(`${prompt}${line}\n`);
+        // Typed while commands run: show it above their bars, then run it.
+        output.print('info', `${prompt}${line}`, { event: 'typed' });
       }
       waiting = false;
       screen.muted = true;
-      const outcome = await options.foreground.run((signal) => shell.executeLine(line, signal));
+      // Commands that change the session, and a line already running, wait for the others.
+      if (isExclusive(line) || [...running.values()].includes(line.trim())) await settleAll();
       if (stop.aborted) return 'stopped';
-      if (outcome === 'exit') return 'exit';
-      if (outcome === 'menu') return 'menu';
+      const job = options.foreground.run((signal) => shell.executeLine(line, signal));
+      running.set(job, line.trim());
+      void job.then((outcome) => {
+        running.delete(job);
+        if (outcome === 'exit' || outcome === 'menu') ending = outcome;
+        wake?.();
+      });
+      if (isExclusive(line)) await job;
+      if (stop.aborted) return 'stopped';
+      if (ending !== undefined) {
+        await settleAll();
+        return ending === 'exit' ? 'exit' : 'menu';
+      }
     }
   } finally {
     if (waiting) {
@@ -199,4 +226,16 @@ export async function runTypedPrompt(options: TypedPromptOptions): Promise<Front
     screen.muted = false;
     screen.detach();
   }
+}
+
+/**
+ * Whether a line must run alone: `register peer`, `disconnect`, `exit` and `menu` change
+ * the session or leave, so they wait for the commands running and the next ones wait for
+ * them. Everything else (downloads, listings, registering files, errors) runs at once.
+ */
+function isExclusive(line: string): boolean {
+  const parsed = parseCommand(line);
+  if (!parsed.ok || parsed.command === undefined) return false;
+  const { name } = parsed.command;
+  return name === 'register-peer' || name === 'disconnect' || name === 'exit' || name === 'menu';
 }

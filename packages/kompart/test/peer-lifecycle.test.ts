@@ -56,8 +56,12 @@ describe('a peer fed by a pipe', () => {
     expect(help.map((line) => line.trim().split(/\s{2,}/)[0])).toEqual([
       'register file <caminho>',
       'os arquivos dentro dela)',
-      'list files',
-      'get file <IP>/<nome ou hash>',
+      'unregister file <caminho>',
+      'list files [<texto>|<IP>|<hash>]',
+      'só os de nome com <texto>, os do peer <IP> ou os de hash',
+      'começando por <hash> (8 ou mais dígitos)',
+      'get file <IP>/<nome ou hash> …',
+      '(vários de uma vez, lado a lado)',
       'disconnect',
       'help',
       'exit',
@@ -139,12 +143,12 @@ describe('leaving and failing', () => {
       await program.run('register peer', `Peer ${address} registrado`);
       const from = program.mark();
       program.send(`get file ${holder.id}/slow.bin`);
-      await program.waitFor(`Baixando slow.bin de ${holder.id} (1.0 MiB)`, { from });
+      await program.waitFor(`Baixando slow.bin de ${holder.id} (1,0 MiB)`, { from });
       await holder.stalled;
       program.signal('SIGTERM');
       expect((await program.exit()).code).toBe(1);
       expect(program.out.slice(from)).toEqual([
-        `Baixando slow.bin de ${holder.id} (1.0 MiB)`,
+        `Baixando slow.bin de ${holder.id} (1,0 MiB)`,
         'Sinal SIGTERM recebido: encerrando',
         'Download de slow.bin cancelado; o parcial foi mantido para retomar',
         `Peer ${address} desconectado (0 arquivos removidos)`,

@@ -64,7 +64,12 @@ it('menu and typed prompt in a real terminal', async () => {
   await term.waitFor(`❯ ${holder} / shared.txt / ${sha.slice(0, 12)} (23 B)`, at);
   term.type(KEY.enter);
   at = await term.waitFor(`Baixando shared.txt de ${holder} (23 B)`, at);
-  at = await term.waitFor(`Arquivo shared.txt salvo em ${join(downloads, 'shared.txt')} (23 B, SHA-256 verificado)`, at);
+  at = await term.waitFor(
+    new RegExp(
+      `Arquivo shared\\.txt salvo em ${join(downloads, 'shared.txt').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(23 B em \\d+,\\d s, \\d+(,\\d)? ([KM]i)?B/s, SHA-256 verificado\\)`,
+    ),
+    at,
+  );
   expect(readFileSync(join(downloads, 'shared.txt'), 'utf8')).toBe('shared through kompart\n');
 
   // From the menu to the typed prompt.

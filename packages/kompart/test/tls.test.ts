@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeTestCertificates } from '../../../test/support/certificates';
-import { Program, cleanEnv, freePort, stopAll } from '../../../test/support/program';
+import { Program, cleanEnv, freePort, literal, stopAll } from '../../../test/support/program';
 
 let work: string;
 let tlsArgs: string[];
@@ -46,7 +46,10 @@ it('registry and peers over mutual TLS; a plaintext peer cannot reach the regist
   await fetching.run('register peer', `Peer ${me} registrado`);
   const sha = createHash('sha256').update('over TLS\n').digest('hex');
   expect(await fetching.run('list files', `${holder} / secret.txt / ${sha} (9 B)`)).toEqual([`${holder} / secret.txt / ${sha} (9 B)`]);
-  await fetching.run(`get file ${holder}/secret.txt`, `Arquivo secret.txt salvo em ${join(work, 'downloads', 'secret.txt')} (9 B, SHA-256 verificado)`);
+  await fetching.run(
+    `get file ${holder}/secret.txt`,
+    new RegExp(`^Arquivo secret\\.txt salvo em ${literal(join(work, 'downloads', 'secret.txt'))} \\(9 B em .*, SHA-256 verificado\\)$`),
+  );
   expect(readFileSync(join(work, 'downloads', 'secret.txt'), 'utf8')).toBe('over TLS\n');
 
   const plain = `127.0.0.19:${await freePort('127.0.0.19')}`;

@@ -119,6 +119,12 @@ export interface GetFileOptions {
   readonly onProgress?: ProgressCallback;
   /** Cancels the transfer; the `.part` file is kept so the next `getFile` resumes. */
   readonly signal?: AbortSignal;
+  /**
+   * Told which file the registry located, before the transfer begins (the
+   * `download-started` event says the same to every listener; this is for the caller,
+   * which may run several downloads at once).
+   */
+  readonly onLocated?: (file: SharedFile) => void;
 }
 
 /** `getFile`'s result: the download plus where it came from. */
@@ -487,6 +493,7 @@ class KompartPeer implements Peer {
     if (options.signal?.aborted) abort();
     options.signal?.addEventListener('abort', abort, { once: true });
     this.#downloads.set(controller, settled);
+    options.onLocated?.(file);
     this.events.emit({ type: 'download-started', holder: file.peer, name: file.name, sha256: file.sha256, size: file.size });
     try {
       const source = grpcDownloadSource({

@@ -99,6 +99,11 @@ export class Terminal {
     });
   }
 
+  /** Changes the terminal's size, as a user dragging the window. */
+  resize(columns: number, rows = 50): void {
+    this.#pty.resize(columns, rows);
+  }
+
   /** Ends the program if it still runs. */
   close(): void {
     if (!this.#done) this.#pty.kill('SIGKILL');
