@@ -103,7 +103,7 @@ describeIfRedis('a registry of three replicas on Redis', () => {
     expect(Date.now() - started).toBeLessThan(10_000);
     // No storm: nobody left, expired or joined again, and nothing had to be registered again.
     for (const [peer, from] of marks) {
-      const after = peer.out.slice(from);
+      const after = peer.lines.slice(from);
       expect(after.filter((line) => /^Peer 127\.0\.91\.1[345] (saiu|expirou|entrou)/.test(line))).toEqual([]);
       expect(after.filter((line) => line.startsWith('Reconectado'))).toEqual([]);
     }
@@ -125,8 +125,8 @@ describeIfRedis('a registry of three replicas on Redis', () => {
       await Promise.any([...replicas].map(([host, replica]) => replica.waitFor(/Peer 127\.0\.91\.16 expirou/, { from: logMarks.get(host) ?? 0 })));
       // One expiry in the shared log, whichever replica swept it, and each peer heard it once.
       expect(await expiriesOf(redis.url, '127.0.91.16')).toBe(1);
-      expect(grace.out.slice(from[0]).filter((line) => line === expired)).toHaveLength(1);
-      expect(heidi.out.slice(from[1]).filter((line) => line === expired)).toHaveLength(1);
+      expect(grace.lines.slice(from[0]).filter((line) => line === expired)).toHaveLength(1);
+      expect(heidi.lines.slice(from[1]).filter((line) => line === expired)).toHaveLength(1);
     } finally {
       process.kill(frank.pid!, 'SIGCONT');
     }
@@ -152,7 +152,7 @@ describeIfRedis('a registry of three replicas on Redis', () => {
     await judy.run('get file 127.0.91.19/mapa.txt', /^Arquivo mapa\.txt salvo em /);
     // A few intervals later still nobody has expired.
     await ivan.run('list files', /mapa\.txt/);
-    expect(judy.out.slice(from).filter((line) => / (expirou|saiu)/.test(line))).toEqual([]);
+    expect(judy.lines.slice(from).filter((line) => / (expirou|saiu)/.test(line))).toEqual([]);
   });
 
   it('answers a clear UNAVAILABLE while Redis is away, reports NOT_SERVING, and recovers by itself', async () => {

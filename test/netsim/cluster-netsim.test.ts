@@ -107,7 +107,7 @@ describeAsRoot('a registry cluster on separate hosts in network namespaces', () 
       // A few expiry periods later, still nobody has left or expired, and nothing was registered again.
       await peer3.run('list files', /compras\.txt/);
       [peer1, peer2, peer3].forEach((peer, index) => {
-        const after = peer.out.slice(marks[index]);
+        const after = peer.lines.slice(marks[index]);
         expect(after.filter((line) => / (expirou|saiu|entrou)/.test(line) || line.startsWith('Reconectado'))).toEqual([]);
       });
     } finally {

@@ -29,8 +29,11 @@ export function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   return { ...env, ...extra };
 }
 
+/** Standard output, standard error, or both in the order their lines arrived. */
+type Stream = 'out' | 'err' | 'any';
+
 interface Waiter {
-  readonly stream: 'out' | 'err';
+  readonly stream: Stream;
   readonly pattern: string | RegExp;
   readonly from: number;
   readonly resolve: (line: string) => void;
@@ -58,6 +61,12 @@ export class Program {
   readonly out: string[] = [];
   /** Standard error, line by line. */
   readonly err: string[] = [];
+  /**
+   * Both, in the order their lines arrived (the program writes error lines to standard
+   * error when standard output is not a terminal: a command's result and its error are read
+   * together here).
+   */
+  readonly lines: string[] = [];
   readonly exited: Promise<Exit>;
   readonly #child: ChildProcessWithoutNullStreams;
   readonly #waiters = new Set<Waiter>();
@@ -105,18 +114,20 @@ export class Program {
   }
 
   /** Where the next output line will be: pass as `from` to wait only for later lines. */
-  mark(stream: 'out' | 'err' = 'out'): number {
-    return (stream === 'out' ? this.out : this.err).length;
+  mark(stream: Stream = 'any'): number {
+    return this.#linesOf(stream).length;
   }
 
   /**
-   * The first line at index `from` or later (default 0) of standard output (or `stream`)
-   * that equals `pattern` or matches it.
+   * The first line at index `from` or later (default 0) of the output (both streams, or
+   * `stream`) that equals `pattern` or matches it.
    */
-  waitFor(pattern: string | RegExp, options: { from?: number; stream?: 'out' | 'err'; timeoutMs?: number } = {}): Promise<string> {
-    const stream = options.stream ?? 'out';
+  waitFor(pattern: string | RegExp, options: { from?: number; stream?: Stream; timeoutMs?: number } = {}): Promise<string> {
+    const stream = options.stream ?? 'any';
     const from = options.from ?? 0;
-    const found = (stream === 'out' ? this.out : this.err).slice(from).find((line) => matches(line, pattern));
+    const found = this.#linesOf(stream)
+      .slice(from)
+      .find((line) => matches(line, pattern));
     if (found !== undefined) return Promise.resolve(found);
     return new Promise((resolve, reject) => {
       const timeoutMs = options.timeoutMs ?? WAIT_MS;
@@ -146,8 +157,8 @@ export class Program {
     const from = this.mark();
     this.send(command);
     const line = await this.waitFor(last, { from, ...options });
-    const end = this.out.indexOf(line, from);
-    return this.out.slice(from, end + 1);
+    const end = this.lines.indexOf(line, from);
+    return this.lines.slice(from, end + 1);
   }
 
   /** Waits for the exit (failing after the timeout). */
@@ -177,12 +188,18 @@ export class Program {
     clearTimeout(timer);
   }
 
+  #linesOf(stream: Stream): string[] {
+    return stream === 'out' ? this.out : stream === 'err' ? this.err : this.lines;
+  }
+
   #add(stream: 'out' | 'err', line: string): void {
     (stream === 'out' ? this.out : this.err).push(line);
+    this.lines.push(line);
     this.#onLine?.(line, stream);
-    const index = (stream === 'out' ? this.out : this.err).length - 1;
     for (const waiter of [...this.#waiters]) {
-      if (waiter.stream === stream && index >= waiter.from && matches(line, waiter.pattern)) waiter.resolve(line);
+      if (waiter.stream !== stream && waiter.stream !== 'any') continue;
+      const index = this.#linesOf(waiter.stream).length - 1;
+      if (index >= waiter.from && matches(line, waiter.pattern)) waiter.resolve(line);
     }
   }
 }

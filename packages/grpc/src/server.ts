@@ -9,7 +9,13 @@ import { addReflection } from './reflection.js';
 export const ListenFailure = {
   /** Another server listens on the address. Params: address. */
   AddressInUse: 'ADDRESS_IN_USE',
-  /** Any other bind failure (an address that is not local, a name that does not resolve). Params: address, detail. */
+  /** The address is not one of this computer's (EADDRNOTAVAIL). Params: address, host. */
+  AddressNotAvailable: 'ADDRESS_NOT_AVAILABLE',
+  /** The host name does not resolve. Params: address, host. */
+  NameNotResolved: 'NAME_NOT_RESOLVED',
+  /** A port below 1024 without the privilege (EACCES). Params: address. */
+  PermissionDenied: 'LISTEN_PERMISSION_DENIED',
+  /** Any other bind failure. Params: address, detail (the system's error code when there is one). */
   ListenFailed: 'LISTEN_FAILED',
 } as const;
 export type ListenFailure = (typeof ListenFailure)[keyof typeof ListenFailure];
@@ -71,12 +77,7 @@ export async function startGrpcServer(config: GrpcServerOptions): Promise<GrpcSe
         resolve(bound);
         return;
       }
-      const inUse = /EADDRINUSE|address already in use/i.test(error.message);
-      reject(
-        inUse
-          ? new KompartError(ListenFailure.AddressInUse, { address: config.address }, { text: grpcTexts.addressInUse, cause: error })
-          : new KompartError(ListenFailure.ListenFailed, { address: config.address, detail: error.message }, { text: grpcTexts.listenFailed, cause: error }),
-      );
+      reject(listenFailure(config.address, error));
     });
   });
   const target = config.address.replace(/:\d+$/, `:${port}`);
@@ -109,4 +110,23 @@ export async function startGrpcServer(config: GrpcServerOptions): Promise<GrpcSe
       server.forceShutdown();
     },
   };
+}
+
+/**
+ * The failure of binding `address`, from what grpc-js reported (a message that wraps the
+ * system's: `No address added out of total 1 resolved errors: [listen EADDRNOTAVAIL: …]`).
+ */
+function listenFailure(address: string, error: Error): KompartError<ListenFailure> {
+  const host = address.replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1');
+  const code = /\b(E[A-Z]{3,})\b/.exec(error.message)?.[1];
+  const options = (text: (typeof grpcTexts)[keyof typeof grpcTexts]) => ({ text, cause: error });
+  if (code === 'EADDRINUSE' || /address already in use/i.test(error.message)) {
+    return new KompartError(ListenFailure.AddressInUse, { address }, options(grpcTexts.addressInUse));
+  }
+  if (code === 'EADDRNOTAVAIL') return new KompartError(ListenFailure.AddressNotAvailable, { address, host }, options(grpcTexts.addressNotAvailable));
+  if (code === 'EACCES') return new KompartError(ListenFailure.PermissionDenied, { address }, options(grpcTexts.listenPermissionDenied));
+  if (/name resolution failed|ENOTFOUND|EAI_AGAIN/i.test(error.message)) {
+    return new KompartError(ListenFailure.NameNotResolved, { address, host }, options(grpcTexts.nameNotResolved));
+  }
+  return new KompartError(ListenFailure.ListenFailed, { address, detail: code ?? error.message }, options(grpcTexts.listenFailed));
 }

@@ -50,7 +50,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2), env:
     // grpc-js prints its own English lines to stderr ("E No address added…"); they are
     // for developers: shown with --log-level debug or GRPC_VERBOSITY, hidden otherwise.
     if (env['GRPC_VERBOSITY'] === undefined) setLogVerbosity(debug ? logVerbosity.ERROR : logVerbosity.NONE);
-    const io = processIo();
+    const io = processIo(env);
     const code = config.mode === 'server' ? await runServer(config, io) : await runPeer(config, io);
     return await flushAndExit(code);
   } catch (error) {
@@ -58,12 +58,13 @@ export async function main(argv: readonly string[] = process.argv.slice(2), env:
   }
 }
 
-function processIo(): ProgramIo {
+function processIo(env: NodeJS.ProcessEnv): ProgramIo {
   return {
     stdin: process.stdin,
     stdout: process.stdout,
     stderr: process.stderr,
     cwd: process.cwd(),
+    env,
     onSignal(handler) {
       const listeners = STOP_SIGNALS.map((signal) => {
         const listener = (): void => handler(signal);

@@ -61,6 +61,9 @@ describe('parseCommand', () => {
     ['get file /song.mp3', 'get-file'],
     ['get file 127.0.0.2/', 'get-file'],
     ['get file 127.0.0.2/a 127.0.0.3/', 'get-file'],
+    ['get file localhost/a.txt', 'get-file'],
+    ['get file 999.1.1.1/a.txt', 'get-file'],
+    ['get file 127.0.0.2:99999/a.txt', 'get-file'],
   ])('explains the usage of %j', (line, topic) => {
     expect(parse(line)).toEqual({ ok: false, error: 'usage', topic });
   });

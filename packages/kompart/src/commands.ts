@@ -146,19 +146,22 @@ function listFilter(argument: string): ListFilter {
   return { kind: 'name', value: argument };
 }
 
-/** An IP address, optionally with a port (`[v6]:port` for IPv6 with a port). */
+/** An IP address, optionally with a port from 1 to 65535 (`[v6]:port` for IPv6 with a port). */
 function isHolderAddress(text: string): boolean {
   if (isIP(text) !== 0) return true;
-  const v4 = /^(\d{1,3}(?:\.\d{1,3}){3}):\d{1,5}$/.exec(text);
-  if (v4 !== null) return isIP(v4[1]!) === 4;
-  const v6 = /^\[([0-9a-fA-F:.]+)\](?::\d{1,5})?$/.exec(text);
-  return v6 !== null && isIP(v6[1]!) === 6;
+  const v4 = /^(\d{1,3}(?:\.\d{1,3}){3}):(\d{1,5})$/.exec(text);
+  if (v4 !== null) return isIP(v4[1]!) === 4 && isPort(v4[2]!);
+  const v6 = /^\[([0-9a-fA-F:.]+)\](?::(\d{1,5}))?$/.exec(text);
+  return v6 !== null && isIP(v6[1]!) === 6 && (v6[2] === undefined || isPort(v6[2]));
 }
+
+const isPort = (text: string): boolean => Number(text) >= 1 && Number(text) <= 65_535;
 
 /**
  * The references of `get file`: the first starts the line; each later word that starts
  * with `<IP>/` starts another one; other words belong, after a space, to the reference
- * before them. Undefined when the first has no holder or a reference has no file.
+ * before them. Undefined when a reference's holder is not an IP address (peers are known
+ * by theirs) or it names no file.
  */
 function fileRefs(text: string): readonly string[] | undefined {
   const refs: string[] = [];
@@ -170,7 +173,7 @@ function fileRefs(text: string): readonly string[] | undefined {
     if (startsRef) refs.push(word.text);
     else refs[refs.length - 1] += ` ${word.text}`;
   }
-  const complete = refs.length > 0 && refs.every((ref) => /^[^/\s]+\/./.test(ref));
+  const complete = refs.length > 0 && refs.every((ref) => /^[^/\s]+\/./.test(ref) && isHolderAddress(ref.slice(0, ref.indexOf('/'))));
   return complete ? refs : undefined;
 }
 

@@ -7,6 +7,8 @@ export interface ProgramIo {
   readonly stdout: NodeJS.WriteStream;
   readonly stderr: NodeJS.WriteStream;
   readonly cwd: string;
+  /** The environment (NO_COLOR, …). */
+  readonly env: NodeJS.ProcessEnv;
   /** Calls `handler` for each SIGINT, SIGTERM or SIGHUP until the returned function is called. */
   onSignal(handler: (signal: StopSignal) => void): () => void;
   /** Ends the process at once (a second Ctrl-C while shutting down). */

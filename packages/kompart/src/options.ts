@@ -216,7 +216,7 @@ export const OPTIONS = {
     parse: endpoint(DEFAULT_PEER_PORT),
     defaults: { peer: undefined },
     help: {
-      pt: 'escuta aqui em vez de <ip do host>, ex. 0.0.0.0:{port} num contêiner; a identidade continua <ip do host>',
+      pt: 'ouve aqui em vez de <ip do host>, ex. 0.0.0.0:{port} num contêiner; a identidade continua <ip do host>',
       en: 'listen here instead of <host ip>, e.g. 0.0.0.0:{port} in a container; the identity stays <host ip>',
     },
   }),

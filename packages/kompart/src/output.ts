@@ -10,8 +10,15 @@ export interface Surface {
 export interface OutputOptions {
   /** Writes raw text to the terminal or pipe (stdout). */
   readonly write: (chunk: string) => void;
+  /**
+   * Where error lines go instead (stderr when standard output is not a terminal, so that
+   * a script's results and its errors can be told apart); `write` when undefined.
+   */
+  readonly writeError?: ((chunk: string) => void) | undefined;
   /** One JSON object per line: `{"type": kind, …data, "message": text}`. */
   readonly json: boolean;
+  /** Paints a line of some kind (colours on a terminal); lines of other kinds stay as they are. */
+  readonly paint?: Partial<Record<LineKind, (text: string) => string>>;
 }
 
 /**
@@ -23,16 +30,32 @@ export interface OutputOptions {
 export class Output {
   readonly json: boolean;
   readonly #write: (chunk: string) => void;
+  readonly #writeError: ((chunk: string) => void) | undefined;
+  readonly #paint: Partial<Record<LineKind, (text: string) => string>>;
   readonly #surfaces: Surface[] = [];
 
   constructor(options: OutputOptions) {
     this.json = options.json;
     this.#write = options.write;
+    this.#writeError = options.writeError;
+    this.#paint = options.paint ?? {};
   }
 
-  /** Prints one line: `text` as it is, or as JSON with `data`. */
+  /** Prints one line: `text` as it is (painted by its kind), or as JSON with `data`. */
   print(kind: LineKind, text: string, data: Readonly<Record<string, unknown>> = {}): void {
-    const line = this.json ? JSON.stringify({ type: kind, ...data, message: text }, jsonValue) : text;
+    if (this.json) {
+      this.#show(JSON.stringify({ type: kind, ...data, message: text }, jsonValue));
+      return;
+    }
+    if (kind === 'error' && this.#writeError !== undefined) {
+      this.#writeError(`${text}\n`);
+      return;
+    }
+    const paint = this.#paint[kind];
+    this.#show(paint === undefined ? text : paint(text));
+  }
+
+  #show(line: string): void {
     const surface = this.#surfaces[this.#surfaces.length - 1];
     if (surface === undefined) this.writeLine(line);
     else surface.write(line);

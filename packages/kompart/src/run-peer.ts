@@ -1,4 +1,5 @@
 import { rmSync, writeFileSync } from 'node:fs';
+import { createColors } from 'picocolors';
 import { isKompartError, render, type Lang } from '@kompart/core';
 import { ListenFailure } from '@kompart/grpc';
 import { PeerErrorCode, createPeer, peerError } from '@kompart/peer';
@@ -7,6 +8,7 @@ import { ExitCode } from './exit-codes.js';
 import type { ProgramIo, StopSignal } from './io.js';
 import { ForegroundCommands } from './foreground.js';
 import { createLineLogger } from './line-logger.js';
+import { downloadsProblem, unresolvedNames } from './start-checks.js';
 import { readTlsFiles } from './tls-files.js';
 import { runMenu } from './menu.js';
 import { Output } from './output.js';
@@ -37,13 +39,31 @@ export async function runPeer(config: PeerConfig, io: ProgramIo): Promise<number
   const { lang } = config;
   const registryId = config.registry.map((endpoint) => endpoint.id).join(',');
   const logger = createLineLogger({ level: config.logLevel, json: config.json, write: (line) => io.stderr.write(`${line}\n`) });
-  const output = new Output({ json: config.json, write: (chunk) => io.stdout.write(chunk) });
-  const interactive = io.stdin.isTTY === true && io.stdout.isTTY === true && !config.json;
+  const onTerminal = io.stdout.isTTY === true;
+  const interactive = io.stdin.isTTY === true && onTerminal && !config.json;
+  // Colours on a terminal unless NO_COLOR is set (https://no-color.org): errors red, results green.
+  const colours = createColors(onTerminal && !config.json && (io.env['NO_COLOR'] ?? '') === '');
+  const output = new Output({
+    json: config.json,
+    write: (chunk) => io.stdout.write(chunk),
+    writeError: onTerminal || config.json ? undefined : (chunk) => io.stderr.write(chunk),
+    paint: { error: colours.red, result: colours.green },
+  });
   const tls = readTlsFiles(config.tls, lang);
   if (!tls.ok) {
     io.stderr.write(`${tls.message}\n`);
     return ExitCode.Usage;
   }
+  const downloads = downloadsProblem(config.downloadsDir, lang);
+  if (downloads !== undefined) {
+    io.stderr.write(`${downloads}\n`);
+    return ExitCode.Usage;
+  }
+  // A registry name that does not resolve: one line; fatal unless start-up registration
+  // will wait for the registry anyway (containers whose names appear as they start).
+  const unresolved = await unresolvedNames(config.registry, lang);
+  for (const line of unresolved) io.stderr.write(`${line}\n`);
+  if (unresolved.length > 0 && !config.registerAtStart) return ExitCode.Usage;
   const peer = createPeer(
     {
       registry: config.registry,
@@ -91,7 +111,7 @@ export async function runPeer(config: PeerConfig, io: ProgramIo): Promise<number
     try {
       await peer.start();
     } catch (error) {
-      if (isKompartError(error, ListenFailure.AddressInUse, ListenFailure.ListenFailed)) {
+      if (isKompartError(error, ...Object.values(ListenFailure))) {
         io.stderr.write(`${error.render(lang)}\n`);
         return ExitCode.Unavailable;
       }

@@ -68,7 +68,7 @@ export async function runServer(config: ServerConfig, io: ProgramIo): Promise<nu
         logger,
       });
     } catch (error) {
-      if (isKompartError(error, ListenFailure.AddressInUse, ListenFailure.ListenFailed)) {
+      if (isKompartError(error, ...Object.values(ListenFailure))) {
         io.stderr.write(`${error.render(config.lang)}\n`);
         return ExitCode.Unavailable;
       }

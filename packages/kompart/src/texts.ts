@@ -275,6 +275,20 @@ Exit codes: 0 all went well; 1 a command failed or a run-time error;
   progressHashing: { pt: 'SHA-256 {name}', en: 'SHA-256 {name}' },
   progressDownloading: { pt: 'Baixando {name}', en: 'Downloading {name}' },
 
+  // ---- peer: start-up checks -------------------------------------------------------
+  downloadsNotFolder: {
+    pt: '--downloads {path}: {found} não é uma pasta',
+    en: '--downloads {path}: {found} is not a folder',
+  },
+  downloadsNotWritable: {
+    pt: '--downloads {path}: sem permissão de escrita em {found}',
+    en: '--downloads {path}: no permission to write in {found}',
+  },
+  registryNameNotFound: {
+    pt: 'O nome {host} do servidor não foi encontrado (DNS): confira o endereço',
+    en: 'The registry name {host} was not found (DNS): check the address',
+  },
+
   // ---- peer: live shares ----------------------------------------------------------
   eventShareAdded: {
     pt: 'Arquivo {path} apareceu numa pasta compartilhada e foi registrado ({size}, sha256 {sha256})',

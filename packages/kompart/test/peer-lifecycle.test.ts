@@ -147,7 +147,7 @@ describe('leaving and failing', () => {
       await holder.stalled;
       program.signal('SIGTERM');
       expect((await program.exit()).code).toBe(1);
-      expect(program.out.slice(from)).toEqual([
+      expect(program.lines.slice(from)).toEqual([
         `Baixando slow.bin de ${holder.id} (1,0 MiB)`,
         'Sinal SIGTERM recebido: encerrando',
         'Download de slow.bin cancelado; o parcial foi mantido para retomar',
@@ -171,8 +171,8 @@ describe('leaving and failing', () => {
     program.send('register peer');
     program.end();
     expect((await program.exit()).code).toBe(1);
-    expect(program.out.slice(1)).toEqual([`Registry ${nowhere} unreachable`]);
-    expect(program.err).toEqual([]);
+    expect(program.lines.slice(1)).toEqual([`Registry ${nowhere} unreachable`]);
+    expect(program.err).toEqual([`Registry ${nowhere} unreachable`]);
   });
 
   it('--register waits for a registry that is not up yet (containers start together)', async () => {
