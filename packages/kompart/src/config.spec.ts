@@ -52,6 +52,7 @@ describe('parseArguments', () => {
       keepRunning: false,
       requireTickets: true,
       watchShares: true,
+      commands: [],
       tls: undefined,
     });
   });

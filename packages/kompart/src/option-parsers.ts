@@ -4,6 +4,7 @@ import { replicaTarget } from '@kompart/grpc';
 import { LOG_LEVELS, type LogLevel } from './line-logger.js';
 import { cliTexts } from './texts.js';
 import { UsageError } from './usage-error.js';
+import { parseCommand } from './commands.js';
 
 /**
  * A value as it reaches a parser: the text after a flag or of a `KOMPART_*` variable, a
@@ -176,6 +177,25 @@ export const pathList: OptionParser<readonly string[]> = {
     if (typeof raw === 'boolean') throw new TypeError(`${option}: the option table gives a list parser a switch`);
     const paths = typeof raw === 'string' ? raw.split(delimiter).filter((part) => part.trim() !== '') : raw;
     return paths.map((path) => resolve(cwd, path));
+  },
+};
+
+/**
+ * Peer commands to run instead of reading standard input (`--do`): repeatable; the
+ * variable holds one per line. Each must be a command the prompt would accept.
+ */
+export const commandList: OptionParser<readonly string[]> = {
+  takes: 'value',
+  repeatable: true,
+  variableHint: cliTexts.helpCommandLines,
+  parse(raw, { option }) {
+    if (typeof raw === 'boolean') throw new TypeError(`${option}: the option table gives a list parser a switch`);
+    const commands = (typeof raw === 'string' ? raw.split('\n') : raw).map((command) => command.trim()).filter((command) => command !== '');
+    for (const command of commands) {
+      const parsed = parseCommand(command);
+      if (!parsed.ok || parsed.command === undefined) throw new UsageError(cliTexts.usageBadDo, { option, command });
+    }
+    return commands;
   },
 };
 

@@ -181,7 +181,8 @@ describe('the option table', () => {
     const readme = readFileSync(join(__dirname, '..', 'README.md'), 'utf8');
     const lines = readme.split('\n').filter((line) => line.startsWith('| `-'));
     for (const [, row] of ROWS) {
-      const line = lines.find((candidate) => candidate.split(' | ')[0]?.includes(`\`${longFlag(row)}`));
+      const flag = new RegExp(`\`${longFlag(row)}[\` ]`);
+      const line = lines.find((candidate) => flag.test(candidate.split(' | ')[0] ?? ''));
       expect([row.flag, line === undefined]).toEqual([row.flag, false]);
       const [, variables, mode] = (line ?? '').split(' | ');
       expect([row.flag, variables]).toEqual([row.flag, expect.stringContaining(`\`${row.env}\``)]);

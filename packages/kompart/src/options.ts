@@ -3,7 +3,7 @@ import { DEFAULT_LANG, LANGS, type Text } from '@kompart/core';
 import { DEFAULT_CHUNK_BYTES, MAX_CHUNK_BYTES, PEER_DEFAULTS } from '@kompart/peer';
 import { DEFAULT_PEER_PORT } from '@kompart/protocol';
 import { REGISTRY_DEFAULTS } from '@kompart/registry-server';
-import { endpoint, integer, language, logLevel, onOff, optionalPath, pathList, pathOrOff, requiredPath, storeLocation } from './option-parsers.js';
+import { commandList, endpoint, integer, language, logLevel, onOff, optionalPath, pathList, pathOrOff, requiredPath, storeLocation } from './option-parsers.js';
 import { option, type ActionFlag, type DefaultContext, type OptionTable } from './option-table.js';
 import { START_PATIENCE_MS } from './peer-shell.js';
 
@@ -178,6 +178,16 @@ export const OPTIONS = {
       en: "at start-up, register the peer and this file or folder; repeatable, and replaces the variable's list",
     },
   }),
+  commands: option({
+    flag: '--do <command>',
+    env: 'KOMPART_DO',
+    parse: commandList,
+    defaults: { peer: NO_PATHS },
+    help: {
+      pt: 'roda este comando (repetível, na ordem) em vez de ler a entrada padrão, e sai: 0 se todos deram certo, 1 se algum falhou',
+      en: 'run this command (repeatable, in order) instead of reading standard input, then leave: 0 when all succeeded, 1 when one failed',
+    },
+  }),
   registerAtStart: option({
     flag: '--register',
     negatable: true,
@@ -290,4 +300,5 @@ export const METAVARS: Readonly<Record<string, Text>> = {
   ms: { pt: 'MS', en: 'MS' },
   n: { pt: 'N', en: 'N' },
   store: { pt: 'memory|redis://…', en: 'memory|redis://…' },
+  command: { pt: 'COMANDO', en: 'COMMAND' },
 };

@@ -69,6 +69,11 @@ export class PeerShell {
   readonly #o: PeerShellOptions;
   #failures = 0;
   #lastListing: SharedFile[] = [];
+  /**
+   * The peer was registered by start-up work (--register, --share): a `register peer`
+   * that finds it registered says so without counting as a failure.
+   */
+  registeredAtStart = false;
 
   constructor(options: PeerShellOptions) {
     this.#o = options;
@@ -112,7 +117,12 @@ export class PeerShell {
     try {
       switch (command.name) {
         case 'register-peer':
-          await this.#registerPeer();
+          try {
+            await this.#registerPeer();
+          } catch (error) {
+            if (!this.registeredAtStart || !isKompartError(error, Reason.PEER_ALREADY_REGISTERED)) throw error;
+            this.#print('info', describeError(error, this.#o.lang), { command: 'register peer', reason: error.reason });
+          }
           return 'ok';
         case 'register-file':
           return await this.#registerFile(command.path, signal);

@@ -14,16 +14,17 @@ import { runMenu } from './menu.js';
 import { Output } from './output.js';
 import { PeerShell } from './peer-shell.js';
 import { createJsonProgress, createTerminalProgress, noProgress } from './progress.js';
-import { runScript, type FrontEndEnd } from './script-input.js';
+import { runCommands, runScript, type FrontEndEnd } from './script-input.js';
 import { cliTexts } from './texts.js';
 import { runTypedPrompt } from './typed-prompt.js';
 
-type FrontEnd = 'menu' | 'prompt' | 'script';
+type FrontEnd = 'menu' | 'prompt' | 'script' | 'commands';
 
 /**
  * `kompart <server ip> p <host ip>`: starts the FileService, then reads commands from the
  * menu (terminal, default), the typed prompt (terminal, --no-menu) or standard input
- * (anything else, or --json), one at a time. Start-up work (--register, --share) runs first.
+ * (anything else, or --json), one at a time, or runs the `--do` commands and leaves.
+ * Start-up work (--register, --share) runs first.
  *
  * Leaving: `exit`, Ctrl-D or the end of input leave after the command in progress;
  * SIGTERM and SIGHUP cancel it (a download keeps its `.part` and says so), and so does
@@ -40,7 +41,8 @@ export async function runPeer(config: PeerConfig, io: ProgramIo): Promise<number
   const registryId = config.registry.map((endpoint) => endpoint.id).join(',');
   const logger = createLineLogger({ level: config.logLevel, json: config.json, write: (line) => io.stderr.write(`${line}\n`) });
   const onTerminal = io.stdout.isTTY === true;
-  const interactive = io.stdin.isTTY === true && onTerminal && !config.json;
+  const oneShot = config.commands.length > 0;
+  const interactive = !oneShot && io.stdin.isTTY === true && onTerminal && !config.json;
   // Colours on a terminal unless NO_COLOR is set (https://no-color.org): errors red, results green.
   const colours = createColors(onTerminal && !config.json && (io.env['NO_COLOR'] ?? '') === '');
   const output = new Output({
@@ -83,7 +85,7 @@ export async function runPeer(config: PeerConfig, io: ProgramIo): Promise<number
   const shell = new PeerShell({
     peer,
     output,
-    progress: interactive ? createTerminalProgress(output, io.stdout, lang) : config.json ? createJsonProgress(output) : noProgress,
+    progress: config.json ? createJsonProgress(output) : onTerminal ? createTerminalProgress(output, io.stdout, lang) : noProgress,
     lang,
     server: registryId,
     menuAvailable: interactive,
@@ -125,6 +127,8 @@ export async function runPeer(config: PeerConfig, io: ProgramIo): Promise<number
         { event: 'ready', peer: peer.id, server: registryId, address: peer.fileServiceTarget, downloads: peer.downloadsDir },
       );
       if (config.registerAtStart && !stopping.signal.aborted && (await shell.registerAtStart(stopping.signal)) === 'ok') {
+        // A script that registers the peer too is not wrong: --share already did.
+        shell.registeredAtStart = true;
         for (const path of config.share) {
           if (stopping.signal.aborted) break;
           await shell.execute({ name: 'register-file', path }, stopping.signal);
@@ -156,13 +160,16 @@ async function readCommands(
   foreground: ForegroundCommands,
   lang: Lang,
 ): Promise<void> {
-  let frontEnd: FrontEnd = !interactive ? 'script' : config.menu === false ? 'prompt' : 'menu';
+  let frontEnd: FrontEnd = config.commands.length > 0 ? 'commands' : !interactive ? 'script' : config.menu === false ? 'prompt' : 'menu';
   const history: string[] = [];
   if (frontEnd === 'prompt') output.print('info', render(cliTexts.promptHint, lang));
   for (;;) {
     if (stop.aborted) return;
     let end: FrontEndEnd;
     switch (frontEnd) {
+      case 'commands':
+        end = await runCommands(shell, config.commands, stop);
+        break;
       case 'script':
         end = await runScript(shell, io.stdin, stop);
         break;

@@ -28,3 +28,17 @@ export async function runScript(shell: PeerShell, input: Readable, stop: AbortSi
     lines.close();
   }
 }
+
+/**
+ * The `--do` commands, in order, as if they were piped in; standard input is not read.
+ * Returns at `exit`, after the last one, or when `stop` aborts.
+ */
+export async function runCommands(shell: PeerShell, commands: readonly string[], stop: AbortSignal): Promise<FrontEndEnd> {
+  for (const command of commands) {
+    if (stop.aborted) return 'stopped';
+    const outcome = await shell.executeLine(command, stop);
+    if (stop.aborted) return 'stopped';
+    if (outcome === 'exit') return 'exit';
+  }
+  return 'eof';
+}

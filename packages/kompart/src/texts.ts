@@ -68,6 +68,7 @@ Exit codes: 0 all went well; 1 a command failed or a run-time error;
   helpOff: { pt: 'desligado', en: 'off' },
   helpSwitchValues: { pt: '=1|0', en: '=1|0' },
   helpListValues: { pt: ', caminhos separados por {delimiter}', en: ', paths separated by {delimiter}' },
+  helpCommandLines: { pt: ', um comando por linha', en: ', one command per line' },
   commandList: {
     pt: `  register peer                      registra este peer no servidor e inicia o heartbeat
   register file <caminho>            calcula o SHA-256 e registra o arquivo (uma pasta: todos
@@ -132,6 +133,10 @@ Exit codes: 0 all went well; 1 a command failed or a run-time error;
     en: 'Invalid value for {option}: "{value}" (an integer from {min} to {max})',
   },
   usageEmptyValue: { pt: '{option} não pode ser vazio', en: '{option} cannot be empty' },
+  usageBadDo: {
+    pt: '{option}: "{command}" não é um comando do peer (veja help)',
+    en: '{option}: "{command}" is not a peer command (see help)',
+  },
   usageBadLogLevel: { pt: 'Nível de log inválido "{level}": use {levels}', en: 'Invalid log level "{level}": use {levels}' },
   usageBadBoolean: {
     pt: 'Valor inválido em {name}: "{value}" (use 1 ou 0, true ou false)',
