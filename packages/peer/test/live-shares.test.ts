@@ -105,7 +105,13 @@ describe('live shares', () => {
     renameSync(at('sub'), join(outside, 'sub'));
     await Promise.all([track, cover]);
     expect(await charlie).toMatchObject({ cause: 'deleted' });
-    expect((await listing(bob, alice)).map(([path]) => path)).toEqual([at('a.txt'), at('b.txt'), at('album', 'cd1', 'track1.flac'), at('album', 'cover.jpg')]);
+    // The two new files are registered in whatever order they were hashed.
+    expect((await listing(bob, alice)).map(([path]) => path).sort()).toEqual([
+      at('a.txt'),
+      at('album', 'cd1', 'track1.flac'),
+      at('album', 'cover.jpg'),
+      at('b.txt'),
+    ]);
   });
 
   it('a registered file replaced by a symbolic link or by a folder leaves the index; a single registered file is watched too', async () => {
@@ -160,12 +166,8 @@ describe('live shares', () => {
     expect(sub).toMatchObject({ root: at('sub'), kind: 'directory', removed: [{ path: at('sub', 'c.txt') }] });
     const whole = await alice.unregisterPath(share);
     expect(whole).toMatchObject({ root: share, kind: 'directory', removed: [{ path: at('b.txt') }, { path: at('e.txt') }] });
-    expect(byHand.map((event) => [event.name, event.cause])).toEqual([
-      ['a.txt', 'by-hand'],
-      ['c.txt', 'by-hand'],
-      ['b.txt', 'by-hand'],
-      ['e.txt', 'by-hand'],
-    ]);
+    // One event per file (a folder's files leave several at a time, in no set order).
+    expect(byHand.map((event) => `${event.name} ${event.cause}`).sort()).toEqual(['a.txt by-hand', 'b.txt by-hand', 'c.txt by-hand', 'e.txt by-hand']);
     expect(await listing(bob, alice)).toEqual([]);
     expect(alice.sharedFiles()).toEqual([]);
 

@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { KompartError, describeError } from '@kompart/core';
 import { isPeerError, type PeerEvent } from '../src/index';
-import { startNetwork, type TestNetwork } from './support/network';
+import { CALM_PRESENCE, startNetwork, type TestNetwork } from './support/network';
 
 describe('registry session', () => {
   let net: TestNetwork;
@@ -69,6 +69,10 @@ describe('registry session', () => {
   });
 
   it('survives a registry crash and restart on the same port: registers again with every file', async () => {
+    // Calm beats: restoring 202 files on a busy machine must not look like a registry that
+    // stopped answering (with 200 ms beats an ack is awaited for 100 ms only).
+    await net.close();
+    net = await startNetwork(CALM_PRESENCE);
     const alice = await net.addPeer('127.0.0.10');
     const bob = await net.addPeer('127.0.0.11');
     await alice.registerPeer();
