@@ -1,4 +1,4 @@
-import { resolve } from 'node:path';
+import { join, relative, resolve, sep } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KompartError, backoffDelay, describeError, isKompartError, render, sharedTexts, type Lang, type Logger, type Text } from '@kompart/core';
 import { PeerErrorCode, isPeerError, type ListFilesFilter, type Peer, type PeerEvent, type RegisterProgress, type UnregisteredFile } from '@kompart/peer';
@@ -49,6 +49,32 @@ function listFilterOf(filter: ListFilter | undefined): ListFilesFilter {
     case 'name':
       return { nameContains: filter.value };
   }
+}
+
+/** Files of one folder download in flight at once. */
+const FOLDER_DOWNLOADS = 4;
+
+/**
+ * The files of `holder` under `folder` (`/srv/music/`: that path; `music/`: the one folder
+ * of that name among the holder's files), and the folder's full path (ending in `/`).
+ * FILE_UNAVAILABLE when there is none; FILE_AMBIGUOUS with the candidates when a name
+ * matches several folders.
+ */
+function folderFiles(files: readonly SharedFile[], folder: string, holder: string): { root: string; inside: SharedFile[] } {
+  const roots = new Set<string>();
+  if (folder.startsWith('/')) roots.add(folder);
+  else {
+    const name = folder.slice(0, -1);
+    for (const file of files) {
+      const segments = file.path.split('/');
+      for (let i = 1; i < segments.length - 1; i++) if (segments[i] === name) roots.add(`${segments.slice(0, i + 1).join('/')}/`);
+    }
+  }
+  if (roots.size > 1) throw new KompartError(Reason.FILE_AMBIGUOUS, { peer: holder, file: folder, candidates: [...roots].sort().join('\n') });
+  const [root] = roots;
+  const inside = root === undefined ? [] : files.filter((file) => file.path.startsWith(root));
+  if (root === undefined || inside.length === 0) throw new KompartError(Reason.FILE_UNAVAILABLE, { peer: holder, file: folder });
+  return { root, inside: inside.sort((a, b) => a.path.localeCompare(b.path)) };
 }
 
 /** More registered files than this in one folder: only the folder's summary line is printed. */
@@ -391,6 +417,11 @@ export class PeerShell {
   }
 
   async #getFile(ref: string, signal: AbortSignal | undefined): Promise<void> {
+    const slash = ref.indexOf('/');
+    if (ref.endsWith('/')) {
+      await this.#getFolder(ref.slice(0, slash), ref.slice(slash + 1), signal);
+      return;
+    }
     const { peer, progress } = this.#o;
     let located: SharedFile | undefined;
     let task: ProgressTask | undefined;
@@ -450,6 +481,92 @@ export class PeerShell {
       }),
       { ...data, durationMs, bytesPerSecond },
     );
+  }
+
+  /**
+   * `get file <IP>/<folder>/`: every file the holder registered under that folder (its
+   * full path, or a folder name that names one folder of that holder), downloaded and
+   * verified into a folder of the same name under the downloads folder, keeping the tree
+   * below it; one bar for the whole, FOLDER_DOWNLOADS files at a time.
+   */
+  async #getFolder(holder: string, folder: string, signal: AbortSignal | undefined): Promise<void> {
+    const { peer, progress } = this.#o;
+    const files: SharedFile[] = [];
+    for await (const file of peer.iterateFiles({ holder })) files.push(file);
+    const { root, inside } = folderFiles(files, folder, holder);
+    const name = root.slice(0, -1).slice(root.slice(0, -1).lastIndexOf('/') + 1) || holder;
+    const total = inside.reduce((sum, file) => sum + file.size, 0);
+    this.#print('info', this.#t(cliTexts.folderDownloadStarted, { name, holder, files: inside.length, size: formatBytes(total, this.#o.lang) }), {
+      command: 'get file',
+      folder: root,
+      holder,
+      files: inside.length,
+      size: total,
+    });
+    const done = new Map<string, number>();
+    const task = progress.start(this.#t(cliTexts.progressDownloading, { name: `${name}/` }), total, 0, 'download');
+    const began = performance.now();
+    let transferred = 0;
+    let saved: string | undefined;
+    const failed: { file: SharedFile; error: unknown }[] = [];
+    const queue = [...inside];
+    const worker = async (): Promise<void> => {
+      for (let file = queue.shift(); file !== undefined; file = queue.shift()) {
+        if (signal?.aborted === true) break;
+        const below = file.path.slice(root.length).split('/').slice(0, -1);
+        try {
+          const result = await peer.getFile(`${holder}/${file.path}`, {
+            folder: [name, ...below],
+            onProgress: (bytes) => {
+              done.set(file.path, bytes);
+              task.update([...done.values()].reduce((sum, value) => sum + value, 0));
+            },
+            ...(signal === undefined ? {} : { signal }),
+          });
+          transferred += result.transferred;
+          // The folder as saved: its name made safe, like every file name.
+          saved ??= join(peer.downloadsDir, relative(peer.downloadsDir, result.path).split(sep)[0]!);
+        } catch (error) {
+          failed.push({ file, error });
+          this.#printError({ name: 'get-file', refs: [`${holder}/${file.path}`] }, error);
+        }
+      }
+    };
+    try {
+      await Promise.all(Array.from({ length: Math.min(FOLDER_DOWNLOADS, inside.length) }, worker));
+    } finally {
+      task.stop();
+    }
+    const durationMs = Math.round(performance.now() - began);
+    const bytesPerSecond = Math.round(transferred / Math.max(durationMs / 1000, 0.001));
+    const { lang } = this.#o;
+    const path = saved ?? join(peer.downloadsDir, name);
+    const params = {
+      name,
+      path,
+      files: inside.length - failed.length,
+      failed: failed.length,
+      size: formatBytes(total, lang),
+      duration: formatElapsed(durationMs, lang),
+      rate: formatRate(bytesPerSecond, lang),
+    };
+    const data = {
+      command: 'get file',
+      folder: root,
+      holder,
+      path,
+      files: inside.length - failed.length,
+      failed: failed.length,
+      size: total,
+      durationMs,
+      bytesPerSecond,
+    };
+    if (failed.length === 0) {
+      this.#print('result', this.#t(cliTexts.folderDownloadFinished, params), data);
+      return;
+    }
+    this.#print('error', this.#t(cliTexts.folderDownloadPartly, params), data);
+    throw failed[0]!.error;
   }
 
   async #disconnect(): Promise<void> {

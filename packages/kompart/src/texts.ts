@@ -78,7 +78,7 @@ Exit codes: 0 all went well; 1 a command failed or a run-time error;
                                      só os de nome com <texto>, os do peer <IP> ou os de hash
                                      começando por <hash> (8 ou mais dígitos)
   get file <IP>/<nome ou hash> …     baixa o arquivo direto do peer que o tem e confere o SHA-256
-                                     (vários de uma vez, lado a lado)
+                                     (vários de uma vez, lado a lado; <IP>/<pasta>/: a pasta toda)
   disconnect                         remove este peer e seus arquivos do servidor
   help                               esta lista
   exit                               sai (desconecta antes, se registrado)`,
@@ -90,7 +90,7 @@ Exit codes: 0 all went well; 1 a command failed or a run-time error;
                                      only names containing <text>, the files of peer <IP>, or
                                      hashes starting with <hash> (8 or more digits)
   get file <IP>/<name or hash> …     downloads the file straight from its holder, checks the SHA-256
-                                     (several at once, side by side)
+                                     (several at once, side by side; <IP>/<folder>/: a whole folder)
   disconnect                         removes this peer and its files from the registry
   help                               this list
   exit                               leaves (disconnecting first when registered)`,
@@ -223,6 +223,18 @@ Exit codes: 0 all went well; 1 a command failed or a run-time error;
   downloadFinished: {
     pt: 'Arquivo {name} salvo em {path} ({size} em {duration}, {rate}, SHA-256 verificado)',
     en: 'File {name} saved as {path} ({size} in {duration}, {rate}, SHA-256 verified)',
+  },
+  folderDownloadStarted: {
+    pt: 'Baixando a pasta {name} de {holder}: {files, plural, one {# arquivo} other {# arquivos}} ({size})',
+    en: 'Downloading folder {name} from {holder}: {files, plural, one {# file} other {# files}} ({size})',
+  },
+  folderDownloadFinished: {
+    pt: 'Pasta {name} salva em {path}: {files, plural, one {# arquivo} other {# arquivos}} ({size} em {duration}, {rate}, SHA-256 verificado)',
+    en: 'Folder {name} saved as {path}: {files, plural, one {# file} other {# files}} ({size} in {duration}, {rate}, SHA-256 verified)',
+  },
+  folderDownloadPartly: {
+    pt: 'Pasta {name} salva em {path} em parte: {files, plural, one {# arquivo} other {# arquivos}}, {failed, plural, one {# com erro} other {# com erro}}',
+    en: 'Folder {name} saved as {path} in part: {files, plural, one {# file} other {# files}}, {failed} failed',
   },
   fileUnregistered: {
     pt: 'Arquivo {path} removido do índice ({size}, sha256 {sha256})',

@@ -61,7 +61,7 @@ describe('a peer fed by a pipe', () => {
       'só os de nome com <texto>, os do peer <IP> ou os de hash',
       'começando por <hash> (8 ou mais dígitos)',
       'get file <IP>/<nome ou hash> …',
-      '(vários de uma vez, lado a lado)',
+      '(vários de uma vez, lado a lado; <IP>/<pasta>/: a pasta toda)',
       'disconnect',
       'help',
       'exit',

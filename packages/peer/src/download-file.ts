@@ -71,6 +71,11 @@ export interface DownloaderDeps {
 }
 
 export interface DownloadOptions {
+  /**
+   * Folders under the downloads folder to save into (a folder download keeps its tree):
+   * each is reduced to a safe name as file names are; none means the downloads folder.
+   */
+  readonly folder?: readonly string[];
   /** Bytes of the file present so far (resumed bytes included) out of its size. */
   readonly onProgress?: ProgressCallback;
   /** Aborting cancels the transfer and keeps the `.part` file for a later resume. */
@@ -118,10 +123,11 @@ export function createDownloader(deps: DownloaderDeps) {
   async function download(target: DownloadTarget, source: DownloadSource, options: DownloadOptions = {}): Promise<DownloadResult> {
     const sha256 = target.sha256.toLowerCase();
     const name = safeFileName(target.name, `download-${sha256.slice(0, 12)}`);
-    const partPath = join(deps.downloadsDir, partFileName(name, sha256));
+    const dir = join(deps.downloadsDir, ...(options.folder ?? []).map((segment, index) => safeFileName(segment, `folder-${index + 1}`)));
+    const partPath = join(dir, partFileName(name, sha256));
     // Two downloads of the same file in this process take turns on its part file.
     while (busy.has(partPath)) await busy.get(partPath)!.catch(() => undefined);
-    const run = runDownload(target, sha256, name, partPath, source, options);
+    const run = runDownload(target, sha256, dir, name, partPath, source, options);
     busy.set(partPath, run);
     try {
       return await run;
@@ -133,27 +139,28 @@ export function createDownloader(deps: DownloaderDeps) {
   async function runDownload(
     target: DownloadTarget,
     sha256: string,
+    dir: string,
     name: string,
     partPath: string,
     source: DownloadSource,
     options: DownloadOptions,
   ): Promise<DownloadResult> {
     try {
-      await fsp.mkdir(deps.downloadsDir, { recursive: true });
+      await fsp.mkdir(dir, { recursive: true });
     } catch (error) {
-      throw diskError(error, deps.downloadsDir);
+      throw diskError(error, dir);
     }
-    const present = await findSameContent(name, target.size, sha256);
+    const present = await findSameContent(dir, name, target.size, sha256);
     if (present !== undefined) {
       options.onProgress?.(target.size, target.size);
       return { status: 'already-present', path: present, sha256, size: target.size, holder: target.holder, resumedFrom: 0, transferred: 0 };
     }
     try {
-      return await transfer(target, sha256, name, partPath, source, options, true);
+      return await transfer(target, sha256, dir, name, partPath, source, options, true);
     } catch (error) {
       if (error instanceof RetryFromScratch) {
         logger.info({ path: partPath }, 'resumed download did not verify; retrying from the start');
-        return await transfer(target, sha256, name, partPath, source, options, false);
+        return await transfer(target, sha256, dir, name, partPath, source, options, false);
       }
       throw error;
     }
@@ -162,6 +169,7 @@ export function createDownloader(deps: DownloaderDeps) {
   async function transfer(
     target: DownloadTarget,
     sha256: string,
+    dir: string,
     name: string,
     partPath: string,
     source: DownloadSource,
@@ -272,7 +280,7 @@ export function createDownloader(deps: DownloaderDeps) {
         throw peerError(PeerErrorCode.HASH_MISMATCH, { file: name, expected: sha256, actual });
       }
       await handle.close();
-      const path = await placeFinal(partPath, name);
+      const path = await placeFinal(dir, partPath, name);
       keepPart = false;
       await rememberHash(path, sha256);
       return { status: 'downloaded', path, sha256, size: target.size, holder: target.holder, resumedFrom, transferred };
@@ -296,9 +304,9 @@ export function createDownloader(deps: DownloaderDeps) {
   }
 
   /** The first of `name`, `name (1)`, … that holds exactly this content, if any. */
-  async function findSameContent(name: string, size: number, sha256: string): Promise<string | undefined> {
+  async function findSameContent(dir: string, name: string, size: number, sha256: string): Promise<string | undefined> {
     for (let n = 0; n < MAX_NAME_ALTERNATIVES; n++) {
-      const path = join(deps.downloadsDir, numberedName(name, n));
+      const path = join(dir, numberedName(name, n));
       let stats;
       try {
         stats = await fsp.lstat(path);
@@ -318,9 +326,9 @@ export function createDownloader(deps: DownloaderDeps) {
   }
 
   /** Gives the verified part file the first free name; never replaces an existing file. */
-  async function placeFinal(partPath: string, name: string): Promise<string> {
+  async function placeFinal(dir: string, partPath: string, name: string): Promise<string> {
     for (let n = 0; n < MAX_NAME_ALTERNATIVES; n++) {
-      const path = join(deps.downloadsDir, numberedName(name, n));
+      const path = join(dir, numberedName(name, n));
       try {
         await fsp.link(partPath, path);
         await fsp.unlink(partPath);
@@ -346,7 +354,7 @@ export function createDownloader(deps: DownloaderDeps) {
       }
       return path;
     }
-    throw peerError(PeerErrorCode.DISK_ERROR, { path: join(deps.downloadsDir, name), detail: 'no free name' });
+    throw peerError(PeerErrorCode.DISK_ERROR, { path: join(dir, name), detail: 'no free name' });
   }
 
   return { download };

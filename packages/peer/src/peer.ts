@@ -125,6 +125,8 @@ export interface GetFileOptions {
    * which may run several downloads at once).
    */
   readonly onLocated?: (file: SharedFile) => void;
+  /** Folders under the downloads folder to save into (see DownloadOptions.folder). */
+  readonly folder?: readonly string[];
 }
 
 /** `getFile`'s result: the download plus where it came from. */
@@ -509,6 +511,7 @@ class KompartPeer implements Peer {
       const result = await this.#downloader.download({ name: file.name, sha256: file.sha256, size: file.size, holder: file.peer }, source, {
         signal: controller.signal,
         ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
+        ...(options.folder === undefined ? {} : { folder: options.folder }),
       });
       this.events.emit({
         type: 'download-finished',
