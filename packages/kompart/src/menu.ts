@@ -12,11 +12,12 @@ export interface MenuOptions extends TerminalFrontEndOptions {
   readonly cwd: string;
 }
 
-type Action = 'register-peer' | 'register-file' | 'list-files' | 'get-file' | 'disconnect' | 'prompt' | 'help' | 'exit';
+type Action = 'register-peer' | 'register-file' | 'unregister-file' | 'list-files' | 'get-file' | 'disconnect' | 'prompt' | 'help' | 'exit';
 
 const ACTIONS: readonly { readonly value: Action; readonly text: keyof typeof cliTexts }[] = [
   { value: 'register-peer', text: 'menuRegisterPeer' },
   { value: 'register-file', text: 'menuRegisterFile' },
+  { value: 'unregister-file', text: 'menuUnregisterFile' },
   { value: 'list-files', text: 'menuListFiles' },
   { value: 'get-file', text: 'menuGetFile' },
   { value: 'disconnect', text: 'menuDisconnect' },
@@ -63,8 +64,10 @@ type Asked<T> = { readonly kind: 'answer'; readonly value: T } | { readonly kind
 
 /**
  * The inquirer menu: the same actions as the typed prompt, a path typed for `register
- * file` (Tab completes it; Esc, an empty answer or Ctrl-C go back), the remote file picked
- * from a fresh `list files` for `get file`, and an entry that switches to the typed prompt.
+ * file` (Tab completes it; Esc, an empty answer or Ctrl-C go back), the file to take off
+ * the index picked from this peer's own shares for `unregister file`, the remote file
+ * picked from a fresh `list files` for `get file`, and an entry that switches to the typed
+ * prompt.
  * Asynchronous lines that arrive while the main menu is shown are printed and the menu is
  * drawn again; while a text is being typed they wait until it is entered, so nothing typed
  * is lost.
@@ -161,6 +164,12 @@ export async function runMenu(options: MenuOptions): Promise<FrontEndEnd> {
           if (outcome === 'exit') return 'exit';
           continue;
         }
+        case 'unregister-file': {
+          const path = await pickOwnFile();
+          if (path === null) return 'stopped';
+          if (path !== undefined) command = { name: 'unregister-file', path };
+          break;
+        }
         case 'get-file': {
           const ref = await pickRemoteFile();
           if (ref === null) return 'stopped';
@@ -199,6 +208,29 @@ export async function runMenu(options: MenuOptions): Promise<FrontEndEnd> {
     );
     if (answer.kind === 'stopped') return null;
     return answer.kind === 'answer' ? answer.value : undefined;
+  }
+
+  /** One of this peer's registered files; undefined for "back" (also Ctrl-C, or nothing shared), null when stopping. */
+  async function pickOwnFile(): Promise<string | undefined | null> {
+    const files = [...shell.peer.sharedFiles()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    if (files.length === 0) {
+      options.output.print('result', t('menuNoOwnFiles'), { command: 'unregister file', files: 0 });
+      return undefined;
+    }
+    const choices = files.map((file) => ({ name: `${file.path} (${formatBytes(file.size, lang)})`, value: file.path }));
+    choices.push({ name: t('menuBack'), value: '' });
+    const answer = await select(
+      {
+        message: t('menuPickOwnFile'),
+        choices,
+        pageSize: 15,
+        loop: false,
+        theme: { style: { keysHelpTip: () => t('menuKeys') } },
+      },
+      false,
+    );
+    if (answer.kind === 'stopped') return null;
+    return answer.kind === 'answer' && answer.value !== '' ? answer.value : undefined;
   }
 
   /** A fresh `list files`, then a choice among them; undefined for "back" (also Ctrl-C), null when stopping. */

@@ -331,6 +331,7 @@ Exit codes: 0 all went well; 1 a command failed or a run-time error;
   menuQuestion: { pt: 'O que você quer fazer?', en: 'What do you want to do?' },
   menuRegisterPeer: { pt: 'Registrar este peer (register peer)', en: 'Register this peer (register peer)' },
   menuRegisterFile: { pt: 'Registrar um arquivo ou pasta (register file)', en: 'Register a file or folder (register file)' },
+  menuUnregisterFile: { pt: 'Tirar um arquivo do índice (unregister file)', en: 'Take a file off the index (unregister file)' },
   menuListFiles: { pt: 'Listar os arquivos (list files)', en: 'List the files (list files)' },
   menuGetFile: { pt: 'Baixar um arquivo (get file)', en: 'Download a file (get file)' },
   menuDisconnect: { pt: 'Desconectar (disconnect)', en: 'Disconnect (disconnect)' },
@@ -341,6 +342,8 @@ Exit codes: 0 all went well; 1 a command failed or a run-time error;
   menuPathQuestion: { pt: 'Caminho do arquivo ou pasta:', en: 'Path of the file or folder:' },
   menuPathKeys: { pt: 'Tab completa • ⏎ registra • Esc volta ao menu', en: 'Tab completes • ⏎ registers • Esc back to the menu' },
   menuPickFile: { pt: 'Qual arquivo baixar?', en: 'Which file to download?' },
+  menuPickOwnFile: { pt: 'Qual arquivo tirar do índice?', en: 'Which file to take off the index?' },
+  menuNoOwnFiles: { pt: 'Este peer não registrou nenhum arquivo.', en: 'This peer has registered no file.' },
   menuBack: { pt: '(voltar)', en: '(back)' },
   menuToPrompt: {
     pt: 'Prompt de comandos: digite menu para voltar ao menu.',

@@ -3,7 +3,8 @@
  * started from an interactive bash, so that job control is real: Ctrl-C as in Node's REPL
  * (clears the line, cancels the running command, says how to leave, leaves on the second),
  * Ctrl-Z then `fg` (the screen comes back and answers keys), and the menu's path question
- * (Tab completes, Esc / Ctrl-C / an empty answer go back to the menu).
+ * (Tab completes, Esc / Ctrl-C / an empty answer go back to the menu), and the menu's
+ * unregister entry (picked among the peer's own shares).
  */
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -146,10 +147,32 @@ it('menu: the path question completes with Tab and goes back with Esc, Ctrl-C or
   await term.waitFor(SHELL_PROMPT, at);
   term.type(`fg${KEY.enter}`);
   at = await term.waitFor('❯ 2. Registrar um arquivo ou pasta (register file)', at);
-  term.type('3');
-  await term.waitFor('❯ 3. Listar os arquivos (list files)', at);
+  term.type('4');
+  await term.waitFor('❯ 4. Listar os arquivos (list files)', at);
   term.type(KEY.enter);
   at = await term.waitFor(`${me} / shared.txt / `, at);
+
+  // unregister file: picked among this peer's own shares; "back" changes nothing.
+  const openOwnFiles = async (): Promise<void> => {
+    at = await term.waitFor('O que você quer fazer?', at);
+    term.type('3');
+    await term.waitFor('❯ 3. Tirar um arquivo do índice (unregister file)', at);
+    term.type(KEY.enter);
+    at = await term.waitFor('Qual arquivo tirar do índice?', at);
+    await term.waitFor(`❯ ${join(work, 'share', 'shared.txt')} (23 B)`, at);
+  };
+  await openOwnFiles();
+  term.type(KEY.down);
+  await term.waitFor('❯ (voltar)', at);
+  term.type(KEY.enter);
+  await openOwnFiles();
+  term.type(KEY.enter);
+  at = await term.waitFor(`Arquivo ${join(work, 'share', 'shared.txt')} removido do índice (23 B, sha256 `, at);
+  at = await term.waitFor('O que você quer fazer?', at);
+  term.type('3');
+  await term.waitFor('❯ 3. Tirar um arquivo do índice (unregister file)', at);
+  term.type(KEY.enter);
+  at = await term.waitFor('Este peer não registrou nenhum arquivo.', at);
 
   // Ctrl-C on the menu says how to leave; the second one in a row leaves.
   at = await term.waitFor('O que você quer fazer?', at);
@@ -157,7 +180,7 @@ it('menu: the path question completes with Tab and goes back with Esc, Ctrl-C or
   at = await term.waitFor('(Para sair, tecle Ctrl-C de novo ou escolha Sair)', at);
   await term.waitFor('O que você quer fazer?', at);
   term.type(KEY.ctrlC);
-  at = await term.waitFor(`Peer ${me} desconectado (1 arquivo removido)`, at);
+  at = await term.waitFor(`Peer ${me} desconectado (0 arquivos removidos)`, at);
   await term.waitFor(SHELL_PROMPT, at);
   expect(term.text).not.toMatch(/\bat .*\.js:\d+/);
 });

@@ -57,8 +57,8 @@ it('menu and typed prompt in a real terminal', async () => {
   at = await term.waitFor('O que você quer fazer?', at);
 
   // get file: the remote file is picked from a list built from list files.
-  term.type('4');
-  await term.waitFor('❯ 4. Baixar um arquivo (get file)', at);
+  term.type('5');
+  await term.waitFor('❯ 5. Baixar um arquivo (get file)', at);
   term.type(KEY.enter);
   at = await term.waitFor('Qual arquivo baixar?', at);
   await term.waitFor(`❯ ${holder} / shared.txt / ${sha.slice(0, 12)} (23 B)`, at);
@@ -74,8 +74,8 @@ it('menu and typed prompt in a real terminal', async () => {
 
   // From the menu to the typed prompt.
   at = await term.waitFor('O que você quer fazer?', at);
-  term.type('6');
-  await term.waitFor('❯ 6. Usar o prompt de comandos', at);
+  term.type('7');
+  await term.waitFor('❯ 7. Usar o prompt de comandos', at);
   term.type(KEY.enter);
   at = await term.waitFor('Prompt de comandos: digite menu para voltar ao menu.', at);
   await term.waitFor('kompart> ', at);
