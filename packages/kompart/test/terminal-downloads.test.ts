@@ -2,7 +2,7 @@
  * Downloads side by side in a real terminal (node-pty): `get file A/x B/y` and a `get
  * file` typed while others run, each with its own bar; other commands typed meanwhile are
  * echoed and run at once; bars fit a narrow terminal with their rate and ETA whole;
- * Ctrl-C cancels what runs. Holders that stall after their first chunk keep the
+ * Ctrl-C cancels what runs; a folder downloads under one bar for the whole. Holders that stall after their first chunk keep the
  * downloads running for as long as the test needs, whatever the machine's speed.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -86,4 +86,30 @@ it('runs downloads side by side, each with its own bar, runs what is typed meanw
   term.type(`exit${KEY.enter}`);
   await term.waitFor(`Peer ${me} desconectado (0 arquivos removidos)`, at);
   expect((await term.exited).exitCode).toBe(0);
+});
+
+it('downloads a folder under one bar for the whole', async () => {
+  const server = `${NET}.11:${await freePort(`${NET}.11`)}`;
+  const registry = new Program([server, 's']);
+  await registry.waitFor(/ouvindo em/);
+  const slow = await startStalledHolder(`${NET}.12`, server, ['album/a.bin', 'album/b.bin', 'album/deep/c.bin']);
+  holders.push(slow);
+  const me = `${NET}.13:${await freePort(`${NET}.13`)}`;
+  term?.close();
+  term = new Terminal([server, 'p', me, '--no-cache-dir', '--no-menu', '--downloads', join(work, 'folder-downloads')], { cwd: work });
+  let at = await term.waitFor('kompart> ');
+  term.type(`register peer${KEY.enter}`);
+  at = await term.waitFor(`Peer ${me} registrado`, at);
+
+  term.type(`get file ${slow.id}/album/${KEY.enter}`);
+  at = await term.waitFor(`Baixando a pasta album de ${slow.id}: 3 arquivos (3,0 MiB)`, at);
+  await slow.stalled;
+  // Three files sent 64 KiB each: one bar adds them up; no file has a bar of its own.
+  at = await term.waitFor(/Baixando album\/ \[[█░]+\] 6% 192,0 KiB\/3,0 MiB/, at);
+  expect(term.text.slice(at)).not.toMatch(/Baixando (a|b|c)\.bin \[/);
+
+  term.type(KEY.ctrlC);
+  at = await term.waitFor('Download de a.bin cancelado; o parcial foi mantido para retomar', at);
+  await term.waitFor('kompart> ', at);
+  expect(term.text).not.toMatch(/Baixando (a|b|c)\.bin \[/);
 });
