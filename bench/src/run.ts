@@ -5,6 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { BenchContext, Suite } from './lib/context.js';
 import { markdownTable, textTable, type Row } from './lib/report.js';
+import { runClusterSuite } from './cluster/cluster-suite.js';
 import { runEvidenceSuite } from './evidence/evidence-suite.js';
 import { runPresenceSuite } from './presence/presence-suite.js';
 import { runRegistrySuite } from './registry/registry-suite.js';
@@ -16,7 +17,7 @@ import { runTransferSuite } from './transfer/transfer-suite.js';
  * results to bench/out/. Options:
  *
  *   --quick                smaller sizes and fewer rounds (a smoke run, minutes not tens of)
- *   --only a,b             suites to run: registry, presence, transfer, hashing, evidence (default: all)
+ *   --only a,b             suites to run: registry, presence, transfer, hashing, cluster, evidence (default: all)
  *   --rounds N             A/B rounds per figure (default per suite)
  *   --profile              also take CPU profiles of the servers (separate runs) and summarize them
  *   --populate rpc         fill the registry through RegisterFile RPCs instead of in-process
@@ -41,6 +42,7 @@ const SUITES: Record<string, Suite> = {
   presence: runPresenceSuite,
   transfer: runTransferSuite,
   hashing: runHashingSuite,
+  cluster: runClusterSuite,
   evidence: runEvidenceSuite,
 };
 

@@ -1,9 +1,9 @@
 /** Result rows and the table printed at the end of a run (and pasted into BENCHMARKS.md). */
 
-export type Unit = 'calls/s' | 'ms' | 's' | 'µs' | 'B' | 'MB' | 'MiB/s' | '% core' | 'x';
+export type Unit = 'calls/s' | 'ms' | 's' | 'µs' | 'B' | 'MB' | 'MiB/s' | '% core' | 'x' | 'peers';
 
 export interface Row {
-  /** Issue item (1–6) the row answers. */
+  /** Issue item (1–6; 7 for the registry cluster, issue 15 item 8) the row answers. */
   readonly item: number;
   readonly figure: string;
   readonly unit: Unit;

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { DEFAULT_PEER_PORT, RegisterFileRequest } from '@kompart/protocol';
-import { parseEndpoint } from '@kompart/core';
-import { startRegistryServer, type PeerRecord, type RunningRegistry } from '@kompart/registry-server';
+import { parseEndpoint, type Logger } from '@kompart/core';
+import { RedisStore, startRegistryServer, type PeerRecord, type RunningRegistry } from '@kompart/registry-server';
 import { exitHandler, serve } from '../lib/ipc.js';
 import { fileHash, filePath, fileSize, peerAddress } from '../lib/fixtures.js';
 import { probeHandlers, usage } from '../lib/probe.js';
@@ -10,7 +10,7 @@ import { probeHandlers, usage } from '../lib/probe.js';
 
 let registry: RunningRegistry | undefined;
 /** The sessions the last `populate` made. */
-let populated: PeerRecord[] = [];
+let populated: (PeerRecord | undefined)[] = [];
 
 const running = (): RunningRegistry => {
   if (registry === undefined) throw new Error('registry not started');
@@ -21,6 +21,21 @@ export interface PopulateArgs {
   readonly peers: number;
   readonly filesPerPeer: number;
   readonly group: number;
+  /** Index of the first peer in its group (default 0): replicas of one registry populate disjoint ranges. */
+  readonly offset?: number;
+  /**
+   * Peers registered at once (default 1, one after the other). A shared store answers each
+   * call after a round trip: several in flight keep Redis busy instead of waiting on it.
+   */
+  readonly concurrency?: number;
+}
+
+/** A shared Redis store for this replica: `RedisStore.connect` arguments. */
+export interface StoreArgs {
+  readonly url: string;
+  readonly prefix: string;
+  /** This replica's id on the events it logs. */
+  readonly origin: string;
 }
 
 export interface Population {
@@ -37,12 +52,21 @@ const handlers = {
   ...probeHandlers(),
   ...exitHandler(async () => registry?.kill()),
 
-  start: async (args: { heartbeatIntervalMs: number; heartbeatMisses?: number; address?: string }) => {
+  /**
+   * Starts the registry on the memory store, or as a replica on a shared Redis when `store`
+   * is given. `logAs` prints its warnings and errors (and the store's connection errors) to
+   * stderr under that name, to explain a failed run.
+   */
+  start: async (args: { heartbeatIntervalMs: number; heartbeatMisses?: number; address?: string; store?: StoreArgs; logAs?: string }) => {
+    const logger = args.logAs === undefined ? undefined : problemLogger(args.logAs);
+    const store = args.store === undefined ? undefined : await RedisStore.connect({ ...args.store, ...(logger === undefined ? {} : { logger }) });
     registry = await startRegistryServer({
+      ...(logger === undefined ? {} : { logger }),
       address: args.address ?? '127.0.0.1:0',
       heartbeatIntervalMs: args.heartbeatIntervalMs,
       heartbeatMisses: args.heartbeatMisses ?? 2,
       summaryIntervalMs: 0,
+      ...(store === undefined ? {} : { store }),
     });
     return { target: registry.target, pid: process.pid };
   },
@@ -57,20 +81,27 @@ const handlers = {
   populate: async (args: PopulateArgs): Promise<Population> => {
     const { directory } = running();
     const started = performance.now();
-    const sessions: { peer: string; token: string }[] = [];
-    populated = [];
-    for (let p = 0; p < args.peers; p++) {
+    const offset = args.offset ?? 0;
+    const sessions: { peer: string; token: string }[] = new Array(args.peers);
+    populated = new Array(args.peers);
+    const registerOne = async (i: number): Promise<void> => {
+      const p = offset + i;
       const peer = parseEndpoint(peerAddress(p, args.group), DEFAULT_PEER_PORT);
       const record = await directory.registerPeer(peer);
-      populated.push(record);
-      sessions.push({ peer: record.id, token: record.token });
+      populated[i] = record;
+      sessions[i] = { peer: record.id, token: record.token };
       for (let f = 0; f < args.filesPerPeer; f++) {
         const request = RegisterFileRequest.decode(
           RegisterFileRequest.encode({ peer: record.id, path: filePath(p, f), sha256: fileHash(p, f), size: fileSize(p, f) }).finish(),
         );
         await directory.registerFile(record, { path: request.path, sha256: request.sha256.toLowerCase(), size: request.size });
       }
-    }
+    };
+    let next = 0;
+    const lane = async (): Promise<void> => {
+      while (next < args.peers) await registerOne(next++);
+    };
+    await Promise.all(Array.from({ length: Math.max(1, args.concurrency ?? 1) }, lane));
     const ms = performance.now() - started;
     (globalThis as { gc?: () => void }).gc?.();
     const counts = await directory.counts();
@@ -85,10 +116,20 @@ const handlers = {
    * freshly populated crowd alive while its heartbeat streams are still being opened
    * (set-up only; the measured windows come after every stream has beaten).
    */
-  touchPopulated: () => {
+  touchPopulated: async () => {
     const { directory } = running();
-    for (const record of populated) directory.beat(record);
-    return populated.length;
+    let touched = 0;
+    for (let start = 0; start < populated.length; start += TOUCH_CHUNK) {
+      // A populate still running has holes (peers not registered yet): skip them.
+      for (const record of populated.slice(start, start + TOUCH_CHUNK)) {
+        if (record === undefined) continue;
+        directory.beat(record);
+        touched++;
+      }
+      // The directory sends the beats of one turn of the event loop as one batch: end the turn.
+      await new Promise(setImmediate);
+    }
+    return touched;
   },
 
   /**
@@ -115,6 +156,35 @@ const handlers = {
 
   watched: (args: { peers: readonly string[] }) => args.peers.map((peer) => ({ peer, lastBeat: lastBeats.get(peer), removed: removals.get(peer) })),
 };
+
+/**
+ * Beats per batch when touching a large crowd: RedisStore.beat spreads a batch into one
+ * call's arguments, and a batch of 20,000 beats (40,000 arguments) overflowed the stack
+ * (RangeError, reported as STORE_UNAVAILABLE) in this Node version.
+ */
+const TOUCH_CHUNK = 5000;
+
+/** Lines of one message printed at most, so that a storm of failures stays readable. */
+const REPEATS_SHOWN = 5;
+
+/** Warnings, errors, and debug lines carrying an error, to stderr; each message REPEATS_SHOWN times at most. */
+function problemLogger(name: string): Logger {
+  const seen = new Map<string, number>();
+  const print = (level: string, fields: Record<string, unknown>, message: string): void => {
+    const count = (seen.get(message) ?? 0) + 1;
+    seen.set(message, count);
+    if (count > REPEATS_SHOWN) return;
+    const cause =
+      fields['err'] instanceof Error ? `: ${fields['err'].message}${fields['err'].cause instanceof Error ? ` (${fields['err'].cause.message})` : ''}` : '';
+    console.error(`[${name} ${level}] ${message}${cause}${count === REPEATS_SHOWN ? ' (repeats not shown)' : ''}`);
+  };
+  return {
+    debug: (fields, message) => fields['err'] !== undefined && print('debug', fields, message),
+    info: () => undefined,
+    warn: (fields, message) => print('warn', fields, message),
+    error: (fields, message) => print('error', fields, message),
+  };
+}
 
 const wallNow = (): number => performance.timeOrigin + performance.now();
 let watching = false;

@@ -70,6 +70,11 @@ function runResult(run: {
 
 export interface UnaryJob {
   readonly name: string;
+  /**
+   * Replicas of one registry to spread the job over instead of `name` alone: call i goes to
+   * spreadOver[i % k]. Their store is shared, so a session is valid on every one of them.
+   */
+  readonly spreadOver?: readonly string[];
   readonly client: ClientKind;
   readonly method: UnaryMethod;
   readonly durationMs: number;
@@ -80,10 +85,17 @@ export interface UnaryJob {
 }
 
 type Done = (error: { code: number; details: string } | null) => void;
+type Call = (i: number, done: Done) => void;
 
 /** Starts call number `i` of a job; `done` gets the error, if any. */
-function caller(job: UnaryJob): (i: number, done: Done) => void {
-  const { clients, sessions, h2 } = targetOf(job.name);
+function caller(job: UnaryJob): Call {
+  const calls = (job.spreadOver ?? [job.name]).map((name) => callerOf(job, targetOf(name)));
+  if (calls.length === 1) return calls[0]!;
+  return (i, done) => calls[i % calls.length]!(i, done);
+}
+
+/** Call number `i` of a job on one target. */
+function callerOf(job: UnaryJob, { clients, sessions, h2 }: Target): Call {
   const n = sessions.length;
   if (job.client === 'h2') {
     const h2Done = (done: Done) => (result: { code: number; message: string }) =>
