@@ -1,11 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { createClient } from '@redis/client';
+import { freePort } from './ports.js';
 import { processCpuMs, processRss } from './proc.js';
 
 /**
@@ -156,17 +156,6 @@ function parseInfo(text: string): Map<string, string> {
     if (colon > 0 && !line.startsWith('#')) entries.set(line.slice(0, colon), line.slice(colon + 1));
   }
   return entries;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
 }
 
 /** Resolves when redis-server says it accepts connections; rejects if it exits first. */
