@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { MAX_ADDRESS_LENGTH } from '@kompart/protocol';
+import { quoteInput } from './quote-input.js';
 
 /** A parsed `host[:port]` address. */
 export interface Endpoint {
@@ -14,16 +15,22 @@ export interface Endpoint {
 
 const HOST_NAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 
-/** Why an address was refused, as a short English phrase for logs and ErrorInfo. */
+/**
+ * Why an address was refused, as a short English phrase for logs and ErrorInfo. It quotes
+ * at most a short prefix of the input (quoteInput), whatever its length.
+ */
 export class AddressError extends Error {
   constructor(
     readonly input: string,
     detail: string,
   ) {
-    super(`invalid address "${input}": ${detail}`);
+    super(`invalid address "${quoteInput(input)}": ${detail}`);
     this.name = 'AddressError';
   }
 }
+
+/** Longest address input looked at, surrounding spaces included (longer is refused unread). */
+const MAX_RAW_ADDRESS_LENGTH = 2 * MAX_ADDRESS_LENGTH;
 
 /** Options of parseEndpoint. */
 export interface EndpointOptions {
@@ -36,6 +43,8 @@ export interface EndpointOptions {
  * Throws AddressError for anything else (empty, too long, bad port, bad host).
  */
 export function parseEndpoint(input: string, defaultPort: number, options: EndpointOptions = {}): Endpoint {
+  // Refused before any work on it: no trimming or matching of a megabyte of text.
+  if (input.length > MAX_RAW_ADDRESS_LENGTH) throw new AddressError(input, 'too long');
   const text = input.trim();
   if (text.length === 0) throw new AddressError(input, 'empty');
   if (text.length > MAX_ADDRESS_LENGTH) throw new AddressError(input, 'too long');

@@ -14,4 +14,5 @@ export { isHashReference, isHexPrefix, isSha256 } from './hash.js';
 export { KompartError, describeError, errnoCode, invalidArgument, isKompartError, type FailureParams, type KompartErrorOptions } from './kompart-error.js';
 export { silentLogger, type Logger } from './logger.js';
 export { DEFAULT_LANG, LANGS, isLang, render, type Lang, type Params, type Text } from './messages.js';
+export { MAX_FAILURE_PARAM_CHARS, QUOTED_INPUT_CHARS, boundText, quoteInput } from './quote-input.js';
 export { issueTicket, ticketPublicKey, verifyTicket, type TicketExpectation } from './tickets.js';

@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { Reason } from '@kompart/protocol';
+import { MAX_PATH_BYTES, MAX_TICKET_BYTES, Reason } from '@kompart/protocol';
 import { issueTicket, ticketPublicKey, verifyTicket } from './tickets.js';
 
 describe('download tickets', () => {
@@ -28,6 +28,13 @@ describe('download tickets', () => {
     expect(() => verifyTicket(issueTicket(registry.privateKey, claims), undefined, expected)).toThrow(
       expect.objectContaining({ reason: Reason.TICKET_INVALID }),
     );
+  });
+
+  it('refuses a ticket longer than MAX_TICKET_BYTES unread, even a validly signed one', () => {
+    const padded = issueTicket(registry.privateKey, { ...claims, registryInstance: 'r'.repeat(MAX_TICKET_BYTES) });
+    expect(() => verifyTicket(padded, publicKey, expected)).toThrow(expect.objectContaining({ reason: Reason.TICKET_INVALID, params: { detail: 'too long' } }));
+    const longest = issueTicket(registry.privateKey, { ...claims, path: `/${'p'.repeat(MAX_PATH_BYTES - 1)}` });
+    expect(longest.length).toBeLessThan(MAX_TICKET_BYTES);
   });
 
   it('detects tampered claims', () => {

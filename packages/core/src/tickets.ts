@@ -1,5 +1,5 @@
 import { createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
-import { DownloadTicket, Reason, TicketClaims } from '@kompart/protocol';
+import { DownloadTicket, MAX_TICKET_BYTES, Reason, TicketClaims } from '@kompart/protocol';
 import { KompartError } from './kompart-error.js';
 
 /** What a holder checks a ticket against. */
@@ -30,10 +30,12 @@ const refuse = (detail: string): KompartError => new KompartError(Reason.TICKET_
 
 /**
  * Checks a ticket: signed by the registry's key, for this holder and this file, not
- * expired. Returns its claims or throws KompartError(TICKET_INVALID) saying why.
+ * expired. Returns its claims or throws KompartError(TICKET_INVALID) saying why. A ticket
+ * longer than MAX_TICKET_BYTES is refused unread.
  */
 export function verifyTicket(ticket: Uint8Array, publicKey: KeyObject | undefined, expected: TicketExpectation): TicketClaims {
   if (ticket.length === 0) throw refuse('missing');
+  if (ticket.length > MAX_TICKET_BYTES) throw refuse('too long');
   if (publicKey === undefined) throw refuse('this peer is not registered');
   let decoded: DownloadTicket;
   let claims: TicketClaims;

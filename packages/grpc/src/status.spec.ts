@@ -1,7 +1,7 @@
 import { status } from '@grpc/grpc-js';
-import { KompartError } from '@kompart/core';
+import { KompartError, MAX_FAILURE_PARAM_CHARS } from '@kompart/core';
 import { Reason } from '@kompart/protocol';
-import { REASON_CODES, fromServiceError, toServiceError } from './status.js';
+import { REASON_CODES, STATUS_DETAILS_KEY, fromServiceError, toServiceError } from './status.js';
 
 describe('errors across the wire', () => {
   it('carries the reason and parameters through the status details', () => {
@@ -12,6 +12,16 @@ describe('errors across the wire', () => {
     expect(received?.reason).toBe(Reason.PEER_OFFLINE);
     expect(received?.params).toEqual({ peer: '127.0.0.3' });
     expect(received?.render('en')).toBe('Peer 127.0.0.3 offline');
+  });
+
+  it('cuts every parameter to MAX_FAILURE_PARAM_CHARS before rendering or sending it', () => {
+    const huge = 'x'.repeat(1024 * 1024);
+    const sent = toServiceError(new KompartError(Reason.INVALID_ARGUMENT, { field: 'address', detail: huge }), 'en');
+    const bounded = `${'x'.repeat(MAX_FAILURE_PARAM_CHARS)}…`;
+    expect(sent.details).toBe(`Invalid request: ${bounded}`);
+    const details = sent.metadata.get(STATUS_DETAILS_KEY)[0] as Buffer;
+    expect(details.length).toBeLessThan(3 * MAX_FAILURE_PARAM_CHARS);
+    expect(fromServiceError(sent)?.params).toEqual({ field: 'address', detail: bounded });
   });
 
   it('hides anything unexpected behind INTERNAL and a generic text', () => {

@@ -1,5 +1,5 @@
 import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
-import { KompartError, isKompartError, type Lang } from '@kompart/core';
+import { KompartError, boundText, isKompartError, type FailureParams, type Lang } from '@kompart/core';
 import { ERROR_DOMAIN, ErrorInfo, Reason, RpcStatus, isReason } from '@kompart/protocol';
 
 /**
@@ -39,11 +39,13 @@ export function isCancellation(error: unknown): boolean {
  * KompartError with a contract reason keeps its reason (ErrorInfo in the status details)
  * and gets its code from REASON_CODES and its message in `lang`; a cancellation becomes
  * CANCELLED; anything else (a local reason, a bug) becomes INTERNAL with a generic
- * message (the caller logs the original).
+ * message (the caller logs the original). Every parameter is cut to MAX_FAILURE_PARAM_CHARS
+ * before it is rendered or sent, so no input, however long, can swell the status beyond
+ * what a client accepts in its metadata (issue 20 item 4).
  */
 export function toServiceError(error: unknown, lang: Lang): ServiceError {
   if (isCancellation(error)) return Object.assign(new Error('Cancelled'), { code: status.CANCELLED, details: 'Cancelled', metadata: new Metadata() });
-  const known = isKompartError(error) && isReason(error.reason) ? (error as KompartError<Reason>) : new KompartError(Reason.INTERNAL_ERROR);
+  const known = isKompartError(error) && isReason(error.reason) ? bounded(error as KompartError<Reason>) : new KompartError(Reason.INTERNAL_ERROR);
   const code = REASON_CODES[known.reason];
   const message = known.render(lang);
   const info = ErrorInfo.encode({ reason: known.reason, domain: ERROR_DOMAIN, metadata: { ...known.params } }).finish();
@@ -51,6 +53,14 @@ export function toServiceError(error: unknown, lang: Lang): ServiceError {
   const metadata = new Metadata();
   metadata.set(STATUS_DETAILS_KEY, Buffer.from(details));
   return Object.assign(new Error(message), { code, details: message, metadata });
+}
+
+/** The same failure with every parameter cut to MAX_FAILURE_PARAM_CHARS (itself when none is longer). */
+function bounded(error: KompartError<Reason>): KompartError<Reason> {
+  const entries = Object.entries(error.params);
+  if (entries.every(([, value]) => boundText(value) === value)) return error;
+  const params: FailureParams = Object.fromEntries(entries.map(([key, value]) => [key, boundText(value)]));
+  return new KompartError(error.reason, params, { cause: error });
 }
 
 /** True when a value looks like a grpc-js ServiceError. */

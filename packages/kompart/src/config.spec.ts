@@ -1,3 +1,4 @@
+import { QUOTED_INPUT_CHARS } from '@kompart/core';
 import { parseArguments, type PeerConfig, type ServerConfig } from './config';
 
 const context = { cwd: '/work', home: '/home/ana' };
@@ -157,6 +158,15 @@ describe('parseArguments', () => {
     expect(parseArguments(['127.0.0.91,', 'p', '127.0.0.95'], {}, context)).toMatchObject({
       ok: false,
       errorMessage: 'Endereço inválido "127.0.0.91,": use ip ou ip:porta',
+    });
+  });
+
+  it('quotes only a short prefix of a huge argument in its usage error', () => {
+    const huge = '9'.repeat(64 * 1024);
+    expect(parseArguments([huge, 's'], {}, context)).toEqual({
+      ok: false,
+      lang: 'pt',
+      errorMessage: `Endereço inválido "${'9'.repeat(QUOTED_INPUT_CHARS)}… (65536 characters)": use ip ou ip:porta`,
     });
   });
 });

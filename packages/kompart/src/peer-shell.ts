@@ -1,6 +1,6 @@
 import { join, relative, resolve, sep } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { KompartError, backoffDelay, describeError, isKompartError, render, sharedTexts, type Lang, type Logger, type Text } from '@kompart/core';
+import { KompartError, backoffDelay, describeError, isKompartError, quoteInput, render, sharedTexts, type Lang, type Logger, type Text } from '@kompart/core';
 import { PeerErrorCode, isPeerError, type ListFilesFilter, type Peer, type PeerEvent, type RegisterProgress, type UnregisteredFile } from '@kompart/peer';
 import { Reason, type SharedFile } from '@kompart/protocol';
 import { COMMAND_WORDS, parseCommand, type Command, type ListFilter, type UsageTopic } from './commands.js';
@@ -70,10 +70,10 @@ function folderFiles(files: readonly SharedFile[], folder: string, holder: strin
       for (let i = 1; i < segments.length - 1; i++) if (segments[i] === name) roots.add(`${segments.slice(0, i + 1).join('/')}/`);
     }
   }
-  if (roots.size > 1) throw new KompartError(Reason.FILE_AMBIGUOUS, { peer: holder, file: folder, candidates: [...roots].sort().join('\n') });
+  if (roots.size > 1) throw new KompartError(Reason.FILE_AMBIGUOUS, { peer: holder, file: quoteInput(folder), candidates: [...roots].sort().join('\n') });
   const [root] = roots;
   const inside = root === undefined ? [] : files.filter((file) => file.path.startsWith(root));
-  if (root === undefined || inside.length === 0) throw new KompartError(Reason.FILE_UNAVAILABLE, { peer: holder, file: folder });
+  if (root === undefined || inside.length === 0) throw new KompartError(Reason.FILE_UNAVAILABLE, { peer: holder, file: quoteInput(folder) });
   return { root, inside: inside.sort((a, b) => a.path.localeCompare(b.path)) };
 }
 
@@ -125,7 +125,8 @@ export class PeerShell {
     if (!parsed.ok) {
       this.#failures++;
       if (parsed.error === 'unknown') {
-        const { input, suggestion } = parsed;
+        const { suggestion } = parsed;
+        const input = quoteInput(parsed.input);
         if (suggestion === undefined) this.#print('error', this.#t(cliTexts.unknownCommand, { input }), { reason: 'UNKNOWN_COMMAND', input });
         else this.#print('error', this.#t(cliTexts.unknownCommandSuggestion, { input, suggestion }), { reason: 'UNKNOWN_COMMAND', input, suggestion });
       } else {

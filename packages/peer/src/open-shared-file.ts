@@ -1,7 +1,7 @@
 import { promises as fsp } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { MAX_PATH_BYTES, Reason } from '@kompart/protocol';
-import { KompartError, invalidArgument, isSha256, silentLogger, type Logger } from '@kompart/core';
+import { KompartError, invalidArgument, isSha256, quoteInput, silentLogger, type Logger } from '@kompart/core';
 import { identityOf, sameIdentity, type FileIdentity } from './file-identity.js';
 import { hashOpenFile, SAFE_READ_FLAGS } from './hash-file.js';
 import type { LocalFile, SharedFiles } from './local-library.js';
@@ -63,7 +63,7 @@ export async function openSharedFile(files: SharedFiles, request: ShareRequest, 
     if (handle !== undefined) return { file, handle };
     deps.onStale?.(file);
   }
-  throw new KompartError(Reason.FILE_UNAVAILABLE, { peer: deps.self, file: request.path || request.sha256 });
+  throw new KompartError(Reason.FILE_UNAVAILABLE, { peer: deps.self, file: quoteInput(request.path || request.sha256) });
 }
 
 /** Throws INVALID_ARGUMENT for a malformed request (see {@link openSharedFile}). */

@@ -1,7 +1,7 @@
 import { promises as fsp, realpathSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { Reason, type SharedFile } from '@kompart/protocol';
-import { KompartError, parseFileRef, silentLogger, type Clock, type Logger } from '@kompart/core';
+import { KompartError, parseFileRef, quoteInput, silentLogger, type Clock, type Logger } from '@kompart/core';
 import { createDownloader, type DownloadResult, type Downloader, type PartFileSystem } from './download-file.js';
 import { createFileService, startFileServer, type FileServer } from './file-service.js';
 import { grpcDownloadSource } from './grpc-download-source.js';
@@ -486,7 +486,7 @@ class KompartPeer implements Peer {
     if (parsed === undefined) throw peerError(PeerErrorCode.INVALID_FILE_REF, { ref });
     const located = await this.#session.locate(parsed.holder, parsed.file);
     const file = located.file;
-    if (file === undefined) throw new KompartError(Reason.FILE_UNAVAILABLE, { peer: parsed.holder, file: parsed.file });
+    if (file === undefined) throw new KompartError(Reason.FILE_UNAVAILABLE, { peer: parsed.holder, file: quoteInput(parsed.file) });
     this.#assertRunning(); // close() may have started while the registry answered
     const controller = new AbortController();
     let settle: () => void = () => undefined;
@@ -581,7 +581,7 @@ class KompartPeer implements Peer {
       if (folder !== undefined) candidates.push(join(folder, basename(named)));
     }
     const found = candidates.find((path) => this.#shares.isRoot(path) || this.#files.under(path).length > 0);
-    if (found === undefined) throw new KompartError(Reason.FILE_NOT_REGISTERED, { peer: this.#id, file: named });
+    if (found === undefined) throw new KompartError(Reason.FILE_NOT_REGISTERED, { peer: this.#id, file: quoteInput(named) });
     return found;
   }
 

@@ -14,6 +14,11 @@ export const MAX_PATH_BYTES = 4096;
 export const MAX_FILE_SIZE = Number.MAX_SAFE_INTEGER;
 /** Longest accepted file reference after `IP/` in `get file`. */
 export const MAX_FILE_REF_LENGTH = MAX_PATH_BYTES;
+/**
+ * Longest download ticket a holder looks at, in bytes: claims with a path of MAX_PATH_BYTES
+ * and a signature fit well within it; anything longer is refused before it is decoded.
+ */
+export const MAX_TICKET_BYTES = 8192;
 /** Shortest hash prefix accepted as a file reference. */
 export const MIN_HASH_PREFIX = 8;
 

@@ -1,7 +1,7 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { posix } from 'node:path';
-import { KompartError, isHashReference, silentLogger, systemClock, type Clock, type Endpoint, type Logger, type TimerHandle } from '@kompart/core';
+import { KompartError, isHashReference, quoteInput, silentLogger, systemClock, type Clock, type Endpoint, type Logger, type TimerHandle } from '@kompart/core';
 import { Reason } from '@kompart/protocol';
 import type { Beat, FileRecord, ListFilter, ListPage, PeerRecord, PresenceTiming, RegistryStore, StoreEvent } from './store.js';
 
@@ -119,7 +119,7 @@ export class PeerDirectory extends EventEmitter<{ event: [DirectoryEvent] }> {
       case 'replaced':
         return record;
       case 'exists':
-        throw new KompartError(Reason.FILE_ALREADY_REGISTERED, { peer: session.id, file: file.path });
+        throw new KompartError(Reason.FILE_ALREADY_REGISTERED, { peer: session.id, file: quoteInput(file.path) });
       case 'limit':
         throw new KompartError(Reason.LIMIT_EXCEEDED, { peer: session.id, limit: `max files per peer (${this.maxFilesPerPeer})` });
       case 'no-peer':
@@ -130,7 +130,7 @@ export class PeerDirectory extends EventEmitter<{ event: [DirectoryEvent] }> {
   /** Removes the file a session registered under exactly `path`; FILE_NOT_REGISTERED when it has none. */
   async unregisterFile(session: PeerRecord, path: string): Promise<FileRecord> {
     const removed = await this.store.removeFile(session.id, path);
-    if (removed === undefined) throw new KompartError(Reason.FILE_NOT_REGISTERED, { peer: session.id, file: path });
+    if (removed === undefined) throw new KompartError(Reason.FILE_NOT_REGISTERED, { peer: session.id, file: quoteInput(path) });
     return removed;
   }
 
@@ -158,11 +158,11 @@ export class PeerDirectory extends EventEmitter<{ event: [DirectoryEvent] }> {
       for (const file of await this.store.filesByName(holder, reference)) candidates.set(file.path, file);
     }
     const found = [...candidates.values()];
-    if (found.length === 0) throw new KompartError(Reason.FILE_UNAVAILABLE, { peer: holder, file: reference });
+    if (found.length === 0) throw new KompartError(Reason.FILE_UNAVAILABLE, { peer: holder, file: quoteInput(reference) });
     if (new Set(found.map((file) => file.sha256)).size > 1) {
       throw new KompartError(Reason.FILE_AMBIGUOUS, {
         peer: holder,
-        file: reference,
+        file: quoteInput(reference),
         candidates: found
           .map((file) => file.path)
           .sort()

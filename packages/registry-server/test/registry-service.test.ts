@@ -1,6 +1,6 @@
 import { status } from '@grpc/grpc-js';
 import { EventType, Reason, type RegisterPeerResponse } from '@kompart/protocol';
-import { ticketPublicKey, verifyTicket } from '@kompart/core';
+import { QUOTED_INPUT_CHARS, ticketPublicKey, verifyTicket } from '@kompart/core';
 import { call, fakeHash, startHarness, type Harness } from './registry-harness.js';
 
 describe('Registry service over real gRPC', () => {
@@ -57,6 +57,15 @@ describe('Registry service over real gRPC', () => {
         expect((await h.registry.directory.counts()).peers).toBe(0);
       },
     );
+
+    it.each([64 * 1024, 1024 * 1024])('refuses an address of %d characters at once, quoting only a short prefix', async (length) => {
+      const error = await h.rejection(h.register('9'.repeat(length)));
+      expect(error.grpcCode).toBe(status.INVALID_ARGUMENT);
+      expect(error.grpcMessage).toBe(`Pedido inválido: address: invalid address "${'9'.repeat(QUOTED_INPUT_CHARS)}… (${length} characters)": too long`);
+      expect(error.params['field']).toBe('address');
+      // The registry still answers a real peer after it.
+      expect((await h.register('127.0.0.2')).peer).toBe('127.0.0.2');
+    });
 
     it('refuses an address the connection does not come from, unless told to trust peers', async () => {
       const error = await h.rejection(h.register('10.20.30.40'));
@@ -397,6 +406,18 @@ describe('Registry service over real gRPC', () => {
         const error = await h.rejection(locate(me, '127.0.0.3:6000', reference));
         expect(error.grpcCode).toBe(status.NOT_FOUND);
         expect(error.grpcMessage).toBe('arquivo removido ou indisponível');
+      }
+    });
+
+    it('quotes only a short prefix of a long reference, and refuses an oversized one unread', async () => {
+      const long = `x${'y'.repeat(4000)}`;
+      const missing = await h.rejection(locate(me, '127.0.0.3:6000', long));
+      expect(missing.reason).toBe(Reason.FILE_UNAVAILABLE);
+      expect(missing.params['file']).toBe(`x${'y'.repeat(QUOTED_INPUT_CHARS - 1)}… (4001 characters)`);
+      for (const length of [64 * 1024, 1024 * 1024]) {
+        const error = await h.rejection(locate(me, '127.0.0.3:6000', 'z'.repeat(length)));
+        expect(error.grpcCode).toBe(status.INVALID_ARGUMENT);
+        expect(error.grpcMessage).toBe('Pedido inválido: file: too long');
       }
     });
 
