@@ -35,6 +35,30 @@ export const reasonTexts = {
     en: 'Download not authorised: invalid or expired registry ticket ({detail})',
   },
   FILE_NOT_REGISTERED: { pt: 'Arquivo {file} não registrado', en: 'File {file} not registered' },
+  REGISTRATION_RATE_EXCEEDED: {
+    pt: 'Registros demais a partir de {ip}: no máximo {limit} por minuto; tente de novo em instantes',
+    en: 'Too many registrations from {ip}: at most {limit} a minute; try again shortly',
+  },
+  SESSIONS_PER_IP_EXCEEDED: {
+    pt: 'Sessões demais a partir de {ip}: no máximo {limit} peers online por endereço IP',
+    en: 'Too many sessions from {ip}: at most {limit} peers online per IP address',
+  },
+  REGISTRY_PEERS_FULL: {
+    pt: 'O servidor de registro está cheio: no máximo {limit} peers online',
+    en: 'The registry is full: at most {limit} peers online',
+  },
+  REGISTRY_FILES_FULL: {
+    pt: 'O servidor de registro está cheio: no máximo {limit} arquivos registrados',
+    en: 'The registry is full: at most {limit} registered files',
+  },
+  REQUESTER_DOWNLOADS_EXCEEDED: {
+    pt: 'Downloads demais de {requester} ao mesmo tempo em {peer}: no máximo {limit}',
+    en: 'Too many downloads by {requester} at once from {peer}: at most {limit}',
+  },
+  DOWNLOAD_IDLE: {
+    pt: 'Download encerrado por {peer}: o leitor não recebeu nada por {seconds} s',
+    en: 'Download ended by {peer}: the reader took nothing for {seconds} s',
+  },
   STORE_UNAVAILABLE: {
     pt: 'O servidor de registro está sem acesso ao seu armazenamento compartilhado; nada foi alterado, tente de novo',
     en: 'The registry cannot reach its shared store; nothing was changed, try again',

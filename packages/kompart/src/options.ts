@@ -139,6 +139,43 @@ export const OPTIONS = {
     defaults: { server: REGISTRY_DEFAULTS.maxRequestsPerSecond },
     help: { pt: 'limite de pedidos por segundo de cada peer; 0 desliga', en: 'requests a second each peer may make; 0 turns the limit off' },
   }),
+  maxRegistrationsPerMinute: option({
+    flag: '--max-registrations-per-minute <n>',
+    env: 'KOMPART_MAX_REGISTRATIONS_PER_MINUTE',
+    parse: integer({ min: 0 }),
+    defaults: { server: REGISTRY_DEFAULTS.maxRegistrationsPerMinute },
+    help: {
+      pt: 'pedidos RegisterPeer por minuto de cada IP de origem (um /64 em IPv6), aceitos ou não; 0 desliga',
+      en: 'RegisterPeer calls a minute from each source IP (a /64 for IPv6), accepted or not; 0 turns the limit off',
+    },
+  }),
+  maxSessionsPerIp: option({
+    flag: '--max-sessions-per-ip <n>',
+    env: 'KOMPART_MAX_SESSIONS_PER_IP',
+    parse: integer({ min: 0 }),
+    defaults: { server: REGISTRY_DEFAULTS.maxSessionsPerIp },
+    help: { pt: 'peers online abertos de um mesmo IP de origem; 0 desliga', en: 'peers online opened from one source IP; 0 turns the limit off' },
+  }),
+  maxPeers: option({
+    flag: '--max-peers <n>',
+    env: 'KOMPART_MAX_PEERS',
+    parse: integer({ min: 0 }),
+    defaults: { server: REGISTRY_DEFAULTS.maxPeers },
+    help: {
+      pt: 'peers online no servidor inteiro (todas as réplicas); 0 desliga',
+      en: 'peers online in the whole registry (every replica); 0 turns the limit off',
+    },
+  }),
+  maxFiles: option({
+    flag: '--max-files <n>',
+    env: 'KOMPART_MAX_FILES',
+    parse: integer({ min: 0 }),
+    defaults: { server: REGISTRY_DEFAULTS.maxFiles },
+    help: {
+      pt: 'arquivos registrados no servidor inteiro (todas as réplicas), o que limita a memória; 0 desliga',
+      en: 'files registered in the whole registry (every replica), which bounds its memory; 0 turns the limit off',
+    },
+  }),
   ticketTtlMs: option({
     flag: '--ticket-ttl <ms>',
     env: 'KOMPART_TICKET_TTL',
@@ -271,6 +308,26 @@ export const OPTIONS = {
     help: {
       pt: 'acompanha os arquivos e pastas registrados: apagados saem do índice, alterados são registrados de novo, novos numa pasta entram',
       en: 'watch the registered files and folders: deleted ones leave the index, changed ones are registered again, new ones in a folder join it',
+    },
+  }),
+  maxDownloadsPerRequester: option({
+    flag: '--max-downloads-per-peer <n>',
+    env: 'KOMPART_MAX_DOWNLOADS_PER_PEER',
+    parse: integer({ min: 1 }),
+    defaults: { peer: PEER_DEFAULTS.maxDownloadsPerRequester },
+    help: {
+      pt: 'downloads que este peer serve ao mesmo tempo a um mesmo peer (de 64 no total)',
+      en: 'downloads this peer serves at once to any one peer (of 64 in all)',
+    },
+  }),
+  serveIdleTimeoutMs: option({
+    flag: '--serve-idle-timeout <ms>',
+    env: 'KOMPART_SERVE_IDLE_TIMEOUT',
+    parse: integer({ min: 100 }),
+    defaults: { peer: PEER_DEFAULTS.serveIdleTimeoutMs },
+    help: {
+      pt: 'encerra um download servido cujo leitor não recebe nada por este tempo, liberando a vaga e o arquivo',
+      en: 'end a download being served whose reader takes nothing for this long, freeing its slot and file',
     },
   }),
   chunkBytes: option({

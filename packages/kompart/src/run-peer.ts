@@ -75,6 +75,8 @@ export async function runPeer(config: PeerConfig, io: ProgramIo): Promise<number
       lang,
       requireTickets: config.requireTickets,
       watchShares: config.watchShares,
+      maxDownloadsPerRequester: config.maxDownloadsPerRequester,
+      serveIdleTimeoutMs: config.serveIdleTimeoutMs,
       ...(config.listen === undefined ? {} : { listen: config.listen.target }),
       ...(tls.tls === undefined ? {} : { tls: tls.tls }),
       ...(config.heartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs: config.heartbeatIntervalMs }),

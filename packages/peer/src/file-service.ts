@@ -26,6 +26,13 @@ const sendBuffers = (chunkBytes: number): number => Math.max(4, Math.ceil(SEND_A
 /** Largest chunk file_service.proto allows. */
 export const MAX_CHUNK_BYTES = 1024 * 1024;
 
+/** Downloads one FileService serves at once. */
+const DEFAULT_MAX_CONCURRENT_DOWNLOADS = 64;
+/** Downloads one FileService serves at once to one requester (an eighth of the slots). */
+export const DEFAULT_MAX_DOWNLOADS_PER_REQUESTER = 8;
+/** How long a download waits for a reader that takes nothing before it ends, ms. */
+export const DEFAULT_SERVE_IDLE_TIMEOUT_MS = 30_000;
+
 /** HTTP/2 flow-control window of the FileService and of the downloader's HTTP/2 connection
  * (grpc-download-source.ts). With grpc-js's default window a stream tops out at ~400 MiB/s
  * on loopback whatever the chunk size. */
@@ -72,9 +79,21 @@ export interface FileServiceDeps {
   readonly ticketKey?: () => KeyObject | undefined;
   /** Downloads served at once; more get RESOURCE_EXHAUSTED (default 64). */
   readonly maxConcurrentDownloads?: number;
+  /**
+   * Downloads served at once to one requester (its ticket's requester; its source IP
+   * without tickets); more get RESOURCE_EXHAUSTED / REQUESTER_DOWNLOADS_EXCEEDED (default 8),
+   * so one peer cannot take every slot.
+   */
+  readonly maxDownloadsPerRequester?: number;
+  /**
+   * How long a download may wait for its reader to take anything, ms: past it the download
+   * ends with RESOURCE_EXHAUSTED / DOWNLOAD_IDLE and its slot and file handle are freed
+   * (default 30 000).
+   */
+  readonly idleTimeoutMs?: number;
   /** Told when a file that changed metadata still hashed to its registered hash. */
   readonly onRehashed?: (path: string, identity: FileIdentity, sha256: string) => void;
-  /** Time tickets are checked against (default: the system clock). */
+  /** Time tickets are checked against, and of the idle timeout (default: the system clock). */
   readonly clock?: Clock;
   /** Told when a registered file was found gone or changed at the check before serving, or shrank while being sent. */
   readonly onStale?: (file: LocalFile) => void;
@@ -94,12 +113,18 @@ export function createFileService(deps: FileServiceDeps): ServiceHandlers<typeof
     throw new RangeError(`chunkBytes must be an integer between 1 and ${MAX_CHUNK_BYTES} (the contract's "at most 1 MiB")`);
   }
 
-  const maxConcurrent = deps.maxConcurrentDownloads ?? 64;
+  const maxConcurrent = deps.maxConcurrentDownloads ?? DEFAULT_MAX_CONCURRENT_DOWNLOADS;
+  const maxPerRequester = deps.maxDownloadsPerRequester ?? DEFAULT_MAX_DOWNLOADS_PER_REQUESTER;
+  const idleTimeoutMs = deps.idleTimeoutMs ?? DEFAULT_SERVE_IDLE_TIMEOUT_MS;
   const clock = deps.clock ?? systemClock;
   const boundary = createServerBoundary({ lang, logger });
   let active = 0;
+  /** Downloads in progress per requester (see maxDownloadsPerRequester). */
+  const perRequester = new Map<string, number>();
+  const drained = (call: ServerWritableStream<DownloadRequest, DownloadResponse>): Promise<void> =>
+    drainedWithin(call, idleTimeoutMs, clock, () => new KompartError(Reason.DOWNLOAD_IDLE, { peer: deps.self(), seconds: String(idleTimeoutMs / 1000) }));
 
-  async function serve(request: DownloadRequest, call: ServerWritableStream<DownloadRequest, DownloadResponse>): Promise<void> {
+  async function serve(request: DownloadRequest, call: ServerWritableStream<DownloadRequest, DownloadResponse>, held: { requester?: string }): Promise<void> {
     let stopped = false;
     const stop = (): void => {
       stopped = true;
@@ -117,6 +142,13 @@ export function createFileService(deps: FileServiceDeps): ServiceHandlers<typeof
         now: clock.now(),
       }).requester;
     }
+    const key = requester ?? sourceHost(client);
+    const taken = perRequester.get(key) ?? 0;
+    if (taken >= maxPerRequester) {
+      throw new KompartError(Reason.REQUESTER_DOWNLOADS_EXCEEDED, { peer: deps.self(), requester: key, limit: String(maxPerRequester) });
+    }
+    perRequester.set(key, taken + 1);
+    held.requester = key;
     const opened = await openSharedFile(
       deps.files,
       { sha256: request.sha256, path: request.path },
@@ -176,10 +208,16 @@ export function createFileService(deps: FileServiceDeps): ServiceHandlers<typeof
     download: boundary.serverStream('Download', async (request: DownloadRequest, call) => {
       if (active >= maxConcurrent) throw new KompartError(Reason.LIMIT_EXCEEDED, { peer: deps.self(), limit: `${maxConcurrent} downloads at once` });
       active++;
+      const held: { requester?: string } = {};
       try {
-        await serve(request, call);
+        await serve(request, call, held);
       } finally {
         active--;
+        if (held.requester !== undefined) {
+          const left = (perRequester.get(held.requester) ?? 1) - 1;
+          if (left > 0) perRequester.set(held.requester, left);
+          else perRequester.delete(held.requester);
+        }
       }
     }),
   };
@@ -190,14 +228,34 @@ function isDownloadRequest(value: unknown): value is DownloadRequest {
   return typeof request?.sha256 === 'string' && typeof request.path === 'string' && typeof request.offset === 'number';
 }
 
-/** Resolves when the stream can take more, or when it is cancelled, closed or failed. */
-function drained(call: ServerWritableStream<DownloadRequest, DownloadResponse>): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
+/** The host of a grpc-js peer string (`ipv4:127.0.0.3:41234` → `127.0.0.3`, `ipv6:[::1]:5` → `::1`). */
+function sourceHost(client: string): string {
+  const text = client.replace(/^ipv[46]:/, '');
+  if (text.startsWith('[')) return text.slice(1, text.indexOf(']'));
+  const colon = text.lastIndexOf(':');
+  return colon < 0 ? text : text.slice(0, colon);
+}
+
+/**
+ * Resolves when the stream can take more, or when it is cancelled, closed or failed;
+ * rejects with `idle()` when the reader has taken nothing for `idleMs` (its download then
+ * ends and frees its slot and file handle).
+ */
+function drainedWithin(call: ServerWritableStream<DownloadRequest, DownloadResponse>, idleMs: number, clock: Clock, idle: () => KompartError): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = clock.setTimeout(() => {
+      off();
+      reject(idle());
+    }, idleMs);
+    const off = (): void => {
+      clock.clearTimeout(timer);
       call.off('drain', done);
       call.off('cancelled', done);
       call.off('close', done);
       call.off('error', done);
+    };
+    const done = (): void => {
+      off();
       resolve();
     };
     call.on('drain', done);

@@ -14,7 +14,7 @@ import {
   type Lang,
 } from '@kompart/core';
 import { replicaTarget, type TlsMaterial } from '@kompart/grpc';
-import { DEFAULT_CHUNK_BYTES, MAX_CHUNK_BYTES } from './file-service.js';
+import { DEFAULT_CHUNK_BYTES, DEFAULT_MAX_DOWNLOADS_PER_REQUESTER, DEFAULT_SERVE_IDLE_TIMEOUT_MS, MAX_CHUNK_BYTES } from './file-service.js';
 
 /** Everything a peer can be told. Only `registry` and `address` are required. */
 export interface PeerConfig {
@@ -54,6 +54,10 @@ export interface PeerConfig {
   readonly shutdownGraceMs?: number;
   /** A download whose holder sends nothing for this long (ms) stops as interrupted, keeping its part file (default 60 000). */
   readonly transferIdleTimeoutMs?: number;
+  /** Downloads this peer serves at once to one requester (default 8 of its 64 slots). */
+  readonly maxDownloadsPerRequester?: number;
+  /** A download this peer serves whose reader takes nothing for this long (ms) ends, freeing its slot and file (default 30 000). */
+  readonly serveIdleTimeoutMs?: number;
   /**
    * Serve a download only with a valid ticket from the registry (default true): only
    * peers registered with the same registry can download. See file_service.proto.
@@ -97,6 +101,8 @@ export interface ResolvedPeerConfig {
   readonly lang: Lang;
   readonly shutdownGraceMs: number;
   readonly transferIdleTimeoutMs: number;
+  readonly maxDownloadsPerRequester: number;
+  readonly serveIdleTimeoutMs: number;
   readonly requireTickets: boolean;
   readonly tls: TlsMaterial | undefined;
   readonly watchShares: boolean;
@@ -117,6 +123,8 @@ export const PEER_DEFAULTS = {
   lang: DEFAULT_LANG,
   shutdownGraceMs: 2000,
   transferIdleTimeoutMs: 60_000,
+  maxDownloadsPerRequester: DEFAULT_MAX_DOWNLOADS_PER_REQUESTER,
+  serveIdleTimeoutMs: DEFAULT_SERVE_IDLE_TIMEOUT_MS,
   requireTickets: true,
   watchShares: true,
   watchQuietMs: 1000,
@@ -161,6 +169,8 @@ export function resolvePeerConfig(config: PeerConfig, cwd: string = process.cwd(
     lang: config.lang ?? PEER_DEFAULTS.lang,
     shutdownGraceMs: config.shutdownGraceMs ?? PEER_DEFAULTS.shutdownGraceMs,
     transferIdleTimeoutMs: positive('transferIdleTimeoutMs', config.transferIdleTimeoutMs, PEER_DEFAULTS.transferIdleTimeoutMs),
+    maxDownloadsPerRequester: positive('maxDownloadsPerRequester', config.maxDownloadsPerRequester, PEER_DEFAULTS.maxDownloadsPerRequester),
+    serveIdleTimeoutMs: positive('serveIdleTimeoutMs', config.serveIdleTimeoutMs, PEER_DEFAULTS.serveIdleTimeoutMs),
     requireTickets: config.requireTickets ?? PEER_DEFAULTS.requireTickets,
     tls: config.tls,
     watchShares: config.watchShares ?? PEER_DEFAULTS.watchShares,

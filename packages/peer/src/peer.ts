@@ -307,6 +307,8 @@ class KompartPeer implements Peer {
       lang: this.#config.lang,
       logger: this.#logger,
       chunkBytes: this.#config.chunkBytes,
+      maxDownloadsPerRequester: this.#config.maxDownloadsPerRequester,
+      idleTimeoutMs: this.#config.serveIdleTimeoutMs,
       ...(this.#deps.clock === undefined ? {} : { clock: this.#deps.clock }),
       ...(this.#config.requireTickets ? { ticketKey: () => this.#session.ticketPublicKey } : {}),
       onServed: (served) => this.events.emit({ type: 'served', ...served }),

@@ -8,6 +8,7 @@ import { createHashCache } from '../src/hash-cache';
 import { hashLocalFile, SharedFiles } from '../src/local-library';
 import { makeTempDir, type TempDir } from './support/temp-dir';
 import { callDownload } from './support/download-client';
+import { FakeClock } from '@kompart/core/testing';
 
 const sha = (data: Uint8Array): string => createHash('sha256').update(data).digest('hex');
 
@@ -179,5 +180,72 @@ describe('FileService', () => {
       client.close();
       await limited.close(100);
     }
+  });
+
+  describe('limits that keep one downloader from starving the others', () => {
+    async function pausedDownload(client: FileServiceClient, sha256: string): Promise<void> {
+      const call = client.download({ sha256, path: '', offset: 0, ticket: Buffer.alloc(0) });
+      call.on('error', () => undefined);
+      await new Promise<void>((resolve) => call.once('data', () => resolve()));
+      call.pause();
+    }
+
+    it('serves one requester at most --max-downloads-per-peer downloads at once, RESOURCE_EXHAUSTED with its text beyond', async () => {
+      const big = randomBytes(4 * 1024 * 1024);
+      writeFileSync(dir.join('big.bin'), big);
+      await share(dir.join('big.bin'));
+      const limited = await startFileServer(
+        '127.0.160.21:0',
+        createFileService({ files, self: () => '127.0.160.21', chunkBytes: 16 * 1024, maxDownloadsPerRequester: 2, onServed: (d) => onServed?.(d) }),
+      );
+      const client = new FileServiceClient(limited.target, credentials.createInsecure());
+      try {
+        await pausedDownload(client, sha(big));
+        await pausedDownload(client, sha(big));
+        const third = await callDownload(limited.target, { sha256: sha(data) });
+        expect(third.code).toBe(status.RESOURCE_EXHAUSTED);
+        expect(third.error?.reason).toBe('REQUESTER_DOWNLOADS_EXCEEDED');
+        expect(third.error?.params).toEqual({ peer: '127.0.160.21', requester: '127.0.0.1', limit: '2' });
+        expect(third.error?.render('pt')).toBe('Downloads demais de 127.0.0.1 ao mesmo tempo em 127.0.160.21: no máximo 2');
+      } finally {
+        client.close();
+        await limited.close(100);
+      }
+    });
+
+    it('ends a download whose reader takes nothing for the idle timeout, freeing its slot and file handle', async () => {
+      const clock = new FakeClock();
+      const big = randomBytes(4 * 1024 * 1024);
+      writeFileSync(dir.join('big.bin'), big);
+      await share(dir.join('big.bin'));
+      const ended: ServedDownload[] = [];
+      const limited = await startFileServer(
+        '127.0.160.22:0',
+        createFileService({
+          files,
+          self: () => '127.0.160.22',
+          chunkBytes: 16 * 1024,
+          maxConcurrentDownloads: 1,
+          idleTimeoutMs: 5000,
+          clock,
+          onServed: (d) => ended.push(d),
+        }),
+      );
+      const client = new FileServiceClient(limited.target, credentials.createInsecure());
+      try {
+        await pausedDownload(client, sha(big));
+        // The only slot is held: another download is refused while the reader sleeps.
+        expect((await callDownload(limited.target, { sha256: sha(data) })).code).toBe(status.RESOURCE_EXHAUSTED);
+        // Time passes only on the fake clock; the download ends once 5 s passed without a drain.
+        while (ended.length === 0) await clock.advance(1000);
+        expect(ended[0]).toMatchObject({ complete: false, sha256: sha(big) });
+        expect(ended[0]!.bytes).toBeLessThan(big.length);
+        // Slot and file handle are free ('served' is told after the handle is closed).
+        expect((await callDownload(limited.target, { sha256: sha(data) })).data.equals(data)).toBe(true);
+      } finally {
+        client.close();
+        await limited.close(100);
+      }
+    });
   });
 });

@@ -24,6 +24,17 @@ export interface RegistryServerConfig {
   /** Burst allowance of the per-peer rate limit. */
   readonly requestBurst: number;
   /**
+   * RegisterPeer calls one source IP (an IPv6 /64) may make a minute, successful or not
+   * (0: no limit); REGISTRATION_RATE_EXCEEDED beyond. Kept per replica.
+   */
+  readonly maxRegistrationsPerMinute: number;
+  /** Sessions opened from one source IP that may be online at once (0: no limit); per replica. */
+  readonly maxSessionsPerIp: number;
+  /** Online peers of the whole registry (0: no limit); over every replica of a shared store. */
+  readonly maxPeers: number;
+  /** Files of the whole registry (0: no limit); over every replica of a shared store. */
+  readonly maxFiles: number;
+  /**
    * Skip the check that a peer registers the address its connection comes from (for NAT
    * and containers whose source address is rewritten).
    */
@@ -64,6 +75,10 @@ export const REGISTRY_DEFAULTS: Omit<RegistryServerConfig, 'address'> = {
   shutdownGraceMs: 2000,
   maxRequestsPerSecond: 2000,
   requestBurst: 5000,
+  maxRegistrationsPerMinute: 120,
+  maxSessionsPerIp: 256,
+  maxPeers: 100_000,
+  maxFiles: 2_000_000,
   trustPeerAddresses: false,
   ticketTtlMs: 60_000,
   maxMessageBytes: MAX_MESSAGE_BYTES,
@@ -87,6 +102,10 @@ export function withDefaults(options: RegistryServerOptions): RegistryServerConf
   positive('shutdownGraceMs', config.shutdownGraceMs, 0);
   positive('maxRequestsPerSecond', config.maxRequestsPerSecond, 0);
   positive('requestBurst', config.requestBurst, 1);
+  positive('maxRegistrationsPerMinute', config.maxRegistrationsPerMinute, 0);
+  positive('maxSessionsPerIp', config.maxSessionsPerIp, 0);
+  positive('maxPeers', config.maxPeers, 0);
+  positive('maxFiles', config.maxFiles, 0);
   positive('ticketTtlMs', config.ticketTtlMs, 1);
   positive('maxMessageBytes', config.maxMessageBytes, 64 * 1024);
   positive('maxPathBytes', config.maxPathBytes, 1);

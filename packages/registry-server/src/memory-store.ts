@@ -201,14 +201,15 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): RegistrySto
       return identity;
     },
 
-    async openSession(session, expiryMs) {
-      if (peers.has(session.id)) return false;
+    async openSession(session, expiryMs, maxPeers = 0) {
+      if (peers.has(session.id)) return 'taken';
+      if (maxPeers > 0 && peers.size >= maxPeers) return 'full';
       const slot: PeerSlot = { record: session, deadline: clock.now() + expiryMs, byPath: new Map(), byName: new Map() };
       peers.set(session.id, slot);
       byToken.set(session.token, slot);
       pushDeadline({ at: slot.deadline, slot });
       append({ type: 'peer-joined', peer: session.id, token: session.token });
-      return true;
+      return 'opened';
     },
 
     async session(peer) {
@@ -257,7 +258,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): RegistrySto
       return expired;
     },
 
-    async addFile(file, maxFiles): Promise<AddFileResult> {
+    async addFile(file, maxFiles, maxTotalFiles = 0): Promise<AddFileResult> {
       const slot = peers.get(file.peer);
       if (slot === undefined) return 'no-peer';
       const previous = slot.byPath.get(file.path);
@@ -273,6 +274,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): RegistrySto
         return 'replaced';
       }
       if (slot.byPath.size >= maxFiles) return 'limit';
+      if (maxTotalFiles > 0 && fileCount >= maxTotalFiles) return 'full';
       const stored = new StoredFile(file, nextSeq++);
       slot.byPath.set(stored.path, stored);
       const sameName = slot.byName.get(stored.name);

@@ -16,6 +16,10 @@ export interface DirectoryOptions {
   readonly heartbeatIntervalMs: number;
   readonly heartbeatMisses: number;
   readonly maxFilesPerPeer: number;
+  /** Online peers the whole registry holds at most (0: no limit); REGISTRY_PEERS_FULL beyond. */
+  readonly maxPeers?: number;
+  /** Files the whole registry holds at most (0: no limit); REGISTRY_FILES_FULL beyond. */
+  readonly maxFiles?: number;
   /** Time of the sweeps (default: the system clock); the store keeps its own time for deadlines. */
   readonly clock?: Clock;
   /** How often this replica sweeps for expired sessions, ms (default: a fiftieth of an interval, 10 to 100 ms). */
@@ -61,6 +65,8 @@ export class PeerDirectory extends EventEmitter<{ event: [DirectoryEvent] }> {
   readonly store: RegistryStore;
   private readonly presence: PresenceTiming;
   private readonly maxFilesPerPeer: number;
+  private readonly maxPeers: number;
+  private readonly maxFiles: number;
   private readonly clock: Clock;
   private readonly logger: Logger;
   private readonly sweepIntervalMs: number;
@@ -75,6 +81,8 @@ export class PeerDirectory extends EventEmitter<{ event: [DirectoryEvent] }> {
     super();
     this.store = options.store;
     this.maxFilesPerPeer = options.maxFilesPerPeer;
+    this.maxPeers = options.maxPeers ?? 0;
+    this.maxFiles = options.maxFiles ?? 0;
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? silentLogger;
     this.expiryMs = heartbeatExpiryMs(options.heartbeatIntervalMs, options.heartbeatMisses);
@@ -91,11 +99,16 @@ export class PeerDirectory extends EventEmitter<{ event: [DirectoryEvent] }> {
     this.sweeper.unref();
   }
 
-  /** Opens a session for an address; ALREADY_EXISTS while one is online. */
+  /**
+   * Opens a session for an address; ALREADY_EXISTS while one is online, REGISTRY_PEERS_FULL
+   * while the registry holds `maxPeers` sessions.
+   */
   async registerPeer(address: Endpoint): Promise<PeerRecord> {
     const peer = address.id;
     const record: PeerRecord = { id: peer, target: address.target, token: randomBytes(32).toString('base64url'), since: this.clock.now() };
-    if (!(await this.store.openSession(record, this.expiryMs))) throw new KompartError(Reason.PEER_ALREADY_REGISTERED, { peer });
+    const opened = await this.store.openSession(record, this.expiryMs, this.maxPeers);
+    if (opened === 'taken') throw new KompartError(Reason.PEER_ALREADY_REGISTERED, { peer });
+    if (opened === 'full') throw new KompartError(Reason.REGISTRY_PEERS_FULL, { limit: String(this.maxPeers) });
     return record;
   }
 
@@ -113,7 +126,7 @@ export class PeerDirectory extends EventEmitter<{ event: [DirectoryEvent] }> {
 
   async registerFile(session: PeerRecord, file: NewFile): Promise<FileRecord> {
     const record: FileRecord = { peer: session.id, path: file.path, name: posix.basename(file.path), sha256: file.sha256, size: file.size };
-    const result = await this.store.addFile(record, this.maxFilesPerPeer);
+    const result = await this.store.addFile(record, this.maxFilesPerPeer, this.maxFiles);
     switch (result) {
       case 'added':
       case 'replaced':
@@ -122,6 +135,8 @@ export class PeerDirectory extends EventEmitter<{ event: [DirectoryEvent] }> {
         throw new KompartError(Reason.FILE_ALREADY_REGISTERED, { peer: session.id, file: quoteInput(file.path) });
       case 'limit':
         throw new KompartError(Reason.LIMIT_EXCEEDED, { peer: session.id, limit: `max files per peer (${this.maxFilesPerPeer})` });
+      case 'full':
+        throw new KompartError(Reason.REGISTRY_FILES_FULL, { limit: String(this.maxFiles) });
       case 'no-peer':
         throw new KompartError(Reason.PEER_NOT_REGISTERED, { peer: session.id });
     }

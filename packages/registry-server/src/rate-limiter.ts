@@ -2,10 +2,13 @@ import { systemClock, type Clock } from '@kompart/core';
 
 /**
  * A token bucket per key: `ratePerSecond` requests a second on average, bursts of up to
- * `burst`. Buckets of keys that are gone are dropped with `forget`.
+ * `burst`. Buckets of keys that are gone are dropped with `forget`; every PRUNE_EVERY takes,
+ * buckets that have filled up again are dropped too (a full bucket is what a new key gets),
+ * so keys that come once and never again (source addresses) do not pile up.
  */
 export class RateLimiter {
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
+  private takes = 0;
 
   constructor(
     private readonly ratePerSecond: number,
@@ -17,6 +20,7 @@ export class RateLimiter {
   take(key: string): boolean {
     if (this.ratePerSecond <= 0) return true;
     const now = this.clock.now();
+    if (++this.takes % PRUNE_EVERY === 0) this.prune(now);
     const bucket = this.buckets.get(key) ?? { tokens: this.burst, at: now };
     bucket.tokens = Math.min(this.burst, bucket.tokens + ((now - bucket.at) * this.ratePerSecond) / 1000);
     bucket.at = now;
@@ -29,4 +33,18 @@ export class RateLimiter {
   forget(key: string): void {
     this.buckets.delete(key);
   }
+
+  /** Keys with a bucket now (pruned ones are gone). */
+  get size(): number {
+    return this.buckets.size;
+  }
+
+  private prune(now: number): void {
+    for (const [key, bucket] of this.buckets) {
+      if (bucket.tokens + ((now - bucket.at) * this.ratePerSecond) / 1000 >= this.burst) this.buckets.delete(key);
+    }
+  }
 }
+
+/** Takes between two sweeps for full buckets. */
+const PRUNE_EVERY = 4096;

@@ -62,16 +62,21 @@ redis.call('HSETNX', P .. 'cluster', 'ticketKey', ARGV[3])
 return redis.call('HMGET', P .. 'cluster', 'instance', 'ticketKey')
 `;
 
-/** ARGV: prefix, id, target, token, since, expiryMs, origin. Returns 1, or 0 when the address is taken. */
+/**
+ * ARGV: prefix, id, target, token, since, expiryMs, origin, maxPeers (0: no limit).
+ * Returns 'opened', 'taken' (the address has a session) or 'full' (maxPeers are online).
+ */
 export const OPEN_SESSION = `${COMMON}
 local id = ARGV[2]
-if redis.call('EXISTS', P .. 'peer:' .. id) == 1 then return 0 end
+if redis.call('EXISTS', P .. 'peer:' .. id) == 1 then return 'taken' end
+local maxPeers = tonumber(ARGV[8] or '0')
+if maxPeers > 0 and redis.call('ZCARD', P .. 'presence') >= maxPeers then return 'full' end
 local t = now()
 redis.call('HSET', P .. 'peer:' .. id, 'id', id, 'target', ARGV[3], 'token', ARGV[4], 'since', ARGV[5])
 redis.call('SET', P .. 'token:' .. ARGV[4], id)
 redis.call('ZADD', P .. 'presence', vnow() + tonumber(ARGV[6]), id)
 log('type', 'peer-joined', 'peer', id, 'token', ARGV[4], 'origin', ARGV[7], 'at', t)
-return 1
+return 'opened'
 `;
 
 /** ARGV: prefix, token, stream. Records `stream` as the holder of the token's session; returns its {id, target, token, since}, or an empty array. */
@@ -140,8 +145,9 @@ return #due
 `;
 
 /**
- * ARGV: prefix, peer, path, name, lower-case name, sha256, size, maxFiles, origin.
- * Returns 'added', 'replaced', 'exists', 'no-peer' or 'limit'.
+ * ARGV: prefix, peer, path, name, lower-case name, sha256, size, maxFiles, origin,
+ * maxTotalFiles (0: no limit). Returns 'added', 'replaced', 'exists', 'no-peer', 'limit'
+ * (the peer's limit) or 'full' (the index's).
  */
 export const ADD_FILE = `${COMMON}
 local peer, path, name, lname, sha, size = ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
@@ -157,6 +163,8 @@ if seq then
   return 'replaced'
 end
 if redis.call('HLEN', P .. 'paths:' .. peer) >= tonumber(ARGV[8]) then return 'limit' end
+local maxTotal = tonumber(ARGV[10] or '0')
+if maxTotal > 0 and redis.call('ZCARD', P .. 'order') >= maxTotal then return 'full' end
 seq = redis.call('INCR', P .. 'seq')
 redis.call('HSET', P .. 'file:' .. seq, 'peer', peer, 'path', path, 'name', name, 'lname', lname, 'sha256', sha, 'size', size)
 redis.call('HSET', P .. 'paths:' .. peer, path, seq)

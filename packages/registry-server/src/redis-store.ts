@@ -5,6 +5,7 @@ import { Reason } from '@kompart/protocol';
 import * as lua from './redis-scripts.js';
 import type {
   AddFileResult,
+  OpenSessionResult,
   Beat,
   ClusterIdentity,
   PresenceTiming,
@@ -139,11 +140,11 @@ export class RedisStore implements RegistryStore {
     return { instance: instance ?? made.instance, ticketKey: ticketKey ?? made.ticketKey };
   }
 
-  async openSession(session: PeerRecord, expiryMs: number): Promise<boolean> {
+  async openSession(session: PeerRecord, expiryMs: number, maxPeers = 0): Promise<OpenSessionResult> {
     const reply = await this.#run((c) =>
-      c.kOpenSession(this.#prefix, session.id, session.target, session.token, String(session.since), String(expiryMs), this.origin),
+      c.kOpenSession(this.#prefix, session.id, session.target, session.token, String(session.since), String(expiryMs), this.origin, String(maxPeers)),
     );
-    return Number(reply) > 0;
+    return String(reply) as OpenSessionResult;
   }
 
   async session(peer: string): Promise<PeerRecord | undefined> {
@@ -171,9 +172,20 @@ export class RedisStore implements RegistryStore {
     return Number(await this.#run((c) => c.kSweep(this.#prefix, String(limit), this.origin, String(presence.outageMs), String(presence.expiryMs))));
   }
 
-  async addFile(file: FileRecord, maxFiles: number): Promise<AddFileResult> {
+  async addFile(file: FileRecord, maxFiles: number, maxTotalFiles = 0): Promise<AddFileResult> {
     const reply = await this.#run((c) =>
-      c.kAddFile(this.#prefix, file.peer, file.path, file.name, file.name.toLowerCase(), file.sha256, String(file.size), String(maxFiles), this.origin),
+      c.kAddFile(
+        this.#prefix,
+        file.peer,
+        file.path,
+        file.name,
+        file.name.toLowerCase(),
+        file.sha256,
+        String(file.size),
+        String(maxFiles),
+        this.origin,
+        String(maxTotalFiles),
+      ),
     );
     return String(reply) as AddFileResult;
   }

@@ -22,7 +22,8 @@ import type { FileRecord, ListedFile, PeerRecord } from './store.js';
 import type { RateLimiter } from './rate-limiter.js';
 import { withEncodedFiles } from './list-files-encoding.js';
 import { ListingCache } from './listing-cache.js';
-import { checkSourceAddress } from './source-address.js';
+import { checkSourceAddress, sourceIp } from './source-address.js';
+import type { SourceLimits } from './source-limits.js';
 import { TicketIssuer } from './ticket-issuer.js';
 import * as validate from './validation.js';
 
@@ -36,6 +37,8 @@ export interface RegistryServiceOptions {
   readonly instance: string;
   /** Per-session request rate limit (RESOURCE_EXHAUSTED beyond it). */
   readonly limiter: RateLimiter;
+  /** Per-source limits of RegisterPeer: calls a minute, sessions online (see source-limits.ts). */
+  readonly sources: SourceLimits;
   /** Whether RegisterPeer must come from the registered address (see source-address.ts). */
   readonly checkPeerAddress: boolean;
   /**
@@ -111,12 +114,14 @@ export function createRegistryService(options: RegistryServiceOptions): Registry
         break;
       case 'peer-left':
         options.limiter.forget(event.token);
+        options.sources.sessionEnded(event.token);
         listing.forgetPeer(event.peer);
         endStream(event.peer, event.token);
         broadcast({ type: EventType.EVENT_TYPE_PEER_LEFT, peer: event.peer, timeMs, fileCount: 0 }, event.peer);
         break;
       case 'peer-expired':
         options.limiter.forget(event.token);
+        options.sources.sessionEnded(event.token);
         listing.forgetPeer(event.peer);
         endStream(event.peer, event.token);
         broadcast({ type: EventType.EVENT_TYPE_PEER_EXPIRED, peer: event.peer, timeMs, fileCount: 0 }, event.peer);
@@ -131,9 +136,20 @@ export function createRegistryService(options: RegistryServiceOptions): Registry
 
   const implementation: ServiceHandlers<typeof RegistryDefinition> = {
     registerPeer: unary('RegisterPeer', async (request: RegisterPeerRequest, call) => {
+      // Counted first, before any work: a flood of bad requests is a flood too.
+      const source = sourceIp(call.getPeer());
+      options.sources.admitRegistration(source);
       const address = validate.peerEndpoint('address', request.address);
       if (options.checkPeerAddress) await checkSourceAddress(address, call.getPeer());
-      const record = await directory.registerPeer(address);
+      const reservation = options.sources.reserveSession(source);
+      let record: PeerRecord;
+      try {
+        record = await directory.registerPeer(address);
+      } catch (error) {
+        reservation.release();
+        throw error;
+      }
+      reservation.bind(record.token);
       return {
         peer: record.id,
         sessionToken: record.token,

@@ -10,6 +10,7 @@ import { RateLimiter } from './rate-limiter.js';
 import { createRegistryService } from './registry-service.js';
 import { serverTexts } from './server-texts.js';
 import { registryServiceDefinition } from './service-definition.js';
+import { SourceLimits } from './source-limits.js';
 
 /** A running registry server. */
 export interface RunningRegistry {
@@ -42,6 +43,8 @@ export async function startRegistryServer(options: RegistryServerOptions): Promi
     heartbeatIntervalMs: config.heartbeatIntervalMs,
     heartbeatMisses: config.heartbeatMisses,
     maxFilesPerPeer: config.maxFilesPerPeer,
+    maxPeers: config.maxPeers,
+    maxFiles: config.maxFiles,
   });
   await directory.start();
   const service = createRegistryService({
@@ -52,6 +55,7 @@ export async function startRegistryServer(options: RegistryServerOptions): Promi
     heartbeatIntervalMs: config.heartbeatIntervalMs,
     heartbeatMisses: config.heartbeatMisses,
     limiter: new RateLimiter(config.maxRequestsPerSecond, config.requestBurst, clock),
+    sources: new SourceLimits({ registrationsPerMinute: config.maxRegistrationsPerMinute, sessionsPerSource: config.maxSessionsPerIp, clock }),
     checkPeerAddress: !config.trustPeerAddresses,
     ticketKey: createPrivateKey(ticketKey),
     ticketTtlMs: config.ticketTtlMs,

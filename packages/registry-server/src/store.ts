@@ -57,8 +57,14 @@ export interface ListPage {
   readonly next: number | undefined;
 }
 
-/** `replaced`: the path was registered with other content, and now has the new hash and size. */
-export type AddFileResult = 'added' | 'replaced' | 'exists' | 'no-peer' | 'limit';
+/**
+ * `replaced`: the path was registered with other content, and now has the new hash and size.
+ * `limit`: the peer is at its files-per-peer limit; `full`: the whole index is at its limit.
+ */
+export type AddFileResult = 'added' | 'replaced' | 'exists' | 'no-peer' | 'limit' | 'full';
+
+/** `taken`: the address has a session; `full`: the registry holds as many sessions as it may. */
+export type OpenSessionResult = 'opened' | 'taken' | 'full';
 
 /** Why a session ended before its expiry. */
 export type LeaveCause = 'disconnect' | 'stream-closed';
@@ -136,10 +142,11 @@ export interface RegistryStore {
   identity(fresh: () => ClusterIdentity): Promise<ClusterIdentity>;
 
   /**
-   * Opens a session unless its address has one, with a presence deadline `expiryMs` from now
-   * on the store's clock; logs peer-joined. False when the address is taken.
+   * Opens a session unless its address has one or `maxPeers` sessions are online (no limit
+   * when absent or 0), with a presence deadline `expiryMs` from now on the store's clock;
+   * logs peer-joined. The check and the opening are one atomic step, over every replica.
    */
-  openSession(session: PeerRecord, expiryMs: number): Promise<boolean>;
+  openSession(session: PeerRecord, expiryMs: number, maxPeers?: number): Promise<OpenSessionResult>;
   /** The online session of an address. */
   session(peer: string): Promise<PeerRecord | undefined>;
   /**
@@ -172,11 +179,13 @@ export interface RegistryStore {
   sweep(limit: number, presence: PresenceTiming): Promise<number>;
 
   /**
-   * Adds a file to an online peer, unless the peer is at `maxFiles`, and logs
-   * file-registered. A path registered again with the same hash is `exists`; with another
-   * hash (the file changed) the entry is updated in place (`replaced`), keeping its `seq`.
+   * Adds a file to an online peer, unless the peer is at `maxFiles` (`limit`) or the whole
+   * index at `maxTotalFiles` (`full`; no limit when absent or 0), and logs file-registered.
+   * A path registered again with the same hash is `exists`; with another hash (the file
+   * changed) the entry is updated in place (`replaced`, counted by neither limit), keeping
+   * its `seq`.
    */
-  addFile(file: FileRecord, maxFiles: number): Promise<AddFileResult>;
+  addFile(file: FileRecord, maxFiles: number, maxTotalFiles?: number): Promise<AddFileResult>;
   /**
    * Removes the file a peer registered under exactly this path, and logs file-unregistered.
    * Returns the entry that left (with its `seq`), or undefined when there was none (nothing

@@ -356,6 +356,59 @@ describe('Registry service over real gRPC', () => {
     });
   });
 
+  describe('limits that keep one host from starving the others', () => {
+    it('refuses sessions beyond the per-IP limit with RESOURCE_EXHAUSTED and its text, and admits again when one ends', async () => {
+      await h.close();
+      h = await startHarness({ maxSessionsPerIp: 2 });
+      const first = await h.register('127.0.0.2');
+      await h.register('127.0.0.3');
+      const error = await h.rejection(h.register('127.0.0.4'));
+      expect(error.grpcCode).toBe(status.RESOURCE_EXHAUSTED);
+      expect(error.reason).toBe(Reason.SESSIONS_PER_IP_EXCEEDED);
+      expect(error.grpcMessage).toBe('Sessões demais a partir de 127.0.0.1: no máximo 2 peers online por endereço IP');
+      expect(error.render('en')).toBe('Too many sessions from 127.0.0.1: at most 2 peers online per IP address');
+      expect((await h.registry.directory.counts()).peers).toBe(2);
+      // A refused registration (the address is online) gives its reservation back.
+      expect((await h.rejection(h.register('127.0.0.2'))).reason).toBe(Reason.SESSIONS_PER_IP_EXCEEDED);
+      const left = new Promise<void>((resolve) => h.registry.directory.on('event', (event) => event.type === 'peer-left' && resolve()));
+      await call(h.client, 'disconnect', { peer: first.peer }, first.sessionToken);
+      await left;
+      expect((await h.register('127.0.0.4')).peer).toBe('127.0.0.4');
+    });
+
+    it('refuses RegisterPeer calls beyond the per-IP rate, counting failed ones too', async () => {
+      await h.close();
+      h = await startHarness({ maxRegistrationsPerMinute: 3 });
+      expect((await h.rejection(h.register('not an address!'))).reason).toBe(Reason.INVALID_ARGUMENT);
+      await h.register('127.0.0.2');
+      await h.register('127.0.0.3');
+      const error = await h.rejection(h.register('127.0.0.4'));
+      expect(error.grpcCode).toBe(status.RESOURCE_EXHAUSTED);
+      expect(error.reason).toBe(Reason.REGISTRATION_RATE_EXCEEDED);
+      expect(error.grpcMessage).toBe('Registros demais a partir de 127.0.0.1: no máximo 3 por minuto; tente de novo em instantes');
+      expect(error.render('en')).toBe('Too many registrations from 127.0.0.1: at most 3 a minute; try again shortly');
+      expect((await h.registry.directory.counts()).peers).toBe(2);
+    });
+
+    it('holds at most --max-peers peers and --max-files files, each refusal with its own text', async () => {
+      await h.close();
+      h = await startHarness({ maxPeers: 2, maxFiles: 3 });
+      const a = await h.register('127.0.0.2');
+      const b = await h.register('127.0.0.3');
+      const full = await h.rejection(h.register('127.0.0.4'));
+      expect(full.grpcCode).toBe(status.RESOURCE_EXHAUSTED);
+      expect(full.reason).toBe(Reason.REGISTRY_PEERS_FULL);
+      expect(full.grpcMessage).toBe('O servidor de registro está cheio: no máximo 2 peers online');
+      for (const [n, who] of [a, b, a].entries()) await registerFile(who!, `/f/${n}`, n + 1);
+      const files = await h.rejection(registerFile(b, '/f/9', 9));
+      expect(files.grpcCode).toBe(status.RESOURCE_EXHAUSTED);
+      expect(files.reason).toBe(Reason.REGISTRY_FILES_FULL);
+      expect(files.grpcMessage).toBe('O servidor de registro está cheio: no máximo 3 arquivos registrados');
+      expect(files.render('en')).toBe('The registry is full: at most 3 registered files');
+      expect(await h.registry.directory.counts()).toEqual({ peers: 2, files: 3 });
+    });
+  });
+
   describe('LocateFile', () => {
     let me: RegisterPeerResponse;
     let holder: RegisterPeerResponse;

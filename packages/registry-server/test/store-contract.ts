@@ -55,8 +55,8 @@ export function describeStoreContract(name: string, open: () => Promise<StoreUnd
     });
 
     it('opens a session once per address, finds it by address and token on every replica, and ends it only with its own token', async () => {
-      expect(await a.openSession(session('p1', 'tok1'), LONG)).toBe(true);
-      expect(await b.openSession(session('p1', 'tok2'), LONG)).toBe(false);
+      expect(await a.openSession(session('p1', 'tok1'), LONG)).toBe('opened');
+      expect(await b.openSession(session('p1', 'tok2'), LONG)).toBe('taken');
       expect(await b.session('p1')).toEqual(session('p1', 'tok1'));
       expect(await b.claimSession('tok1', 'b/1')).toEqual(session('p1', 'tok1'));
       expect(await a.claimSession('tok2', 'a/1')).toBeUndefined();
@@ -96,6 +96,23 @@ export function describeStoreContract(name: string, open: () => Promise<StoreUnd
         ['/d/2.bin', 2],
       ]);
       expect(page.files[0]!.seq).toBeLessThan(page.files[1]!.seq);
+    });
+
+    it('holds at most maxPeers sessions and maxTotalFiles files over every replica; an update in place counts for neither', async () => {
+      expect(await a.openSession(session('p1'), LONG, 2)).toBe('opened');
+      expect(await b.openSession(session('p2'), LONG, 2)).toBe('opened');
+      expect(await a.openSession(session('p3'), LONG, 2)).toBe('full');
+      expect(await b.openSession(session('p1', 'again'), LONG, 2)).toBe('taken');
+      expect(await a.addFile(file('p1', 1), 10, 3)).toBe('added');
+      expect(await b.addFile(file('p2', 2), 10, 3)).toBe('added');
+      expect(await a.addFile(file('p2', 3), 10, 3)).toBe('added');
+      expect(await b.addFile(file('p1', 4), 10, 3)).toBe('full');
+      expect(await a.addFile({ ...file('p1', 1), sha256: 'f'.repeat(64) }, 10, 3)).toBe('replaced');
+      expect(await a.addFile({ ...file('p1', 1), sha256: 'f'.repeat(64) }, 1, 3)).toBe('exists');
+      expect(await a.counts()).toEqual({ peers: 2, files: 3 });
+      await b.closeSession('p2', 't-p2', 'disconnect');
+      expect(await a.openSession(session('p3'), LONG, 2)).toBe('opened');
+      expect(await b.addFile(file('p3', 5), 10, 3)).toBe('added');
     });
 
     it('removes one file from every index on every replica, logs it once, and leaves the rest as it was', async () => {
@@ -161,7 +178,7 @@ export function describeStoreContract(name: string, open: () => Promise<StoreUnd
       expect(await a.filesByName('p1', '0.bin')).toEqual([]);
       expect((await a.list(0, 10, all, 100)).files.map((f) => f.peer)).toEqual(['p2']);
       // The address may register again, with an empty share.
-      expect(await a.openSession(session('p1', 'again'), LONG)).toBe(true);
+      expect(await a.openSession(session('p1', 'again'), LONG)).toBe('opened');
       expect(await a.counts()).toEqual({ peers: 2, files: 1 });
     });
 

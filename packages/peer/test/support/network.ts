@@ -1,4 +1,4 @@
-import { startRegistryServer, type RunningRegistry } from '@kompart/registry-server';
+import { startRegistryServer, type RegistryServerOptions, type RunningRegistry } from '@kompart/registry-server';
 import { createPeer, type Peer, type PeerConfig } from '../../src/index';
 import { makeTempDir, type TempDir } from './temp-dir';
 
@@ -28,6 +28,8 @@ export interface NetworkOptions {
   /** Registry heartbeat settings (default TEST_HEARTBEAT_MS, TEST_HEARTBEAT_MISSES). */
   readonly heartbeatIntervalMs?: number;
   readonly heartbeatMisses?: number;
+  /** Other registry settings (limits); the registry's defaults otherwise. */
+  readonly registry?: Partial<RegistryServerOptions>;
 }
 
 export async function startNetwork(options: NetworkOptions = {}): Promise<TestNetwork> {
@@ -37,7 +39,7 @@ export async function startNetwork(options: NetworkOptions = {}): Promise<TestNe
   const dir = makeTempDir();
   const peers: Peer[] = [];
   const start = (address: string): Promise<RunningRegistry> =>
-    startRegistryServer({ address, heartbeatIntervalMs, heartbeatMisses, lang: 'pt', shutdownGraceMs: 200, summaryIntervalMs: 0 });
+    startRegistryServer({ ...options.registry, address, heartbeatIntervalMs, heartbeatMisses, lang: 'pt', shutdownGraceMs: 200, summaryIntervalMs: 0 });
   let registry = await start(`${host}:0`);
   const network: TestNetwork = {
     get registry() {
