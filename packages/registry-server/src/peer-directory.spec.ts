@@ -2,7 +2,7 @@ import { parseEndpoint } from '@kompart/core';
 import { FakeClock } from '@kompart/core/testing';
 import { DEFAULT_PEER_PORT, Reason } from '@kompart/protocol';
 import { createMemoryStore } from './memory-store.js';
-import { PeerDirectory, heartbeatExpiryMs, type DirectoryEvent } from './peer-directory.js';
+import { PeerDirectory, heartbeatExpiryMs, outageThresholdMs, type DirectoryEvent } from './peer-directory.js';
 
 const INTERVAL_MS = 5000;
 const MISSES = 2;
@@ -20,6 +20,18 @@ async function directoryOn(clock: FakeClock): Promise<{ directory: PeerDirectory
 }
 
 const expired = (events: DirectoryEvent[]) => events.filter((event) => event.type === 'peer-expired');
+
+describe('outageThresholdMs', () => {
+  it('counts a gap of ten sweeps as an outage, well under a heartbeat interval with the defaults', () => {
+    // 5 s beats, sweeps every 100 ms: a 2 s gap (every replica restarting) is an outage, so a
+    // peer waiting out its reconnect backoff is not expired for it.
+    expect(outageThresholdMs(5000, 100)).toBe(1000);
+    // Never longer than an interval, and never shorter than a second of missed sweeps.
+    expect(outageThresholdMs(400, 10)).toBe(400);
+    expect(outageThresholdMs(60_000, 10)).toBe(1000);
+    expect(outageThresholdMs(60_000, 500)).toBe(5000);
+  });
+});
 
 describe('PeerDirectory presence, on a fake clock', () => {
   const expiry = heartbeatExpiryMs(INTERVAL_MS, MISSES);

@@ -42,6 +42,18 @@ export function heartbeatExpiryMs(intervalMs: number, misses: number): number {
   return intervalMs * misses + Math.min(intervalMs / 10, 500);
 }
 
+/**
+ * The longest gap in sweeping that is not an outage: ten sweeps missed (1 s with the defaults),
+ * never more than one heartbeat interval. Every replica sweeps every `sweepIntervalMs`, so a
+ * longer gap means nobody could reach the store (or every replica was down) and beats were
+ * lost meanwhile. It must be well under an interval: a peer whose replica went away waits
+ * out its reconnect backoff (0.5, 1, 2, 4 s…) before it beats again, and a gap of a few
+ * seconds that did not count as an outage left it too little of its deadline to do so.
+ */
+export function outageThresholdMs(heartbeatIntervalMs: number, sweepIntervalMs: number): number {
+  return Math.min(heartbeatIntervalMs, Math.max(1000, 10 * sweepIntervalMs));
+}
+
 /** Sessions expired per sweep at most (the rest wait for the next one). */
 const SWEEP_LIMIT = 1000;
 
@@ -86,8 +98,8 @@ export class PeerDirectory extends EventEmitter<{ event: [DirectoryEvent] }> {
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? silentLogger;
     this.expiryMs = heartbeatExpiryMs(options.heartbeatIntervalMs, options.heartbeatMisses);
-    this.presence = { expiryMs: this.expiryMs, outageMs: options.heartbeatIntervalMs };
     this.sweepIntervalMs = options.sweepIntervalMs ?? Math.min(100, Math.max(10, Math.round(options.heartbeatIntervalMs / 50)));
+    this.presence = { expiryMs: this.expiryMs, outageMs: outageThresholdMs(options.heartbeatIntervalMs, this.sweepIntervalMs) };
   }
 
   /** Starts reading the event log (from its newest entry) and sweeping. */

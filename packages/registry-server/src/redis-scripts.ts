@@ -121,8 +121,8 @@ return files
  * ARGV: prefix, limit, origin, outageMs, expiryMs. Expires up to `limit` sessions whose
  * deadline has passed; returns how many.
  *
- * The outage rule: every replica sweeps every ~100 ms, so a gap of more than `outageMs` (one
- * heartbeat interval) since the last sweep means nobody could reach Redis, or every replica
+ * The outage rule: every replica sweeps every ~100 ms, so a gap of more than `outageMs` (ten
+ * sweeps, 1 s with the defaults) since the last sweep means nobody could reach Redis, or every replica
  * was down. Beats sent meanwhile were lost, so presence does not count that time: the gap,
  * plus one expiry period for the peers to come back and beat, is added to `offset`, which
  * moves every deadline out by as much at once. Nobody expires for a silence that overlaps

@@ -120,7 +120,7 @@ export type StoreEvent =
 export interface PresenceTiming {
   /** How long after its last beat a silent peer expires. */
   readonly expiryMs: number;
-  /** A gap in sweeping longer than this is an outage (one heartbeat interval). */
+  /** A gap in sweeping longer than this is an outage (ten sweeps missed, at most one heartbeat interval). */
   readonly outageMs: number;
 }
 
