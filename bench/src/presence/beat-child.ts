@@ -52,7 +52,7 @@ function startBeating(i: number, intervalMs: number): void {
     b.ended = true;
   });
   const beat = (): void => {
-    if (!b.ended) stream.write({ sequence: ++b.sequence });
+    if (!b.ended) stream.write({ sequence: ++b.sequence, transfers: [] });
   };
   beat();
   b.timers.push(

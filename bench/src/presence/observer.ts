@@ -35,8 +35,8 @@ export class Observer {
       }
     });
     let sequence = 0;
-    stream.write({ sequence: ++sequence });
-    observer.timer = setInterval(() => stream.write({ sequence: ++sequence }), intervalMs);
+    stream.write({ sequence: ++sequence, transfers: [] });
+    observer.timer = setInterval(() => stream.write({ sequence: ++sequence, transfers: [] }), intervalMs);
     return observer;
   }
 

@@ -25,7 +25,7 @@ const handlers = {
     stream.on('error', () => {});
     let sequence = 0;
     const beat = (): void => {
-      stream.write({ sequence: ++sequence });
+      stream.write({ sequence: ++sequence, transfers: [] });
       notify('beat', now());
     };
     const acked = new Promise<void>((resolve) =>

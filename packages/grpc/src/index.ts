@@ -4,7 +4,9 @@
  * the ErrorInfo in the status details; one server boundary maps handler results and errors
  * (cancellation → CANCELLED, anything unexpected → INTERNAL, logged once); one helper starts
  * every server with reflection, health, TLS and graceful shutdown; clients are nice-grpc's,
- * with kompart's errors and deadlines.
+ * with kompart's errors and deadlines. It also starts kompart's HTTP endpoints (Prometheus
+ * `/metrics`, the registry's web view) with the same bind errors, and holds the gRPC server
+ * metrics (an interceptor, under the conventional `grpc_server_*` names).
  */
 export {
   createServiceClient,
@@ -20,8 +22,10 @@ export {
 } from './client.js';
 export { channelCredentials, type TlsMaterial } from './credentials.js';
 export { grpcTexts } from './grpc-texts.js';
+export { createMetricsRegistry, startHttpEndpoint, startMetricsEndpoint, type HttpEndpoint } from './http-endpoint.js';
 export { bearer, readToken, tokenMetadata } from './metadata.js';
 export { createServerBoundary, type ServerBoundary, type ServerBoundaryOptions } from './server-boundary.js';
+export { grpcServerMetrics } from './server-metrics.js';
 export { ListenFailure, startGrpcServer, type GrpcServer, type GrpcServerOptions, type HostedService } from './server.js';
 export {
   grpcJsService,

@@ -1,4 +1,4 @@
-import { Server, type ChannelOptions, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { Server, type ChannelOptions, type ServerInterceptor, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import { KompartError } from '@kompart/core';
 import { serverCredentials, type TlsMaterial } from './credentials.js';
@@ -36,6 +36,8 @@ export interface GrpcServerOptions {
   readonly tls?: TlsMaterial | undefined;
   /** grpc-js server options (message limits, keepalive, flow control). */
   readonly options?: ChannelOptions;
+  /** grpc-js server interceptors, outermost first (grpcServerMetrics). */
+  readonly interceptors?: readonly ServerInterceptor[];
 }
 
 /** A running server. */
@@ -63,7 +65,7 @@ export interface GrpcServer {
  * grpcTexts'.
  */
 export async function startGrpcServer(config: GrpcServerOptions): Promise<GrpcServer> {
-  const server = new Server(config.options);
+  const server = new Server({ ...config.options, interceptors: [...(config.interceptors ?? [])] });
   const health = new HealthImplementation({ '': 'SERVING', ...Object.fromEntries(config.services.map((service) => [service.name, 'SERVING'])) });
   for (const service of config.services) server.addService(service.definition, service.implementation);
   health.addToServer(server);
@@ -114,9 +116,10 @@ export async function startGrpcServer(config: GrpcServerOptions): Promise<GrpcSe
 
 /**
  * The failure of binding `address`, from what grpc-js reported (a message that wraps the
- * system's: `No address added out of total 1 resolved errors: [listen EADDRNOTAVAIL: …]`).
+ * system's: `No address added out of total 1 resolved errors: [listen EADDRNOTAVAIL: …]`)
+ * or Node's own listen error (`listen EADDRINUSE: address already in use …`).
  */
-function listenFailure(address: string, error: Error): KompartError<ListenFailure> {
+export function listenFailure(address: string, error: Error): KompartError<ListenFailure> {
   const host = address.replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1');
   const code = /\b(E[A-Z]{3,})\b/.exec(error.message)?.[1];
   const options = (text: (typeof grpcTexts)[keyof typeof grpcTexts]) => ({ text, cause: error });

@@ -9,6 +9,9 @@ import { START_PATIENCE_MS } from './peer-shell.js';
 
 const NO_PATHS: readonly string[] = [];
 
+/** Port of `--metrics` when the address has none (the OpenTelemetry Prometheus exporter's). */
+const DEFAULT_METRICS_PORT = 9464;
+
 /** `$XDG_CACHE_HOME/kompart`, else `~/.cache/kompart`. */
 function defaultCacheDir({ env, cwd, home }: DefaultContext): string {
   const base = env['XDG_CACHE_HOME'];
@@ -69,6 +72,17 @@ export const OPTIONS = {
     help: {
       pt: 'CA que o outro lado deve apresentar, PEM; num servidor, exige certificado dos clientes (TLS mútuo)',
       en: 'CA the other side must chain to, PEM; on a server, clients must present a certificate (mutual TLS)',
+    },
+  }),
+  metrics: option({
+    flag: '--metrics <address>',
+    env: 'KOMPART_METRICS',
+    parse: endpoint(DEFAULT_METRICS_PORT),
+    defaults: { server: undefined, peer: undefined },
+    shownDefault: { pt: 'desligado', en: 'off' },
+    help: {
+      pt: 'serve métricas Prometheus em http://ENDEREÇO/metrics (porta {port} se omitida); qualquer um que alcance o endereço as lê',
+      en: 'serve Prometheus metrics at http://ADDRESS/metrics (port {port} when omitted); anyone who reaches the address can read them',
     },
   }),
   heartbeatIntervalMs: option({

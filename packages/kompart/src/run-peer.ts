@@ -81,6 +81,7 @@ export async function runPeer(config: PeerConfig, io: ProgramIo): Promise<number
       ...(tls.tls === undefined ? {} : { tls: tls.tls }),
       ...(config.heartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs: config.heartbeatIntervalMs }),
       ...(config.chunkBytes === undefined ? {} : { chunkBytes: config.chunkBytes }),
+      ...(config.metrics === undefined ? {} : { metricsAddress: config.metrics.target }),
     },
     { logger, cwd: io.cwd },
   );

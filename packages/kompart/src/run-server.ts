@@ -69,6 +69,7 @@ export async function runServer(config: ServerConfig, io: ProgramIo): Promise<nu
         maxMessageBytes: config.maxMessageBytes,
         maxPathBytes: config.maxPathBytes,
         tls: tls.tls,
+        metricsAddress: config.metrics?.target,
         logger,
       });
     } catch (error) {

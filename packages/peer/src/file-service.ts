@@ -2,7 +2,8 @@ import type { KeyObject } from 'node:crypto';
 import { basename } from 'node:path';
 import type { ServerWritableStream } from '@grpc/grpc-js';
 import { KompartError, invalidArgument, silentLogger, systemClock, verifyTicket, type Clock, type Lang, type Logger } from '@kompart/core';
-import { createServerBoundary, startGrpcServer, type ServiceHandlers, type TlsMaterial } from '@kompart/grpc';
+import { createServerBoundary, grpcServerMetrics, startGrpcServer, type ServiceHandlers, type TlsMaterial } from '@kompart/grpc';
+import type { Registry } from 'prom-client';
 import { FILE_SERVICE_NAME, MAX_MESSAGE_BYTES, Reason, type DownloadRequest, type DownloadResponse, type FileServiceDefinition } from '@kompart/protocol';
 import { ChunkBufferPool, fileServiceDefinition } from './download-codec.js';
 import type { FileIdentity } from './file-identity.js';
@@ -283,8 +284,14 @@ export interface FileServer {
  * limits per TRANSFER_CHANNEL_OPTIONS. A bind failure is a KompartError ADDRESS_IN_USE or
  * LISTEN_FAILED (see startGrpcServer).
  */
-export async function startFileServer(bindTarget: string, service: ServiceHandlers<typeof FileServiceDefinition>, tls?: TlsMaterial): Promise<FileServer> {
+export async function startFileServer(
+  bindTarget: string,
+  service: ServiceHandlers<typeof FileServiceDefinition>,
+  tls?: TlsMaterial,
+  metrics?: Registry,
+): Promise<FileServer> {
   const server = await startGrpcServer({
+    interceptors: metrics === undefined ? [] : [grpcServerMetrics(metrics)],
     address: bindTarget,
     tls,
     options: TRANSFER_CHANNEL_OPTIONS,

@@ -1,6 +1,6 @@
 import type { Clock, Logger, TimerHandle } from '@kompart/core';
 import { ClientError } from '@kompart/grpc';
-import { EventType, type HeartbeatRequest, type HeartbeatResponse } from '@kompart/protocol';
+import { EventType, type HeartbeatRequest, type HeartbeatResponse, type TransferReport } from '@kompart/protocol';
 import type { ConnectionLostReason, PeerEventEmitter } from './peer-events.js';
 import type { RegistryCalls } from './registry-calls.js';
 
@@ -109,6 +109,15 @@ export class HeartbeatStream {
     this.#abort.abort();
   }
 
+  /**
+   * Sends download reports up the stream, between beats: a message with sequence 0, which
+   * the registry neither acks nor counts as a beat (see HeartbeatRequest).
+   */
+  report(transfers: TransferReport[]): void {
+    if (this.#done || transfers.length === 0) return;
+    this.#beats.push({ sequence: 0, transfers });
+  }
+
   #lost(reason: ConnectionLostReason, detail?: string, error?: unknown): void {
     if (this.#done) return;
     this.stop();
@@ -128,7 +137,7 @@ export class HeartbeatStream {
     }
     this.#sentAt.set(this.#sequence, clock.now());
     if (this.#sentAt.size > MAX_UNANSWERED) this.#sentAt.delete(this.#sentAt.keys().next().value!);
-    this.#beats.push({ sequence: this.#sequence });
+    this.#beats.push({ sequence: this.#sequence, transfers: [] });
   }
 
   async #receive(): Promise<void> {

@@ -74,6 +74,13 @@ export interface PeerConfig {
   readonly watchShares?: boolean;
   /** A changed path is looked at once nothing happened to it for this long, ms (default 1000). */
   readonly watchQuietMs?: number;
+  /** Serve Prometheus `/metrics` here (`host:port`, port 0: any free one); default: nowhere. */
+  readonly metricsAddress?: string;
+  /**
+   * Least time between two progress reports of this peer's downloads to the registry, on
+   * its Heartbeat stream (default 1000 ms; starts and ends are reported at once).
+   */
+  readonly transferReportMs?: number;
 }
 
 /** PeerConfig with every default applied and every value checked. */
@@ -107,6 +114,8 @@ export interface ResolvedPeerConfig {
   readonly tls: TlsMaterial | undefined;
   readonly watchShares: boolean;
   readonly watchQuietMs: number;
+  readonly metricsAddress: string | undefined;
+  readonly transferReportMs: number;
 }
 
 /** The default cache folder: `~/.cache/kompart`. */
@@ -128,6 +137,7 @@ export const PEER_DEFAULTS = {
   requireTickets: true,
   watchShares: true,
   watchQuietMs: 1000,
+  transferReportMs: 1000,
 } as const;
 
 /** Applies defaults and checks values once; throws AddressError or RangeError. */
@@ -175,6 +185,8 @@ export function resolvePeerConfig(config: PeerConfig, cwd: string = process.cwd(
     tls: config.tls,
     watchShares: config.watchShares ?? PEER_DEFAULTS.watchShares,
     watchQuietMs: positive('watchQuietMs', config.watchQuietMs, PEER_DEFAULTS.watchQuietMs),
+    metricsAddress: config.metricsAddress,
+    transferReportMs: positive('transferReportMs', config.transferReportMs, PEER_DEFAULTS.transferReportMs),
   };
 }
 

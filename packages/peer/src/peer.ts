@@ -1,7 +1,9 @@
 import { promises as fsp, realpathSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { Reason, type SharedFile } from '@kompart/protocol';
-import { KompartError, parseFileRef, quoteInput, silentLogger, type Clock, type Logger } from '@kompart/core';
+import { KompartError, parseFileRef, quoteInput, silentLogger, systemClock, type Clock, type Logger } from '@kompart/core';
+import { createMetricsRegistry, startMetricsEndpoint, type HttpEndpoint } from '@kompart/grpc';
+import type { Registry } from 'prom-client';
 import { createDownloader, type DownloadResult, type Downloader, type PartFileSystem } from './download-file.js';
 import { createFileService, startFileServer, type FileServer } from './file-service.js';
 import { grpcDownloadSource } from './grpc-download-source.js';
@@ -12,6 +14,8 @@ import { hashLocalFile, scanPath, SharedFiles, type HashedLocalFile, type LocalF
 import { identityFor, resolvePeerConfig, type PeerConfig, type ResolvedPeerConfig } from './peer-config.js';
 import { PeerErrorCode, isPeerError, peerError } from './peer-error.js';
 import { PeerEventEmitter, type PeerEvent } from './peer-events.js';
+import { peerMetrics } from './peer-metrics.js';
+import { TransferReporter } from './transfer-reporter.js';
 import { RegistrySession, type SessionInfo, type SessionState } from './registry-session.js';
 import { defaultWatch, type WatchFunction } from './share-watcher.js';
 import { TaskPool } from './task-pool.js';
@@ -150,6 +154,8 @@ export interface Peer {
   readonly id: string;
   /** The FileService address actually bound, `host:port`. Known after start(). */
   readonly fileServiceTarget: string;
+  /** Where Prometheus `/metrics` is served (`host:port`), when metricsAddress was given. Known after start(). */
+  readonly metricsTarget: string | undefined;
   /** Where downloads go. */
   readonly downloadsDir: string;
   /** Registry events, connection changes, downloads served and fetched. */
@@ -229,6 +235,10 @@ class KompartPeer implements Peer {
   readonly #session: RegistrySession;
   readonly #shares: LiveShares;
   readonly #downloader: Downloader;
+  readonly #reporter: TransferReporter;
+  /** The metrics registry and its endpoint, with metricsAddress. */
+  readonly #metrics: { readonly register: Registry; readonly received: (bytes: number) => void } | undefined;
+  #metricsEndpoint: HttpEndpoint | undefined;
   /** Downloads in progress: how to cancel each, and when it has finished cleaning up. */
   readonly #downloads = new Map<AbortController, Promise<void>>();
   #server: FileServer | undefined;
@@ -242,7 +252,15 @@ class KompartPeer implements Peer {
     this.#logger = deps.logger ?? silentLogger;
     this.events = new PeerEventEmitter(this.#logger);
     this.#id = config.port === 0 ? `${config.host}:0` : identityFor(config.host, config.port);
-    this.#cache = deps.hashCache ?? createHashCache({ ...(config.cacheDir === undefined ? {} : { dir: config.cacheDir }), logger: this.#logger });
+    const cache = deps.hashCache ?? createHashCache({ ...(config.cacheDir === undefined ? {} : { dir: config.cacheDir }), logger: this.#logger });
+    if (config.metricsAddress === undefined) {
+      this.#cache = cache;
+    } else {
+      const register = createMetricsRegistry();
+      const counted = peerMetrics(register, this.events, cache);
+      this.#cache = counted.cache;
+      this.#metrics = { register, received: counted.received };
+    }
     this.#session = new RegistrySession({
       target: config.registryTarget,
       channelOptions: config.registryChannelOptions,
@@ -270,6 +288,11 @@ class KompartPeer implements Peer {
       logger: this.#logger,
       ...(deps.clock === undefined ? {} : { clock: deps.clock }),
     });
+    this.#reporter = new TransferReporter({
+      send: (reports) => this.#session.reportTransfers(reports),
+      clock: deps.clock ?? systemClock,
+      intervalMs: config.transferReportMs,
+    });
     this.#downloader = createDownloader({
       downloadsDir: config.downloadsDir,
       hashCache: this.#cache,
@@ -284,6 +307,10 @@ class KompartPeer implements Peer {
 
   get fileServiceTarget(): string {
     return this.#server?.target ?? this.#config.bindTarget;
+  }
+
+  get metricsTarget(): string | undefined {
+    return this.#metricsEndpoint?.target;
   }
 
   get downloadsDir(): string {
@@ -320,7 +347,13 @@ class KompartPeer implements Peer {
       onStale: (file) => this.#shares.nudge(file.path),
     });
     try {
-      this.#server = await startFileServer(this.#config.bindTarget, service, this.#config.tls);
+      this.#server = await startFileServer(this.#config.bindTarget, service, this.#config.tls, this.#metrics?.register);
+      if (this.#metrics !== undefined && this.#config.metricsAddress !== undefined) {
+        this.#metricsEndpoint = await startMetricsEndpoint(this.#config.metricsAddress, this.#metrics.register).catch((error: unknown) => {
+          this.#server?.kill();
+          throw error;
+        });
+      }
     } catch (error) {
       this.#lifecycle = 'closed';
       throw error;
@@ -499,6 +532,16 @@ class KompartPeer implements Peer {
     this.#downloads.set(controller, settled);
     options.onLocated?.(file);
     this.events.emit({ type: 'download-started', holder: file.peer, name: file.name, sha256: file.sha256, size: file.size });
+    const transfer = this.#reporter.started({ holder: file.peer, name: file.name, sha256: file.sha256, size: file.size });
+    let present: number | undefined;
+    const onProgress = (bytes: number, total: number): void => {
+      // The first report is what a resumed .part already held: not received now.
+      if (present !== undefined && bytes > present) this.#metrics?.received(bytes - present);
+      present = bytes;
+      this.#reporter.progress(transfer, bytes);
+      options.onProgress?.(bytes, total);
+    };
+    let outcome: 'done' | 'failed' = 'failed';
     try {
       const source = grpcDownloadSource({
         address: located.address,
@@ -512,7 +555,7 @@ class KompartPeer implements Peer {
       });
       const result = await this.#downloader.download({ name: file.name, sha256: file.sha256, size: file.size, holder: file.peer }, source, {
         signal: controller.signal,
-        ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
+        onProgress,
         ...(options.folder === undefined ? {} : { folder: options.folder }),
       });
       this.events.emit({
@@ -524,11 +567,13 @@ class KompartPeer implements Peer {
         size: result.size,
         status: result.status,
       });
+      outcome = 'done';
       return { ...result, file };
     } catch (error) {
       this.events.emit({ type: 'download-failed', holder: file.peer, name: file.name, error });
       throw error;
     } finally {
+      this.#reporter.ended(transfer, outcome);
       options.signal?.removeEventListener('abort', abort);
       this.#downloads.delete(controller);
       settle();
@@ -562,7 +607,9 @@ class KompartPeer implements Peer {
     await Promise.all(this.#downloads.values());
     await this.#shares.close();
     await this.#session.close().catch((error: unknown) => this.#logger.warn({ error: String(error) }, 'session close failed'));
+    this.#reporter.stop();
     await this.#server?.close(this.#config.shutdownGraceMs);
+    await this.#metricsEndpoint?.close();
     await this.#cache.flush();
     this.#lifecycle = 'closed';
   }

@@ -12,7 +12,15 @@ import {
   type TimerHandle,
 } from '@kompart/core';
 import type { TlsMaterial } from '@kompart/grpc';
-import { Reason, type ListFilesRequest, type ListFilesResponse, type LocateFileResponse, type RegisterPeerResponse, type SharedFile } from '@kompart/protocol';
+import {
+  Reason,
+  type ListFilesRequest,
+  type ListFilesResponse,
+  type LocateFileResponse,
+  type RegisterPeerResponse,
+  type SharedFile,
+  type TransferReport,
+} from '@kompart/protocol';
 import { HeartbeatStream } from './heartbeat-stream.js';
 import { PeerErrorCode, peerError } from './peer-error.js';
 import type { ConnectionLostReason, PeerEventEmitter } from './peer-events.js';
@@ -264,6 +272,11 @@ export class RegistrySession {
       }
       throw error;
     }
+  }
+
+  /** Sends download reports on the current session's Heartbeat stream; dropped while there is none. */
+  reportTransfers(transfers: TransferReport[]): void {
+    if (this.#machine.is('online')) this.#session?.heartbeat?.report(transfers);
   }
 
   /** Takes a RegisterPeer answer as the session: online, heartbeat open. */

@@ -33,8 +33,8 @@ async function startFakeHolder(
   stream.on('error', () => undefined);
   stream.on('data', () => undefined);
   let sequence = 0;
-  stream.write({ sequence: ++sequence });
-  const timer = setInterval(() => stream.write({ sequence: ++sequence }), TEST_HEARTBEAT_MS / 2);
+  stream.write({ sequence: ++sequence, transfers: [] });
+  const timer = setInterval(() => stream.write({ sequence: ++sequence, transfers: [] }), TEST_HEARTBEAT_MS / 2);
   await new Promise<void>((resolve, reject) =>
     registry.registerFile({ peer: id, ...file }, tokenMetadata(session.sessionToken), (error) => (error === null ? resolve() : reject(error))),
   );

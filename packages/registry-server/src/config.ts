@@ -56,6 +56,8 @@ export interface RegistryServerConfig {
    * at every holder. Replicas given a key must all be given the same one.
    */
   readonly ticketKey: string | undefined;
+  /** Where to serve Prometheus `/metrics` (`host:port`; port 0 picks one); undefined: nowhere. */
+  readonly metricsAddress: string | undefined;
 }
 
 /** Dependencies, injected with defaults. */
@@ -85,6 +87,7 @@ export const REGISTRY_DEFAULTS: Omit<RegistryServerConfig, 'address'> = {
   maxPathBytes: MAX_PATH_BYTES,
   tls: undefined,
   ticketKey: undefined,
+  metricsAddress: undefined,
 };
 
 export type RegistryServerOptions = Partial<RegistryServerConfig> & Pick<RegistryServerConfig, 'address'> & RegistryServerDeps;

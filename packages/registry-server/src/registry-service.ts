@@ -25,6 +25,7 @@ import { ListingCache } from './listing-cache.js';
 import { checkSourceAddress, sourceIp } from './source-address.js';
 import type { SourceLimits } from './source-limits.js';
 import { TicketIssuer } from './ticket-issuer.js';
+import { checkedTransfers, type Transfer } from './transfer-reports.js';
 import * as validate from './validation.js';
 
 export interface RegistryServiceOptions {
@@ -51,6 +52,23 @@ export interface RegistryServiceOptions {
   readonly maxPathBytes: number;
   /** Time of events, acks and tickets (default: the system clock). */
   readonly clock?: Clock;
+  /** Told what the service does that the metrics and the web view show (see ServiceObserver). */
+  readonly observer?: ServiceObserver;
+}
+
+/**
+ * What the service tells its observers (the metrics, the web view) as it happens, on this
+ * replica: each method is optional and called synchronously; none may throw.
+ */
+export interface ServiceObserver {
+  /** A beat of `peer` arrived on this replica, at `at` (ms since the epoch). */
+  beat?(peer: string, at: number): void;
+  /** The downloads a peer reported on its Heartbeat stream, checked (see TransferReport). */
+  transfers?(transfers: readonly Transfer[]): void;
+  /** `messages` event messages were pushed on this replica's Heartbeat streams. */
+  fannedOut?(messages: number): void;
+  /** LocateFile handed out a download ticket. */
+  ticketIssued?(): void;
 }
 
 type HeartbeatCall = ServerDuplexStream<HeartbeatRequest, HeartbeatResponse>;
@@ -65,10 +83,13 @@ export interface RegistryService {
    * are made up for at once, one for every open stream.
    */
   storeBack(): void;
+  /** Heartbeat streams open on this replica. */
+  readonly streamsOpen: number;
 }
 
 export function createRegistryService(options: RegistryServiceOptions): RegistryService {
   const { directory, lang, logger, instance } = options;
+  const observer = options.observer ?? {};
   const clock = options.clock ?? systemClock;
   const ticketPublicKey = createPublicKey(options.ticketKey).export({ format: 'der', type: 'spki' });
   const tickets = new TicketIssuer(options.ticketKey, options.ticketTtlMs, instance, clock);
@@ -95,7 +116,13 @@ export function createRegistryService(options: RegistryServiceOptions): Registry
   /** One message object for every stream, so that it is encoded once (see encodeHeartbeatResponse). */
   const broadcast = (event: RegistryEvent, except?: string): void => {
     const message: HeartbeatResponse = { kind: { $case: 'event', value: event } };
-    for (const [peer, stream] of streams) if (peer !== except) send(stream.call, message);
+    let sent = 0;
+    for (const [peer, stream] of streams) {
+      if (peer === except) continue;
+      send(stream.call, message);
+      sent += 1;
+    }
+    if (sent > 0) observer.fannedOut?.(sent);
   };
 
   /** Ends this replica's stream of a session that is gone (disconnect, closed stream, expiry). */
@@ -199,6 +226,7 @@ export function createRegistryService(options: RegistryServiceOptions): Registry
       const holder = validate.peerAddress('holder', request.holder);
       const { file, holder: online } = await directory.locate(holder, validate.fileReference(request.file));
       const ticket = tickets.issue(requester.id, file);
+      observer.ticketIssued?.();
       return { file: toSharedFile(file), address: online.target, ticket };
     }),
 
@@ -249,8 +277,16 @@ export function createRegistryService(options: RegistryServiceOptions): Registry
     };
     call.on('data', (beat: HeartbeatRequest) => {
       if (closed || isMalformed(beat)) return;
+      if (beat.transfers.length > 0 && observer.transfers !== undefined) {
+        const transfers = checkedTransfers(owner.id, beat.transfers);
+        if (transfers.length > 0) observer.transfers(transfers);
+      }
+      // Sequence 0 with transfers: a report only, not a beat (see HeartbeatRequest).
+      if (beat.sequence === 0 && beat.transfers.length > 0) return;
       directory.beat(owner);
-      send(call, { kind: { $case: 'ack', value: { sequence: beat.sequence, serverTimeMs: clock.now(), registryInstance: instance } } });
+      const now = clock.now();
+      observer.beat?.(owner.id, now);
+      send(call, { kind: { $case: 'ack', value: { sequence: beat.sequence, serverTimeMs: now, registryInstance: instance } } });
     });
     call.on('end', onClosed);
     call.on('cancelled', onClosed);
@@ -260,6 +296,9 @@ export function createRegistryService(options: RegistryServiceOptions): Registry
 
   return {
     implementation,
+    get streamsOpen() {
+      return streams.size;
+    },
     storeBack() {
       for (const { session } of streams.values()) directory.beat(session);
     },

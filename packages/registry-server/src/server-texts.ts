@@ -3,6 +3,7 @@ import type { Text } from '@kompart/core';
 /** Lines the registry server logs. */
 export const serverTexts = {
   listening: { pt: 'Servidor de registro ouvindo em {address}', en: 'Registry listening on {address}' },
+  metricsListening: { pt: 'Métricas Prometheus em {url}', en: 'Prometheus metrics at {url}' },
   storeConnecting: { pt: 'Conectando ao armazenamento {store}…', en: 'Connecting to the store {store}…' },
   storeUnavailable: {
     pt: 'Armazenamento {store} inacessível: as chamadas respondem UNAVAILABLE até ele voltar',

@@ -1,13 +1,14 @@
 import { createPrivateKey, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { parseEndpoint, render, silentLogger, systemClock } from '@kompart/core';
-import { startGrpcServer } from '@kompart/grpc';
+import { createMetricsRegistry, grpcServerMetrics, startGrpcServer, startMetricsEndpoint, type HttpEndpoint } from '@kompart/grpc';
 import { DEFAULT_REGISTRY_PORT, REGISTRY_SERVICE_NAME } from '@kompart/protocol';
 import { withDefaults, type RegistryServerOptions } from './config.js';
 import { createMemoryStore } from './memory-store.js';
 import { PeerDirectory, type DirectoryEvent } from './peer-directory.js';
 import type { ClusterIdentity } from './store.js';
 import { RateLimiter } from './rate-limiter.js';
-import { createRegistryService } from './registry-service.js';
+import { registryMetrics } from './registry-metrics.js';
+import { createRegistryService, type ServiceObserver } from './registry-service.js';
 import { serverTexts } from './server-texts.js';
 import { registryServiceDefinition } from './service-definition.js';
 import { SourceLimits } from './source-limits.js';
@@ -20,6 +21,8 @@ export interface RunningRegistry {
   /** The random id of this process, sent to peers so they notice restarts. */
   readonly instance: string;
   readonly directory: PeerDirectory;
+  /** The Prometheus endpoint (`/metrics`), when metricsAddress was given. */
+  readonly metrics: HttpEndpoint | undefined;
   /** Graceful stop: tells every peer (REGISTRY_SHUTTING_DOWN), ends streams, drains calls. */
   close(): Promise<void>;
   /** Abrupt stop, as a crash would be (for fault tests). */
@@ -47,7 +50,10 @@ export async function startRegistryServer(options: RegistryServerOptions): Promi
     maxFiles: config.maxFiles,
   });
   await directory.start();
+  const observers: ServiceObserver[] = [];
+  const metricsRegister = config.metricsAddress === undefined ? undefined : createMetricsRegistry();
   const service = createRegistryService({
+    observer: fanOut(observers),
     directory,
     lang,
     logger,
@@ -62,8 +68,12 @@ export async function startRegistryServer(options: RegistryServerOptions): Promi
     maxPathBytes: config.maxPathBytes,
     clock,
   });
+  if (metricsRegister !== undefined) {
+    observers.push(registryMetrics({ register: metricsRegister, directory, registry: instance, streamsOpen: () => service.streamsOpen }));
+  }
 
   const server = await startGrpcServer({
+    interceptors: metricsRegister === undefined ? [] : [grpcServerMetrics(metricsRegister)],
     address: endpoint.target,
     tls: config.tls,
     services: [{ name: REGISTRY_SERVICE_NAME, definition: registryServiceDefinition, implementation: service.implementation }],
@@ -84,7 +94,18 @@ export async function startRegistryServer(options: RegistryServerOptions): Promi
     throw error;
   });
   const { target, port } = server;
+  let metrics: HttpEndpoint | undefined;
+  if (metricsRegister !== undefined && config.metricsAddress !== undefined) {
+    metrics = await startMetricsEndpoint(config.metricsAddress, metricsRegister).catch(async (error: unknown) => {
+      server.kill();
+      await directory.close();
+      await store.close();
+      throw error;
+    });
+  }
   logger.info({ address: target, instance, store: store.name }, render(serverTexts.listening, lang, { address: target }));
+  if (metrics !== undefined)
+    logger.info({ event: 'metrics', address: metrics.target }, render(serverTexts.metricsListening, lang, { url: `http://${metrics.target}/metrics` }));
   // Health follows the store: NOT_SERVING while it cannot be reached (every call fails then).
   store.onAvailability((available) => {
     if (stopped !== undefined) return;
@@ -142,6 +163,7 @@ export async function startRegistryServer(options: RegistryServerOptions): Promi
   let stopped: Promise<void> | undefined;
   const stopTimers = async (): Promise<void> => {
     if (summary !== undefined) clearInterval(summary);
+    await metrics?.close();
     await directory.close();
     await store.close();
   };
@@ -151,6 +173,7 @@ export async function startRegistryServer(options: RegistryServerOptions): Promi
     port,
     instance,
     directory,
+    metrics,
     close() {
       stopped ??= (async () => {
         server.notServing();
@@ -167,6 +190,16 @@ export async function startRegistryServer(options: RegistryServerOptions): Promi
       void stopTimers();
       server.kill();
     },
+  };
+}
+
+/** One observer that tells each of `observers` (which may grow until the server starts). */
+function fanOut(observers: readonly ServiceObserver[]): ServiceObserver {
+  return {
+    beat: (peer, at) => observers.forEach((observer) => observer.beat?.(peer, at)),
+    transfers: (transfers) => observers.forEach((observer) => observer.transfers?.(transfers)),
+    fannedOut: (messages) => observers.forEach((observer) => observer.fannedOut?.(messages)),
+    ticketIssued: () => observers.forEach((observer) => observer.ticketIssued?.()),
   };
 }
 

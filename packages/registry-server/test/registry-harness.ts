@@ -105,7 +105,7 @@ export async function startHarness(options: Partial<RegistryServerOptions> = {})
         stream,
         events,
         ended,
-        beat: (sequence) => stream.write({ sequence }),
+        beat: (sequence) => stream.write({ sequence, transfers: [] }),
         nextEvent: (predicate) =>
           new Promise((resolve) => {
             const seen = events.find(predicate);

@@ -31,7 +31,7 @@ export async function rawSession(registryTarget: string, address: string): Promi
   stream.on('data', () => undefined);
   let sequence = 0;
   const beat = (): void => {
-    stream.write({ sequence: ++sequence });
+    stream.write({ sequence: ++sequence, transfers: [] });
   };
   beat();
   const timer = setInterval(beat, Math.max(20, session.heartbeatIntervalMs / 2));

@@ -1,0 +1,88 @@
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { DirectoryEvent, PeerDirectory } from './peer-directory.js';
+import type { ServiceObserver } from './registry-service.js';
+
+export interface RegistryMetricsOptions {
+  readonly register: Registry;
+  readonly directory: PeerDirectory;
+  /** The registry's identity (the same on every replica of one registry). */
+  readonly registry: string;
+  /** Heartbeat streams open on this replica, read at each scrape. */
+  readonly streamsOpen: () => number;
+}
+
+/**
+ * The registry's own metrics, beside the gRPC server metrics and Node's process metrics.
+ *
+ * Counters and `kompart_registry_heartbeat_streams_open` are this replica's: summed over
+ * the replicas of one registry they give the registry's totals. The two index gauges,
+ * `kompart_registry_index_peers` and `kompart_registry_index_files`, are the registry's
+ * (read from the shared store, the same on every replica at one moment): they carry the
+ * label `registry` (the registry instance every replica shares) so that they are
+ * aggregated with `max by (registry) (…)`, never summed over replicas.
+ */
+export function registryMetrics(options: RegistryMetricsOptions): ServiceObserver {
+  const { register, directory } = options;
+  const registers = [register];
+  new Gauge({
+    name: 'kompart_registry_index_peers',
+    help: 'Peers online in the whole registry (every replica reports the same value: take max by (registry), not sum).',
+    labelNames: ['registry'],
+    registers,
+    async collect() {
+      const { peers } = await directory.counts();
+      this.set({ registry: options.registry }, peers);
+    },
+  });
+  new Gauge({
+    name: 'kompart_registry_index_files',
+    help: 'Files shared by online peers in the whole registry (every replica reports the same value: take max by (registry), not sum).',
+    labelNames: ['registry'],
+    registers,
+    async collect() {
+      const { files } = await directory.counts();
+      this.set({ registry: options.registry }, files);
+    },
+  });
+  new Gauge({
+    name: 'kompart_registry_heartbeat_streams_open',
+    help: 'Heartbeat streams open on this replica (one per peer it serves).',
+    registers,
+    collect() {
+      this.set(options.streamsOpen());
+    },
+  });
+  const changes = new Counter({
+    name: 'kompart_registry_index_changes_total',
+    help: 'Changes this replica made to the index, by event type (peer-joined, peer-left, peer-expired, file-registered, file-unregistered).',
+    labelNames: ['type'],
+    registers,
+  });
+  const expiries = new Counter({ name: 'kompart_registry_expiries_total', help: 'Peers this replica removed for missing their heartbeats.', registers });
+  const fannedOut = new Counter({
+    name: 'kompart_registry_events_fanned_out_total',
+    help: 'Event messages pushed on the Heartbeat streams of this replica (one per receiving peer).',
+    registers,
+  });
+  const tickets = new Counter({ name: 'kompart_registry_tickets_issued_total', help: 'Download tickets handed out by LocateFile on this replica.', registers });
+  const beats = new Counter({ name: 'kompart_registry_heartbeats_total', help: 'Heartbeats received on this replica.', registers });
+  const transfers = new Counter({
+    name: 'kompart_registry_transfer_reports_total',
+    help: 'Download reports received on the Heartbeat streams of this replica, by state (active, done, failed).',
+    labelNames: ['state'],
+    registers,
+  });
+  directory.on('event', (event: DirectoryEvent) => {
+    if (!event.local) return;
+    changes.inc({ type: event.type });
+    if (event.type === 'peer-expired') expiries.inc();
+  });
+  return {
+    beat: () => beats.inc(),
+    fannedOut: (messages) => fannedOut.inc(messages),
+    ticketIssued: () => tickets.inc(),
+    transfers: (reports) => {
+      for (const report of reports) transfers.inc({ state: report.state });
+    },
+  };
+}
