@@ -11,6 +11,8 @@ const NO_PATHS: readonly string[] = [];
 
 /** Port of `--metrics` when the address has none (the OpenTelemetry Prometheus exporter's). */
 const DEFAULT_METRICS_PORT = 9464;
+/** Port of `--web` when the address has none. */
+const DEFAULT_WEB_PORT = 8080;
 
 /** `$XDG_CACHE_HOME/kompart`, else `~/.cache/kompart`. */
 function defaultCacheDir({ env, cwd, home }: DefaultContext): string {
@@ -116,6 +118,17 @@ export const OPTIONS = {
     help: {
       pt: 'chave Ed25519 (PEM, PKCS#8) que assina os tickets, em vez da guardada no armazenamento',
       en: 'Ed25519 key (PEM, PKCS#8) that signs the tickets, instead of the one kept in the store',
+    },
+  }),
+  web: option({
+    flag: '--web <address>',
+    env: 'KOMPART_WEB',
+    parse: endpoint(DEFAULT_WEB_PORT),
+    defaults: { server: undefined },
+    shownDefault: { pt: 'desligado', en: 'off' },
+    help: {
+      pt: 'serve em http://ENDEREÇO/ uma página ao vivo da rede (porta {port} se omitida), só leitura, sem senha: qualquer um que alcance o endereço a vê',
+      en: 'serve a live, read-only page of the overlay at http://ADDRESS/ (port {port} when omitted), with no password: anyone who reaches the address sees it',
     },
   }),
   heartbeatMisses: option({

@@ -70,6 +70,7 @@ export async function runServer(config: ServerConfig, io: ProgramIo): Promise<nu
         maxPathBytes: config.maxPathBytes,
         tls: tls.tls,
         metricsAddress: config.metrics?.target,
+        webAddress: config.web?.target,
         logger,
       });
     } catch (error) {

@@ -58,6 +58,8 @@ export interface RegistryServerConfig {
   readonly ticketKey: string | undefined;
   /** Where to serve Prometheus `/metrics` (`host:port`; port 0 picks one); undefined: nowhere. */
   readonly metricsAddress: string | undefined;
+  /** Where to serve the live web view of the overlay (`host:port`; port 0 picks one); undefined: nowhere. */
+  readonly webAddress: string | undefined;
 }
 
 /** Dependencies, injected with defaults. */
@@ -88,6 +90,7 @@ export const REGISTRY_DEFAULTS: Omit<RegistryServerConfig, 'address'> = {
   tls: undefined,
   ticketKey: undefined,
   metricsAddress: undefined,
+  webAddress: undefined,
 };
 
 export type RegistryServerOptions = Partial<RegistryServerConfig> & Pick<RegistryServerConfig, 'address'> & RegistryServerDeps;

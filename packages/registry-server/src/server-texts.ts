@@ -4,6 +4,7 @@ import type { Text } from '@kompart/core';
 export const serverTexts = {
   listening: { pt: 'Servidor de registro ouvindo em {address}', en: 'Registry listening on {address}' },
   metricsListening: { pt: 'Métricas Prometheus em {url}', en: 'Prometheus metrics at {url}' },
+  webListening: { pt: 'Página ao vivo da rede em {url}', en: 'Live view of the overlay at {url}' },
   storeConnecting: { pt: 'Conectando ao armazenamento {store}…', en: 'Connecting to the store {store}…' },
   storeUnavailable: {
     pt: 'Armazenamento {store} inacessível: as chamadas respondem UNAVAILABLE até ele voltar',

@@ -7,11 +7,13 @@ import { createMemoryStore } from './memory-store.js';
 import { PeerDirectory, type DirectoryEvent } from './peer-directory.js';
 import type { ClusterIdentity } from './store.js';
 import { RateLimiter } from './rate-limiter.js';
+import { OverlayView } from './overlay-view.js';
 import { registryMetrics } from './registry-metrics.js';
 import { createRegistryService, type ServiceObserver } from './registry-service.js';
 import { serverTexts } from './server-texts.js';
 import { registryServiceDefinition } from './service-definition.js';
 import { SourceLimits } from './source-limits.js';
+import { startWebView } from './web-view.js';
 
 /** A running registry server. */
 export interface RunningRegistry {
@@ -23,6 +25,8 @@ export interface RunningRegistry {
   readonly directory: PeerDirectory;
   /** The Prometheus endpoint (`/metrics`), when metricsAddress was given. */
   readonly metrics: HttpEndpoint | undefined;
+  /** The live web view, when webAddress was given. */
+  readonly web: HttpEndpoint | undefined;
   /** Graceful stop: tells every peer (REGISTRY_SHUTTING_DOWN), ends streams, drains calls. */
   close(): Promise<void>;
   /** Abrupt stop, as a crash would be (for fault tests). */
@@ -68,6 +72,11 @@ export async function startRegistryServer(options: RegistryServerOptions): Promi
     maxPathBytes: config.maxPathBytes,
     clock,
   });
+  const view = config.webAddress === undefined ? undefined : new OverlayView({ directory, clock });
+  if (view !== undefined) {
+    observers.push({ beat: (peer, at) => view.beat(peer, at), transfers: (transfers) => view.transfers(transfers) });
+    await view.start();
+  }
   if (metricsRegister !== undefined) {
     observers.push(registryMetrics({ register: metricsRegister, directory, registry: instance, streamsOpen: () => service.streamsOpen }));
   }
@@ -89,21 +98,38 @@ export async function startRegistryServer(options: RegistryServerOptions): Promi
       // stop (shutdown grace over, or kill) would leave connections open.
     },
   }).catch(async (error: unknown) => {
+    view?.stop();
     await directory.close();
     await store.close();
     throw error;
   });
   const { target, port } = server;
   let metrics: HttpEndpoint | undefined;
-  if (metricsRegister !== undefined && config.metricsAddress !== undefined) {
-    metrics = await startMetricsEndpoint(config.metricsAddress, metricsRegister).catch(async (error: unknown) => {
-      server.kill();
-      await directory.close();
-      await store.close();
-      throw error;
-    });
+  let web: HttpEndpoint | undefined;
+  try {
+    if (metricsRegister !== undefined && config.metricsAddress !== undefined) metrics = await startMetricsEndpoint(config.metricsAddress, metricsRegister);
+    if (view !== undefined && config.webAddress !== undefined) {
+      web = await startWebView({
+        address: config.webAddress,
+        view,
+        lang,
+        logger,
+        registry: target,
+        heartbeatIntervalMs: config.heartbeatIntervalMs,
+        heartbeatMisses: config.heartbeatMisses,
+        expiryMs: directory.expiryMs,
+      });
+    }
+  } catch (error) {
+    server.kill();
+    await metrics?.close();
+    view?.stop();
+    await directory.close();
+    await store.close();
+    throw error;
   }
   logger.info({ address: target, instance, store: store.name }, render(serverTexts.listening, lang, { address: target }));
+  if (web !== undefined) logger.info({ event: 'web', address: web.target }, render(serverTexts.webListening, lang, { url: `http://${web.target}/` }));
   if (metrics !== undefined)
     logger.info({ event: 'metrics', address: metrics.target }, render(serverTexts.metricsListening, lang, { url: `http://${metrics.target}/metrics` }));
   // Health follows the store: NOT_SERVING while it cannot be reached (every call fails then).
@@ -164,6 +190,8 @@ export async function startRegistryServer(options: RegistryServerOptions): Promi
   const stopTimers = async (): Promise<void> => {
     if (summary !== undefined) clearInterval(summary);
     await metrics?.close();
+    await web?.close();
+    view?.stop();
     await directory.close();
     await store.close();
   };
@@ -174,6 +202,7 @@ export async function startRegistryServer(options: RegistryServerOptions): Promi
     instance,
     directory,
     metrics,
+    web,
     close() {
       stopped ??= (async () => {
         server.notServing();

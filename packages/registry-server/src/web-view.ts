@@ -1,0 +1,106 @@
+import { readFileSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { join } from 'node:path';
+import { createSession } from 'better-sse';
+import type { Lang, Logger } from '@kompart/core';
+import { startHttpEndpoint, type HttpEndpoint } from '@kompart/grpc';
+import type { NumberedChange, OverlayView } from './overlay-view.js';
+import { webTexts } from './web-texts.js';
+
+export interface WebViewOptions {
+  /** `host:port` to bind (port 0: any free one). */
+  readonly address: string;
+  readonly view: OverlayView;
+  readonly lang: Lang;
+  readonly logger: Logger;
+  /** What the page says about the registry and its presence settings. */
+  readonly registry: string;
+  readonly heartbeatIntervalMs: number;
+  readonly heartbeatMisses: number;
+  readonly expiryMs: number;
+}
+
+/** The page's files, served from the package's `web/` folder (plain files: nothing is built at run time). */
+const ASSETS: Readonly<Record<string, { readonly file: string; readonly type: string }>> = {
+  '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
+  '/view.js': { file: 'view.js', type: 'text/javascript; charset=utf-8' },
+  '/view.css': { file: 'view.css', type: 'text/css; charset=utf-8' },
+  '/favicon.svg': { file: 'favicon.svg', type: 'image/svg+xml' },
+};
+
+/**
+ * Everything the page may load comes from here; no inline script, so even markup that
+ * slipped into the page could not run (the page itself only ever writes text).
+ */
+const SECURITY_HEADERS = {
+  'content-security-policy':
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'cross-origin-resource-policy': 'same-origin',
+};
+
+/**
+ * The registry's live web view: one static page (`/`, with its script and style) and
+ * `/events`, a stream of server-sent events. A browser that connects gets a `snapshot`
+ * (the whole view, the page's texts in the registry's language and the presence settings)
+ * then every `change` as it happens, each with its id; one that reconnects sends the last
+ * id it saw (Last-Event-ID, as EventSource does by itself) and gets exactly the changes it
+ * missed, or a fresh snapshot when they are no longer kept. Read-only: nothing it serves
+ * changes anything, and it shows no session token or ticket (the view holds none).
+ */
+export async function startWebView(options: WebViewOptions): Promise<HttpEndpoint> {
+  const { view, lang } = options;
+  const folder = join(__dirname, '..', 'web');
+  const assets = new Map(Object.entries(ASSETS).map(([path, asset]) => [path, { body: readFileSync(join(folder, asset.file)), type: asset.type }]));
+  const texts = Object.fromEntries(Object.entries(webTexts).map(([key, text]) => [key, text[lang]]));
+  const settings = {
+    lang,
+    registry: options.registry,
+    heartbeatIntervalMs: options.heartbeatIntervalMs,
+    heartbeatMisses: options.heartbeatMisses,
+    expiryMs: options.expiryMs,
+  };
+
+  const events = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    const session = await createSession(request, response, { retry: 1000, keepAlive: 15_000, headers: { 'cache-control': 'no-store', ...SECURITY_HEADERS } });
+    const query = new URL(request.url ?? '/', 'http://x').searchParams.get('lastEventId');
+    const lastId = session.lastId !== '' ? session.lastId : (query ?? '');
+    const missed = lastId === '' ? undefined : view.changesAfter(lastId);
+    if (missed === undefined) {
+      const snapshot = view.snapshot();
+      session.push({ ...snapshot, settings, texts }, 'snapshot', snapshot.id);
+    } else {
+      for (const { id, change } of missed) session.push(change, 'change', id);
+    }
+    const forward = ({ id, change }: NumberedChange): void => {
+      if (session.isConnected) session.push(change, 'change', id);
+    };
+    view.on('change', forward);
+    session.once('disconnected', () => view.off('change', forward));
+  };
+
+  return startHttpEndpoint(options.address, (request, response) => {
+    const path = new URL(request.url ?? '/', 'http://x').pathname;
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      response.writeHead(405, { allow: 'GET, HEAD', ...SECURITY_HEADERS }).end();
+      return;
+    }
+    if (path === '/events') {
+      events(request, response).catch((error: unknown) => {
+        options.logger.warn({ err: error }, 'web view: event stream failed');
+        if (!response.headersSent) response.writeHead(500).end();
+        else response.destroy();
+      });
+      return;
+    }
+    const asset = assets.get(path);
+    if (asset === undefined) {
+      response.writeHead(404, { 'content-type': 'text/plain; charset=utf-8', ...SECURITY_HEADERS }).end('not found\n');
+      return;
+    }
+    response
+      .writeHead(200, { 'content-type': asset.type, 'cache-control': 'no-cache', ...SECURITY_HEADERS })
+      .end(request.method === 'HEAD' ? undefined : asset.body);
+  });
+}
