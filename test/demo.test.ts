@@ -14,7 +14,7 @@ it('npm run demo: registry and three peers register, list, download and go offli
         JSON.stringify({ module: 'commonjs', moduleResolution: 'node', target: 'ES2022' }),
         join(root, 'scripts', 'demo.ts'),
       ],
-      { cwd: root, env: { ...process.env, KOMPART_DEMO_PORTS: '52051,52052', NO_COLOR: '1' }, timeout: 90_000 },
+      { cwd: root, env: { ...process.env, KOMPART_DEMO_PORTS: '52051,52052', KOMPART_DEMO_WEB: '127.0.0.1:52080', NO_COLOR: '1' }, timeout: 90_000 },
       (error, stdout, stderr) => resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : -1, output: stdout + stderr }),
     );
   });
@@ -28,5 +28,8 @@ it('npm run demo: registry and three peers register, list, download and go offli
   ]) {
     expect(output).toContain(line);
   }
+  expect(output).toContain('== Live view of the overlay: http://127.0.0.1:52080/ (open it in a browser)');
+  expect(output).toContain('[registry] ');
+  expect(output).toMatch(/Página ao vivo da rede em http:\/\/127\.0\.0\.1:52080\//);
   expect(output).toMatch(/Arquivo hello\.txt salvo em .* \(29 B em \d+,\d s, .*, SHA-256 verificado\)/);
 }, 120_000);

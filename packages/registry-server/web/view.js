@@ -86,6 +86,8 @@
     $('feed-title').textContent = t('feedTitle');
     $('filter').placeholder = t('filter');
     $('graph').setAttribute('aria-label', t('graphTitle'));
+    // The stream opened before the texts came.
+    if ($('connection').dataset.state === 'live') $('connection').textContent = t('live');
   }
 
   function apply(change) {
@@ -170,7 +172,9 @@
           el('td', String(peer.files)),
           el(
             'td',
-            age === undefined ? t('beatElsewhere') : `${t('secondsAgo', { seconds: (age / 1000).toFixed(1) })}${isLate(peer) ? ` (${t('late')})` : ''}`,
+            age === undefined
+              ? t('beatElsewhere')
+              : `${t('secondsAgo', { seconds: new Intl.NumberFormat(settings.lang, { minimumFractionDigits: 1, maximumFractionDigits: 1 }).format(age / 1000) })}${isLate(peer) ? ` (${t('late')})` : ''}`,
             { class: 'beat' },
           ),
         );
