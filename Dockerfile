@@ -32,7 +32,7 @@ RUN ln -s /app/packages/kompart/bin/kompart /usr/local/bin/kompart \
  && mkdir -p /data/downloads /data/cache /data/share \
  && chown -R node:node /data
 USER node
-EXPOSE 50051 50052
+EXPOSE 50051 50052 8080 9464
 # Registry: the standard gRPC health service. Peer: its FileService port accepts
 # connections. KOMPART_HEALTH says which (set per service in docker-compose.yml).
 HEALTHCHECK --interval=10s --timeout=3s --start-period=5s --retries=3 CMD ["node", "/app/healthcheck.js"]

@@ -57,4 +57,36 @@ describeWithCompose('docker-compose.yml', () => {
       expect(text).toMatch(new RegExp(`\\n  ${service}:\\n(?:    .*\\n|    - .*\\n)*?    profiles:\\n    - cluster\\n`));
     }
   });
+
+  it("publishes the registry's web view and metrics on the host's loopback; every kompart process serves metrics", () => {
+    const text = config();
+    expect(text).toContain('- 127.0.0.1:8080:8080/tcp');
+    expect(text).toContain('- 127.0.0.1:9464:9464/tcp');
+    const registry = /\n  registry:\n[\s\S]*?\n  [a-z0-9-]+:\n/.exec(text)?.[0] ?? '';
+    expect(registry).toContain('KOMPART_WEB: 0.0.0.0:8080');
+    expect(registry).toContain('KOMPART_METRICS: 0.0.0.0:9464');
+    for (let n = 1; n <= 5; n++) expect(text).toMatch(new RegExp(`\\n  peer${n}:\\n[\\s\\S]*?KOMPART_METRICS: 0\\.0\\.0\\.0:9464`));
+    // Prometheus only comes with its profile.
+    expect(text).toMatch(/\n  prometheus:\n(?:    .*\n|    - .*\n)*?    profiles:\n    - monitoring\n/);
+  });
+
+  it('has a monitoring profile: Prometheus with its config from the repository, scraping every kompart process', () => {
+    const text = execFileSync(compose!, ['-f', join(root, 'docker-compose.yml'), '--profile', 'monitoring', '--profile', 'cluster', 'config'], {
+      cwd: root,
+      encoding: 'utf8',
+    });
+    expect(text).toMatch(/\n  prometheus:\n[\s\S]*?docker\/prometheus\.yml:\/etc\/prometheus\/prometheus\.yml:ro/);
+    expect(text).toContain('- 127.0.0.1:9090:9090/tcp');
+    const scrape = readFileSync(join(root, 'docker', 'prometheus.yml'), 'utf8');
+    // Every service that serves metrics (KOMPART_METRICS) is a target, at its fixed address.
+    const services = [...text.matchAll(/^  ([a-z0-9-]+):\n((?: {4}.*\n)*)/gm)];
+    const withMetrics = services.filter(([, , body]) => body!.includes('KOMPART_METRICS: 0.0.0.0:9464'));
+    expect(withMetrics.map(([, name]) => name).sort()).toEqual(
+      ['registry', 'replica1', 'replica2', 'replica3', ...[1, 2, 3, 4, 5].flatMap((n) => [`peer${n}`, `cluster-peer${n}`])].sort(),
+    );
+    for (const [, name, body] of withMetrics) {
+      const address = /ipv4_address: (172\.28\.0\.\d+)/.exec(body!)?.[1];
+      expect([name, address !== undefined && scrape.includes(`"${address}:9464"`)]).toEqual([name, true]);
+    }
+  });
 });
