@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatProfile, summarizeProfile } from './cpu-profile.js';
 import { busyCores, cpuTimes, waitForQuiet } from './machine-load.js';
@@ -35,6 +35,23 @@ export async function reportProfile(context: BenchContext, name: string, file: s
   const text = formatProfile(await summarizeProfile(file));
   context.log(`${name}\n${text}`);
   context.addProfile(name, text);
+}
+
+/**
+ * Summarizes every .cpuprofile in `dir` (one process's, written by `node --cpu-prof
+ * --cpu-prof-dir=dir` under Node's default names, which end in `.<pid>.<thread id>.<seq>`),
+ * main thread first, each as its own report. A fixed `--cpu-prof-name` would not do for a
+ * process with worker threads: every thread writes under that name and the last to exit wins.
+ */
+export async function reportThreadProfiles(context: BenchContext, name: string, dir: string): Promise<void> {
+  const threadOf = (file: string): number => Number(/\.(\d+)\.\d+\.cpuprofile$/.exec(file)?.[1] ?? 0);
+  const files = readdirSync(dir)
+    .filter((file) => file.endsWith('.cpuprofile'))
+    .sort((a, b) => threadOf(a) - threadOf(b));
+  for (const file of files) {
+    const thread = threadOf(file) === 0 ? 'main thread' : `worker thread ${threadOf(file)}`;
+    await reportProfile(context, `${name}, ${thread}`, join(dir, file));
+  }
 }
 
 /** A run's result plus how busy the whole machine was meanwhile (cores, benchmark included). */

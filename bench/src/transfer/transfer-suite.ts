@@ -1,8 +1,9 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { mkdir, stat } from 'node:fs/promises';
+import { mkdirSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { alternate, profileDir, reportProfile, type BenchContext } from '../lib/context.js';
+import { alternate, profileDir, reportThreadProfiles, type BenchContext } from '../lib/context.js';
 import { startChild, type Child } from '../lib/ipc.js';
 import { asLaunched, asPlain, launcherSettingsText } from '../lib/launcher-env.js';
 import type { WindowResult } from '../lib/probe.js';
@@ -375,20 +376,24 @@ export async function runTransferSuite(context: BenchContext): Promise<Row[]> {
       }
 
       if (context.profile && index === 0) {
-        const profDir = profileDir(context);
-        const argv = (name: string) => ['--cpu-prof', `--cpu-prof-dir=${profDir}`, `--cpu-prof-name=${name}`];
-        const profSender = await startPeerChild('prof-sender', '127.0.0.5:0', { execArgv: argv('transfer-sender.cpuprofile') });
-        const profReceiver = await startPeerChild('prof-receiver', '127.0.0.6:0', { execArgv: argv('transfer-receiver.cpuprofile') });
+        // One folder per process, Node's default file names: the receiver's writer thread
+        // writes a profile of its own beside the main thread's.
+        const dirOf = (side: string): string => {
+          const dir = join(profileDir(context), `transfer-${side}`);
+          rmSync(dir, { recursive: true, force: true });
+          mkdirSync(dir, { recursive: true });
+          return dir;
+        };
+        const senderDir = dirOf('sender');
+        const receiverDir = dirOf('receiver');
+        const profSender = await startPeerChild('prof-sender', '127.0.0.5:0', { execArgv: ['--cpu-prof', `--cpu-prof-dir=${senderDir}`] });
+        const profReceiver = await startPeerChild('prof-receiver', '127.0.0.6:0', { execArgv: ['--cpu-prof', `--cpu-prof-dir=${receiverDir}`] });
         await profSender.child.call('registerPath', { path: source });
         const moved = await kompartRun(profSender, profReceiver.child, profSender.child);
         log(`  profiled transfer (node --cpu-prof on both peers): ${describe(moved)}`);
         await Promise.all([profSender.child.stop(), profReceiver.child.stop()]);
-        await reportProfile(context, `profile: get file ${label}, sender peer (node --cpu-prof, whole process)`, join(profDir, 'transfer-sender.cpuprofile'));
-        await reportProfile(
-          context,
-          `profile: get file ${label}, receiver peer (node --cpu-prof, whole process)`,
-          join(profDir, 'transfer-receiver.cpuprofile'),
-        );
+        await reportThreadProfiles(context, `profile: get file ${label}, sender peer (node --cpu-prof)`, senderDir);
+        await reportThreadProfiles(context, `profile: get file ${label}, receiver peer (node --cpu-prof)`, receiverDir);
       }
 
       await finishSize();
