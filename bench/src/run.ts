@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import type { BenchContext, Suite } from './lib/context.js';
 import { markdownTable, textTable, type Row } from './lib/report.js';
 import { runClusterSuite } from './cluster/cluster-suite.js';
-import { runEvidenceSuite } from './evidence/evidence-suite.js';
+import { runEvidenceSuite } from './experiments/evidence/evidence-suite.js';
 import { runPresenceSuite } from './presence/presence-suite.js';
 import { runRegistrySuite } from './registry/registry-suite.js';
 import { runHashingSuite } from './transfer/hashing-suite.js';

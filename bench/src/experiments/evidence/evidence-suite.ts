@@ -1,7 +1,7 @@
 import { join } from 'node:path';
-import type { BenchContext } from '../lib/context.js';
-import { startChild } from '../lib/ipc.js';
-import type { Row } from '../lib/report.js';
+import type { BenchContext } from '../../lib/context.js';
+import { startChild } from '../../lib/ipc.js';
+import type { Row } from '../../lib/report.js';
 import type { EvidenceOps } from './evidence-child.js';
 
 /**

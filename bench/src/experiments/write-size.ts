@@ -11,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
  * and prints MiB/s and the process's kernel CPU time. Sizes alternate, reversed every
  * other round. Behind WRITE_PIECE_BYTES (packages/peer, part-writer-thread.ts):
  *
- *   node bench/dist/transfer/write-size.js [--idle S] [--rounds N] [--dir D] [KiB …]
+ *   node bench/dist/experiments/write-size.js [--idle S] [--rounds N] [--dir D] [KiB …]
  *   (defaults: 15 s, 2 rounds, bench/out/tmp, 64 256 1024)
  */
 

@@ -3,9 +3,9 @@ import { performance } from 'node:perf_hooks';
 import { DEFAULT_PEER_PORT, DownloadTicket, RegisterFileRequest, TicketClaims } from '@kompart/protocol';
 import { issueTicket, parseEndpoint } from '@kompart/core';
 import { PeerDirectory, createMemoryStore } from '@kompart/registry-server';
-import { fileHash, fileName, filePath, fileSize, peerAddress } from '../lib/fixtures.js';
-import { exitHandler, serve } from '../lib/ipc.js';
-import { median } from '../lib/stats.js';
+import { fileHash, fileName, filePath, fileSize, peerAddress } from '../../lib/fixtures.js';
+import { exitHandler, serve } from '../../lib/ipc.js';
+import { median } from '../../lib/stats.js';
 
 /** The measurements of the evidence suite, one per fresh process. */
 

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
  * process per size so that glibc's adaptive thresholds start from their defaults, and
  * prints MiB/s and minor page faults. Behind DEFAULT_CHUNK_BYTES (packages/peer):
  *
- *   node bench/dist/transfer/alloc-churn.js [KiB …]     (default 16 64 120 128 256 1024)
+ *   node bench/dist/experiments/alloc-churn.js [KiB …]     (default 16 64 120 128 256 1024)
  *
  * Set MALLOC_MMAP_THRESHOLD_ / MALLOC_TRIM_THRESHOLD_ in the environment to see them
  * remove the cliff at 128 KiB.
