@@ -89,15 +89,19 @@ const handlers = {
         if (next >= args.count) return;
         const i = next++;
         const client = clients[i % clients.length]!;
-        client.registerPeer({ address: peerAddress(args.offset + i, args.group) }, new Metadata(), (error: ServiceError | null, response) => {
-          if (error !== null) {
-            reject(error);
-            return;
-          }
-          sessions[i] = { peer: response.peer, token: response.sessionToken };
-          if (++done === args.count) resolve();
-          else start();
-        });
+        client.registerPeer(
+          { address: peerAddress(args.offset + i, args.group), certificateSha256: Buffer.alloc(0) },
+          new Metadata(),
+          (error: ServiceError | null, response) => {
+            if (error !== null) {
+              reject(error);
+              return;
+            }
+            sessions[i] = { peer: response.peer, token: response.sessionToken };
+            if (++done === args.count) resolve();
+            else start();
+          },
+        );
       };
       for (let c = 0; c < Math.min(args.concurrency, args.count); c++) start();
     });

@@ -18,7 +18,9 @@ export class Observer {
     const client = new RegistryClient(target, ChannelCredentials.createInsecure());
     const observer = new Observer(client);
     const session = await new Promise<RegisterPeerResponse>((resolve, reject) =>
-      client.registerPeer({ address }, new Metadata(), (error: ServiceError | null, response) => (error ? reject(error) : resolve(response))),
+      client.registerPeer({ address, certificateSha256: Buffer.alloc(0) }, new Metadata(), (error: ServiceError | null, response) =>
+        error ? reject(error) : resolve(response),
+      ),
     );
     const stream = client.heartbeat(tokenMetadata(session.sessionToken));
     stream.on('error', () => {});

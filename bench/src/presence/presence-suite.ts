@@ -305,7 +305,9 @@ async function presenceRun(context: BenchContext, settings: Settings, name: 'kom
       for (let j = 0; j < count; j++) {
         const address = peerAddress(round * 1000 + first + j, 4);
         const session = await new Promise<RegisterPeerResponse>((resolve, reject) =>
-          client.registerPeer({ address }, new Metadata(), (error: ServiceError | null, response) => (error ? reject(error) : resolve(response))),
+          client.registerPeer({ address, certificateSha256: Buffer.alloc(0) }, new Metadata(), (error: ServiceError | null, response) =>
+            error ? reject(error) : resolve(response),
+          ),
         );
         await new Promise<void>((resolve, reject) =>
           client.disconnect({ peer: session.peer }, tokenMetadata(session.sessionToken), (error: ServiceError | null) => (error ? reject(error) : resolve())),

@@ -19,7 +19,9 @@ const handlers = {
   run: async (args: { target: string; address: string; intervalMs: number }) => {
     const client = new RegistryClient(args.target, ChannelCredentials.createInsecure());
     const session = await new Promise<RegisterPeerResponse>((resolve, reject) =>
-      client.registerPeer({ address: args.address }, new Metadata(), (error: ServiceError | null, response) => (error ? reject(error) : resolve(response))),
+      client.registerPeer({ address: args.address, certificateSha256: Buffer.alloc(0) }, new Metadata(), (error: ServiceError | null, response) =>
+        error ? reject(error) : resolve(response),
+      ),
     );
     const stream = client.heartbeat(tokenMetadata(session.sessionToken));
     stream.on('error', () => {});

@@ -63,6 +63,7 @@ const TICKET = issueTicket(TICKET_KEYS.privateKey, {
   path: filePath(0, 0),
   expiresMs: Date.now() + 60_000,
   registryInstance: '0123456789abcdef',
+  requesterCertificateSha256: Buffer.alloc(0),
 });
 
 const unimplemented = (_call: unknown, callback: sendUnaryData<never>): void => callback({ code: status.UNIMPLEMENTED, details: 'bare' });
@@ -87,6 +88,7 @@ const implementation: Omit<ServiceHandlers<typeof RegistryDefinition>, 'unregist
     callback(null, {
       file: { peer: holder, path: `/srv/kompart/share/0/${file}`, name: file, sha256: LOCATED_HASH, size: 4096 },
       address: `${holder}:${DEFAULT_PEER_PORT}`,
+      holderCertificateSha256: Buffer.alloc(0),
       ticket: TICKET,
     });
   },

@@ -167,10 +167,14 @@ const handlers = {
     const started = performance.now();
     const sessions: { peer: string; token: string }[] = new Array(args.peers);
     await runPool(args.peers, args.concurrency, (p, done) => {
-      clients[p % clients.length]!.registerPeer({ address: peerAddress(p, args.group) }, new Metadata(), (error, response) => {
-        if (error === null) sessions[p] = { peer: response.peer, token: response.sessionToken };
-        done(error);
-      });
+      clients[p % clients.length]!.registerPeer(
+        { address: peerAddress(p, args.group), certificateSha256: Buffer.alloc(0) },
+        new Metadata(),
+        (error, response) => {
+          if (error === null) sessions[p] = { peer: response.peer, token: response.sessionToken };
+          done(error);
+        },
+      );
     });
     const peersMs = performance.now() - started;
     const metadata = sessions.map((s) => tokenMetadata(s.token));

@@ -6,7 +6,15 @@ describe('download tickets', () => {
   const registry = generateKeyPairSync('ed25519');
   const impostor = generateKeyPairSync('ed25519');
   const publicKey = ticketPublicKey(registry.publicKey.export({ format: 'der', type: 'spki' }));
-  const claims = { holder: '127.0.0.3', requester: '127.0.0.2', sha256: 'a'.repeat(64), path: '/srv/a.txt', expiresMs: 10_000, registryInstance: 'r1' };
+  const claims = {
+    holder: '127.0.0.3',
+    requester: '127.0.0.2',
+    sha256: 'a'.repeat(64),
+    path: '/srv/a.txt',
+    expiresMs: 10_000,
+    registryInstance: 'r1',
+    requesterCertificateSha256: Buffer.alloc(0),
+  };
   const expected = { holder: '127.0.0.3', sha256: 'a'.repeat(64), path: '/srv/a.txt', now: 5_000 };
 
   it('accepts a ticket signed by the registry for this holder and file', () => {

@@ -11,6 +11,15 @@ export interface TicketExpectation {
   readonly path: string;
   /** Now, ms since the epoch. */
   readonly now: number;
+  /**
+   * Set by a holder that serves over TLS with its own identity: the SHA-256 of the client
+   * certificate of the connection the ticket came on (undefined when it presented none).
+   * A ticket naming a requester certificate is then served only on a connection with that
+   * certificate. Unset (`checksRequester` false): the holder cannot tell (plaintext, or TLS
+   * from a CA), and the binding is not checked.
+   */
+  readonly checksRequester?: boolean;
+  readonly clientCertificate?: Uint8Array | undefined;
 }
 
 /** Signs claims with the registry's Ed25519 private key; returns an encoded DownloadTicket. */
@@ -30,7 +39,8 @@ const refuse = (detail: string): KompartError => new KompartError(Reason.TICKET_
 
 /**
  * Checks a ticket: signed by the registry's key, for this holder and this file, not
- * expired. Returns its claims or throws KompartError(TICKET_INVALID) saying why. A ticket
+ * expired, and (for a holder that `checksRequester`) used on a connection whose client
+ * certificate is the one the ticket names, if it names one. Returns its claims or throws KompartError(TICKET_INVALID) saying why. A ticket
  * longer than MAX_TICKET_BYTES is refused unread.
  */
 export function verifyTicket(ticket: Uint8Array, publicKey: KeyObject | undefined, expected: TicketExpectation): TicketClaims {
@@ -55,5 +65,10 @@ export function verifyTicket(ticket: Uint8Array, publicKey: KeyObject | undefine
     throw refuse('issued for another file');
   }
   if (claims.expiresMs < expected.now) throw refuse('expired');
+  if (expected.checksRequester === true && claims.requesterCertificateSha256.length > 0) {
+    const presented = expected.clientCertificate;
+    if (presented === undefined || !Buffer.from(presented).equals(Buffer.from(claims.requesterCertificateSha256)))
+      throw refuse('issued for another certificate');
+  }
   return claims;
 }

@@ -3,6 +3,7 @@ import { HealthImplementation } from 'grpc-health-check';
 import { KompartError } from '@kompart/core';
 import { serverCredentials, type TlsMaterial } from './credentials.js';
 import { grpcTexts } from './grpc-texts.js';
+import { listenPinned, type PinnedServerIdentity } from './pinned-tls.js';
 import { addReflection } from './reflection.js';
 
 /** Local reasons of startGrpcServer's failures (exit code 3 in the program). */
@@ -34,6 +35,11 @@ export interface GrpcServerOptions {
   readonly services: readonly HostedService[];
   /** TLS (mutual when it has a CA); plaintext when undefined. */
   readonly tls?: TlsMaterial | undefined;
+  /**
+   * TLS with a self-signed identity instead (when `tls` is undefined): TLS 1.3, a client
+   * certificate required, whose fingerprint each call finds in `identity.clients`.
+   */
+  readonly identity?: PinnedServerIdentity | undefined;
   /** grpc-js server options (message limits, keepalive, flow control). */
   readonly options?: ChannelOptions;
   /** grpc-js server interceptors, outermost first (grpcServerMetrics). */
@@ -73,15 +79,27 @@ export async function startGrpcServer(config: GrpcServerOptions): Promise<GrpcSe
     server,
     config.services.map((service) => service.name),
   );
-  const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(config.address, serverCredentials(config.tls), (error, bound) => {
-      if (error === null) {
-        resolve(bound);
-        return;
-      }
-      reject(listenFailure(config.address, error));
-    });
-  });
+  let pinned: Awaited<ReturnType<typeof listenPinned>> | undefined;
+  const port =
+    config.identity !== undefined && config.tls === undefined
+      ? await listenPinned(server, config.identity, hostOf(config.address), portOf(config.address)).then(
+          (listening) => {
+            pinned = listening;
+            return listening.port;
+          },
+          (error: Error) => {
+            throw listenFailure(config.address, error);
+          },
+        )
+      : await new Promise<number>((resolve, reject) => {
+          server.bindAsync(config.address, serverCredentials(config.tls), (error, bound) => {
+            if (error === null) {
+              resolve(bound);
+              return;
+            }
+            reject(listenFailure(config.address, error));
+          });
+        });
   const target = config.address.replace(/:\d+$/, `:${port}`);
   let closing: Promise<void> | undefined;
   const setStatus = (status: 'SERVING' | 'NOT_SERVING'): void => {
@@ -96,8 +114,10 @@ export async function startGrpcServer(config: GrpcServerOptions): Promise<GrpcSe
     serving: () => setStatus('SERVING'),
     close(graceMs) {
       notServing();
+      pinned?.tls.close();
       closing ??= new Promise<void>((resolve) => {
         const force = setTimeout(() => {
+          for (const socket of pinned?.sockets ?? []) socket.destroy();
           server.forceShutdown();
           resolve();
         }, graceMs);
@@ -109,9 +129,20 @@ export async function startGrpcServer(config: GrpcServerOptions): Promise<GrpcSe
       return closing;
     },
     kill() {
+      pinned?.tls.close();
+      for (const socket of pinned?.sockets ?? []) socket.destroy();
       server.forceShutdown();
     },
   };
+}
+
+/** The host of `host:port` (brackets of an IPv6 address removed). */
+function hostOf(address: string): string {
+  return address.replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1');
+}
+
+function portOf(address: string): number {
+  return Number(/:(\d+)$/.exec(address)?.[1] ?? 0);
 }
 
 /**
@@ -120,7 +151,7 @@ export async function startGrpcServer(config: GrpcServerOptions): Promise<GrpcSe
  * or Node's own listen error (`listen EADDRINUSE: address already in use …`).
  */
 export function listenFailure(address: string, error: Error): KompartError<ListenFailure> {
-  const host = address.replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1');
+  const host = hostOf(address);
   const code = /\b(E[A-Z]{3,})\b/.exec(error.message)?.[1];
   const options = (text: (typeof grpcTexts)[keyof typeof grpcTexts]) => ({ text, cause: error });
   if (code === 'EADDRINUSE' || /address already in use/i.test(error.message)) {

@@ -58,6 +58,7 @@ describe('parseArguments', () => {
       menu: undefined,
       keepRunning: false,
       requireTickets: true,
+      plaintextTransfers: false,
       watchShares: true,
       commands: [],
       tls: undefined,

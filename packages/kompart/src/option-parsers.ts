@@ -164,6 +164,16 @@ export const pathOrOff: OptionParser<string | undefined> = {
   },
 };
 
+/** A folder made absolute; `--no-…` gives null (not kept anywhere), absent leaves undefined (the library's default). */
+export const pathOrNull: OptionParser<string | null | undefined> = {
+  takes: 'value',
+  parse(raw, { option, cwd }) {
+    if (raw === false) return null;
+    const text = textOf(raw, option);
+    return text.trim() === '' ? undefined : resolve(cwd, text);
+  },
+};
+
 /**
  * Paths made absolute: the flag repeated (`--share a --share b`), or a variable of paths
  * separated by the platform's list delimiter (`:` on Linux), blank parts skipped.

@@ -3,7 +3,20 @@ import { DEFAULT_LANG, LANGS, type Text } from '@kompart/core';
 import { DEFAULT_CHUNK_BYTES, MAX_CHUNK_BYTES, PEER_DEFAULTS } from '@kompart/peer';
 import { DEFAULT_PEER_PORT } from '@kompart/protocol';
 import { REGISTRY_DEFAULTS } from '@kompart/registry-server';
-import { commandList, endpoint, integer, language, logLevel, onOff, optionalPath, pathList, pathOrOff, requiredPath, storeLocation } from './option-parsers.js';
+import {
+  commandList,
+  endpoint,
+  integer,
+  language,
+  logLevel,
+  onOff,
+  optionalPath,
+  pathList,
+  pathOrNull,
+  pathOrOff,
+  requiredPath,
+  storeLocation,
+} from './option-parsers.js';
 import { option, type ActionFlag, type DefaultContext, type OptionTable } from './option-table.js';
 import { START_PATIENCE_MS } from './peer-shell.js';
 
@@ -282,6 +295,29 @@ export const OPTIONS = {
     help: {
       pt: 'pasta do cache de hashes ($XDG_CACHE_HOME/kompart quando definida); --no-cache-dir: cache só em memória',
       en: 'folder of the hash cache ($XDG_CACHE_HOME/kompart when set); --no-cache-dir: cache in memory only',
+    },
+  }),
+  identityDir: option({
+    flag: '--identity <dir>',
+    negatable: true,
+    env: 'KOMPART_IDENTITY',
+    parse: pathOrNull,
+    defaults: { peer: undefined },
+    shownDefault: { pt: '~/.local/state/kompart/peers/<endereço>', en: '~/.local/state/kompart/peers/<address>' },
+    help: {
+      pt: 'identidade para transferências cifradas (chave 0600 e certificado, feitos no 1º início); --no-identity: nova a cada execução',
+      en: 'identity for encrypted transfers (key 0600 and certificate, made on first start); --no-identity: new every run',
+    },
+  }),
+  plaintextTransfers: option({
+    flag: '--plaintext-transfers',
+    negatable: true,
+    env: 'KOMPART_PLAINTEXT_TRANSFERS',
+    parse: onOff,
+    defaults: { peer: PEER_DEFAULTS.plaintextTransfers },
+    help: {
+      pt: 'serve e aceita transferências sem criptografia (capturas em aula): quem está no caminho lê e altera',
+      en: 'serve and accept unencrypted transfers (teaching captures): anyone on the path reads and changes them',
     },
   }),
   listen: option({

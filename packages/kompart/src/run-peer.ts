@@ -74,6 +74,8 @@ export async function runPeer(config: PeerConfig, io: ProgramIo): Promise<number
       cacheDir: config.cacheDir ?? null,
       lang,
       requireTickets: config.requireTickets,
+      plaintextTransfers: config.plaintextTransfers,
+      ...(config.identityDir === undefined ? {} : { identityDir: config.identityDir }),
       watchShares: config.watchShares,
       maxDownloadsPerRequester: config.maxDownloadsPerRequester,
       serveIdleTimeoutMs: config.serveIdleTimeoutMs,

@@ -2,7 +2,7 @@ import type { KeyObject } from 'node:crypto';
 import { basename } from 'node:path';
 import type { ServerWritableStream } from '@grpc/grpc-js';
 import { KompartError, invalidArgument, silentLogger, systemClock, verifyTicket, type Clock, type Lang, type Logger } from '@kompart/core';
-import { createServerBoundary, grpcServerMetrics, startGrpcServer, type ServiceHandlers, type TlsMaterial } from '@kompart/grpc';
+import { createServerBoundary, grpcServerMetrics, startGrpcServer, type PinnedServerIdentity, type ServiceHandlers, type TlsMaterial } from '@kompart/grpc';
 import type { Registry } from 'prom-client';
 import { FILE_SERVICE_NAME, MAX_MESSAGE_BYTES, Reason, type DownloadRequest, type DownloadResponse, type FileServiceDefinition } from '@kompart/protocol';
 import { ChunkBufferPool, fileServiceDefinition } from './download-codec.js';
@@ -78,6 +78,13 @@ export interface FileServiceDeps {
    * registered) then serves nothing. Unset: no ticket is asked for.
    */
   readonly ticketKey?: () => KeyObject | undefined;
+  /**
+   * Set when this FileService serves over TLS with its own identity (startFileServer's
+   * `pinned`): the fingerprint of the client certificate of the connection of a call, by the
+   * call's `getPeer()`. A ticket that names a requester certificate is then served only on a
+   * connection with that certificate (TICKET_INVALID otherwise).
+   */
+  readonly clientCertificate?: (peer: string) => Buffer | undefined;
   /** Downloads served at once; more get RESOURCE_EXHAUSTED (default 64). */
   readonly maxConcurrentDownloads?: number;
   /**
@@ -141,6 +148,7 @@ export function createFileService(deps: FileServiceDeps): ServiceHandlers<typeof
         sha256: request.sha256,
         path: request.path,
         now: clock.now(),
+        ...(deps.clientCertificate === undefined ? {} : { checksRequester: true, clientCertificate: deps.clientCertificate(client) }),
       }).requester;
     }
     const key = requester ?? sourceHost(client);
@@ -289,8 +297,10 @@ export async function startFileServer(
   service: ServiceHandlers<typeof FileServiceDefinition>,
   tls?: TlsMaterial,
   metrics?: Registry,
+  pinned?: PinnedServerIdentity,
 ): Promise<FileServer> {
   const server = await startGrpcServer({
+    identity: pinned,
     interceptors: metrics === undefined ? [] : [grpcServerMetrics(metrics)],
     address: bindTarget,
     tls,

@@ -9,7 +9,8 @@ import {
 import { Metadata, status } from '@grpc/grpc-js';
 import { DownloadRequest, MAX_MESSAGE_BYTES, Reason } from '@kompart/protocol';
 import { KompartError } from '@kompart/core';
-import { fromServiceError, isServiceError, type TlsMaterial } from '@kompart/grpc';
+import type { TLSSocket } from 'node:tls';
+import { caCheckedTlsOptions, CertificateMismatchError, connectPinned, fromServiceError, isServiceError, type TlsMaterial } from '@kompart/grpc';
 import { CHUNK_TAG, deserializeDownloadResponse } from './download-codec.js';
 import type { DownloadMessage, DownloadSource } from './download-file.js';
 import { FLOW_CONTROL_WINDOW_BYTES, MAX_CHUNK_BYTES } from './file-service.js';
@@ -27,8 +28,14 @@ export interface GrpcDownloadSourceOptions {
   readonly path?: string;
   /** Name for messages. */
   readonly name: string;
-  /** TLS material; plaintext when undefined. */
+  /** TLS material checked against a CA (`--tls-*`); plaintext when neither this nor `pinned` is set. */
   readonly tls?: TlsMaterial | undefined;
+  /**
+   * Pinned TLS (when `tls` is undefined): accept only a holder certificate whose SHA-256 is
+   * `fingerprint` (LocateFileResponse.holder_certificate_sha256), presenting `client`, this
+   * peer's own identity, as the client certificate its ticket names.
+   */
+  readonly pinned?: { readonly fingerprint: Buffer; readonly client: { readonly cert: Buffer; readonly key: Buffer } } | undefined;
   /** The registry's download ticket for this file (LocateFileResponse.ticket). */
   readonly ticket?: Uint8Array;
   /** A stream that brings nothing for this long (ms) is abandoned as interrupted (default 60 000). */
@@ -75,7 +82,9 @@ const CHUNK_HEAD_BYTES = 6;
  *
  * Same behaviour as the grpc-js client it replaces: one fresh connection per `open`
  * (large flow-control window, FLOW_CONTROL_WINDOW_BYTES), TLS and mutual TLS from the same
- * material (server identity checked against the address), HTTP/2 PINGs every 30 s with a
+ * material (server identity checked against the address dialled, with a fixed SNI name
+ * since an IP address is not a valid one), or TLS pinned to the holder's registered
+ * certificate (see `pinned`; a mismatch is HOLDER_CERTIFICATE_MISMATCH and nothing is sent), HTTP/2 PINGs every 30 s with a
  * 10 s timeout, messages above MAX_MESSAGE_BYTES refused, the final status and
  * `grpc-status-details-bin` read from trailers (or a trailers-only response). Errors become:
  * - the holder's KompartError (FILE_UNAVAILABLE → `arquivo removido ou indisponível`, …);
@@ -88,7 +97,8 @@ export function grpcDownloadSource(options: GrpcDownloadSourceOptions): Download
   return {
     async *open(offset: number, signal: AbortSignal): AsyncGenerator<DownloadMessage> {
       const request = DownloadRequest.encode({ sha256: options.sha256, path: options.path ?? '', offset, ticket: Buffer.from(options.ticket ?? []) }).finish();
-      const call = new DownloadCall(options, Buffer.from(request));
+      const socket = await pinnedSocket(options, signal);
+      const call = new DownloadCall(options, Buffer.from(request), socket);
       const cancel = (): void => call.fail(new CallEnded('cancelled'));
       signal.addEventListener('abort', cancel, { once: true });
       try {
@@ -115,6 +125,31 @@ export function grpcDownloadSource(options: GrpcDownloadSourceOptions): Download
       }
     },
   };
+}
+
+function hostAndPort(address: string): { host: string; port: number } {
+  const { hostname, port } = new URL(`https://${address}`);
+  return { host: hostname.replace(/^\[(.*)\]$/, '$1'), port: Number(port === '' ? 443 : port) };
+}
+
+/**
+ * The verified TLS connection of a pinned download (undefined for the others), made before
+ * the HTTP/2 session so that nothing, ticket included, reaches a holder whose certificate is
+ * not the registered one. Failures: HOLDER_CERTIFICATE_MISMATCH, DOWNLOAD_CANCELLED, and
+ * PEER_OFFLINE when the holder cannot be reached within the idle timeout.
+ */
+async function pinnedSocket(options: GrpcDownloadSourceOptions, signal: AbortSignal): Promise<TLSSocket | undefined> {
+  const pinned = options.tls === undefined ? options.pinned : undefined;
+  if (pinned === undefined) return undefined;
+  const { host, port } = hostAndPort(options.address);
+  const attempt = AbortSignal.any([signal, AbortSignal.timeout(options.idleTimeoutMs ?? DEFAULT_TRANSFER_IDLE_TIMEOUT_MS)]);
+  try {
+    return await connectPinned(host, port, pinned.client, pinned.fingerprint, attempt);
+  } catch (error) {
+    if (error instanceof CertificateMismatchError) throw peerError(PeerErrorCode.HOLDER_CERTIFICATE_MISMATCH, { peer: options.holder }, { cause: error });
+    if (signal.aborted) throw peerError(PeerErrorCode.DOWNLOAD_CANCELLED, { file: options.name }, { cause: error });
+    throw new KompartError(Reason.PEER_OFFLINE, { peer: options.holder }, { cause: error });
+  }
 }
 
 /** A gRPC status as grpc-js's client reports it (what fromServiceError reads). */
@@ -198,12 +233,19 @@ class DownloadCall {
   constructor(
     readonly options: GrpcDownloadSourceOptions,
     requestBytes: Buffer,
+    /** The connection, already verified, when it is pinned (see pinnedSocket). */
+    pinnedSocket?: TLSSocket,
   ) {
     this.#idleMs = options.idleTimeoutMs ?? DEFAULT_TRANSFER_IDLE_TIMEOUT_MS;
     const tls = options.tls;
-    const authority = `${tls === undefined ? 'http' : 'https'}://${options.address}`;
+    const authority = `${tls === undefined && pinnedSocket === undefined ? 'http' : 'https'}://${options.address}`;
     const settings = { initialWindowSize: FLOW_CONTROL_WINDOW_BYTES, enablePush: false };
-    const secure: SecureClientSessionOptions = tls === undefined ? {} : { ca: tls.ca, cert: tls.cert, key: tls.key, ALPNProtocols: ['h2'] };
+    const secure: SecureClientSessionOptions =
+      pinnedSocket !== undefined
+        ? { createConnection: () => pinnedSocket }
+        : tls === undefined
+          ? {}
+          : { ca: tls.ca, cert: tls.cert, key: tls.key, ALPNProtocols: ['h2'], ...caCheckedTlsOptions(hostAndPort(options.address).host) };
     this.#session = connect(authority, { ...secure, settings });
     this.#session.on('error', (error: Error) => this.fail(callStatus(status.UNAVAILABLE, `connection failed: ${error.message}`)));
     this.#session.on('goaway', () => undefined);

@@ -66,6 +66,20 @@ export interface PeerConfig {
   /** TLS for the FileService and for calls to the registry and to other peers (mutual with a CA). */
   readonly tls?: TlsMaterial;
   /**
+   * Folder of this peer's own identity (`identity.pem`: a private key and a self-signed
+   * certificate, made on first start, mode 0600) for encrypted, pinned transfers. Default:
+   * `$XDG_STATE_HOME/kompart/peers/<address>` (`~/.local/state/…`); `null`: a fresh
+   * identity for this run only, kept in memory. Unused with `tls` (a CA's certificates
+   * then serve instead).
+   */
+  readonly identityDir?: string | null;
+  /**
+   * Serve downloads in plaintext and register no certificate; download in plaintext from
+   * holders that registered none (default false: such holders are refused). Holders with a
+   * certificate are still reached over pinned TLS.
+   */
+  readonly plaintextTransfers?: boolean;
+  /**
    * Watch the registered files and folders (default true): a registered file deleted leaves
    * the index, one changed is hashed again and its entry updated, a new file in a registered
    * folder is registered. Off: only the FileService's check before serving notices, and
@@ -112,6 +126,9 @@ export interface ResolvedPeerConfig {
   readonly serveIdleTimeoutMs: number;
   readonly requireTickets: boolean;
   readonly tls: TlsMaterial | undefined;
+  /** Undefined: an identity kept in memory for this run. */
+  readonly identityDir: string | undefined;
+  readonly plaintextTransfers: boolean;
   readonly watchShares: boolean;
   readonly watchQuietMs: number;
   readonly metricsAddress: string | undefined;
@@ -121,6 +138,14 @@ export interface ResolvedPeerConfig {
 /** The default cache folder: `~/.cache/kompart`. */
 function defaultCacheDir(): string {
   return join(homedir(), '.cache', 'kompart');
+}
+
+/** The default identity folder of a peer at `host:port`: `$XDG_STATE_HOME/kompart/peers/<host>[_<port>]`. */
+function defaultIdentityDir(host: string, port: number): string {
+  const state =
+    process.env['XDG_STATE_HOME'] !== undefined && process.env['XDG_STATE_HOME'] !== '' ? process.env['XDG_STATE_HOME'] : join(homedir(), '.local', 'state');
+  const name = (port === DEFAULT_PEER_PORT ? host : `${host}_${port}`).replace(/[^0-9A-Za-z._-]/g, '_');
+  return join(state, 'kompart', 'peers', name);
 }
 
 /** The defaults of the settings that have one (the program's option table shows and uses these). */
@@ -135,6 +160,7 @@ export const PEER_DEFAULTS = {
   maxDownloadsPerRequester: DEFAULT_MAX_DOWNLOADS_PER_REQUESTER,
   serveIdleTimeoutMs: DEFAULT_SERVE_IDLE_TIMEOUT_MS,
   requireTickets: true,
+  plaintextTransfers: false,
   watchShares: true,
   watchQuietMs: 1000,
   transferReportMs: 1000,
@@ -183,6 +209,8 @@ export function resolvePeerConfig(config: PeerConfig, cwd: string = process.cwd(
     serveIdleTimeoutMs: positive('serveIdleTimeoutMs', config.serveIdleTimeoutMs, PEER_DEFAULTS.serveIdleTimeoutMs),
     requireTickets: config.requireTickets ?? PEER_DEFAULTS.requireTickets,
     tls: config.tls,
+    identityDir: config.identityDir === null ? undefined : resolve(cwd, config.identityDir ?? defaultIdentityDir(own.host, own.port)),
+    plaintextTransfers: config.plaintextTransfers ?? PEER_DEFAULTS.plaintextTransfers,
     watchShares: config.watchShares ?? PEER_DEFAULTS.watchShares,
     watchQuietMs: positive('watchQuietMs', config.watchQuietMs, PEER_DEFAULTS.watchQuietMs),
     metricsAddress: config.metricsAddress,

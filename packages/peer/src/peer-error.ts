@@ -47,6 +47,21 @@ export const peerErrorTexts = {
     pt: 'Referência inválida "{ref}": use <IP>/<nome, caminho ou hash>',
     en: 'Invalid reference "{ref}": use <IP>/<name, path or hash>',
   },
+  /** The holder's TLS certificate is not the one it registered; nothing was sent to it. Params: peer. */
+  HOLDER_CERTIFICATE_MISMATCH: {
+    pt: 'O certificado do peer {peer} não é o que ele registrou; download recusado',
+    en: 'Peer {peer} presented a certificate other than the one it registered; download refused',
+  },
+  /** The holder registered no certificate (it serves in plaintext) and this peer does not allow plaintext transfers. Params: peer. */
+  HOLDER_PLAINTEXT: {
+    pt: 'O peer {peer} só transfere sem criptografia; use --plaintext-transfers para aceitar',
+    en: 'Peer {peer} only transfers unencrypted; use --plaintext-transfers to accept that',
+  },
+  /** The identity folder's file cannot be read, written or parsed. Params: path, detail. */
+  IDENTITY_UNUSABLE: {
+    pt: 'Não foi possível usar a identidade {path}: {detail}',
+    en: 'Cannot use the identity {path}: {detail}',
+  },
   /** The peer was used before start() or after close(). Params: state. */
   NOT_RUNNING: { pt: 'Peer não está em execução ({state})', en: 'Peer is not running ({state})' },
 } as const satisfies Record<string, Text>;

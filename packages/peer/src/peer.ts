@@ -2,11 +2,11 @@ import { promises as fsp, realpathSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { Reason, type SharedFile } from '@kompart/protocol';
 import { KompartError, parseFileRef, quoteInput, silentLogger, systemClock, type Clock, type Logger } from '@kompart/core';
-import { createMetricsRegistry, startMetricsEndpoint, type HttpEndpoint } from '@kompart/grpc';
+import { ClientCertificates, createMetricsRegistry, startMetricsEndpoint, type HttpEndpoint, type SelfSignedIdentity } from '@kompart/grpc';
 import type { Registry } from 'prom-client';
 import { createDownloader, type DownloadResult, type Downloader, type PartFileSystem } from './download-file.js';
 import { createFileService, startFileServer, type FileServer } from './file-service.js';
-import { grpcDownloadSource } from './grpc-download-source.js';
+import { grpcDownloadSource, type GrpcDownloadSourceOptions } from './grpc-download-source.js';
 import { createHashCache, type HashCache } from './hash-cache.js';
 import type { ProgressCallback } from './hash-file.js';
 import { LiveShares } from './live-shares.js';
@@ -14,6 +14,7 @@ import { hashLocalFile, scanPath, SharedFiles, type HashedLocalFile, type LocalF
 import { identityFor, resolvePeerConfig, type PeerConfig, type ResolvedPeerConfig } from './peer-config.js';
 import { PeerErrorCode, isPeerError, peerError } from './peer-error.js';
 import { PeerEventEmitter, type PeerEvent } from './peer-events.js';
+import { loadIdentity } from './peer-identity.js';
 import { peerMetrics } from './peer-metrics.js';
 import { TransferReporter } from './transfer-reporter.js';
 import { RegistrySession, type SessionInfo, type SessionState } from './registry-session.js';
@@ -242,6 +243,9 @@ class KompartPeer implements Peer {
   /** Downloads in progress: how to cancel each, and when it has finished cleaning up. */
   readonly #downloads = new Map<AbortController, Promise<void>>();
   #server: FileServer | undefined;
+  /** This peer's own identity for pinned TLS (none with CA material, `tls`); loaded by start(). */
+  #identity: SelfSignedIdentity | undefined;
+  readonly #clients = new ClientCertificates();
   #id: string;
   #lifecycle: Lifecycle = 'created';
   #closing: Promise<void> | undefined;
@@ -267,6 +271,7 @@ class KompartPeer implements Peer {
       tls: config.tls,
       server: config.registryId,
       self: () => this.#id,
+      certificate: () => (this.#config.plaintextTransfers ? undefined : this.#identity?.fingerprint),
       ...(config.heartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs: config.heartbeatIntervalMs }),
       backoff: config.backoff,
       callTimeoutMs: config.callTimeoutMs,
@@ -328,6 +333,15 @@ class KompartPeer implements Peer {
   async start(): Promise<void> {
     if (this.#lifecycle !== 'created') throw peerError(PeerErrorCode.NOT_RUNNING, { state: this.#lifecycle });
     this.#lifecycle = 'starting';
+    if (this.#config.tls === undefined) {
+      try {
+        this.#identity = await loadIdentity(this.#config.identityDir, identityFor(this.#config.host, this.#config.port));
+      } catch (error) {
+        this.#lifecycle = 'closed';
+        throw error;
+      }
+    }
+    const pinned = this.#identity !== undefined && !this.#config.plaintextTransfers ? { ...this.#identity, clients: this.#clients } : undefined;
     const service = createFileService({
       files: this.#files,
       self: () => this.#id,
@@ -338,6 +352,7 @@ class KompartPeer implements Peer {
       idleTimeoutMs: this.#config.serveIdleTimeoutMs,
       ...(this.#deps.clock === undefined ? {} : { clock: this.#deps.clock }),
       ...(this.#config.requireTickets ? { ticketKey: () => this.#session.ticketPublicKey } : {}),
+      ...(pinned === undefined ? {} : { clientCertificate: (peer: string) => this.#clients.fingerprintOf(peer) }),
       onServed: (served) => this.events.emit({ type: 'served', ...served }),
       onRehashed: (path, identity, sha256) => {
         this.#files.updateIdentity(path, identity);
@@ -347,7 +362,7 @@ class KompartPeer implements Peer {
       onStale: (file) => this.#shares.nudge(file.path),
     });
     try {
-      this.#server = await startFileServer(this.#config.bindTarget, service, this.#config.tls, this.#metrics?.register);
+      this.#server = await startFileServer(this.#config.bindTarget, service, this.#config.tls, this.#metrics?.register, pinned);
       if (this.#metrics !== undefined && this.#config.metricsAddress !== undefined) {
         this.#metricsEndpoint = await startMetricsEndpoint(this.#config.metricsAddress, this.#metrics.register).catch((error: unknown) => {
           this.#server?.kill();
@@ -544,13 +559,13 @@ class KompartPeer implements Peer {
     let outcome: 'done' | 'failed' = 'failed';
     try {
       const source = grpcDownloadSource({
+        ...this.#transferSecurity(file.peer, located.holderCertificateSha256),
         address: located.address,
         holder: file.peer,
         sha256: file.sha256,
         path: file.path,
         name: file.name,
         ticket: located.ticket,
-        tls: this.#config.tls,
         idleTimeoutMs: this.#config.transferIdleTimeoutMs,
       });
       const result = await this.#downloader.download({ name: file.name, sha256: file.sha256, size: file.size, holder: file.peer }, source, {
@@ -644,6 +659,18 @@ class KompartPeer implements Peer {
     } catch {
       return false;
     }
+  }
+
+  /**
+   * How to reach a holder: TLS from the CA material when there is some; else pinned to the
+   * certificate it registered; a holder that registered none only with plaintext allowed
+   * (HOLDER_PLAINTEXT otherwise).
+   */
+  #transferSecurity(holder: string, fingerprint: Uint8Array): Pick<GrpcDownloadSourceOptions, 'tls' | 'pinned'> {
+    if (this.#config.tls !== undefined) return { tls: this.#config.tls };
+    if (fingerprint.length > 0 && this.#identity !== undefined) return { pinned: { fingerprint: Buffer.from(fingerprint), client: this.#identity } };
+    if (!this.#config.plaintextTransfers) throw peerError(PeerErrorCode.HOLDER_PLAINTEXT, { peer: holder });
+    return {};
   }
 
   #assertRunning(): void {

@@ -62,8 +62,9 @@ export class RegistryCalls {
     this.#client = createServiceClient(RegistryDefinition, this.#channel, { deadlineMs: options.callTimeoutMs });
   }
 
-  registerPeer(address: string): Promise<RegisterPeerResponse> {
-    return this.#call(() => this.#client.registerPeer({ address }));
+  /** Opens a session for `address`, whose FileService presents the certificate with SHA-256 `certificateSha256` (none: empty). */
+  registerPeer(address: string, certificateSha256: Uint8Array = Buffer.alloc(0)): Promise<RegisterPeerResponse> {
+    return this.#call(() => this.#client.registerPeer({ address, certificateSha256: Buffer.from(certificateSha256) }));
   }
 
   async registerFile(token: string, request: RegisterFileRequest): Promise<SharedFile> {

@@ -62,6 +62,8 @@ export interface RegistrySessionOptions {
   readonly server: string;
   /** This peer's identity (RegisterPeer address). */
   readonly self: () => string;
+  /** SHA-256 of the certificate its FileService presents (RegisterPeer certificate_sha256); none: plaintext. */
+  readonly certificate?: (() => Uint8Array | undefined) | undefined;
   /** Beat this often instead of what the registry asks for. */
   readonly heartbeatIntervalMs?: number | undefined;
   readonly backoff: BackoffOptions;
@@ -156,7 +158,7 @@ export class RegistrySession {
     // A channel left failing by a registry that went away would fail this call at once.
     if (this.#calls.failed) this.#startOver();
     try {
-      const response = await this.#calls.registerPeer(this.#options.self());
+      const response = await this.#calls.registerPeer(this.#options.self(), this.#options.certificate?.());
       // close() ran meanwhile: no heartbeat is opened, so the registry lets the session expire.
       if (!this.#machine.is('registering')) throw peerError(PeerErrorCode.NOT_RUNNING, { state: this.#machine.state });
       return this.#adopt(response).info;
@@ -422,7 +424,7 @@ export class RegistrySession {
       }
       let response: RegisterPeerResponse;
       try {
-        response = await this.#calls.registerPeer(this.#options.self());
+        response = await this.#calls.registerPeer(this.#options.self(), this.#options.certificate?.());
       } catch (error) {
         if (signal.aborted) return;
         if (error instanceof KompartError && error.reason === Reason.PEER_ALREADY_REGISTERED) {

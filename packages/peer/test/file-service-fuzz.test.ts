@@ -38,8 +38,8 @@ describe('FileService under random input', () => {
 
   beforeAll(async () => {
     net = await startNetwork(CALM_PRESENCE);
-    alice = await net.addPeer('127.0.0.51');
-    open = await net.addPeer('127.0.0.52', { requireTickets: false });
+    alice = await net.addPeer('127.0.0.51', { plaintextTransfers: true });
+    open = await net.addPeer('127.0.0.52', { plaintextTransfers: true, requireTickets: false });
     await Promise.all([alice.registerPeer(), open.registerPeer()]);
     mkdirSync(net.dir.join('shared'));
     mkdirSync(net.dir.join('private'));
@@ -226,7 +226,7 @@ describe('FileService under random input', () => {
     const byOpen = await clientOf(open).download(encodeDownloadRequest({ path: songPath, offset: 99_000 }));
     expect(byOpen.data.equals(song.subarray(99_000))).toBe(true);
     // And through the whole peer stack: a third peer downloads, verifies and saves the file.
-    const bob = await net.addPeer('127.0.0.54');
+    const bob = await net.addPeer('127.0.0.54', { plaintextTransfers: true });
     await bob.registerPeer();
     const result = await bob.getFile(`${alice.id}/song.bin`);
     expect(result).toMatchObject({ status: 'downloaded', sha256: sha(song) });

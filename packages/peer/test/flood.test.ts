@@ -23,7 +23,7 @@ async function flood(registryTarget: string): Promise<RawUnaryResult[]> {
   const worker = async (): Promise<void> => {
     while (next < FLOOD) {
       const n = next++;
-      const message = RegisterPeerRequest.encode({ address: `127.0.${161 + (n >> 8)}.${n & 255}` }).finish();
+      const message = RegisterPeerRequest.encode({ address: `127.0.${161 + (n >> 8)}.${n & 255}`, certificateSha256: Buffer.alloc(0) }).finish();
       results.push(await caller.call('/kompart.v1.Registry/RegisterPeer', message));
     }
   };
@@ -37,8 +37,8 @@ async function flood(registryTarget: string): Promise<RawUnaryResult[]> {
 
 /** While `attack` runs: alice registers and shares, bob registers, lists and downloads, as if nothing happened. */
 async function legitimateWork(net: TestNetwork, attack: Promise<unknown>, tag: string): Promise<void> {
-  const alice = await net.addPeer('127.0.160.2');
-  const bob = await net.addPeer('127.0.160.3');
+  const alice = await net.addPeer('127.0.160.2', { plaintextTransfers: true });
+  const bob = await net.addPeer('127.0.160.3', { plaintextTransfers: true });
   const song = randomBytes(300_000);
   mkdirSync(net.dir.join(tag), { recursive: true });
   writeFileSync(net.dir.join(tag, 'song.mp3'), song);
@@ -97,8 +97,8 @@ describe('a flood from one address does not stop the other peers', () => {
 
   it("a registered peer holding downloads open gets at most 8 of a holder's slots; another peer still downloads", async () => {
     net = await startNetwork({ ...CALM_PRESENCE, registryHost: '127.0.160.1' });
-    const alice: Peer = await net.addPeer('127.0.160.2');
-    const bob: Peer = await net.addPeer('127.0.160.3');
+    const alice: Peer = await net.addPeer('127.0.160.2', { plaintextTransfers: true });
+    const bob: Peer = await net.addPeer('127.0.160.3', { plaintextTransfers: true });
     for (const peer of [alice, bob]) await peer.registerPeer();
     const mallory = await rawSession(net.registry.target, '127.0.160.4');
     const big = randomBytes(8 * 1024 * 1024);

@@ -21,8 +21,8 @@ describe('download tickets', () => {
 
   beforeAll(async () => {
     net = await startNetwork();
-    alice = await net.addPeer('127.0.0.2');
-    bob = await net.addPeer('127.0.0.3');
+    alice = await net.addPeer('127.0.0.2', { plaintextTransfers: true });
+    bob = await net.addPeer('127.0.0.3', { plaintextTransfers: true });
     await alice.registerPeer();
     await bob.registerPeer();
     mkdirSync(net.dir.join('a'));
@@ -48,6 +48,7 @@ describe('download tickets', () => {
       path: net.dir.join('a/data.bin'),
       expiresMs: Date.now() + 60_000,
       registryInstance: '',
+      requesterCertificateSha256: Buffer.alloc(0),
     });
     expect((await callDownload(alice.fileServiceTarget, { sha256: sha(data), ticket: forged })).error?.reason).toBe(Reason.TICKET_INVALID);
 

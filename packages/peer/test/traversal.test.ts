@@ -147,9 +147,9 @@ describe('FileService: requests for anything but a registered file', () => {
 
   beforeAll(async () => {
     net = await startNetwork(CALM_PRESENCE);
-    alice = await net.addPeer('127.0.0.41');
-    open = await net.addPeer('127.0.0.42', { requireTickets: false });
-    bob = await net.addPeer('127.0.0.43');
+    alice = await net.addPeer('127.0.0.41', { plaintextTransfers: true });
+    open = await net.addPeer('127.0.0.42', { plaintextTransfers: true, requireTickets: false });
+    bob = await net.addPeer('127.0.0.43', { plaintextTransfers: true });
     await Promise.all([alice.registerPeer(), open.registerPeer(), bob.registerPeer()]);
     const root = net.dir.path;
     layout = {
@@ -328,7 +328,7 @@ describe('FileService: a registered file swapped or changed after registration',
 
   beforeAll(async () => {
     net = await startNetwork(CALM_PRESENCE);
-    alice = await net.addPeer('127.0.0.41', { chunkBytes: 16 * 1024 });
+    alice = await net.addPeer('127.0.0.41', { plaintextTransfers: true, chunkBytes: 16 * 1024 });
     await alice.registerPeer();
     carol = await rawSession(net.registry.target, '127.0.0.44');
   });
@@ -564,7 +564,7 @@ describe('downloader: hostile names registered at the registry', () => {
 
   beforeAll(async () => {
     net = await startNetwork(CALM_PRESENCE);
-    bob = await net.addPeer('127.0.0.47');
+    bob = await net.addPeer('127.0.0.47', { plaintextTransfers: true });
     await bob.registerPeer();
     holder = await startScriptedHolder('127.0.0.46');
     liar = await rawSession(net.registry.target, holder.target);

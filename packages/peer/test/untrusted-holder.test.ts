@@ -27,7 +27,7 @@ async function startFakeHolder(
   const id = `127.0.0.31:${port}`;
   const registry = new RegistryClient(registryTarget, credentials.createInsecure());
   const session = await new Promise<RegisterPeerResponse>((resolve, reject) =>
-    registry.registerPeer({ address: id }, (error, response) => (error === null ? resolve(response) : reject(error))),
+    registry.registerPeer({ address: id, certificateSha256: Buffer.alloc(0) }, (error, response) => (error === null ? resolve(response) : reject(error))),
   );
   const stream = registry.heartbeat(tokenMetadata(session.sessionToken));
   stream.on('error', () => undefined);
@@ -58,7 +58,7 @@ describe('downloads from a holder that cannot be trusted', () => {
 
   beforeAll(async () => {
     net = await startNetwork();
-    bob = await net.addPeer('127.0.0.32');
+    bob = await net.addPeer('127.0.0.32', { plaintextTransfers: true });
     await bob.registerPeer();
   });
 
@@ -102,7 +102,7 @@ describe('downloads from a holder that cannot be trusted', () => {
     expect(readdirSync(bob.downloadsDir).filter((name) => name.endsWith('.part'))).toHaveLength(1);
 
     // The same content from an honest peer: the download resumes from the part file.
-    const alice = await net.addPeer('127.0.0.33');
+    const alice = await net.addPeer('127.0.0.33', { plaintextTransfers: true });
     await alice.registerPeer();
     writeFileSync(net.dir.join('set.bin'), real);
     await alice.registerPath(net.dir.join('set.bin'));
@@ -112,7 +112,7 @@ describe('downloads from a holder that cannot be trusted', () => {
   });
 
   it('abandons a holder that stops sending, keeping the part file', async () => {
-    const patient = await net.addPeer('127.0.0.34', { transferIdleTimeoutMs: 300 });
+    const patient = await net.addPeer('127.0.0.34', { plaintextTransfers: true, transferIdleTimeoutMs: 300 });
     await patient.registerPeer();
     const stalled = randomBytes(2 * 1024 * 1024);
     const silent = await startFakeHolder(net.registry.target, { path: '/data/slow.bin', sha256: sha(stalled), size: stalled.length }, (call) => {
@@ -130,7 +130,7 @@ describe('downloads from a holder that cannot be trusted', () => {
   });
 
   it('close() cancels a download in progress and keeps its part file', async () => {
-    const leaving = await net.addPeer('127.0.0.35');
+    const leaving = await net.addPeer('127.0.0.35', { plaintextTransfers: true });
     await leaving.registerPeer();
     const data = randomBytes(1024 * 1024);
     const slow = await startFakeHolder(net.registry.target, { path: '/data/long.bin', sha256: sha(data), size: data.length }, (call) => {

@@ -115,9 +115,9 @@ export class PeerDirectory extends EventEmitter<{ event: [DirectoryEvent] }> {
    * Opens a session for an address; ALREADY_EXISTS while one is online, REGISTRY_PEERS_FULL
    * while the registry holds `maxPeers` sessions.
    */
-  async registerPeer(address: Endpoint): Promise<PeerRecord> {
+  async registerPeer(address: Endpoint, certificate = ''): Promise<PeerRecord> {
     const peer = address.id;
-    const record: PeerRecord = { id: peer, target: address.target, token: randomBytes(32).toString('base64url'), since: this.clock.now() };
+    const record: PeerRecord = { id: peer, target: address.target, token: randomBytes(32).toString('base64url'), since: this.clock.now(), certificate };
     const opened = await this.store.openSession(record, this.expiryMs, this.maxPeers);
     if (opened === 'taken') throw new KompartError(Reason.PEER_ALREADY_REGISTERED, { peer });
     if (opened === 'full') throw new KompartError(Reason.REGISTRY_PEERS_FULL, { limit: String(this.maxPeers) });

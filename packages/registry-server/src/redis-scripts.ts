@@ -7,7 +7,7 @@
  * Keys, with the prefix P (`kompart:` by default):
  *   P..'cluster'         hash   instance, ticketKey
  *   P..'seq'             string last file sequence number (INCR)
- *   P..'peer:'..id       hash   id, target, token, since
+ *   P..'peer:'..id       hash   id, target, token, since, certificate
  *   P..'token:'..token   string the session's address
  *   P..'presence'        zset   address, scored by its deadline (ms, Redis TIME)
  *   P..'paths:'..id      hash   path -> seq (the peer's files)
@@ -63,7 +63,7 @@ return redis.call('HMGET', P .. 'cluster', 'instance', 'ticketKey')
 `;
 
 /**
- * ARGV: prefix, id, target, token, since, expiryMs, origin, maxPeers (0: no limit).
+ * ARGV: prefix, id, target, token, since, expiryMs, origin, maxPeers (0: no limit), certificate.
  * Returns 'opened', 'taken' (the address has a session) or 'full' (maxPeers are online).
  */
 export const OPEN_SESSION = `${COMMON}
@@ -72,7 +72,7 @@ if redis.call('EXISTS', P .. 'peer:' .. id) == 1 then return 'taken' end
 local maxPeers = tonumber(ARGV[8] or '0')
 if maxPeers > 0 and redis.call('ZCARD', P .. 'presence') >= maxPeers then return 'full' end
 local t = now()
-redis.call('HSET', P .. 'peer:' .. id, 'id', id, 'target', ARGV[3], 'token', ARGV[4], 'since', ARGV[5])
+redis.call('HSET', P .. 'peer:' .. id, 'id', id, 'target', ARGV[3], 'token', ARGV[4], 'since', ARGV[5], 'certificate', ARGV[9])
 redis.call('SET', P .. 'token:' .. ARGV[4], id)
 redis.call('ZADD', P .. 'presence', vnow() + tonumber(ARGV[6]), id)
 log('type', 'peer-joined', 'peer', id, 'token', ARGV[4], 'origin', ARGV[7], 'at', t)
@@ -85,7 +85,7 @@ local P = ARGV[1]
 local id = redis.call('GET', P .. 'token:' .. ARGV[2])
 if not id then return {} end
 redis.call('HSET', P .. 'peer:' .. id, 'stream', ARGV[3])
-return redis.call('HMGET', P .. 'peer:' .. id, 'id', 'target', 'token', 'since')
+return redis.call('HMGET', P .. 'peer:' .. id, 'id', 'target', 'token', 'since', 'certificate')
 `;
 
 /** ARGV: prefix, expiryMs, then id and token of each beat. Returns 1 or 0 for each beat (session still online). */

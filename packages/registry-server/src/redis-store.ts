@@ -142,13 +142,23 @@ export class RedisStore implements RegistryStore {
 
   async openSession(session: PeerRecord, expiryMs: number, maxPeers = 0): Promise<OpenSessionResult> {
     const reply = await this.#run((c) =>
-      c.kOpenSession(this.#prefix, session.id, session.target, session.token, String(session.since), String(expiryMs), this.origin, String(maxPeers)),
+      c.kOpenSession(
+        this.#prefix,
+        session.id,
+        session.target,
+        session.token,
+        String(session.since),
+        String(expiryMs),
+        this.origin,
+        String(maxPeers),
+        session.certificate ?? '',
+      ),
     );
     return String(reply) as OpenSessionResult;
   }
 
   async session(peer: string): Promise<PeerRecord | undefined> {
-    const fields = await this.#run((c) => c.hmGet(`${this.#prefix}peer:${peer}`, ['id', 'target', 'token', 'since']));
+    const fields = await this.#run((c) => c.hmGet(`${this.#prefix}peer:${peer}`, ['id', 'target', 'token', 'since', 'certificate']));
     return peerRecord(fields);
   }
 
@@ -303,9 +313,9 @@ function strings(reply: unknown): string[] {
 }
 
 function peerRecord(fields: readonly (string | null | undefined)[]): PeerRecord | undefined {
-  const [id, target, token, since] = fields;
+  const [id, target, token, since, certificate] = fields;
   if (id === undefined || id === null || id === '' || target === undefined || target === null || token === undefined || token === null) return undefined;
-  return { id, target, token, since: Number(since) };
+  return { id, target, token, since: Number(since), certificate: certificate ?? '' };
 }
 
 /** Files from a flat reply of six values each (seq, peer, path, name, sha256, size), from `start`. */

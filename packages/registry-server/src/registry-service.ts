@@ -167,11 +167,12 @@ export function createRegistryService(options: RegistryServiceOptions): Registry
       const source = sourceIp(call.getPeer());
       options.sources.admitRegistration(source);
       const address = validate.peerEndpoint('address', request.address);
+      const certificate = validate.certificateSha256(request.certificateSha256);
       if (options.checkPeerAddress) await checkSourceAddress(address, call.getPeer());
       const reservation = options.sources.reserveSession(source);
       let record: PeerRecord;
       try {
-        record = await directory.registerPeer(address);
+        record = await directory.registerPeer(address, certificate);
       } catch (error) {
         reservation.release();
         throw error;
@@ -225,9 +226,9 @@ export function createRegistryService(options: RegistryServiceOptions): Registry
       const requester = await session(request.peer, call);
       const holder = validate.peerAddress('holder', request.holder);
       const { file, holder: online } = await directory.locate(holder, validate.fileReference(request.file));
-      const ticket = tickets.issue(requester.id, file);
+      const ticket = tickets.issue(requester.id, file, requester.certificate);
       observer.ticketIssued?.();
-      return { file: toSharedFile(file), address: online.target, ticket };
+      return { file: toSharedFile(file), address: online.target, ticket, holderCertificateSha256: Buffer.from(online.certificate ?? '', 'hex') };
     }),
 
     disconnect: unary('Disconnect', async (request: DisconnectRequest, call) => {

@@ -20,10 +20,11 @@ export function encodeRegisterFileResponse(message: RegisterFileResponse): Buffe
 export function encodeLocateFileResponse(message: LocateFileResponse): Buffer {
   const file = message.file;
   if (file === undefined || !isWireInteger(file.size)) return Buffer.from(LocateFileResponse.encode(message).finish());
-  const writer = new WireWriter(sharedFileSize(file) + textSize(message.address) + bytesSize(message.ticket));
+  const writer = new WireWriter(sharedFileSize(file) + textSize(message.address) + bytesSize(message.ticket) + bytesSize(message.holderCertificateSha256));
   writer.sharedFile(0x0a, file);
   writer.text(0x12, message.address);
   writer.bytes(0x1a, message.ticket);
+  writer.bytes(0x22, message.holderCertificateSha256);
   return writer.finish();
 }
 

@@ -24,6 +24,11 @@ export interface PeerRecord {
   readonly token: string;
   /** Registration time, ms since the epoch (the store's clock). */
   readonly since: number;
+  /**
+   * SHA-256 of the certificate its FileService presents, 64 lower-case hex digits; '' when
+   * it registered none (it serves in plaintext). See RegisterPeerRequest.certificate_sha256.
+   */
+  readonly certificate?: string;
 }
 
 /** One shared file. */

@@ -31,14 +31,19 @@ export class TicketIssuer {
     private readonly capacity: number = DEFAULT_CAPACITY,
   ) {}
 
-  issue(requester: string, file: FileRecord): Buffer {
+  /**
+   * A ticket for `requester` to download `file`, bound to `certificate` (the hex SHA-256 of
+   * the certificate the requester registered; '' for none: a bearer ticket).
+   */
+  issue(requester: string, file: FileRecord, certificate = ''): Buffer {
     const now = this.clock.now();
-    const key = `${requester}\n${file.peer}\n${file.sha256}\n${file.path}`;
+    const key = `${requester}\n${certificate}\n${file.peer}\n${file.sha256}\n${file.path}`;
     const known = this.recent.get(key);
     if (known !== undefined && now < known.reuseUntil) return known.ticket;
     const ticket = issueTicket(this.privateKey, {
       holder: file.peer,
       requester,
+      requesterCertificateSha256: Buffer.from(certificate, 'hex'),
       sha256: file.sha256,
       path: file.path,
       expiresMs: now + this.ttlMs,

@@ -34,6 +34,15 @@ export function registeredPath(value: string, maxBytes: number = MAX_PATH_BYTES)
   return value;
 }
 
+/**
+ * Checks a certificate fingerprint (RegisterPeerRequest.certificate_sha256): 32 bytes, or
+ * none. Returns it as 64 lower-case hex digits, or '' for none.
+ */
+export function certificateSha256(value: Uint8Array): string {
+  if (value.length !== 0 && value.length !== 32) throw invalidArgument('certificate_sha256', `must be 32 bytes or empty, not ${value.length}`);
+  return Buffer.from(value).toString('hex');
+}
+
 /** Checks a SHA-256 in hex and returns it in lower case. */
 export function sha256(value: string): string {
   if (!isSha256(value)) throw invalidArgument('sha256', 'must be 64 hexadecimal digits');

@@ -131,7 +131,7 @@ describe('Registry under random input', () => {
           ['LocateFile', LocateFileRequest.encode({ peer: me, holder: a, file: b }).finish()],
           ['UnregisterFile', UnregisterFileRequest.encode({ peer: me, path: b }).finish()],
           ['Disconnect', DisconnectRequest.encode({ peer: c }).finish()],
-          ['RegisterPeer', RegisterPeerRequest.encode({ address: me + b }).finish()],
+          ['RegisterPeer', RegisterPeerRequest.encode({ address: me + b, certificateSha256: Buffer.alloc(0) }).finish()],
         ];
         for (const [method, bytes] of requests) {
           const code = await send(method, bytes, method !== 'Disconnect');

@@ -8,8 +8,11 @@ import { startRegistryServer, type RunningRegistry } from '../src/index.js';
 
 function register(client: RegistryClient, address: string): Promise<RegisterPeerResponse> {
   return new Promise((resolve, reject) => {
-    client.registerPeer({ address }, new Metadata(), { deadline: Date.now() + 5000 }, (error: ServiceError | null, response: RegisterPeerResponse) =>
-      error ? reject(error) : resolve(response),
+    client.registerPeer(
+      { address, certificateSha256: Buffer.alloc(0) },
+      new Metadata(),
+      { deadline: Date.now() + 5000 },
+      (error: ServiceError | null, response: RegisterPeerResponse) => (error ? reject(error) : resolve(response)),
     );
   });
 }

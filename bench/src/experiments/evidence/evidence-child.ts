@@ -98,6 +98,7 @@ const handlers = {
       path: filePath(i % 1000, 0),
       expiresMs: Date.now() + 60_000,
       registryInstance: '0123456789abcdef',
+      requesterCertificateSha256: Buffer.alloc(0),
     });
     const time = (issue: (i: number) => Buffer): number => {
       for (let i = 0; i < 1000; i++) issue(i);

@@ -54,7 +54,7 @@ export async function startStalledHolder(host: string, registryTarget: string, n
   const registry = new RegistryClient(registryTarget, credentials.createInsecure());
   const unary = <T>(invoke: (done: (error: Error | null, value: T) => void) => void): Promise<T> =>
     new Promise((resolve, reject) => invoke((error, value) => (error ? reject(error) : resolve(value))));
-  const session = await unary<{ sessionToken: string }>((done) => registry.registerPeer({ address: id }, done));
+  const session = await unary<{ sessionToken: string }>((done) => registry.registerPeer({ address: id, certificateSha256: Buffer.alloc(0) }, done));
   for (const file of files) {
     await unary((done) =>
       registry.registerFile({ peer: id, path: file.path, sha256: file.sha256, size: file.data.length }, tokenMetadata(session.sessionToken), done),

@@ -56,6 +56,7 @@ export async function startNetwork(options: NetworkOptions = {}): Promise<TestNe
         address: `${peerHost}:0`,
         downloadsDir: dir.join(name, 'downloads'),
         cacheDir: dir.join(name, 'cache'),
+        identityDir: dir.join(name, 'identity'),
         backoff: { initialMs: 50, maxMs: 400, factor: 2, jitter: 0 },
         callTimeoutMs: 3000,
         shutdownGraceMs: 200,
