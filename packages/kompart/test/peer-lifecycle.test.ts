@@ -37,7 +37,10 @@ async function peerAddress(last: number): Promise<string> {
 }
 
 function peer(address: string, extra: string[] = [], env: NodeJS.ProcessEnv = {}): Program {
-  return new Program([server, 'p', address, '--no-cache-dir', '--downloads', join(work, 'downloads', address), ...extra], { cwd: work, env: cleanEnv(env) });
+  return new Program([server, 'p', address, '--no-cache-dir', '--plaintext-transfers', '--downloads', join(work, 'downloads', address), ...extra], {
+    cwd: work,
+    env: cleanEnv(env),
+  });
 }
 
 describe('a peer fed by a pipe', () => {

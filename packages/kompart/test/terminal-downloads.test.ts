@@ -42,7 +42,7 @@ it('runs downloads side by side, each with its own bar, runs what is typed meanw
   await sharing.waitFor(/^Pasta .*: 1 arquivo registrado,/);
 
   const me = `${NET}.5:${await freePort(`${NET}.5`)}`;
-  term = new Terminal([server, 'p', me, '--no-cache-dir', '--no-menu', '--downloads', join(work, 'downloads')], { cwd: work });
+  term = new Terminal([server, 'p', me, '--no-cache-dir', '--plaintext-transfers', '--no-menu', '--downloads', join(work, 'downloads')], { cwd: work });
   let at = await term.waitFor('kompart> ');
   term.type(`register peer${KEY.enter}`);
   at = await term.waitFor(`Peer ${me} registrado`, at);
@@ -96,7 +96,7 @@ it('downloads a folder under one bar for the whole', async () => {
   holders.push(slow);
   const me = `${NET}.13:${await freePort(`${NET}.13`)}`;
   term?.close();
-  term = new Terminal([server, 'p', me, '--no-cache-dir', '--no-menu', '--downloads', join(work, 'folder-downloads')], { cwd: work });
+  term = new Terminal([server, 'p', me, '--no-cache-dir', '--plaintext-transfers', '--no-menu', '--downloads', join(work, 'folder-downloads')], { cwd: work });
   let at = await term.waitFor('kompart> ');
   term.type(`register peer${KEY.enter}`);
   at = await term.waitFor(`Peer ${me} registrado`, at);

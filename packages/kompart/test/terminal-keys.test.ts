@@ -37,7 +37,9 @@ afterAll(async () => {
 
 const peerIn = async (host: string, extra: string[]): Promise<{ term: Terminal; me: string }> => {
   const me = `${host}:${await freePort(host)}`;
-  const term = Terminal.inShell([server, 'p', me, '--no-cache-dir', '--downloads', join(work, `downloads-${host}`), ...extra], { cwd: work });
+  const term = Terminal.inShell([server, 'p', me, '--no-cache-dir', '--plaintext-transfers', '--downloads', join(work, `downloads-${host}`), ...extra], {
+    cwd: work,
+  });
   terminals.push(term);
   return { term, me };
 };

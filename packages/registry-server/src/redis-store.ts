@@ -315,7 +315,7 @@ function strings(reply: unknown): string[] {
 function peerRecord(fields: readonly (string | null | undefined)[]): PeerRecord | undefined {
   const [id, target, token, since, certificate] = fields;
   if (id === undefined || id === null || id === '' || target === undefined || target === null || token === undefined || token === null) return undefined;
-  return { id, target, token, since: Number(since), certificate: certificate ?? '' };
+  return { id, target, token, since: Number(since), ...(certificate === undefined || certificate === null || certificate === '' ? {} : { certificate }) };
 }
 
 /** Files from a flat reply of six values each (seq, peer, path, name, sha256, size), from `start`. */

@@ -1,6 +1,8 @@
 /**
  * A holder that never finishes: registered at the registry like a peer, its FileService
  * sends the header and one chunk of a file, then waits until the downloader goes away.
+ * It serves in plaintext and registers no certificate, so its downloaders run with
+ * `--plaintext-transfers`.
  * Makes "a download in progress" deterministic, whatever the machine's speed. It shares
  * one file, or several (`a/x.bin`, `a/y.bin`: a folder under /srv), each of its own
  * content; `stalled` resolves when every one of them has sent its chunk.
