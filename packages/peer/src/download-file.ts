@@ -24,7 +24,14 @@ export interface DownloadTarget {
 
 /** One message of a download stream, as the downloader sees it (transport-neutral). */
 export type DownloadMessage =
-  | { readonly type: 'header'; readonly sha256: string; readonly size: number; readonly offset: number }
+  | {
+      readonly type: 'header';
+      readonly sha256: string;
+      readonly size: number;
+      readonly offset: number;
+      /** Bytes the stream will carry (0 from a holder that predates ranges: the rest of the file). */
+      readonly length?: number;
+    }
   | {
       readonly type: 'chunk';
       readonly data: Uint8Array;
@@ -33,13 +40,14 @@ export type DownloadMessage =
     };
 
 /**
- * Where the bytes come from. `open` starts a stream at `offset`: a header, then chunks.
+ * Where the bytes come from. `open` starts a stream at `offset`: a header, then chunks,
+ * `length` bytes of them (0 or none: up to the end of the file).
  * It throws KompartErrors/PeerErrors (the gRPC implementation maps statuses; see
  * grpc-download-source.ts) and must stop the transfer when `signal` aborts or when the
  * consumer stops iterating.
  */
 export interface DownloadSource {
-  open(offset: number, signal: AbortSignal): AsyncIterable<DownloadMessage>;
+  open(offset: number, signal: AbortSignal, length?: number): AsyncIterable<DownloadMessage>;
 }
 
 /** The part of the file system the downloader writes through (swappable in tests). */
@@ -316,7 +324,7 @@ export function createDownloader(deps: DownloaderDeps) {
       if (!stats.isFile() || stats.size !== size) continue;
       try {
         const cache = deps.hashCache ?? NO_CACHE;
-        const hashed = await hashLocalFile(path, cache);
+        const hashed = await hashLocalFile(path, cache, { needPieces: false });
         if (hashed.sha256 === sha256) return path;
       } catch (error) {
         logger.debug({ path, error: String(error) }, 'existing download not comparable');

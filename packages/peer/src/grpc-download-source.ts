@@ -86,8 +86,14 @@ const CHUNK_HEAD_BYTES = 6;
  */
 export function grpcDownloadSource(options: GrpcDownloadSourceOptions): DownloadSource {
   return {
-    async *open(offset: number, signal: AbortSignal): AsyncGenerator<DownloadMessage> {
-      const request = DownloadRequest.encode({ sha256: options.sha256, path: options.path ?? '', offset, ticket: Buffer.from(options.ticket ?? []) }).finish();
+    async *open(offset: number, signal: AbortSignal, length = 0): AsyncGenerator<DownloadMessage> {
+      const request = DownloadRequest.encode({
+        sha256: options.sha256,
+        path: options.path ?? '',
+        offset,
+        length,
+        ticket: Buffer.from(options.ticket ?? []),
+      }).finish();
       const call = new DownloadCall(options, Buffer.from(request));
       const cancel = (): void => call.fail(new CallEnded('cancelled'));
       signal.addEventListener('abort', cancel, { once: true });
@@ -505,8 +511,8 @@ class DownloadCall {
     } else {
       RECEIVE_BUFFERS.give(body);
       if (payload?.$case === 'header') {
-        const { sha256, size, offset } = payload.value;
-        this.#queue.push({ type: 'header', sha256, size, offset });
+        const { sha256, size, offset, length } = payload.value;
+        this.#queue.push({ type: 'header', sha256, size, offset, length: length ?? 0 });
       }
     }
     if (this.#queue.length >= QUEUE_HIGH_WATER && !this.#stream.isPaused()) this.#stream.pause();

@@ -10,6 +10,7 @@ import {
   type HeartbeatResponse,
   type ListFilesRequest,
   type LocateFileRequest,
+  type LocateHoldersRequest,
   type RegisterFileRequest,
   type RegisterPeerRequest,
   type UnregisterFileRequest,
@@ -193,6 +194,7 @@ export function createRegistryService(options: RegistryServiceOptions): Registry
         path: validate.registeredPath(request.path, options.maxPathBytes),
         sha256: validate.sha256(request.sha256),
         size: validate.fileSize(request.size),
+        ...validate.pieceFields(request.pieceSize ?? 0, request.piecesRoot ?? new Uint8Array()),
       });
       return { file: toSharedFile(file) };
     }),
@@ -228,6 +230,20 @@ export function createRegistryService(options: RegistryServiceOptions): Registry
       const ticket = tickets.issue(requester.id, file);
       observer.ticketIssued?.();
       return { file: toSharedFile(file), address: online.target, ticket };
+    }),
+
+    locateHolders: unary('LocateHolders', async (request: LocateHoldersRequest, call) => {
+      const requester = await session(request.peer, call);
+      const found = await directory.locateHolders(requester.id, validate.holdersReference(request.sha256), validate.maxHolders(request.maxHolders));
+      return {
+        holders: found.map(({ file, holder }) => ({
+          file: toSharedFile(file),
+          address: holder.target,
+          ticket: tickets.issue(requester.id, file),
+          pieceSize: file.pieceSize ?? 0,
+          piecesRoot: file.piecesRoot === undefined ? Buffer.alloc(0) : Buffer.from(file.piecesRoot, 'hex'),
+        })),
+      };
     }),
 
     disconnect: unary('Disconnect', async (request: DisconnectRequest, call) => {
