@@ -215,7 +215,8 @@ class DownloadCall {
     this.#session.on('goaway', () => undefined);
     this.#session.once('connect', () => {
       // The connection-level window starts at 64 KiB whatever the settings say.
-      this.#session.setLocalWindowSize(FLOW_CONTROL_WINDOW_BYTES);
+      // (A call cancelled at once may see its session destroyed first.)
+      if (!this.#session.destroyed) this.#session.setLocalWindowSize(FLOW_CONTROL_WINDOW_BYTES);
     });
     const keepaliveMs = options.keepaliveTimeMs ?? DEFAULT_KEEPALIVE_TIME_MS;
     const keepaliveTimeoutMs = options.keepaliveTimeoutMs ?? DEFAULT_KEEPALIVE_TIMEOUT_MS;

@@ -17,6 +17,7 @@ import {
   type ListFilesRequest,
   type ListFilesResponse,
   type LocateFileResponse,
+  type LocateHoldersResponse,
   type RegisterPeerResponse,
   type SharedFile,
   type TransferReport,
@@ -195,6 +196,11 @@ export class RegistrySession {
   /** LocateFile: where `holder`'s `file` can be downloaded. */
   locate(holder: string, file: string): Promise<LocateFileResponse> {
     return this.#authorised((session) => this.#calls.locate(session.token, { peer: session.info.peer, holder, file }));
+  }
+
+  /** LocateHolders: every other online holder of a content (a hash or 8+ hex prefix), at most `maxHolders`. */
+  locateHolders(sha256: string, maxHolders: number): Promise<LocateHoldersResponse> {
+    return this.#authorised((session) => this.#calls.locateHolders(session.token, { peer: session.info.peer, sha256, maxHolders }));
   }
 
   /**
