@@ -59,6 +59,8 @@ describe('parseArguments', () => {
       keepRunning: false,
       requireTickets: true,
       watchShares: true,
+      singleSource: false,
+      stallTimeoutMs: 10_000,
       commands: [],
       tls: undefined,
     });
