@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Program, cleanEnv, freePort, stopAll } from '../../../test/support/program';
 
-const NET = '127.0.151';
+const NET = '127.18.151';
 const data = randomBytes(48 * 1024 * 1024 + 777);
 const hash = createHash('sha256').update(data).digest('hex');
 let work: string;

@@ -56,7 +56,7 @@ async function startFakeHolder(
   const stream = registry.heartbeat(tokenMetadata(session.sessionToken));
   stream.on('error', () => undefined);
   stream.on('data', () => undefined);
-  stream.write({ sequence: 1 });
+  stream.write({ sequence: 1, transfers: [] });
   const request = { peer: id, path: '/s/big.bin', sha256: sha(data), size: data.length, pieceSize: list.pieceSize, piecesRoot: piecesRoot(list.hashes) };
   await new Promise<void>((resolve, reject) =>
     registry.registerFile(request, tokenMetadata(session.sessionToken), (error) => (error === null ? resolve() : reject(error))),
@@ -66,6 +66,7 @@ async function startFakeHolder(
     async close() {
       for (const call of open) call.destroy();
       stream.end();
+      stream.cancel();
       registry.close();
       server.forceShutdown();
       await Promise.resolve();
@@ -82,12 +83,12 @@ describe('swarm downloads: one file from every holder at once, each piece verifi
 
   beforeAll(async () => {
     net = await startNetwork(CALM_PRESENCE);
-    getter = await net.addPeer('127.0.150.1', { stallTimeoutMs: 1500 });
+    getter = await net.addPeer('127.18.150.1', { stallTimeoutMs: 1500 });
     await getter.registerPeer();
     path = net.dir.join('big.bin');
     writeFileSync(path, data);
     holders = [];
-    for (const host of ['127.0.150.2', '127.0.150.3', '127.0.150.4']) {
+    for (const host of ['127.18.150.2', '127.18.150.3', '127.18.150.4']) {
       const holder = await net.addPeer(host);
       await holder.registerPeer();
       await holder.registerPath(path);
@@ -121,7 +122,7 @@ describe('swarm downloads: one file from every holder at once, each piece verifi
   });
 
   it('detects, names and drops a holder that sends wrong bytes, and still saves the right file', async () => {
-    const liar = await startFakeHolder(net.registry.target, '127.0.150.9', data, { corrupt: () => true });
+    const liar = await startFakeHolder(net.registry.target, '127.18.150.9', data, { corrupt: () => true });
     try {
       const result = await getter.getFile(`${liar.id}/big.bin`, { folder: ['liar'] });
       expect(readFileSync(result.path).equals(data)).toBe(true);
@@ -133,7 +134,7 @@ describe('swarm downloads: one file from every holder at once, each piece verifi
   });
 
   it('finishes what a stalled holder was sending from the others (endgame), crediting it nothing', async () => {
-    const staller = await startFakeHolder(net.registry.target, '127.0.150.10', data, { stallAfter: 100_000 });
+    const staller = await startFakeHolder(net.registry.target, '127.18.150.10', data, { stallAfter: 100_000 });
     try {
       const result = await getter.getFile(`${staller.id}/big.bin`, { folder: ['stall'] });
       expect(readFileSync(result.path).equals(data)).toBe(true);
@@ -146,8 +147,8 @@ describe('swarm downloads: one file from every holder at once, each piece verifi
   it('drops holders that send nothing for the stall timeout, and saves nothing under the final name', async () => {
     const small = Buffer.from(randomBytes(PIECE * 4));
     const stallers = [
-      await startFakeHolder(net.registry.target, '127.0.150.13', small, { stallAfter: 0 }),
-      await startFakeHolder(net.registry.target, '127.0.150.14', small, { stallAfter: 0 }),
+      await startFakeHolder(net.registry.target, '127.18.150.13', small, { stallAfter: 0 }),
+      await startFakeHolder(net.registry.target, '127.18.150.14', small, { stallAfter: 0 }),
     ];
     try {
       const error = await getter.getFile(sha(small), { folder: ['stalled'] }).catch((e: unknown) => e);
@@ -161,8 +162,8 @@ describe('swarm downloads: one file from every holder at once, each piece verifi
   it('refuses a file when every holder lies, naming them, and keeps no final name', async () => {
     const only = Buffer.from(randomBytes(PIECE * 3));
     const liars = [
-      await startFakeHolder(net.registry.target, '127.0.150.11', only, { corrupt: (piece) => piece === 1 }),
-      await startFakeHolder(net.registry.target, '127.0.150.12', only, { corrupt: (piece) => piece === 1 }),
+      await startFakeHolder(net.registry.target, '127.18.150.11', only, { corrupt: (piece) => piece === 1 }),
+      await startFakeHolder(net.registry.target, '127.18.150.12', only, { corrupt: (piece) => piece === 1 }),
     ];
     try {
       const error = await getter.getFile(sha(only), { folder: ['liars'] }).catch((e: unknown) => e);
