@@ -57,6 +57,9 @@ const config: Config = {
     ],
   },
   transformIgnorePatterns: [`/node_modules/(?!(${esmOnly.join('|')})/)`],
+  // Peers' identities under a temporary XDG_STATE_HOME (test/support/state-home.ts).
+  globalSetup: '<rootDir>/test/support/state-home.ts',
+  globalTeardown: '<rootDir>/test/support/state-home-teardown.ts',
   testTimeout: 30_000,
   maxWorkers: 2,
 };

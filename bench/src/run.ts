@@ -9,6 +9,7 @@ import { runClusterSuite } from './cluster/cluster-suite.js';
 import { runEvidenceSuite } from './experiments/evidence/evidence-suite.js';
 import { runPresenceSuite } from './presence/presence-suite.js';
 import { runRegistrySuite } from './registry/registry-suite.js';
+import { runSwarmSuite } from './swarm/swarm-suite.js';
 import { runHashingSuite } from './transfer/hashing-suite.js';
 import { runTransferSuite } from './transfer/transfer-suite.js';
 
@@ -17,7 +18,7 @@ import { runTransferSuite } from './transfer/transfer-suite.js';
  * results to bench/out/. Options:
  *
  *   --quick                smaller sizes and fewer rounds (a smoke run, minutes not tens of)
- *   --only a,b             suites to run: registry, presence, transfer, hashing, cluster, evidence (default: all)
+ *   --only a,b             suites to run: registry, presence, transfer, hashing, cluster, swarm, evidence (default: all)
  *   --rounds N             A/B rounds per figure (default per suite)
  *   --profile              also take CPU profiles of the servers (separate runs) and summarize them
  *   --populate rpc         fill the registry through RegisterFile RPCs instead of in-process
@@ -43,6 +44,7 @@ const SUITES: Record<string, Suite> = {
   transfer: runTransferSuite,
   hashing: runHashingSuite,
   cluster: runClusterSuite,
+  swarm: runSwarmSuite,
   evidence: runEvidenceSuite,
 };
 

@@ -8,7 +8,9 @@
  *   came) and registers again with every file.
  * - A sender killed (SIGKILL) in the middle of a transfer: the receiver reports an
  *   interrupted transfer, keeps the `.part` file, and a later `get file` from another
- *   holder of the same hash resumes from it and verifies.
+ *   holder of the same hash resumes from it and verifies (a single-source download, the
+ *   seed's path); with the swarm on (the default) the same kill costs nothing: the other
+ *   holder sends the rest, and the result names the killed holder `left`.
  *
  * Every wait is for an event or an output line, never a fixed sleep.
  */
@@ -188,7 +190,8 @@ describe('a sender killed in the middle of a transfer', () => {
   beforeAll(async () => {
     // Slow heartbeats: presence is not under test here, and hashing 32 MiB must not cost a session.
     net = await startNetwork({ heartbeatIntervalMs: 5000, heartbeatMisses: 2 });
-    receiver = await net.addPeer('127.0.0.84');
+    // Single source (the seed's download path): the swarm would finish from the other holder.
+    receiver = await net.addPeer('127.0.0.84', { singleSource: true });
     otherHolder = await net.addPeer('127.0.0.85');
     await Promise.all([receiver.registerPeer(), otherHolder.registerPeer()]);
   });
@@ -237,6 +240,60 @@ describe('a sender killed in the middle of a transfer', () => {
     const resumed = await receiver.getFile(`${otherHolder.id}/${sha(big)}`);
     expect(resumed).toMatchObject({ status: 'downloaded', resumedFrom: kept, transferred: big.length - kept, sha256: sha(big) });
     expect(sha(readFileSync(resumed.path))).toBe(sha(big));
+    expect(readdirSync(receiver.downloadsDir)).toEqual(['big.bin']);
+  });
+});
+
+describe('a sender killed in the middle of a swarm download', () => {
+  let net: TestNetwork;
+  let receiver: Peer;
+  let otherHolder: Peer;
+  let sender: PeerChild | undefined;
+
+  beforeAll(async () => {
+    net = await startNetwork({ heartbeatIntervalMs: 5000, heartbeatMisses: 2 });
+    receiver = await net.addPeer('127.0.0.87');
+    otherHolder = await net.addPeer('127.0.0.88');
+    await Promise.all([receiver.registerPeer(), otherHolder.registerPeer()]);
+  });
+
+  afterAll(async () => {
+    await sender?.kill();
+    await net.close();
+  });
+
+  it('is finished by the other holder of the hash, and the result says the killed one left', async () => {
+    const big = randomBytes(32 * 1024 * 1024);
+    const path = net.dir.join('big.bin');
+    writeFileSync(path, big);
+    sender = new PeerChild({
+      registry: net.registry.target,
+      address: '127.0.0.86:0',
+      downloadsDir: net.dir.join('sender', 'downloads'),
+      cacheDir: net.dir.join('sender', 'cache'),
+      share: [path],
+    });
+    const senderId = await sender.ready();
+    await otherHolder.registerPath(path);
+
+    let killed = false;
+    const result = await receiver.getFile(`${senderId}/big.bin`, {
+      onProgress: (bytes) => {
+        if (!killed && bytes >= 4 * 1024 * 1024) {
+          killed = true;
+          sender?.signal('SIGKILL');
+        }
+      },
+    });
+    expect(killed).toBe(true);
+    expect(await sender.exited).toMatchObject({ signal: 'SIGKILL' });
+    expect(result).toMatchObject({ status: 'downloaded', sha256: sha(big), size: big.length });
+    expect(sha(readFileSync(result.path))).toBe(sha(big));
+    const holders = new Map((result.holders ?? []).map((holder) => [holder.peer, holder]));
+    expect(holders.get(senderId)?.outcome).toBe('left');
+    expect(holders.get(otherHolder.id)?.outcome).toBe('done');
+    const sent = [...holders.values()].reduce((sum, holder) => sum + holder.bytes, 0);
+    expect(sent).toBe(big.length);
     expect(readdirSync(receiver.downloadsDir)).toEqual(['big.bin']);
   });
 });

@@ -62,8 +62,18 @@ describeIfPython('server reflection with an independent client (Python grpcio)',
     const { json } = await probe(registry.target, 'describe', 'kompart.v1.Registry');
     expect(json).toMatchObject({ service: 'kompart.v1.Registry' });
     const methods = (json as { methods: { name: string; input: string; client_streaming: boolean; server_streaming: boolean }[] }).methods;
-    expect(methods.map((m) => m.name).sort()).toEqual(['Disconnect', 'Heartbeat', 'ListFiles', 'LocateFile', 'RegisterFile', 'RegisterPeer', 'UnregisterFile']);
+    expect(methods.map((m) => m.name).sort()).toEqual([
+      'Disconnect',
+      'Heartbeat',
+      'ListFiles',
+      'LocateFile',
+      'LocateHolders',
+      'RegisterFile',
+      'RegisterPeer',
+      'UnregisterFile',
+    ]);
     expect(methods.find((m) => m.name === 'UnregisterFile')?.input).toBe('kompart.v1.UnregisterFileRequest');
+    expect(methods.find((m) => m.name === 'LocateHolders')?.input).toBe('kompart.v1.LocateHoldersRequest');
     expect(methods.find((m) => m.name === 'Heartbeat')).toMatchObject({ client_streaming: true, server_streaming: true });
     expect(methods.find((m) => m.name === 'RegisterPeer')?.input).toBe('kompart.v1.RegisterPeerRequest');
   });
@@ -97,6 +107,40 @@ describeIfPython('server reflection with an independent client (Python grpcio)',
       `authorization: Bearer ${token}`,
     );
     expect(registered.json).toEqual({ file: { peer: '127.0.0.3', path: '/srv/a.txt', name: 'a.txt', sha256, size: '3' } });
+    // Piece fields from JSON; nobody else holds the content, so LocateHolders says so.
+    const pieced = await probe(
+      registry.target,
+      'call',
+      'kompart.v1.Registry/RegisterFile',
+      JSON.stringify({
+        peer: '127.0.0.3',
+        path: '/srv/b.txt',
+        sha256: 'b'.repeat(64),
+        size: 3,
+        pieceSize: 262144,
+        piecesRoot: Buffer.alloc(32, 1).toString('base64'),
+      }),
+      '-H',
+      `authorization: Bearer ${token}`,
+    );
+    expect(pieced.code).toBe(0);
+    const holders = await probe(
+      registry.target,
+      'call',
+      'kompart.v1.Registry/LocateHolders',
+      JSON.stringify({ peer: '127.0.0.3', sha256: 'bbbbbbbb' }),
+      '-H',
+      `authorization: Bearer ${token}`,
+    );
+    expect(holders).toEqual({ code: 3, json: { code: 'NOT_FOUND', message: 'arquivo removido ou indisponível', has_status_details: true } });
+    await probe(
+      registry.target,
+      'call',
+      'kompart.v1.Registry/UnregisterFile',
+      '{"peer": "127.0.0.3", "path": "/srv/b.txt"}',
+      '-H',
+      `authorization: Bearer ${token}`,
+    );
     const listed = await probe(registry.target, 'call', 'kompart.v1.Registry/ListFiles', '{"peer": "127.0.0.3"}', '-H', `authorization: Bearer ${token}`);
     expect(listed.json).toEqual({ files: [{ peer: '127.0.0.3', path: '/srv/a.txt', name: 'a.txt', sha256, size: '3' }] });
     const unregister = (): Promise<ProbeResult> =>

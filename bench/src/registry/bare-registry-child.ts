@@ -68,8 +68,8 @@ const TICKET = issueTicket(TICKET_KEYS.privateKey, {
 
 const unimplemented = (_call: unknown, callback: sendUnaryData<never>): void => callback({ code: status.UNIMPLEMENTED, details: 'bare' });
 
-/** Only what the benchmarks call: UnregisterFile is left out, and grpc-js answers UNIMPLEMENTED for it. */
-const implementation: Omit<ServiceHandlers<typeof RegistryDefinition>, 'unregisterFile'> = {
+/** Only what the benchmarks call: UnregisterFile and LocateHolders are left out, and grpc-js answers UNIMPLEMENTED for them. */
+const implementation: Omit<ServiceHandlers<typeof RegistryDefinition>, 'unregisterFile' | 'locateHolders'> = {
   registerPeer(call: ServerUnaryCall<RegisterPeerRequest, RegisterPeerResponse>, callback) {
     const peer = call.request.address;
     callback(null, { peer, sessionToken: peer, heartbeatIntervalMs, heartbeatMisses: 2, registryInstance: 'bare', ticketPublicKey: TICKET_PUBLIC_KEY });

@@ -59,6 +59,10 @@ export const reasonTexts = {
     pt: 'Download encerrado por {peer}: o leitor não recebeu nada por {seconds} s',
     en: 'Download ended by {peer}: the reader took nothing for {seconds} s',
   },
+  CONTENT_AMBIGUOUS: {
+    pt: 'Mais de um conteúdo corresponde a "{file}": {candidates}',
+    en: 'More than one content matches "{file}": {candidates}',
+  },
   STORE_UNAVAILABLE: {
     pt: 'O servidor de registro está sem acesso ao seu armazenamento compartilhado; nada foi alterado, tente de novo',
     en: 'The registry cannot reach its shared store; nothing was changed, try again',

@@ -29,6 +29,7 @@ export const REASON_CODES: Readonly<Record<Reason, status>> = {
   REGISTRY_FILES_FULL: status.RESOURCE_EXHAUSTED,
   REQUESTER_DOWNLOADS_EXCEEDED: status.RESOURCE_EXHAUSTED,
   DOWNLOAD_IDLE: status.RESOURCE_EXHAUSTED,
+  CONTENT_AMBIGUOUS: status.FAILED_PRECONDITION,
 };
 
 /** The trailer that carries a google.rpc.Status with the ErrorInfo. */

@@ -22,6 +22,8 @@ describe('parseCommand', () => {
     ['GET  File   127.0.0.2 /  song.mp3', { name: 'get-file', refs: ['127.0.0.2/song.mp3'] }],
     ['get file 127.0.0.2//home/x/a.txt', { name: 'get-file', refs: ['127.0.0.2//home/x/a.txt'] }],
     ['get file 127.0.0.2:6000/3a7bd3e2', { name: 'get-file', refs: ['127.0.0.2:6000/3a7bd3e2'] }],
+    ['get file 3a7bd3e2', { name: 'get-file', refs: ['3a7bd3e2'] }],
+    ['get file 3a7bd3e2 127.0.0.2/a.txt', { name: 'get-file', refs: ['3a7bd3e2', '127.0.0.2/a.txt'] }],
     // Quotes work in every argument, as in a shell.
     ['get file 127.0.0.2/"a  b.txt"', { name: 'get-file', refs: ['127.0.0.2/a  b.txt'] }],
     ["get file '127.0.0.2/it''s.txt'", { name: 'get-file', refs: ['127.0.0.2/its.txt'] }],

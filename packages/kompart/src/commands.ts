@@ -60,7 +60,8 @@ const MIN_HASH_PREFIX = 8;
  *   else, the files whose name contains it.
  * - `get file <IP>/<name or hash> …`: one or more references; spaces around the `/` after
  *   the IP are tolerated, and a name may contain spaces (a word that does not start with
- *   `<IP>/` belongs to the reference before it).
+ *   `<IP>/` belongs to the reference before it). `get file <hash>` (8 to 64 hex digits, no
+ *   IP) is a reference of its own: the content, from whoever holds it.
  *
  * Blank lines and `#` comments are nothing. `register`, `unregister`, `list` or `get`
  * alone, or with a missing argument, are usage errors; anything else unknown comes with
@@ -169,13 +170,16 @@ function fileRefs(text: string): readonly string[] | undefined {
   const words = splitWords(text.replace(/^(\S+?)\s*\/\s*/, '$1/'));
   for (const [index, word] of words.entries()) {
     const slash = word.text.indexOf('/');
-    const startsRef = index === 0 || (!word.quoted && slash > 0 && isHolderAddress(word.text.slice(0, slash)));
+    const startsRef = index === 0 || (!word.quoted && ((slash > 0 && isHolderAddress(word.text.slice(0, slash))) || isBareHash(word.text)));
     if (startsRef) refs.push(word.text);
     else refs[refs.length - 1] += ` ${word.text}`;
   }
-  const complete = refs.length > 0 && refs.every((ref) => /^[^/\s]+\/./.test(ref) && isHolderAddress(ref.slice(0, ref.indexOf('/'))));
+  const complete = refs.length > 0 && refs.every((ref) => isBareHash(ref) || (/^[^/\s]+\/./.test(ref) && isHolderAddress(ref.slice(0, ref.indexOf('/')))));
   return complete ? refs : undefined;
 }
+
+/** `get file <hash>`: a whole SHA-256 or a prefix of 8+ hex digits, fetched from whoever holds it. */
+const isBareHash = (text: string): boolean => /^[0-9a-fA-F]{8,64}$/.test(text);
 
 /** Words split at unquoted spaces, quotes removed; `quoted` when a word began inside quotes. */
 function splitWords(text: string): { text: string; quoted: boolean }[] {

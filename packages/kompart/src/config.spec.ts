@@ -60,6 +60,8 @@ describe('parseArguments', () => {
       requireTickets: true,
       plaintextTransfers: false,
       watchShares: true,
+      singleSource: false,
+      stallTimeoutMs: 10_000,
       commands: [],
       tls: undefined,
     });

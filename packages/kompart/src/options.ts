@@ -393,6 +393,27 @@ export const OPTIONS = {
       en: 'end a download being served whose reader takes nothing for this long, freeing its slot and file',
     },
   }),
+  singleSource: option({
+    flag: '--single-source',
+    negatable: true,
+    env: 'KOMPART_SINGLE_SOURCE',
+    parse: onOff,
+    defaults: { peer: PEER_DEFAULTS.singleSource },
+    help: {
+      pt: 'get file baixa só do peer indicado, sem os outros que têm o mesmo conteúdo',
+      en: 'get file downloads only from the peer it names, not from the others holding the same content',
+    },
+  }),
+  stallTimeoutMs: option({
+    flag: '--stall-timeout <ms>',
+    env: 'KOMPART_STALL_TIMEOUT',
+    parse: integer({ min: 100 }),
+    defaults: { peer: PEER_DEFAULTS.stallTimeoutMs },
+    help: {
+      pt: 'num download de vários peers, descarta o peer que não envia nada por este tempo',
+      en: 'in a download from several peers, drop a peer that sends nothing for this long',
+    },
+  }),
   chunkBytes: option({
     flag: '--chunk-bytes <n>',
     env: 'KOMPART_CHUNK_BYTES',

@@ -444,12 +444,18 @@ export class PeerShell {
           task = progress.start(this.#t(cliTexts.progressDownloading, { name }), total, bytes, 'download');
         }
       }
+      lastBytes = bytes;
       task?.update(bytes);
     };
+    let lastBytes = 0;
     let result;
     const began = performance.now();
     try {
-      result = await peer.getFile(ref, { onProgress, onLocated: (file) => (located = file), ...(signal === undefined ? {} : { signal }) });
+      const onSending = (holders: number): void => {
+        const name = located?.name ?? ref;
+        task?.update(lastBytes, this.#t(holders > 1 ? cliTexts.progressDownloadingSwarm : cliTexts.progressDownloading, { name, holders }));
+      };
+      result = await peer.getFile(ref, { onProgress, onSending, onLocated: (file) => (located = file), ...(signal === undefined ? {} : { signal }) });
     } finally {
       task?.stop();
     }
@@ -471,17 +477,41 @@ export class PeerShell {
     const moved = result.transferred;
     const bytesPerSecond = Math.round(moved / Math.max(durationMs / 1000, 0.001));
     const { lang } = this.#o;
-    this.#print(
-      'result',
-      this.#t(cliTexts.downloadFinished, {
-        name: result.file.name,
-        path: result.path,
-        size: formatBytes(result.size, lang),
-        duration: formatElapsed(durationMs, lang),
-        rate: formatRate(bytesPerSecond, lang),
-      }),
-      { ...data, durationMs, bytesPerSecond },
-    );
+    const facts = {
+      name: result.file.name,
+      path: result.path,
+      size: formatBytes(result.size, lang),
+      duration: formatElapsed(durationMs, lang),
+      rate: formatRate(bytesPerSecond, lang),
+    };
+    if (result.holders === undefined) {
+      this.#print('result', this.#t(cliTexts.downloadFinished, facts), { ...data, durationMs, bytesPerSecond });
+      return;
+    }
+    const dropped = {
+      'bad-piece': cliTexts.swarmDroppedBadPiece,
+      'bad-list': cliTexts.swarmDroppedBadList,
+      stalled: cliTexts.swarmDroppedStalled,
+      left: cliTexts.swarmDroppedLeft,
+    };
+    for (const holder of result.holders) {
+      if (holder.outcome in dropped) {
+        this.#print('info', this.#t(dropped[holder.outcome as keyof typeof dropped], { peer: holder.peer }), {
+          command: 'get file',
+          event: 'holder-dropped',
+          peer: holder.peer,
+          outcome: holder.outcome,
+        });
+      }
+    }
+    const contributed = result.holders.filter((holder) => holder.bytes > 0);
+    const shares = contributed.map((holder) => this.#t(cliTexts.swarmShare, { peer: holder.peer, bytes: formatBytes(holder.bytes, lang) })).join(', ');
+    this.#print('result', this.#t(cliTexts.downloadFinishedSwarm, { ...facts, count: contributed.length, shares }), {
+      ...data,
+      durationMs,
+      bytesPerSecond,
+      holders: result.holders.map(({ peer, bytes, outcome }) => ({ peer, bytes, outcome })),
+    });
   }
 
   /**

@@ -79,6 +79,8 @@ export async function runPeer(config: PeerConfig, io: ProgramIo): Promise<number
       watchShares: config.watchShares,
       maxDownloadsPerRequester: config.maxDownloadsPerRequester,
       serveIdleTimeoutMs: config.serveIdleTimeoutMs,
+      singleSource: config.singleSource,
+      stallTimeoutMs: config.stallTimeoutMs,
       ...(config.listen === undefined ? {} : { listen: config.listen.target }),
       ...(tls.tls === undefined ? {} : { tls: tls.tls }),
       ...(config.heartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs: config.heartbeatIntervalMs }),

@@ -224,6 +224,19 @@ Exit codes: 0 all went well; 1 a command failed or a run-time error;
     pt: 'Arquivo {name} salvo em {path} ({size} em {duration}, {rate}, SHA-256 verificado)',
     en: 'File {name} saved as {path} ({size} in {duration}, {rate}, SHA-256 verified)',
   },
+  downloadFinishedSwarm: {
+    pt: 'Arquivo {name} salvo em {path} ({size} em {duration}, {rate}, de {count} peers: {shares}; cada pedaço e o SHA-256 verificados)',
+    en: 'File {name} saved as {path} ({size} in {duration}, {rate}, from {count} peers: {shares}; every piece and the SHA-256 verified)',
+  },
+  /** One holder's part of a swarm download, in the list of downloadFinishedSwarm. */
+  swarmShare: { pt: '{peer} {bytes}', en: '{peer} {bytes}' },
+  swarmDroppedBadPiece: { pt: 'Peer {peer} descartado: enviou um pedaço inválido', en: 'Peer {peer} dropped: it sent an invalid piece' },
+  swarmDroppedBadList: {
+    pt: 'Peer {peer} descartado: sua lista de pedaços não confere com a do servidor de registro',
+    en: "Peer {peer} dropped: its piece list does not match the registry's",
+  },
+  swarmDroppedStalled: { pt: 'Peer {peer} descartado: parou de enviar', en: 'Peer {peer} dropped: it stopped sending' },
+  swarmDroppedLeft: { pt: 'Peer {peer} saiu do download; os outros continuaram', en: 'Peer {peer} left the download; the others carried on' },
   folderDownloadStarted: {
     pt: 'Baixando a pasta {name} de {holder}: {files, plural, one {# arquivo} other {# arquivos}} ({size})',
     en: 'Downloading folder {name} from {holder}: {files, plural, one {# file} other {# files}} ({size})',
@@ -291,6 +304,7 @@ Exit codes: 0 all went well; 1 a command failed or a run-time error;
   // ---- peer: progress bars --------------------------------------------------------
   progressHashing: { pt: 'SHA-256 {name}', en: 'SHA-256 {name}' },
   progressDownloading: { pt: 'Baixando {name}', en: 'Downloading {name}' },
+  progressDownloadingSwarm: { pt: 'Baixando {name} de {holders} peers', en: 'Downloading {name} from {holders} peers' },
 
   // ---- peer: start-up checks -------------------------------------------------------
   downloadsNotFolder: {

@@ -10,6 +10,8 @@ import { hashLocalFile } from './local-library.js';
 import { PeerErrorCode, isPeerError, peerError } from './peer-error.js';
 import { partWriter } from './part-writer.js';
 import { numberedName, partFileName, safeFileName } from './safe-file-name.js';
+import { PIECE_HASH_BYTES, pieceCount } from './piece-hashes.js';
+import { agreeOnPieces, fetchSwarm, readPieceRecord, recordedPrefix, type HolderShare, type SwarmHolder } from './swarm-download.js';
 
 /** What the registry promised: the file to fetch and where it comes from. */
 export interface DownloadTarget {
@@ -24,7 +26,14 @@ export interface DownloadTarget {
 
 /** One message of a download stream, as the downloader sees it (transport-neutral). */
 export type DownloadMessage =
-  | { readonly type: 'header'; readonly sha256: string; readonly size: number; readonly offset: number }
+  | {
+      readonly type: 'header';
+      readonly sha256: string;
+      readonly size: number;
+      readonly offset: number;
+      /** Bytes the stream will carry (0 from a holder that predates ranges: the rest of the file). */
+      readonly length?: number;
+    }
   | {
       readonly type: 'chunk';
       readonly data: Uint8Array;
@@ -33,13 +42,14 @@ export type DownloadMessage =
     };
 
 /**
- * Where the bytes come from. `open` starts a stream at `offset`: a header, then chunks.
+ * Where the bytes come from. `open` starts a stream at `offset`: a header, then chunks,
+ * `length` bytes of them (0 or none: up to the end of the file).
  * It throws KompartErrors/PeerErrors (the gRPC implementation maps statuses; see
  * grpc-download-source.ts) and must stop the transfer when `signal` aborts or when the
  * consumer stops iterating.
  */
 export interface DownloadSource {
-  open(offset: number, signal: AbortSignal): AsyncIterable<DownloadMessage>;
+  open(offset: number, signal: AbortSignal, length?: number): AsyncIterable<DownloadMessage>;
 }
 
 /** The part of the file system the downloader writes through (swappable in tests). */
@@ -95,7 +105,31 @@ export interface DownloadResult {
   readonly resumedFrom: number;
   /** Bytes received from the holder in this call. */
   readonly transferred: number;
+  /**
+   * A swarm download (downloadSwarm with a usable piece list): every holder it was given,
+   * with the verified bytes each sent and how it ended. Undefined for a single-source download.
+   */
+  readonly holders?: readonly HolderShare[] | undefined;
 }
+
+/** A swarm download's target: the file, and the piece fields the registry gave for its holders. */
+export interface SwarmTarget extends DownloadTarget {
+  readonly pieceSize: number;
+  /** The registry's root over the piece list (32 bytes). */
+  readonly piecesRoot: Uint8Array;
+}
+
+export interface SwarmDownloadOptions extends DownloadOptions {
+  /** A request that brings nothing for this long (ms) drops its holder as stalled (default 10 000). */
+  readonly stallTimeoutMs?: number;
+  /** Told how many holders are sending whenever that changes. */
+  readonly onSending?: (holders: number) => void;
+}
+
+/** Default of SwarmDownloadOptions.stallTimeoutMs. */
+const DEFAULT_STALL_TIMEOUT_MS = 10_000;
+/** The record of verified pieces beside a part file. */
+const recordPathOf = (partPath: string): string => `${partPath}.pieces`;
 
 const MAX_NAME_ALTERNATIVES = 10_000;
 
@@ -121,18 +155,161 @@ export function createDownloader(deps: DownloaderDeps) {
   const busy = new Map<string, Promise<unknown>>();
 
   async function download(target: DownloadTarget, source: DownloadSource, options: DownloadOptions = {}): Promise<DownloadResult> {
+    return locked(target, options, (sha256, dir, name, partPath) => runDownload(target, sha256, dir, name, partPath, source, options));
+  }
+
+  /**
+   * Downloads one file from several holders at once, piece by piece (see fetchSwarm): the
+   * holders' piece lists are asked for until one matches the registry's root (holders
+   * with a list that does not match are `bad-list`); without one, the file comes from
+   * `fallback` as `download` does. The same part file, names, `already-present` check and
+   * final SHA-256 as `download`; the record of verified pieces (`<part>.pieces`) lets a later
+   * call resume without checking them again. A part file left by a single-source download
+   * keeps its whole pieces that hash right.
+   */
+  async function downloadSwarm(
+    target: SwarmTarget,
+    holders: readonly SwarmHolder[],
+    fallback: DownloadSource,
+    options: SwarmDownloadOptions = {},
+  ): Promise<DownloadResult> {
+    return locked(target, options, async (sha256, dir, name, partPath) => {
+      try {
+        await fsp.mkdir(dir, { recursive: true });
+      } catch (error) {
+        throw diskError(error, dir);
+      }
+      const present = await findSameContent(dir, name, target.size, sha256);
+      if (present !== undefined) {
+        options.onProgress?.(target.size, target.size);
+        return { status: 'already-present', path: present, sha256, size: target.size, holder: target.holder, resumedFrom: 0, transferred: 0 };
+      }
+      const signal = options.signal ?? new AbortController().signal;
+      const agreed = await agreeOnPieces(holders, { size: target.size, pieceSize: target.pieceSize, root: target.piecesRoot }, signal).catch(
+        (error: unknown) => {
+          throw peerError(PeerErrorCode.DOWNLOAD_CANCELLED, { file: name }, { cause: error });
+        },
+      );
+      if (agreed.hashes === undefined) {
+        logger.info({ file: name }, 'no piece list matches the registry root; downloading from one holder');
+        const result = await transfer(target, sha256, dir, name, partPath, fallback, options, true).catch(async (error: unknown) => {
+          if (!(error instanceof RetryFromScratch)) throw error;
+          return transfer(target, sha256, dir, name, partPath, fallback, options, false);
+        });
+        return result;
+      }
+      return swarmTransfer(target, sha256, dir, name, partPath, agreed.hashes, agreed.usable, agreed.shares, options, signal);
+    });
+  }
+
+  async function locked(
+    target: DownloadTarget,
+    options: DownloadOptions,
+    run: (sha256: string, dir: string, name: string, partPath: string) => Promise<DownloadResult>,
+  ): Promise<DownloadResult> {
     const sha256 = target.sha256.toLowerCase();
     const name = safeFileName(target.name, `download-${sha256.slice(0, 12)}`);
     const dir = join(deps.downloadsDir, ...(options.folder ?? []).map((segment, index) => safeFileName(segment, `folder-${index + 1}`)));
     const partPath = join(dir, partFileName(name, sha256));
     // Two downloads of the same file in this process take turns on its part file.
     while (busy.has(partPath)) await busy.get(partPath)!.catch(() => undefined);
-    const run = runDownload(target, sha256, dir, name, partPath, source, options);
-    busy.set(partPath, run);
+    const running = run(sha256, dir, name, partPath);
+    busy.set(partPath, running);
     try {
-      return await run;
+      return await running;
     } finally {
       busy.delete(partPath);
+    }
+  }
+
+  async function swarmTransfer(
+    target: SwarmTarget,
+    sha256: string,
+    dir: string,
+    name: string,
+    partPath: string,
+    hashes: Buffer,
+    holders: readonly SwarmHolder[],
+    listShares: readonly HolderShare[],
+    options: SwarmDownloadOptions,
+    signal: AbortSignal,
+  ): Promise<DownloadResult> {
+    if (signal.aborted) throw peerError(PeerErrorCode.DOWNLOAD_CANCELLED, { file: name }, { cause: signal.reason });
+    const recordPath = recordPathOf(partPath);
+    const count = pieceCount(target.size, target.pieceSize);
+    let handle: FileHandle;
+    try {
+      handle = await fs.openPart(partPath);
+    } catch (error) {
+      throw diskError(error, partPath);
+    }
+    let keepPart = true;
+    try {
+      const stats = await handle.stat();
+      if (!stats.isFile()) throw peerError(PeerErrorCode.DISK_ERROR, { path: partPath, detail: 'not a regular file' });
+      let done = stats.size > target.size ? undefined : await readPieceRecord(recordPath, sha256, target.pieceSize, target.piecesRoot, count);
+      if (stats.size > target.size) {
+        await handle.truncate(0);
+      } else if (done === undefined && stats.size > 0) {
+        // A part file without a record (a single-source download's): keep its whole pieces that verify.
+        done = new Uint8Array(count);
+        const whole = stats.size === target.size ? count : Math.floor(stats.size / target.pieceSize);
+        for (let p = 0; p < whole; p++) {
+          const hash = createHash('sha256');
+          await hashRange(handle, hash, p * target.pieceSize, Math.min(target.size, (p + 1) * target.pieceSize));
+          if (hash.digest().equals(hashes.subarray(p * PIECE_HASH_BYTES, (p + 1) * PIECE_HASH_BYTES))) done[p] = 1;
+        }
+      }
+      let outcome;
+      try {
+        outcome = await fetchSwarm(
+          {
+            size: target.size,
+            sha256,
+            name,
+            pieceSize: target.pieceSize,
+            root: target.piecesRoot,
+            pieceHashes: hashes,
+            holders,
+            handle,
+            fs,
+            recordPath,
+            signal,
+            stallTimeoutMs: options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS,
+            onProgress: options.onProgress,
+            onSending: options.onSending,
+          },
+          done,
+        );
+      } catch (error) {
+        if (isPeerError(error, PeerErrorCode.DISK_ERROR, PeerErrorCode.DISK_FULL)) keepPart = false;
+        else if (signal.aborted) throw peerError(PeerErrorCode.DOWNLOAD_CANCELLED, { file: name }, { cause: error });
+        throw error;
+      }
+      if (outcome.actual !== sha256) {
+        keepPart = false;
+        throw peerError(PeerErrorCode.HASH_MISMATCH, { file: name, expected: sha256, actual: outcome.actual });
+      }
+      await handle.close();
+      const path = await placeFinal(dir, partPath, name);
+      keepPart = false;
+      await rememberHash(path, sha256);
+      return {
+        status: 'downloaded',
+        path,
+        sha256,
+        size: target.size,
+        holder: target.holder,
+        resumedFrom: outcome.resumedFrom,
+        transferred: outcome.transferred,
+        holders: [...outcome.holders, ...listShares],
+      };
+    } finally {
+      await handle.close().catch(() => undefined);
+      if (!keepPart) {
+        await fsp.rm(partPath, { force: true }).catch(() => undefined);
+        await fsp.rm(recordPath, { force: true }).catch(() => undefined);
+      }
     }
   }
 
@@ -190,9 +367,12 @@ export function createDownloader(deps: DownloaderDeps) {
       const stats = await handle.stat();
       if (!stats.isFile()) throw peerError(PeerErrorCode.DISK_ERROR, { path: partPath, detail: 'not a regular file' });
       position = stats.size;
-      if (position > target.size) {
-        await handle.truncate(0);
-        position = 0;
+      // A swarm download's part file may have holes: keep only its verified prefix.
+      const recorded = await recordedPrefix(recordPathOf(partPath), sha256, target.size);
+      if (recorded !== undefined || position > target.size) {
+        position = Math.min(recorded ?? 0, position);
+        await handle.truncate(position);
+        await fsp.rm(recordPathOf(partPath), { force: true });
       }
       const hash = createHash('sha256');
       const resumedFrom = position;
@@ -316,7 +496,7 @@ export function createDownloader(deps: DownloaderDeps) {
       if (!stats.isFile() || stats.size !== size) continue;
       try {
         const cache = deps.hashCache ?? NO_CACHE;
-        const hashed = await hashLocalFile(path, cache);
+        const hashed = await hashLocalFile(path, cache, { needPieces: false });
         if (hashed.sha256 === sha256) return path;
       } catch (error) {
         logger.debug({ path, error: String(error) }, 'existing download not comparable');
@@ -357,7 +537,7 @@ export function createDownloader(deps: DownloaderDeps) {
     throw peerError(PeerErrorCode.DISK_ERROR, { path: join(dir, name), detail: 'no free name' });
   }
 
-  return { download };
+  return { download, downloadSwarm };
 }
 
 /** A downloader (see {@link createDownloader}). */

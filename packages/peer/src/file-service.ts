@@ -1,10 +1,19 @@
 import type { KeyObject } from 'node:crypto';
 import { basename } from 'node:path';
-import type { ServerWritableStream } from '@grpc/grpc-js';
+import type { ServerUnaryCall, ServerWritableStream } from '@grpc/grpc-js';
 import { KompartError, invalidArgument, silentLogger, systemClock, verifyTicket, type Clock, type Lang, type Logger } from '@kompart/core';
 import { createServerBoundary, grpcServerMetrics, startGrpcServer, type PinnedServerIdentity, type ServiceHandlers, type TlsMaterial } from '@kompart/grpc';
 import type { Registry } from 'prom-client';
-import { FILE_SERVICE_NAME, MAX_MESSAGE_BYTES, Reason, type DownloadRequest, type DownloadResponse, type FileServiceDefinition } from '@kompart/protocol';
+import {
+  FILE_SERVICE_NAME,
+  MAX_MESSAGE_BYTES,
+  Reason,
+  type DownloadRequest,
+  type DownloadResponse,
+  type FileServiceDefinition,
+  type GetPiecesRequest,
+  type GetPiecesResponse,
+} from '@kompart/protocol';
 import { ChunkBufferPool, fileServiceDefinition } from './download-codec.js';
 import type { FileIdentity } from './file-identity.js';
 import type { LocalFile, SharedFiles } from './local-library.js';
@@ -56,6 +65,8 @@ export interface ServedDownload {
   readonly path: string;
   readonly sha256: string;
   readonly offset: number;
+  /** Bytes asked for from `offset` (the rest of the file when the request said 0). */
+  readonly length: number;
   /** Bytes of file content sent. */
   readonly bytes: number;
   /** False when the downloader cancelled or the stream broke. */
@@ -141,16 +152,7 @@ export function createFileService(deps: FileServiceDeps): ServiceHandlers<typeof
     call.once('close', stop);
     const client = call.getPeer();
     if (!isDownloadRequest(request)) throw invalidArgument('request', 'not a DownloadRequest');
-    let requester: string | undefined;
-    if (deps.ticketKey !== undefined) {
-      requester = verifyTicket(request.ticket, deps.ticketKey(), {
-        holder: deps.self(),
-        sha256: request.sha256,
-        path: request.path,
-        now: clock.now(),
-        ...(deps.clientCertificate === undefined ? {} : { checksRequester: true, clientCertificate: deps.clientCertificate(client) }),
-      }).requester;
-    }
+    const requester = admit(request, client);
     const key = requester ?? sourceHost(client);
     const taken = perRequester.get(key) ?? 0;
     if (taken >= maxPerRequester) {
@@ -158,37 +160,33 @@ export function createFileService(deps: FileServiceDeps): ServiceHandlers<typeof
     }
     perRequester.set(key, taken + 1);
     held.requester = key;
-    const opened = await openSharedFile(
-      deps.files,
-      { sha256: request.sha256, path: request.path },
-      {
-        self: deps.self(),
-        logger,
-        ...(deps.onRehashed === undefined ? {} : { onRehashed: deps.onRehashed }),
-        ...(deps.onStale === undefined ? {} : { onStale: deps.onStale }),
-      },
-    );
-    const { file, handle } = opened;
+    const { file, handle } = await open(request);
     const pool = new ChunkBufferPool(chunkBytes, sendBuffers(chunkBytes));
     call.once('cancelled', () => pool.close());
     call.once('close', () => pool.close());
     let sent = 0;
     let complete = false;
+    let end = file.size;
     try {
       const offset = request.offset;
       if (!Number.isSafeInteger(offset) || offset < 0 || offset > file.size) {
         throw invalidArgument('offset', `must be between 0 and the file size (${file.size})`);
       }
+      const asked = request.length ?? 0;
+      if (!Number.isSafeInteger(asked) || asked < 0 || offset + asked > file.size) {
+        throw invalidArgument('length', `offset + length must not pass the file size (${file.size})`);
+      }
+      if (asked > 0) end = offset + asked;
       if (stopped) return;
-      const header = { name: basename(file.path), path: file.path, size: file.size, sha256: file.sha256, offset };
+      const header = { name: basename(file.path), path: file.path, size: file.size, sha256: file.sha256, offset, length: end - offset };
       if (!call.write({ payload: { $case: 'header', value: header } })) await drained(call);
       let position = offset;
-      while (position < file.size && !stopped) {
+      while (position < end && !stopped) {
         // Read straight into a reused buffer with room for the chunk's protobuf framing;
         // it returns to the pool when gRPC has finished writing it.
         const buffer = await pool.acquire();
         if (buffer === undefined) break;
-        const length = Math.min(chunkBytes, file.size - position);
+        const length = Math.min(chunkBytes, end - position);
         const { bytesRead } = await handle.read(buffer, ChunkBufferPool.payloadOffset, length, position);
         if (bytesRead !== length) {
           // Shrunk while being sent: the file is no longer the one registered.
@@ -209,11 +207,66 @@ export function createFileService(deps: FileServiceDeps): ServiceHandlers<typeof
       pool.close();
       await handle.close().catch(() => undefined);
       logger.debug({ client, path: file.path, bytes: sent, complete }, 'download served');
-      deps.onServed?.({ client, requester, name: basename(file.path), path: file.path, sha256: file.sha256, offset: request.offset, bytes: sent, complete });
+      deps.onServed?.({
+        client,
+        requester,
+        name: basename(file.path),
+        path: file.path,
+        sha256: file.sha256,
+        offset: request.offset,
+        length: end - request.offset,
+        bytes: sent,
+        complete,
+      });
     }
   }
 
+  /**
+   * The ticket's requester, when tickets are asked for (UNAUTHENTICATED/TICKET_INVALID
+   * otherwise); on a pinned server, a ticket bound to a certificate only on a connection
+   * with that certificate (`client` is the call's `getPeer()`).
+   */
+  function admit(request: { readonly sha256: string; readonly path: string; readonly ticket: Uint8Array }, client: string): string | undefined {
+    if (deps.ticketKey === undefined) return undefined;
+    return verifyTicket(request.ticket, deps.ticketKey(), {
+      holder: deps.self(),
+      sha256: request.sha256,
+      path: request.path,
+      now: clock.now(),
+      ...(deps.clientCertificate === undefined ? {} : { checksRequester: true, clientCertificate: deps.clientCertificate(client) }),
+    }).requester;
+  }
+
+  /** The registered file a request names, checked and opened (see openSharedFile). */
+  function open(request: { readonly sha256: string; readonly path: string }): ReturnType<typeof openSharedFile> {
+    return openSharedFile(
+      deps.files,
+      { sha256: request.sha256, path: request.path },
+      {
+        self: deps.self(),
+        logger,
+        ...(deps.onRehashed === undefined ? {} : { onRehashed: deps.onRehashed }),
+        ...(deps.onStale === undefined ? {} : { onStale: deps.onStale }),
+      },
+    );
+  }
+
+  /** GetPieces: the piece list the file was registered with, after the same checks as Download. */
+  async function pieces(request: GetPiecesRequest, call: ServerUnaryCall<GetPiecesRequest, GetPiecesResponse>): Promise<GetPiecesResponse> {
+    if (!isFileRequest(request)) throw invalidArgument('request', 'not a GetPiecesRequest');
+    admit(request, call.getPeer());
+    const { file, handle } = await open(request);
+    await handle.close().catch(() => undefined);
+    // The entry as it is now (a check before serving may have found it re-hashed).
+    const current = deps.files.get(file.path) ?? file;
+    if (current.pieces === undefined || current.sha256 !== file.sha256) {
+      throw new KompartError(Reason.FILE_UNAVAILABLE, { peer: deps.self(), file: file.path });
+    }
+    return { sha256: file.sha256, size: file.size, pieceSize: current.pieces.pieceSize, hashes: current.pieces.hashes };
+  }
+
   return {
+    getPieces: boundary.unary('GetPieces', pieces),
     download: boundary.serverStream('Download', async (request: DownloadRequest, call) => {
       if (active >= maxConcurrent) throw new KompartError(Reason.LIMIT_EXCEEDED, { peer: deps.self(), limit: `${maxConcurrent} downloads at once` });
       active++;
@@ -230,6 +283,11 @@ export function createFileService(deps: FileServiceDeps): ServiceHandlers<typeof
       }
     }),
   };
+}
+
+function isFileRequest(value: unknown): value is GetPiecesRequest {
+  const request = value as Partial<GetPiecesRequest> | null;
+  return typeof request?.sha256 === 'string' && typeof request.path === 'string' && request.ticket instanceof Uint8Array;
 }
 
 function isDownloadRequest(value: unknown): value is DownloadRequest {

@@ -5,6 +5,7 @@ import {
   type ClientHttp2Stream,
   type IncomingHttpHeaders,
   type SecureClientSessionOptions,
+  type Settings,
 } from 'node:http2';
 import { Metadata, status } from '@grpc/grpc-js';
 import { DownloadRequest, MAX_MESSAGE_BYTES, Reason } from '@kompart/protocol';
@@ -95,8 +96,14 @@ const CHUNK_HEAD_BYTES = 6;
  */
 export function grpcDownloadSource(options: GrpcDownloadSourceOptions): DownloadSource {
   return {
-    async *open(offset: number, signal: AbortSignal): AsyncGenerator<DownloadMessage> {
-      const request = DownloadRequest.encode({ sha256: options.sha256, path: options.path ?? '', offset, ticket: Buffer.from(options.ticket ?? []) }).finish();
+    async *open(offset: number, signal: AbortSignal, length = 0): AsyncGenerator<DownloadMessage> {
+      const request = DownloadRequest.encode({
+        sha256: options.sha256,
+        path: options.path ?? '',
+        offset,
+        length,
+        ticket: Buffer.from(options.ticket ?? []),
+      }).finish();
       const socket = await pinnedSocket(options, signal);
       const call = new DownloadCall(options, Buffer.from(request), socket);
       const cancel = (): void => call.fail(new CallEnded('cancelled'));
@@ -138,7 +145,7 @@ function hostAndPort(address: string): { host: string; port: number } {
  * not the registered one. Failures: HOLDER_CERTIFICATE_MISMATCH, DOWNLOAD_CANCELLED, and
  * PEER_OFFLINE when the holder cannot be reached within the idle timeout.
  */
-async function pinnedSocket(options: GrpcDownloadSourceOptions, signal: AbortSignal): Promise<TLSSocket | undefined> {
+async function pinnedSocket(options: HolderTarget, signal: AbortSignal): Promise<TLSSocket | undefined> {
   const pinned = options.tls === undefined ? options.pinned : undefined;
   if (pinned === undefined) return undefined;
   const { host, port } = hostAndPort(options.address);
@@ -149,6 +156,108 @@ async function pinnedSocket(options: GrpcDownloadSourceOptions, signal: AbortSig
     if (error instanceof CertificateMismatchError) throw peerError(PeerErrorCode.HOLDER_CERTIFICATE_MISMATCH, { peer: options.holder }, { cause: error });
     if (signal.aborted) throw peerError(PeerErrorCode.DOWNLOAD_CANCELLED, { file: options.name }, { cause: error });
     throw new KompartError(Reason.PEER_OFFLINE, { peer: options.holder }, { cause: error });
+  }
+}
+
+/**
+ * An HTTP/2 session to the holder with the connection security Download uses: over the
+ * pinned socket when there is one, TLS checked against the CA of `--tls-*`, or plaintext.
+ */
+function connectHolder(options: HolderTarget, pinnedSocket: TLSSocket | undefined, settings: Settings): ClientHttp2Session {
+  const tls = options.tls;
+  const authority = `${tls === undefined && pinnedSocket === undefined ? 'http' : 'https'}://${options.address}`;
+  const secure: SecureClientSessionOptions =
+    pinnedSocket !== undefined
+      ? { createConnection: () => pinnedSocket }
+      : tls === undefined
+        ? {}
+        : { ca: tls.ca, cert: tls.cert, key: tls.key, ALPNProtocols: ['h2'], ...caCheckedTlsOptions(hostAndPort(options.address).host) };
+  return connect(authority, { ...secure, settings });
+}
+
+/** Where and how to reach a holder's FileService: the connection fields of GrpcDownloadSourceOptions. */
+export type HolderTarget = Pick<GrpcDownloadSourceOptions, 'address' | 'holder' | 'name' | 'tls' | 'pinned' | 'idleTimeoutMs'>;
+
+/**
+ * One unary call to the holder's FileService (GetPieces), on a connection of its own with
+ * the same security as Download: pinned to the registered certificate (checked before
+ * anything is sent), CA-checked TLS, or plaintext. grpc-js's client cannot pin a
+ * self-signed certificate (it never checks a certificate that no CA vouches for), hence
+ * this small gRPC client. Resolves with the response message's bytes; fails with the
+ * holder's KompartError, PEER_OFFLINE when it cannot be reached, DOWNLOAD_CANCELLED on
+ * `signal`, or a grpc-js-style status (DEADLINE_EXCEEDED after `deadlineMs`).
+ */
+export async function holderUnary(options: HolderTarget, path: string, request: Uint8Array, signal: AbortSignal, deadlineMs: number): Promise<Buffer> {
+  const socket = await pinnedSocket(options, signal);
+  const session = connectHolder(options, socket, { enablePush: false });
+  try {
+    return await new Promise<Buffer>((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      let received = 0;
+      let final: CallStatus | undefined;
+      let settled = false;
+      const done = (error: CallStatus | undefined, value?: Buffer): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(deadline);
+        signal.removeEventListener('abort', abort);
+        if (error === undefined) resolve(value!);
+        else reject(error);
+      };
+      const abort = (): void => done(callStatus(status.CANCELLED, 'cancelled'));
+      const deadline = setTimeout(() => done(callStatus(status.DEADLINE_EXCEEDED, 'deadline exceeded')), deadlineMs);
+      if (signal.aborted) abort();
+      signal.addEventListener('abort', abort, { once: true });
+      session.on('error', (error: Error) => done(callStatus(status.UNAVAILABLE, `connection failed: ${error.message}`)));
+      const stream = session.request({
+        [h2.HTTP2_HEADER_METHOD]: 'POST',
+        [h2.HTTP2_HEADER_PATH]: path,
+        [h2.HTTP2_HEADER_CONTENT_TYPE]: 'application/grpc',
+        [h2.HTTP2_HEADER_TE]: 'trailers',
+        [h2.HTTP2_HEADER_USER_AGENT]: 'kompart-peer',
+        'grpc-accept-encoding': 'identity',
+      });
+      const framed = Buffer.alloc(PREFIX_BYTES + request.length);
+      framed.writeUInt32BE(request.length, 1);
+      framed.set(request, PREFIX_BYTES);
+      stream.end(framed);
+      stream.on('response', (headers) => {
+        const http = Number(headers[h2.HTTP2_HEADER_STATUS]);
+        if (http !== 200) done(callStatus(codeOfHttpStatus(http), `received HTTP status ${http}`));
+        else if (headers['grpc-status'] !== undefined) final = statusFromHeaders(headers);
+      });
+      stream.on('trailers', (trailers: IncomingHttpHeaders) => {
+        final = statusFromHeaders(trailers);
+      });
+      stream.on('data', (data: Buffer) => {
+        received += data.length;
+        if (received > PREFIX_BYTES + MAX_MESSAGE_BYTES) {
+          done(callStatus(status.RESOURCE_EXHAUSTED, `Received message larger than max (${received - PREFIX_BYTES} vs ${MAX_MESSAGE_BYTES})`));
+          stream.close(h2.NGHTTP2_CANCEL);
+          return;
+        }
+        chunks.push(data);
+      });
+      stream.on('end', () => {
+        if (final === undefined) return done(callStatus(status.INTERNAL, 'stream ended without a status'));
+        if (final.code !== status.OK) return done(final);
+        const body = Buffer.concat(chunks);
+        if (body.length < PREFIX_BYTES || body[0] !== 0 || body.readUInt32BE(1) !== body.length - PREFIX_BYTES) {
+          return done(callStatus(status.INTERNAL, 'not one uncompressed response message'));
+        }
+        done(undefined, body.subarray(PREFIX_BYTES));
+      });
+      stream.on('error', (error: Error) => done(callStatus(status.UNAVAILABLE, error.message)));
+      stream.on('close', () => done(callStatus(status.UNAVAILABLE, `stream closed without a status (RST_STREAM code ${stream.rstCode ?? 'none'})`)));
+    });
+  } catch (error) {
+    const known = fromServiceError(error);
+    if (known !== undefined) throw known;
+    if (signal.aborted) throw peerError(PeerErrorCode.DOWNLOAD_CANCELLED, { file: options.name }, { cause: error });
+    if (isServiceError(error) && error.code === status.UNAVAILABLE) throw new KompartError(Reason.PEER_OFFLINE, { peer: options.holder }, { cause: error });
+    throw error;
+  } finally {
+    session.destroy();
   }
 }
 
@@ -237,21 +346,13 @@ class DownloadCall {
     pinnedSocket?: TLSSocket,
   ) {
     this.#idleMs = options.idleTimeoutMs ?? DEFAULT_TRANSFER_IDLE_TIMEOUT_MS;
-    const tls = options.tls;
-    const authority = `${tls === undefined && pinnedSocket === undefined ? 'http' : 'https'}://${options.address}`;
-    const settings = { initialWindowSize: FLOW_CONTROL_WINDOW_BYTES, enablePush: false };
-    const secure: SecureClientSessionOptions =
-      pinnedSocket !== undefined
-        ? { createConnection: () => pinnedSocket }
-        : tls === undefined
-          ? {}
-          : { ca: tls.ca, cert: tls.cert, key: tls.key, ALPNProtocols: ['h2'], ...caCheckedTlsOptions(hostAndPort(options.address).host) };
-    this.#session = connect(authority, { ...secure, settings });
+    this.#session = connectHolder(options, pinnedSocket, { initialWindowSize: FLOW_CONTROL_WINDOW_BYTES, enablePush: false });
     this.#session.on('error', (error: Error) => this.fail(callStatus(status.UNAVAILABLE, `connection failed: ${error.message}`)));
     this.#session.on('goaway', () => undefined);
     this.#session.once('connect', () => {
       // The connection-level window starts at 64 KiB whatever the settings say.
-      this.#session.setLocalWindowSize(FLOW_CONTROL_WINDOW_BYTES);
+      // (A call cancelled at once may see its session destroyed first.)
+      if (!this.#session.destroyed) this.#session.setLocalWindowSize(FLOW_CONTROL_WINDOW_BYTES);
     });
     const keepaliveMs = options.keepaliveTimeMs ?? DEFAULT_KEEPALIVE_TIME_MS;
     const keepaliveTimeoutMs = options.keepaliveTimeoutMs ?? DEFAULT_KEEPALIVE_TIMEOUT_MS;
@@ -547,8 +648,8 @@ class DownloadCall {
     } else {
       RECEIVE_BUFFERS.give(body);
       if (payload?.$case === 'header') {
-        const { sha256, size, offset } = payload.value;
-        this.#queue.push({ type: 'header', sha256, size, offset });
+        const { sha256, size, offset, length } = payload.value;
+        this.#queue.push({ type: 'header', sha256, size, offset, length: length ?? 0 });
       }
     }
     if (this.#queue.length >= QUEUE_HIGH_WATER && !this.#stream.isPaused()) this.#stream.pause();

@@ -2,11 +2,12 @@ import { promises as fsp } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { silentLogger, type Logger } from '@kompart/core';
 import type { FileIdentity } from './file-identity.js';
+import { isValidPieceSize, PIECE_HASH_BYTES, type PieceList } from './piece-hashes.js';
 
 /**
- * Remembers the SHA-256 of files by path, size, mtime (ns), inode and device, so that
- * registering an unchanged file again costs one stat instead of a full read. A file whose
- * identity changed misses the cache and is hashed again.
+ * Remembers the SHA-256 of files, and their piece hashes (piece-hashes.ts), by path, size,
+ * mtime (ns), inode and device, so that registering an unchanged file again costs one stat
+ * instead of a full read. A file whose identity changed misses the cache and is hashed again.
  *
  * Persisted as one JSON file (`hash-cache.json` in the configured cache folder; the peer's
  * default folder is `~/.cache/kompart`), written atomically (temporary file + rename) by
@@ -14,22 +15,35 @@ import type { FileIdentity } from './file-identity.js';
  * is logged and otherwise ignored: the cache only ever saves time.
  */
 export interface HashCache {
-  /** The cached hash of this version of the file, if any. */
-  lookup(path: string, identity: FileIdentity): Promise<string | undefined>;
-  /** Records the hash of this version of the file. */
-  store(path: string, identity: FileIdentity, sha256: string): void;
+  /** The cached hash of this version of the file (and its piece hashes, when known), if any. */
+  lookup(path: string, identity: FileIdentity): Promise<CachedHash | undefined>;
+  /**
+   * Records the hash of this version of the file, with its piece hashes when given; without
+   * them, the piece hashes already cached for the same content are kept.
+   */
+  store(path: string, identity: FileIdentity, sha256: string, pieces?: PieceList): void;
   /** Writes the cache to disk when it changed since the last flush. */
   flush(): Promise<void>;
+}
+
+/** A cache hit. */
+export interface CachedHash {
+  readonly sha256: string;
+  /** Undefined for an entry recorded without them (by a download, or a cache file of version 1). */
+  readonly pieces: PieceList | undefined;
 }
 
 export const HASH_CACHE_FILE_NAME = 'hash-cache.json';
 /** Entries kept at most; the oldest are dropped beyond it. */
 const MAX_HASH_CACHE_ENTRIES = 200_000;
 
-/** On-disk form: one tuple per path. */
+/**
+ * On-disk form: one tuple per path. Version 2 adds the piece hashes (piece size and the
+ * digests in base64, or null); a version 1 file is read as entries without them.
+ */
 interface CacheFile {
-  readonly version: 1;
-  readonly entries: Record<string, [size: number, mtimeNs: string, ino: string, dev: string, sha256: string]>;
+  readonly version: 1 | 2;
+  readonly entries: Record<string, [size: number, mtimeNs: string, ino: string, dev: string, sha256: string, pieces?: [number, string] | null]>;
 }
 
 interface Entry {
@@ -38,6 +52,7 @@ interface Entry {
   readonly ino: string;
   readonly dev: string;
   readonly sha256: string;
+  readonly pieces: PieceList | undefined;
 }
 
 export interface HashCacheOptions {
@@ -67,13 +82,14 @@ export function createHashCache(options: HashCacheOptions = {}): HashCache {
     }
     try {
       const parsed = JSON.parse(text) as Partial<CacheFile>;
-      if (parsed.version !== 1 || typeof parsed.entries !== 'object' || parsed.entries === null) throw new Error('unknown format');
+      if ((parsed.version !== 1 && parsed.version !== 2) || typeof parsed.entries !== 'object' || parsed.entries === null) throw new Error('unknown format');
       for (const [path, tuple] of Object.entries(parsed.entries)) {
-        if (!Array.isArray(tuple) || tuple.length !== 5) continue;
-        const [size, mtimeNs, ino, dev, sha256] = tuple;
+        if (!Array.isArray(tuple) || tuple.length < 5 || tuple.length > 6) continue;
+        const [size, mtimeNs, ino, dev, sha256, saved] = tuple;
         if (typeof size !== 'number' || typeof sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(sha256)) continue;
+        const pieces = piecesOf(saved, size);
         // Entries read from disk must not replace ones stored while loading.
-        if (!entries.has(path)) entries.set(path, { size, mtimeNs: String(mtimeNs), ino: String(ino), dev: String(dev), sha256 });
+        if (!entries.has(path)) entries.set(path, { size, mtimeNs: String(mtimeNs), ino: String(ino), dev: String(dev), sha256, pieces });
       }
     } catch (error) {
       logger.warn({ file, error: String(error) }, 'hash cache corrupt; starting empty');
@@ -95,13 +111,15 @@ export function createHashCache(options: HashCacheOptions = {}): HashCache {
         entry.mtimeNs === identity.mtimeNs.toString() &&
         entry.ino === identity.ino.toString() &&
         entry.dev === identity.dev.toString();
-      if (same) return entry.sha256;
+      if (same) return { sha256: entry.sha256, pieces: entry.pieces };
       entries.delete(path);
       dirty = true;
       return undefined;
     },
 
-    store(path, identity, sha256) {
+    store(path, identity, sha256, pieces) {
+      const previous = entries.get(path);
+      const kept = pieces ?? (previous?.sha256 === sha256 && previous.size === identity.size ? previous.pieces : undefined);
       entries.delete(path);
       entries.set(path, {
         size: identity.size,
@@ -109,6 +127,7 @@ export function createHashCache(options: HashCacheOptions = {}): HashCache {
         ino: identity.ino.toString(),
         dev: identity.dev.toString(),
         sha256,
+        pieces: kept,
       });
       while (entries.size > maxEntries) {
         const oldest = entries.keys().next().value;
@@ -122,8 +141,11 @@ export function createHashCache(options: HashCacheOptions = {}): HashCache {
       await ensureLoaded();
       if (file === undefined || !dirty) return;
       dirty = false;
-      const body: CacheFile = { version: 1, entries: {} };
-      for (const [path, e] of entries) body.entries[path] = [e.size, e.mtimeNs, e.ino, e.dev, e.sha256];
+      const body: CacheFile = { version: 2, entries: {} };
+      for (const [path, e] of entries) {
+        const pieces: [number, string] | null = e.pieces === undefined ? null : [e.pieces.pieceSize, e.pieces.hashes.toString('base64')];
+        body.entries[path] = [e.size, e.mtimeNs, e.ino, e.dev, e.sha256, pieces];
+      }
       const temporary = `${file}.${process.pid}.${Date.now()}.tmp`;
       try {
         await fsp.mkdir(dirname(file), { recursive: true });
@@ -136,4 +158,14 @@ export function createHashCache(options: HashCacheOptions = {}): HashCache {
       }
     },
   };
+}
+
+/** Piece hashes read from a cache file, if well-formed for a file of `size` bytes. */
+function piecesOf(saved: unknown, size: number): PieceList | undefined {
+  if (!Array.isArray(saved) || saved.length !== 2) return undefined;
+  const [pieceSize, base64] = saved as unknown[];
+  if (typeof pieceSize !== 'number' || !isValidPieceSize(pieceSize) || typeof base64 !== 'string') return undefined;
+  const hashes = Buffer.from(base64, 'base64');
+  if (hashes.length !== Math.ceil(size / pieceSize) * PIECE_HASH_BYTES) return undefined;
+  return { pieceSize, hashes };
 }

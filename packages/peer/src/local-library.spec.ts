@@ -70,7 +70,7 @@ describe('hashLocalFile with the hash cache', () => {
     const second = await hashLocalFile(file, cache);
     expect(second).toMatchObject({ cached: true, sha256: first.sha256 });
     await cache.flush();
-    expect(JSON.parse(readFileSync(dir.join('cache', HASH_CACHE_FILE_NAME), 'utf8'))).toMatchObject({ version: 1 });
+    expect(JSON.parse(readFileSync(dir.join('cache', HASH_CACHE_FILE_NAME), 'utf8'))).toMatchObject({ version: 2 });
 
     const reloaded = createHashCache({ dir: dir.join('cache') });
     expect(await hashLocalFile(file, reloaded)).toMatchObject({ cached: true, sha256: first.sha256 });

@@ -4,6 +4,7 @@ import type { HashCache } from './hash-cache.js';
 import { identityOf, type FileIdentity } from './file-identity.js';
 import { fileSystemError, hashOpenFile, openForReading, type HashOptions } from './hash-file.js';
 import { PeerErrorCode, isPeerError, peerError } from './peer-error.js';
+import type { PieceList } from './piece-hashes.js';
 
 /** One file this peer shares: what it registered and the version it hashed. */
 export interface LocalFile {
@@ -16,6 +17,8 @@ export interface LocalFile {
   readonly size: number;
   /** Size, mtime, inode and device of the version that was hashed. */
   readonly identity: FileIdentity;
+  /** Its piece hashes (registered as piece_size and pieces_root); undefined when not computed. */
+  readonly pieces?: PieceList | undefined;
 }
 
 /**
@@ -197,20 +200,22 @@ export interface HashedLocalFile extends LocalFile {
 }
 
 /**
- * Hashes one regular file, or takes its hash from the cache when size, mtime, inode and
- * device are unchanged. Opens without following a final symbolic link; the identity is
- * read from the opened file, so the hash and the identity always describe the same file.
+ * Hashes one regular file (SHA-256 and piece hashes in one read), or takes its hashes from
+ * the cache when size, mtime, inode and device are unchanged. Opens without following a
+ * final symbolic link; the identity is read from the opened file, so the hash and the
+ * identity always describe the same file. A cache entry without piece hashes is a miss
+ * unless `needPieces` is false (the downloader only compares whole-file hashes).
  */
-export async function hashLocalFile(path: string, cache: HashCache, options: HashOptions = {}): Promise<HashedLocalFile> {
+export async function hashLocalFile(path: string, cache: HashCache, options: HashOptions & { readonly needPieces?: boolean } = {}): Promise<HashedLocalFile> {
   const handle = await openForReading(path);
   try {
     const stats = await handle.stat({ bigint: true });
     if (!stats.isFile()) throw peerError(PeerErrorCode.NOT_A_FILE, { path });
     const identity = identityOf(stats);
     const known = await cache.lookup(path, identity);
-    if (known !== undefined) {
+    if (known !== undefined && (known.pieces !== undefined || options.needPieces === false)) {
       options.onProgress?.(identity.size, identity.size);
-      return { path, name: basename(path), sha256: known, size: identity.size, identity, cached: true };
+      return { path, name: basename(path), sha256: known.sha256, size: identity.size, identity, pieces: known.pieces, cached: true };
     }
     let hashed;
     try {
@@ -219,8 +224,16 @@ export async function hashLocalFile(path: string, cache: HashCache, options: Has
       if (isPeerError(error) || (error as { name?: unknown }).name === 'AbortError') throw error;
       throw fileSystemError(error, path);
     }
-    cache.store(path, hashed.identity, hashed.sha256);
-    return { path, name: basename(path), sha256: hashed.sha256, size: hashed.identity.size, identity: hashed.identity, cached: false };
+    cache.store(path, hashed.identity, hashed.sha256, hashed.pieces);
+    return {
+      path,
+      name: basename(path),
+      sha256: hashed.sha256,
+      size: hashed.identity.size,
+      identity: hashed.identity,
+      pieces: hashed.pieces,
+      cached: false,
+    };
   } finally {
     await handle.close();
   }

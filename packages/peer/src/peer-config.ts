@@ -59,6 +59,15 @@ export interface PeerConfig {
   /** A download this peer serves whose reader takes nothing for this long (ms) ends, freeing its slot and file (default 30 000). */
   readonly serveIdleTimeoutMs?: number;
   /**
+   * `get file` fetches only from the holder it names, as before swarm downloads (default
+   * false: it also fetches pieces from every other online holder of the same content).
+   */
+  readonly singleSource?: boolean;
+  /** A swarm download drops a holder whose request brings nothing for this long, ms (default 10 000). */
+  readonly stallTimeoutMs?: number;
+  /** Holders a swarm download fetches from at once, at most (default 8, the most). */
+  readonly maxHolders?: number;
+  /**
    * Serve a download only with a valid ticket from the registry (default true): only
    * peers registered with the same registry can download. See file_service.proto.
    */
@@ -124,6 +133,9 @@ export interface ResolvedPeerConfig {
   readonly transferIdleTimeoutMs: number;
   readonly maxDownloadsPerRequester: number;
   readonly serveIdleTimeoutMs: number;
+  readonly singleSource: boolean;
+  readonly stallTimeoutMs: number;
+  readonly maxHolders: number;
   readonly requireTickets: boolean;
   readonly tls: TlsMaterial | undefined;
   /** Undefined: an identity kept in memory for this run. */
@@ -159,6 +171,9 @@ export const PEER_DEFAULTS = {
   transferIdleTimeoutMs: 60_000,
   maxDownloadsPerRequester: DEFAULT_MAX_DOWNLOADS_PER_REQUESTER,
   serveIdleTimeoutMs: DEFAULT_SERVE_IDLE_TIMEOUT_MS,
+  singleSource: false,
+  stallTimeoutMs: 10_000,
+  maxHolders: 8,
   requireTickets: true,
   plaintextTransfers: false,
   watchShares: true,
@@ -207,6 +222,9 @@ export function resolvePeerConfig(config: PeerConfig, cwd: string = process.cwd(
     transferIdleTimeoutMs: positive('transferIdleTimeoutMs', config.transferIdleTimeoutMs, PEER_DEFAULTS.transferIdleTimeoutMs),
     maxDownloadsPerRequester: positive('maxDownloadsPerRequester', config.maxDownloadsPerRequester, PEER_DEFAULTS.maxDownloadsPerRequester),
     serveIdleTimeoutMs: positive('serveIdleTimeoutMs', config.serveIdleTimeoutMs, PEER_DEFAULTS.serveIdleTimeoutMs),
+    singleSource: config.singleSource ?? PEER_DEFAULTS.singleSource,
+    stallTimeoutMs: positive('stallTimeoutMs', config.stallTimeoutMs, PEER_DEFAULTS.stallTimeoutMs),
+    maxHolders: Math.min(PEER_DEFAULTS.maxHolders, Math.floor(positive('maxHolders', config.maxHolders, PEER_DEFAULTS.maxHolders))),
     requireTickets: config.requireTickets ?? PEER_DEFAULTS.requireTickets,
     tls: config.tls,
     identityDir: config.identityDir === null ? undefined : resolve(cwd, config.identityDir ?? defaultIdentityDir(own.host, own.port)),

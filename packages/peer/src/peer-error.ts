@@ -32,6 +32,11 @@ export const peerErrorTexts = {
     pt: 'Transferência de {file} interrompida pelo peer {peer}; repita o comando para retomar',
     en: 'Transfer of {file} from peer {peer} was interrupted; repeat the command to resume',
   },
+  /** Every holder of a swarm download sent pieces that did not verify (or a piece list that did not match); nothing more to fetch from. Params: file, peers. */
+  PIECES_REJECTED: {
+    pt: 'Nenhum peer enviou {file} corretamente; peers descartados por dados inválidos: {peers}',
+    en: 'No peer sent {file} correctly; peers dropped for invalid data: {peers}',
+  },
   /** The holder sent something that is not a valid download stream. Params: peer, detail. */
   PROTOCOL_VIOLATION: { pt: 'O peer {peer} enviou dados inválidos: {detail}', en: 'Peer {peer} sent invalid data: {detail}' },
   /** Writing to the downloads folder failed (permissions, I/O error). Params: path, detail. */

@@ -1,12 +1,12 @@
 import { promises as fsp, realpathSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { Reason, type SharedFile } from '@kompart/protocol';
-import { KompartError, parseFileRef, quoteInput, silentLogger, systemClock, type Clock, type Logger } from '@kompart/core';
+import { Reason, type HolderLocation, type SharedFile } from '@kompart/protocol';
+import { KompartError, isHashReference, parseFileRef, quoteInput, silentLogger, systemClock, type Clock, type Logger } from '@kompart/core';
 import { ClientCertificates, createMetricsRegistry, startMetricsEndpoint, type HttpEndpoint, type SelfSignedIdentity } from '@kompart/grpc';
 import type { Registry } from 'prom-client';
 import { createDownloader, type DownloadResult, type Downloader, type PartFileSystem } from './download-file.js';
 import { createFileService, startFileServer, type FileServer } from './file-service.js';
-import { grpcDownloadSource, type GrpcDownloadSourceOptions } from './grpc-download-source.js';
+import { holderStream, swarmHolder, type HolderConnectionOptions } from './holder-calls.js';
 import { createHashCache, type HashCache } from './hash-cache.js';
 import type { ProgressCallback } from './hash-file.js';
 import { LiveShares } from './live-shares.js';
@@ -132,6 +132,8 @@ export interface GetFileOptions {
   readonly onLocated?: (file: SharedFile) => void;
   /** Folders under the downloads folder to save into (see DownloadOptions.folder). */
   readonly folder?: readonly string[];
+  /** Told how many holders are sending, whenever that changes (swarm downloads only). */
+  readonly onSending?: (holders: number) => void;
 }
 
 /** `getFile`'s result: the download plus where it came from. */
@@ -195,6 +197,10 @@ export interface Peer {
   /**
    * `get file <holder>/<name|path|hash|prefix>`: locate at the registry, download straight
    * from the holder, verify, and place in the downloads folder (see createDownloader).
+   * Unless `singleSource` is configured, the other online holders of the same content
+   * (LocateHolders) that registered the same piece list send pieces too (downloadSwarm);
+   * with no other such holder it is the holder alone, as before. `get file <hash>` (a
+   * whole hash or a unique prefix of 8+ hex digits, no holder) fetches from every holder.
    */
   getFile(ref: string, options?: GetFileOptions): Promise<GetFileResult>;
   /** `disconnect`: ends the session. Not registered: NOT_REGISTERED (`Peer não registrado`). */
@@ -532,11 +538,8 @@ class KompartPeer implements Peer {
 
   async getFile(ref: string, options: GetFileOptions = {}): Promise<GetFileResult> {
     this.#assertRunning();
-    const parsed = parseFileRef(ref);
-    if (parsed === undefined) throw peerError(PeerErrorCode.INVALID_FILE_REF, { ref });
-    const located = await this.#session.locate(parsed.holder, parsed.file);
-    const file = located.file;
-    if (file === undefined) throw new KompartError(Reason.FILE_UNAVAILABLE, { peer: parsed.holder, file: quoteInput(parsed.file) });
+    const plan = await this.#planDownload(ref);
+    const file = plan.file;
     this.#assertRunning(); // close() may have started while the registry answered
     const controller = new AbortController();
     let settle: () => void = () => undefined;
@@ -558,21 +561,27 @@ class KompartPeer implements Peer {
     };
     let outcome: 'done' | 'failed' = 'failed';
     try {
-      const source = grpcDownloadSource({
-        ...this.#transferSecurity(file.peer, located.holderCertificateSha256),
-        address: located.address,
-        holder: file.peer,
-        sha256: file.sha256,
-        path: file.path,
-        name: file.name,
-        ticket: located.ticket,
-        idleTimeoutMs: this.#config.transferIdleTimeoutMs,
-      });
-      const result = await this.#downloader.download({ name: file.name, sha256: file.sha256, size: file.size, holder: file.peer }, source, {
+      const connection = this.#holderConnection();
+      const source = holderStream({ ...file, address: plan.address, certificateSha256: plan.certificateSha256 }, plan.ticket, connection);
+      const target = { name: file.name, sha256: file.sha256, size: file.size, holder: file.peer };
+      const common = {
         signal: controller.signal,
         onProgress,
         ...(options.folder === undefined ? {} : { folder: options.folder }),
-      });
+      };
+      const result =
+        plan.swarm === undefined
+          ? await this.#downloader.download(target, source, common)
+          : await this.#downloader.downloadSwarm(
+              { ...target, pieceSize: plan.swarm.pieceSize, piecesRoot: plan.swarm.root },
+              this.#swarmHolders(file.sha256, plan.swarm.holders, connection),
+              source,
+              {
+                ...common,
+                stallTimeoutMs: this.#config.stallTimeoutMs,
+                ...(options.onSending === undefined ? {} : { onSending: options.onSending }),
+              },
+            );
       this.events.emit({
         type: 'download-finished',
         holder: file.peer,
@@ -593,6 +602,109 @@ class KompartPeer implements Peer {
       this.#downloads.delete(controller);
       settle();
     }
+  }
+
+  /**
+   * Where `get file` fetches from: the file and its (first) holder, and, for a swarm, the
+   * holders that registered the same piece list as that holder (or, without its fields,
+   * the largest group of holders agreeing on one). Fewer than two such holders: the first
+   * holder alone (no swarm).
+   */
+  async #planDownload(ref: string): Promise<{
+    file: SharedFile;
+    address: string;
+    ticket: Uint8Array;
+    /** The first holder's certificate fingerprint (empty: it registered none). */
+    certificateSha256: Uint8Array;
+    swarm?: { pieceSize: number; root: Uint8Array; holders: HolderLocation[] };
+  }> {
+    const parsed = parseFileRef(ref);
+    const bare = ref.trim();
+    let first: { file: SharedFile; address: string; ticket: Uint8Array; certificateSha256: Uint8Array };
+    let holders: HolderLocation[] = [];
+    if (parsed !== undefined) {
+      const located = await this.#session.locate(parsed.holder, parsed.file);
+      if (located.file === undefined) throw new KompartError(Reason.FILE_UNAVAILABLE, { peer: parsed.holder, file: quoteInput(parsed.file) });
+      first = { file: located.file, address: located.address, ticket: located.ticket, certificateSha256: located.holderCertificateSha256 };
+      if (!this.#config.singleSource) {
+        // An older registry (UNIMPLEMENTED) or nobody else: the holder alone.
+        holders = await this.#session
+          .locateHolders(located.file.sha256, this.#config.maxHolders)
+          .then((answer) => answer.holders)
+          .catch((error: unknown) => {
+            this.#logger.debug({ error: String(error) }, 'no other holders');
+            return [];
+          });
+      }
+    } else if (isHashReference(bare) && bare.length <= 64) {
+      const all = (await this.#session.locateHolders(bare, this.#config.maxHolders)).holders;
+      // No holder named: plaintext-only holders are left out unless plaintext is allowed.
+      holders = all.filter((holder) => this.#reachable(holder));
+      if (holders.length === 0 && all[0]?.file !== undefined) throw peerError(PeerErrorCode.HOLDER_PLAINTEXT, { peer: all[0].file.peer });
+      const head = holders[0];
+      if (head?.file === undefined) throw new KompartError(Reason.FILE_UNAVAILABLE, { peer: '', file: quoteInput(bare) });
+      first = { file: head.file, address: head.address, ticket: head.ticket, certificateSha256: head.holderCertificateSha256 };
+      if (this.#config.singleSource) holders = [];
+    } else {
+      throw peerError(PeerErrorCode.INVALID_FILE_REF, { ref });
+    }
+    const named = first.file.peer;
+    const rooted = holders.filter((h) => h.file !== undefined && h.pieceSize > 0 && h.piecesRoot.length === 32 && this.#reachable(h));
+    const keyOf = (h: HolderLocation): string => `${h.pieceSize}:${Buffer.from(h.piecesRoot).toString('hex')}`;
+    const own = rooted.find((h) => h.file!.peer === named);
+    let key = own === undefined ? undefined : keyOf(own);
+    if (key === undefined) {
+      const sizes = new Map<string, number>();
+      for (const h of rooted) sizes.set(keyOf(h), (sizes.get(keyOf(h)) ?? 0) + 1);
+      key = [...sizes].sort((a, b) => b[1] - a[1])[0]?.[0];
+    }
+    const group = rooted.filter((h) => keyOf(h) === key && h.file!.sha256 === first.file.sha256);
+    // The named holder first (its ticket from LocateFile when LocateHolders did not list it).
+    const ordered = own === undefined ? group : [own, ...group.filter((h) => h !== own)];
+    if (own === undefined && group.length > 0 && parsed !== undefined) {
+      ordered.unshift({
+        file: first.file,
+        address: first.address,
+        ticket: Buffer.from(first.ticket),
+        pieceSize: group[0]!.pieceSize,
+        piecesRoot: group[0]!.piecesRoot,
+        holderCertificateSha256: Buffer.from(first.certificateSha256),
+      });
+    }
+    const swarmHolders = ordered.slice(0, this.#config.maxHolders);
+    if (swarmHolders.length < 2) return first;
+    return { ...first, swarm: { pieceSize: swarmHolders[0]!.pieceSize, root: swarmHolders[0]!.piecesRoot, holders: swarmHolders } };
+  }
+
+  /** Whether a transfer from this holder is allowed: TLS to it (`--tls-*` or pinned), or plaintext by consent. */
+  #reachable(holder: HolderLocation): boolean {
+    return this.#config.tls !== undefined || this.#config.plaintextTransfers || (holder.holderCertificateSha256.length > 0 && this.#identity !== undefined);
+  }
+
+  /** The swarm's holders, with tickets renewed together (one LocateHolders) when a holder finds one expired. */
+  #swarmHolders(sha256: string, locations: readonly HolderLocation[], connection: HolderConnectionOptions) {
+    const tickets = new Map(locations.map((location) => [location.file!.peer, location.ticket]));
+    let renewing: Promise<void> | undefined;
+    const renew = (): Promise<void> =>
+      (renewing ??= this.#session
+        .locateHolders(sha256, this.#config.maxHolders)
+        .then((answer) => {
+          for (const holder of answer.holders) if (holder.file !== undefined) tickets.set(holder.file.peer, holder.ticket);
+        })
+        .finally(() => {
+          setTimeout(() => (renewing = undefined), 1000).unref();
+        }));
+    return locations.map((location) => swarmHolder(location, () => tickets.get(location.file!.peer) ?? location.ticket, renew, connection));
+  }
+
+  #holderConnection(): HolderConnectionOptions {
+    return {
+      tls: this.#config.tls,
+      identity: this.#identity,
+      plaintextTransfers: this.#config.plaintextTransfers,
+      idleTimeoutMs: this.#config.transferIdleTimeoutMs,
+      callTimeoutMs: this.#config.callTimeoutMs,
+    };
   }
 
   async disconnect(): Promise<DisconnectResult> {
@@ -666,13 +778,6 @@ class KompartPeer implements Peer {
    * certificate it registered; a holder that registered none only with plaintext allowed
    * (HOLDER_PLAINTEXT otherwise).
    */
-  #transferSecurity(holder: string, fingerprint: Uint8Array): Pick<GrpcDownloadSourceOptions, 'tls' | 'pinned'> {
-    if (this.#config.tls !== undefined) return { tls: this.#config.tls };
-    if (fingerprint.length > 0 && this.#identity !== undefined) return { pinned: { fingerprint: Buffer.from(fingerprint), client: this.#identity } };
-    if (!this.#config.plaintextTransfers) throw peerError(PeerErrorCode.HOLDER_PLAINTEXT, { peer: holder });
-    return {};
-  }
-
   #assertRunning(): void {
     if (this.#lifecycle !== 'running') throw peerError(PeerErrorCode.NOT_RUNNING, { state: this.#lifecycle });
   }

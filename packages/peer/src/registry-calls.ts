@@ -12,6 +12,8 @@ import {
   type ListFilesResponse,
   type LocateFileRequest,
   type LocateFileResponse,
+  type LocateHoldersRequest,
+  type LocateHoldersResponse,
   type RegisterFileRequest,
   type RegisterPeerResponse,
   type SharedFile,
@@ -85,6 +87,10 @@ export class RegistryCalls {
 
   locate(token: string, request: LocateFileRequest): Promise<LocateFileResponse> {
     return this.#call(() => this.#client.locateFile(request, { metadata: authorised(token) }));
+  }
+
+  locateHolders(token: string, request: LocateHoldersRequest): Promise<LocateHoldersResponse> {
+    return this.#call(() => this.#client.locateHolders(request, { metadata: authorised(token) }));
   }
 
   disconnect(token: string, peer: string): Promise<DisconnectResponse> {

@@ -17,6 +17,7 @@ import {
   type ListFilesRequest,
   type ListFilesResponse,
   type LocateFileResponse,
+  type LocateHoldersResponse,
   type RegisterPeerResponse,
   type SharedFile,
   type TransferReport,
@@ -27,17 +28,19 @@ import type { ConnectionLostReason, PeerEventEmitter } from './peer-events.js';
 import { RegistryCalls } from './registry-calls.js';
 import { SessionStateMachine, type SessionState } from './session-state.js';
 import { TaskPool } from './task-pool.js';
+import { piecesRoot, type PieceList } from './piece-hashes.js';
 
 export type { SessionState } from './session-state.js';
 
 /** RegisterFile calls in flight at once while restoring the files after a reconnect. */
 const RESTORE_CONCURRENCY = 32;
 
-/** A file to (re-)register: path, hash and size. */
+/** A file to (re-)register: path, hash and size, and its piece hashes when known. */
 export interface FileRegistration {
   readonly path: string;
   readonly sha256: string;
   readonly size: number;
+  readonly pieces?: PieceList | undefined;
 }
 
 /** What RegisterPeer granted. */
@@ -171,7 +174,14 @@ export class RegistrySession {
   /** RegisterFile with this session's token. */
   registerFile(file: FileRegistration): Promise<SharedFile> {
     return this.#authorised((session) =>
-      this.#calls.registerFile(session.token, { peer: session.info.peer, path: file.path, sha256: file.sha256, size: file.size }),
+      this.#calls.registerFile(session.token, {
+        peer: session.info.peer,
+        path: file.path,
+        sha256: file.sha256,
+        size: file.size,
+        pieceSize: file.pieces?.pieceSize ?? 0,
+        piecesRoot: file.pieces === undefined ? Buffer.alloc(0) : piecesRoot(file.pieces.hashes),
+      }),
     );
   }
 
@@ -188,6 +198,11 @@ export class RegistrySession {
   /** LocateFile: where `holder`'s `file` can be downloaded. */
   locate(holder: string, file: string): Promise<LocateFileResponse> {
     return this.#authorised((session) => this.#calls.locate(session.token, { peer: session.info.peer, holder, file }));
+  }
+
+  /** LocateHolders: every other online holder of a content (a hash or 8+ hex prefix), at most `maxHolders`. */
+  locateHolders(sha256: string, maxHolders: number): Promise<LocateHoldersResponse> {
+    return this.#authorised((session) => this.#calls.locateHolders(session.token, { peer: session.info.peer, sha256, maxHolders }));
   }
 
   /**

@@ -49,10 +49,40 @@ describe('FileService', () => {
     dir.remove();
   });
 
+  it('streams a byte range (offset + length) and refuses one that passes the end', async () => {
+    const range = await callDownload(server.target, { sha256: sha(data), offset: 70_000, length: 100_001 });
+    expect(range.error).toBeUndefined();
+    expect(range.header).toMatchObject({ offset: 70_000, length: 100_001, size: data.length });
+    expect(range.data.equals(data.subarray(70_000, 170_001))).toBe(true);
+    const past = await callDownload(server.target, { sha256: sha(data), offset: 200_000, length: 100_001 });
+    expect([past.code, past.error?.params['field']]).toEqual([status.INVALID_ARGUMENT, 'length']);
+  });
+
+  it('answers GetPieces with the piece list of a registered file, and FILE_UNAVAILABLE for anything else', async () => {
+    const client = new FileServiceClient(server.target, credentials.createInsecure());
+    try {
+      const get = (request: { sha256?: string; path?: string }) =>
+        new Promise<{ pieceSize: number; hashes: Uint8Array; size: number; sha256: string }>((resolve, reject) =>
+          client.getPieces({ sha256: '', path: '', ticket: Buffer.alloc(0), ...request }, (error, response) => (error ? reject(error) : resolve(response!))),
+        );
+      const list = await get({ sha256: sha(data) });
+      const expected = [0, 262144].map((start) =>
+        createHash('sha256')
+          .update(data.subarray(start, start + 262144))
+          .digest(),
+      );
+      expect([list.pieceSize, list.size, list.sha256]).toEqual([262144, data.length, sha(data)]);
+      expect(Buffer.from(list.hashes).equals(Buffer.concat(expected))).toBe(true);
+      await expect(get({ path: dir.join('private.txt') })).rejects.toMatchObject({ code: status.NOT_FOUND, details: 'arquivo removido ou indisponível' });
+    } finally {
+      client.close();
+    }
+  });
+
   it('streams a registered file by hash and by path, header first, from an offset', async () => {
     const byHash = await callDownload(server.target, { sha256: sha(data).toUpperCase() });
     expect(byHash.error).toBeUndefined();
-    expect(byHash.header).toEqual({ name: 'shared.bin', path: dir.join('shared.bin'), size: data.length, sha256: sha(data), offset: 0 });
+    expect(byHash.header).toEqual({ name: 'shared.bin', path: dir.join('shared.bin'), size: data.length, sha256: sha(data), offset: 0, length: data.length });
     expect(byHash.data.equals(data)).toBe(true);
     const byPath = await callDownload(server.target, { path: dir.join('shared.bin'), offset: 100_000 });
     expect(byPath.data.equals(data.subarray(100_000))).toBe(true);

@@ -59,7 +59,7 @@ describe('gRPC download source (node:http2 client of a grpc-js FileService)', ()
 
   it('receives the header and every chunk, from the start and from an offset', async () => {
     const whole = await collect(grpcDownloadSource(options()).open(0, new AbortController().signal));
-    expect(whole.messages[0]).toEqual({ type: 'header', sha256: sha(data), size: data.length, offset: 0 });
+    expect(whole.messages[0]).toEqual({ type: 'header', sha256: sha(data), size: data.length, offset: 0, length: data.length });
     // Chunk messages arrive one by one; payloads that arrive while the consumer is busy are
     // handed on together (up to one 1 MiB receive buffer), so the count depends on timing.
     const chunks = whole.messages.filter((m) => m.type === 'chunk');

@@ -5,7 +5,16 @@
  * the proto's ErrorReason. It imports nothing else of kompart.
  */
 export * from './gen/kompart/v1/registry.js';
-export { DownloadRequest, DownloadResponse, DownloadTicket, FileHeader, TicketClaims, FileServiceDefinition } from './gen/kompart/v1/file_service.js';
+export {
+  DownloadRequest,
+  DownloadResponse,
+  DownloadTicket,
+  FileHeader,
+  GetPiecesRequest,
+  GetPiecesResponse,
+  TicketClaims,
+  FileServiceDefinition,
+} from './gen/kompart/v1/file_service.js';
 export { Status as RpcStatus } from './gen/google/rpc/status.js';
 export { ErrorInfo } from './gen/google/rpc/error_details.js';
 export * from './descriptors.js';

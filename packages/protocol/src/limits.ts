@@ -42,3 +42,11 @@ export const AUTHORIZATION_METADATA_KEY = 'authorization';
 
 /** Domain of every google.rpc.ErrorInfo kompart sends. */
 export const ERROR_DOMAIN = 'kompart.v1';
+
+/** Smallest piece size of a file's piece hashes (RegisterFileRequest.piece_size): 256 KiB. */
+export const MIN_PIECE_BYTES = 256 * 1024;
+/** Largest piece size: 4 MiB. */
+export const MAX_PIECE_BYTES = 4 * 1024 * 1024;
+/** Holders LocateHolders answers when the request says 0, and at most. */
+export const DEFAULT_HOLDERS = 8;
+export const MAX_HOLDERS = 64;

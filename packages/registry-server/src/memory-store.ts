@@ -27,6 +27,8 @@ class StoredFile implements ListedFile {
   readonly size: number;
   /** Position in registration order (1, 2, …); listing cursors are these numbers. */
   readonly seq: number;
+  readonly pieceSize: number | undefined;
+  readonly piecesRoot: string | undefined;
 
   constructor(file: FileRecord, seq: number) {
     this.peer = file.peer;
@@ -35,6 +37,8 @@ class StoredFile implements ListedFile {
     this.sha256 = file.sha256;
     this.size = file.size;
     this.seq = seq;
+    this.pieceSize = file.pieceSize;
+    this.piecesRoot = file.piecesRoot;
   }
 }
 
@@ -87,6 +91,18 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): RegistrySto
   const order: (StoredFile | undefined)[] = [];
   const orderSeq: number[] = [];
   const heap: Deadline[] = [];
+  /** Every online file by hash (for `holders`). */
+  const byHash = new Map<string, Set<StoredFile>>();
+  const index = (file: StoredFile): void => {
+    let same = byHash.get(file.sha256);
+    if (same === undefined) byHash.set(file.sha256, (same = new Set()));
+    same.add(file);
+  };
+  const unindex = (file: StoredFile): void => {
+    const same = byHash.get(file.sha256);
+    same?.delete(file);
+    if (same?.size === 0) byHash.delete(file.sha256);
+  };
   const log: StoreEvent[] = [];
   let logged = 0;
   const readers = new Set<() => void>();
@@ -171,6 +187,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): RegistrySto
     peers.delete(slot.record.id);
     byToken.delete(slot.record.token);
     for (const file of slot.byPath.values()) {
+      unindex(file);
       order[positionOf(file)] = undefined;
       holes++;
     }
@@ -263,8 +280,17 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): RegistrySto
       if (slot === undefined) return 'no-peer';
       const previous = slot.byPath.get(file.path);
       if (previous !== undefined) {
-        if (previous.sha256 === file.sha256 && previous.size === file.size) return 'exists';
+        if (
+          previous.sha256 === file.sha256 &&
+          previous.size === file.size &&
+          previous.pieceSize === file.pieceSize &&
+          previous.piecesRoot === file.piecesRoot
+        ) {
+          return 'exists';
+        }
         const updated = new StoredFile(file, previous.seq);
+        unindex(previous);
+        index(updated);
         order[positionOf(previous)] = updated;
         slot.byPath.set(file.path, updated);
         const sameName = slot.byName.get(file.name)!;
@@ -281,6 +307,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): RegistrySto
       if (sameName === undefined) slot.byName.set(stored.name, stored);
       else if (Array.isArray(sameName)) sameName.push(stored);
       else slot.byName.set(stored.name, [sameName, stored]);
+      index(stored);
       order.push(stored);
       orderSeq.push(stored.seq);
       fileCount++;
@@ -293,6 +320,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): RegistrySto
       const file = slot?.byPath.get(path);
       if (slot === undefined || file === undefined) return undefined;
       slot.byPath.delete(path);
+      unindex(file);
       const sameName = slot.byName.get(file.name);
       if (Array.isArray(sameName)) {
         sameName.splice(sameName.indexOf(file), 1);
@@ -323,6 +351,16 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): RegistrySto
       const found: StoredFile[] = [];
       for (const file of slot.byPath.values()) if (file.sha256.startsWith(prefix)) found.push(file);
       return found;
+    },
+
+    async holders(prefix, limit) {
+      const sets =
+        prefix.length === 64 ? [byHash.get(prefix) ?? new Set<StoredFile>()] : [...byHash].filter(([hash]) => hash.startsWith(prefix)).map(([, set]) => set);
+      const found = sets
+        .map((set) => [...set].sort((x, y) => x.seq - y.seq))
+        .sort((x, y) => (x[0]!.sha256 < y[0]!.sha256 ? -1 : 1))
+        .flat();
+      return found.slice(0, limit);
     },
 
     async list(after, limit, filter, scanBudget): Promise<ListPage> {

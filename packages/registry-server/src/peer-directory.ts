@@ -32,7 +32,12 @@ export interface NewFile {
   readonly path: string;
   readonly sha256: string;
   readonly size: number;
+  readonly pieceSize?: number;
+  readonly piecesRoot?: string;
 }
+
+/** Files looked at at most when answering LocateHolders (so a short prefix costs a bounded read). */
+const HOLDERS_SCAN = 1000;
 
 /**
  * How long after its last beat a silent peer is removed: `misses` intervals plus a grace
@@ -137,7 +142,14 @@ export class PeerDirectory extends EventEmitter<{ event: [DirectoryEvent] }> {
   }
 
   async registerFile(session: PeerRecord, file: NewFile): Promise<FileRecord> {
-    const record: FileRecord = { peer: session.id, path: file.path, name: posix.basename(file.path), sha256: file.sha256, size: file.size };
+    const record: FileRecord = {
+      peer: session.id,
+      path: file.path,
+      name: posix.basename(file.path),
+      sha256: file.sha256,
+      size: file.size,
+      ...(file.pieceSize === undefined ? {} : { pieceSize: file.pieceSize, piecesRoot: file.piecesRoot }),
+    };
     const result = await this.store.addFile(record, this.maxFilesPerPeer, this.maxFiles);
     switch (result) {
       case 'added':
@@ -197,6 +209,31 @@ export class PeerDirectory extends EventEmitter<{ event: [DirectoryEvent] }> {
       });
     }
     return { file: found[0]!, holder: online };
+  }
+
+  /**
+   * Every online holder of the content `reference` names (a whole hash or a prefix of 8+
+   * hex digits), `requester` excepted, one file per holder (its first registration), in
+   * registration order, at most `limit`, each with its session. FILE_UNAVAILABLE when there
+   * is none; FILE_AMBIGUOUS when the prefix matches several contents (candidates: the
+   * hashes).
+   */
+  async locateHolders(requester: string, reference: string, limit: number): Promise<{ file: FileRecord; holder: PeerRecord }[]> {
+    const found = (await this.store.holders(reference, HOLDERS_SCAN)).filter((file) => file.peer !== requester);
+    const contents = [...new Set(found.map((file) => file.sha256))];
+    if (contents.length === 0) throw new KompartError(Reason.FILE_UNAVAILABLE, { peer: '', file: reference });
+    if (contents.length > 1) throw new KompartError(Reason.CONTENT_AMBIGUOUS, { file: reference, candidates: contents.sort().join('\n') });
+    const seen = new Set<string>();
+    const holders: { file: FileRecord; holder: PeerRecord }[] = [];
+    for (const file of found) {
+      if (holders.length >= limit) break;
+      if (seen.has(file.peer)) continue;
+      seen.add(file.peer);
+      const holder = await this.store.session(file.peer);
+      if (holder !== undefined) holders.push({ file, holder });
+    }
+    if (holders.length === 0) throw new KompartError(Reason.FILE_UNAVAILABLE, { peer: '', file: reference });
+    return holders;
   }
 
   /** Ends a session by request; returns how many files left. */

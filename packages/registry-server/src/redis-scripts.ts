@@ -11,10 +11,12 @@
  *   P..'token:'..token   string the session's address
  *   P..'presence'        zset   address, scored by its deadline (ms, Redis TIME)
  *   P..'paths:'..id      hash   path -> seq (the peer's files)
- *   P..'file:'..seq      hash   peer, path, name, lname (lower-case name), sha256, size
+ *   P..'file:'..seq      hash   peer, path, name, lname (lower-case name), sha256, size, psize, proot
+ *                               (piece size and root, '' when none)
  *   P..'order'           zset   seq, scored by seq (the listing order, cursors are seqs)
  *   P..'names:'..id      zset   name..'\0'..seq (16 digits), all scored 0: exact-name lookups by range
  *   P..'hashes:'..id     zset   sha256..':'..seq, all scored 0: hash-prefix lookups by range
+ *   P..'holders'         zset   sha256..':'..seq of every online file, all scored 0: LocateHolders by range
  *   P..'events'          stream the event log (XADD, trimmed to about LOG_KEEP entries)
  *   P..'swept'           string when a replica last swept (ms, Redis TIME)
  *   P..'offset'          string time not counted for presence (ms): the outages so far, see SWEEP
@@ -40,6 +42,9 @@ local function log(...)
   redis.call('XADD', P .. 'events', 'MAXLEN', '~', ${LOG_KEEP}, '*', ...)
 end
 local function drop(id, token)
+  for _, member in ipairs(redis.call('ZRANGE', P .. 'hashes:' .. id, 0, -1)) do
+    redis.call('ZREM', P .. 'holders', member)
+  end
   local seqs = redis.call('HVALS', P .. 'paths:' .. id)
   for _, seq in ipairs(seqs) do
     redis.call('DEL', P .. 'file:' .. seq)
@@ -146,19 +151,23 @@ return #due
 
 /**
  * ARGV: prefix, peer, path, name, lower-case name, sha256, size, maxFiles, origin,
- * maxTotalFiles (0: no limit). Returns 'added', 'replaced', 'exists', 'no-peer', 'limit'
- * (the peer's limit) or 'full' (the index's).
+ * maxTotalFiles (0: no limit), piece size, pieces root ('' and '' when none). Returns
+ * 'added', 'replaced', 'exists', 'no-peer', 'limit' (the peer's limit) or 'full' (the
+ * index's).
  */
 export const ADD_FILE = `${COMMON}
 local peer, path, name, lname, sha, size = ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
+local psize, proot = ARGV[11], ARGV[12]
 if redis.call('EXISTS', P .. 'peer:' .. peer) == 0 then return 'no-peer' end
 local seq = redis.call('HGET', P .. 'paths:' .. peer, path)
 if seq then
-  local old = redis.call('HMGET', P .. 'file:' .. seq, 'sha256', 'size')
-  if old[1] == sha and old[2] == size then return 'exists' end
+  local old = redis.call('HMGET', P .. 'file:' .. seq, 'sha256', 'size', 'psize', 'proot')
+  if old[1] == sha and old[2] == size and (old[3] or '') == psize and (old[4] or '') == proot then return 'exists' end
   redis.call('ZREM', P .. 'hashes:' .. peer, old[1] .. ':' .. pad(seq))
-  redis.call('HSET', P .. 'file:' .. seq, 'sha256', sha, 'size', size)
+  redis.call('ZREM', P .. 'holders', old[1] .. ':' .. pad(seq))
+  redis.call('HSET', P .. 'file:' .. seq, 'sha256', sha, 'size', size, 'psize', psize, 'proot', proot)
   redis.call('ZADD', P .. 'hashes:' .. peer, 0, sha .. ':' .. pad(seq))
+  redis.call('ZADD', P .. 'holders', 0, sha .. ':' .. pad(seq))
   log('type', 'file-registered', 'peer', peer, 'path', path, 'name', name, 'sha256', sha, 'size', size, 'replaced', 1, 'origin', ARGV[9], 'at', now())
   return 'replaced'
 end
@@ -166,11 +175,12 @@ if redis.call('HLEN', P .. 'paths:' .. peer) >= tonumber(ARGV[8]) then return 'l
 local maxTotal = tonumber(ARGV[10] or '0')
 if maxTotal > 0 and redis.call('ZCARD', P .. 'order') >= maxTotal then return 'full' end
 seq = redis.call('INCR', P .. 'seq')
-redis.call('HSET', P .. 'file:' .. seq, 'peer', peer, 'path', path, 'name', name, 'lname', lname, 'sha256', sha, 'size', size)
+redis.call('HSET', P .. 'file:' .. seq, 'peer', peer, 'path', path, 'name', name, 'lname', lname, 'sha256', sha, 'size', size, 'psize', psize, 'proot', proot)
 redis.call('HSET', P .. 'paths:' .. peer, path, seq)
 redis.call('ZADD', P .. 'order', seq, seq)
 redis.call('ZADD', P .. 'names:' .. peer, 0, name .. '\\0' .. pad(seq))
 redis.call('ZADD', P .. 'hashes:' .. peer, 0, sha .. ':' .. pad(seq))
+redis.call('ZADD', P .. 'holders', 0, sha .. ':' .. pad(seq))
 log('type', 'file-registered', 'peer', peer, 'path', path, 'name', name, 'sha256', sha, 'size', size, 'replaced', 0, 'origin', ARGV[9], 'at', now())
 return 'added'
 `;
@@ -190,6 +200,7 @@ redis.call('DEL', P .. 'file:' .. seq)
 redis.call('ZREM', P .. 'order', seq)
 redis.call('ZREM', P .. 'names:' .. peer, f[3] .. '\\0' .. pad(seq))
 redis.call('ZREM', P .. 'hashes:' .. peer, f[4] .. ':' .. pad(seq))
+redis.call('ZREM', P .. 'holders', f[4] .. ':' .. pad(seq))
 log('type', 'file-unregistered', 'peer', peer, 'path', path, 'name', f[3], 'sha256', f[4], 'size', f[5], 'seq', seq, 'origin', ARGV[4], 'at', now())
 return {seq, f[1], f[2], f[3], f[4], f[5]}
 `;
@@ -217,6 +228,26 @@ for _, member in ipairs(members) do
   if f[1] then
     out[#out + 1] = seq
     for i = 1, 5 do out[#out + 1] = f[i] end
+  end
+end
+return out
+`;
+
+/**
+ * ARGV: prefix, range start, range end, limit. Returns the online files whose members of
+ * P..'holders' are in the lexicographic range, eight values each (seq, peer, path, name,
+ * sha256, size, psize, proot), in member order, at most `limit`.
+ */
+export const HOLDERS = `
+local P = ARGV[1]
+local members = redis.call('ZRANGEBYLEX', P .. 'holders', ARGV[2], ARGV[3], 'LIMIT', 0, tonumber(ARGV[4]))
+local out = {}
+for _, member in ipairs(members) do
+  local seq = tostring(tonumber(string.sub(member, -16)))
+  local f = redis.call('HMGET', P .. 'file:' .. seq, 'peer', 'path', 'name', 'sha256', 'size', 'psize', 'proot')
+  if f[1] then
+    out[#out + 1] = seq
+    for i = 1, 7 do out[#out + 1] = f[i] or '' end
   end
 end
 return out

@@ -56,6 +56,7 @@ const SCRIPTS = {
   kFileByPath: script(lua.FILE_BY_PATH),
   kFilesInRange: script(lua.FILES_IN_RANGE),
   kList: script(lua.LIST),
+  kHolders: script(lua.HOLDERS),
   kCounts: script(lua.COUNTS),
 };
 
@@ -195,6 +196,8 @@ export class RedisStore implements RegistryStore {
         String(maxFiles),
         this.origin,
         String(maxTotalFiles),
+        file.pieceSize === undefined ? '' : String(file.pieceSize),
+        file.piecesRoot ?? '',
       ),
     );
     return String(reply) as AddFileResult;
@@ -214,6 +217,23 @@ export class RedisStore implements RegistryStore {
 
   async filesByHashPrefix(peer: string, prefix: string): Promise<readonly FileRecord[]> {
     return listedFiles(strings(await this.#run((c) => c.kFilesInRange(this.#prefix, 'hashes:', peer, `[${prefix}`, `[${prefix}\xff`))), 0);
+  }
+
+  async holders(prefix: string, limit: number): Promise<readonly FileRecord[]> {
+    const values = strings(await this.#run((c) => c.kHolders(this.#prefix, `[${prefix}`, `[${prefix}\xff`, String(limit))));
+    const files: FileRecord[] = [];
+    for (let at = 0; at + 7 < values.length; at += 8) {
+      const [psize, proot] = [values[at + 6]!, values[at + 7]!];
+      files.push({
+        peer: values[at + 1]!,
+        path: values[at + 2]!,
+        name: values[at + 3]!,
+        sha256: values[at + 4]!,
+        size: Number(values[at + 5]),
+        ...(psize === '' || proot === '' ? {} : { pieceSize: Number(psize), piecesRoot: proot }),
+      });
+    }
+    return files;
   }
 
   async list(after: number, limit: number, filter: ListFilter, scanBudget: number): Promise<ListPage> {

@@ -10,6 +10,7 @@ import {
   type HeartbeatResponse,
   type ListFilesRequest,
   type LocateFileRequest,
+  type LocateHoldersRequest,
   type RegisterFileRequest,
   type RegisterPeerRequest,
   type UnregisterFileRequest,
@@ -194,6 +195,7 @@ export function createRegistryService(options: RegistryServiceOptions): Registry
         path: validate.registeredPath(request.path, options.maxPathBytes),
         sha256: validate.sha256(request.sha256),
         size: validate.fileSize(request.size),
+        ...validate.pieceFields(request.pieceSize ?? 0, request.piecesRoot ?? new Uint8Array()),
       });
       return { file: toSharedFile(file) };
     }),
@@ -229,6 +231,21 @@ export function createRegistryService(options: RegistryServiceOptions): Registry
       const ticket = tickets.issue(requester.id, file, requester.certificate);
       observer.ticketIssued?.();
       return { file: toSharedFile(file), address: online.target, ticket, holderCertificateSha256: Buffer.from(online.certificate ?? '', 'hex') };
+    }),
+
+    locateHolders: unary('LocateHolders', async (request: LocateHoldersRequest, call) => {
+      const requester = await session(request.peer, call);
+      const found = await directory.locateHolders(requester.id, validate.holdersReference(request.sha256), validate.maxHolders(request.maxHolders));
+      return {
+        holders: found.map(({ file, holder }) => ({
+          file: toSharedFile(file),
+          address: holder.target,
+          ticket: tickets.issue(requester.id, file, requester.certificate),
+          pieceSize: file.pieceSize ?? 0,
+          piecesRoot: file.piecesRoot === undefined ? Buffer.alloc(0) : Buffer.from(file.piecesRoot, 'hex'),
+          holderCertificateSha256: Buffer.from(holder.certificate ?? '', 'hex'),
+        })),
+      };
     }),
 
     disconnect: unary('Disconnect', async (request: DisconnectRequest, call) => {

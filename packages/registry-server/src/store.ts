@@ -9,7 +9,8 @@
  * mutation logs its event in the same atomic step, so every replica, reading the log,
  * learns of every change exactly once and in order. Costs: O(1) or O(page) in the number
  * of peers and files, except removing a peer (O(its files)), hash-prefix and base-name
- * lookups (O(matches)) and removing one file (O(the peer's files of that base name)).
+ * lookups (O(matches); the memory store's `holders` for a prefix shorter than a whole hash:
+ * O(distinct hashes)) and removing one file (O(the peer's files of that base name)).
  *
  * One contract test suite (store-contract.ts) runs unchanged against every store.
  */
@@ -38,6 +39,13 @@ export interface FileRecord {
   readonly name: string;
   readonly sha256: string;
   readonly size: number;
+  /**
+   * The piece size and root (64 lower-case hex digits) the holder registered
+   * (RegisterFileRequest.piece_size, pieces_root); both absent when it sent none. Stores
+   * keep them, and answer them from `holders` (other lookups may leave them out).
+   */
+  readonly pieceSize?: number | undefined;
+  readonly piecesRoot?: string | undefined;
 }
 
 /** A file as a listing returns it: with its place in the registration order. */
@@ -187,8 +195,8 @@ export interface RegistryStore {
    * Adds a file to an online peer, unless the peer is at `maxFiles` (`limit`) or the whole
    * index at `maxTotalFiles` (`full`; no limit when absent or 0), and logs file-registered.
    * A path registered again with the same hash is `exists`; with another hash (the file
-   * changed) the entry is updated in place (`replaced`, counted by neither limit), keeping
-   * its `seq`.
+   * changed), or with other piece fields, the entry is updated in place (`replaced`,
+   * counted by neither limit), keeping its `seq`.
    */
   addFile(file: FileRecord, maxFiles: number, maxTotalFiles?: number): Promise<AddFileResult>;
   /**
@@ -203,6 +211,12 @@ export interface RegistryStore {
   filesByName(peer: string, name: string): Promise<readonly FileRecord[]>;
   /** A peer's files whose hash starts with the lower-case hex `prefix`. */
   filesByHashPrefix(peer: string, prefix: string): Promise<readonly FileRecord[]>;
+  /**
+   * Every online peer's files whose hash starts with the lower-case hex `prefix` (a whole
+   * hash, or a prefix of one), with their piece fields: ordered by hash, then registration
+   * order; at most `limit`.
+   */
+  holders(prefix: string, limit: number): Promise<readonly FileRecord[]>;
   /**
    * One page in registration order, after cursor `after` (0 for the start), at most `limit`
    * entries, looking at no more than `scanBudget` entries (so a selective filter answers

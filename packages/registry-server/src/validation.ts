@@ -1,5 +1,17 @@
-import { DEFAULT_PAGE_SIZE, DEFAULT_PEER_PORT, MAX_FILE_REF_LENGTH, MAX_FILE_SIZE, MAX_PAGE_SIZE, MAX_PATH_BYTES, Reason } from '@kompart/protocol';
-import { AddressError, KompartError, invalidArgument, isHexPrefix, isSha256, parseEndpoint, type Endpoint } from '@kompart/core';
+import {
+  DEFAULT_HOLDERS,
+  DEFAULT_PAGE_SIZE,
+  DEFAULT_PEER_PORT,
+  MAX_FILE_REF_LENGTH,
+  MAX_FILE_SIZE,
+  MAX_HOLDERS,
+  MAX_PAGE_SIZE,
+  MAX_PATH_BYTES,
+  MAX_PIECE_BYTES,
+  MIN_PIECE_BYTES,
+  Reason,
+} from '@kompart/protocol';
+import { AddressError, KompartError, invalidArgument, isHashReference, isHexPrefix, isSha256, parseEndpoint, type Endpoint } from '@kompart/core';
 
 /** Parses a peer address (`ip` or `ip:port`, default port 50052) or throws INVALID_ARGUMENT. */
 export function peerEndpoint(field: string, value: string): Endpoint {
@@ -55,6 +67,32 @@ export function fileSize(value: number): number {
     throw invalidArgument('size', `must be an integer from 0 to ${MAX_FILE_SIZE}`);
   }
   return value;
+}
+
+/**
+ * Checks RegisterFileRequest's piece fields: none (0 and empty, an older client), or a
+ * power-of-two piece size from MIN_PIECE_BYTES to MAX_PIECE_BYTES with a 32-byte root.
+ * Returns them as stored (the root in lower-case hex), or an empty object for none.
+ */
+export function pieceFields(pieceSize: number, root: Uint8Array): { pieceSize?: number; piecesRoot?: string } {
+  if (pieceSize === 0 && root.length === 0) return {};
+  if (!Number.isInteger(pieceSize) || pieceSize < MIN_PIECE_BYTES || pieceSize > MAX_PIECE_BYTES || (pieceSize & (pieceSize - 1)) !== 0) {
+    throw invalidArgument('piece_size', `must be 0 or a power of two from ${MIN_PIECE_BYTES} to ${MAX_PIECE_BYTES}`);
+  }
+  if (root.length !== 32) throw invalidArgument('pieces_root', 'must be 32 bytes (a SHA-256) when piece_size is set');
+  return { pieceSize, piecesRoot: Buffer.from(root).toString('hex') };
+}
+
+/** Checks LocateHoldersRequest.sha256 (a whole hash or a prefix of 8+ hex digits) and returns it in lower case. */
+export function holdersReference(value: string): string {
+  if (!isHashReference(value) || value.length > 64) throw invalidArgument('sha256', 'must be 8 to 64 hexadecimal digits');
+  return value.toLowerCase();
+}
+
+/** How many holders LocateHolders answers. */
+export function maxHolders(value: number): number {
+  if (value === 0) return DEFAULT_HOLDERS;
+  return Math.min(value, MAX_HOLDERS);
 }
 
 /** The page size a request really gets. */

@@ -7,6 +7,8 @@ import {
   type ListFilesResponse,
   type LocateFileRequest,
   type LocateFileResponse,
+  type LocateHoldersRequest,
+  type LocateHoldersResponse,
   type RegisterFileRequest,
   type RegisterFileResponse,
   type UnregisterFileRequest,
@@ -54,6 +56,7 @@ interface Methods {
   unregisterFile: [UnregisterFileRequest, UnregisterFileResponse];
   listFiles: [ListFilesRequest, ListFilesResponse];
   locateFile: [LocateFileRequest, LocateFileResponse];
+  locateHolders: [LocateHoldersRequest, LocateHoldersResponse];
   disconnect: [DisconnectRequest, DisconnectResponse];
 }
 

@@ -409,6 +409,74 @@ describe('Registry service over real gRPC', () => {
     });
   });
 
+  describe('LocateHolders', () => {
+    const root = Buffer.alloc(32, 7);
+    const share = (session: RegisterPeerResponse, path: string, n: number, pieces = true) =>
+      call(
+        h.client,
+        'registerFile',
+        { peer: session.peer, path, sha256: fakeHash(n), size: 10, ...(pieces ? { pieceSize: 262144, piecesRoot: root } : {}) },
+        session.sessionToken,
+      );
+    const holders = (session: RegisterPeerResponse, sha256: string, maxHolders = 0) =>
+      call(h.client, 'locateHolders', { peer: session.peer, sha256, maxHolders }, session.sessionToken);
+
+    it('answers every other online holder once, with a ticket for each and the piece fields it registered', async () => {
+      const me = await h.register('127.0.0.9');
+      const [a, b, c] = [await h.register('127.0.0.2'), await h.register('127.0.0.3:6000'), await h.register('127.0.0.4')];
+      await share(a, '/a/x.bin', 1);
+      await share(a, '/a/copy.bin', 1);
+      await share(b, '/b/x.bin', 1, false);
+      await share(c, '/c/x.bin', 1);
+      await share(me, '/me/x.bin', 1);
+      const answer = await holders(me, fakeHash(1).slice(0, 8).toUpperCase());
+      expect(answer.holders.map((x) => [x.file!.peer, x.file!.path, x.address, x.pieceSize, Buffer.from(x.piecesRoot).length])).toEqual([
+        ['127.0.0.2', '/a/x.bin', '127.0.0.2:50052', 262144, 32],
+        ['127.0.0.3:6000', '/b/x.bin', '127.0.0.3:6000', 0, 0],
+        ['127.0.0.4', '/c/x.bin', '127.0.0.4:50052', 262144, 32],
+      ]);
+      const key = ticketPublicKey(a.ticketPublicKey);
+      const claims = verifyTicket(answer.holders[0]!.ticket, key, { holder: '127.0.0.2', sha256: fakeHash(1), path: '/a/x.bin', now: Date.now() });
+      expect(claims.requester).toBe('127.0.0.9');
+      expect((await holders(me, fakeHash(1), 2)).holders).toHaveLength(2);
+    });
+
+    it('says FILE_UNAVAILABLE when nobody else holds it, CONTENT_AMBIGUOUS for a prefix of several contents, and refuses bad input', async () => {
+      const me = await h.register('127.0.0.9');
+      const a = await h.register('127.0.0.2');
+      await share(me, '/me/x.bin', 1);
+      let error = await h.rejection(holders(me, fakeHash(1)));
+      expect([error.grpcCode, error.grpcMessage]).toEqual([status.NOT_FOUND, 'arquivo removido ou indisponível']);
+      const [one, two] = [`12345678${'a'.repeat(56)}`, `12345678${'b'.repeat(56)}`];
+      await call(h.client, 'registerFile', { peer: a.peer, path: '/a/1.bin', sha256: one, size: 1 }, a.sessionToken);
+      await call(h.client, 'registerFile', { peer: a.peer, path: '/a/2.bin', sha256: two, size: 1 }, a.sessionToken);
+      error = await h.rejection(holders(me, '12345678'));
+      expect(error.grpcCode).toBe(status.FAILED_PRECONDITION);
+      expect(error.reason).toBe(Reason.CONTENT_AMBIGUOUS);
+      expect(error.grpcMessage).toBe(`Mais de um conteúdo corresponde a "12345678": ${one}\n${two}`);
+      for (const bad of ['', '1234567', 'zzzzzzzz', 'a'.repeat(65)]) {
+        error = await h.rejection(holders(me, bad));
+        expect([error.grpcCode, error.params['field']]).toEqual([status.INVALID_ARGUMENT, 'sha256']);
+      }
+    });
+
+    it('refuses malformed piece fields at RegisterFile and changes nothing', async () => {
+      const a = await h.register('127.0.0.2');
+      for (const [pieceSize, piecesRoot, field] of [
+        [262144, Buffer.alloc(31), 'pieces_root'],
+        [300000, root, 'piece_size'],
+        [8 * 1024 * 1024, root, 'piece_size'],
+        [0, root, 'piece_size'],
+      ] as const) {
+        const error = await h.rejection(
+          call(h.client, 'registerFile', { peer: a.peer, path: '/a/x', sha256: fakeHash(1), size: 1, pieceSize, piecesRoot }, a.sessionToken),
+        );
+        expect([error.grpcCode, error.params['field']]).toEqual([status.INVALID_ARGUMENT, field]);
+      }
+      expect((await h.registry.directory.counts()).files).toBe(0);
+    });
+  });
+
   describe('LocateFile', () => {
     let me: RegisterPeerResponse;
     let holder: RegisterPeerResponse;

@@ -115,6 +115,43 @@ export function describeStoreContract(name: string, open: () => Promise<StoreUnd
       expect(await b.addFile(file('p3', 5), 10, 3)).toBe('added');
     });
 
+    it('answers every online holder of a hash or prefix with its piece fields, through updates, removals and departures', async () => {
+      const root = 'ab'.repeat(32);
+      const shared = (peer: string, n: number, pieces = true): FileRecord => ({
+        ...file(peer, 7),
+        path: `/s/${n}.bin`,
+        name: `${n}.bin`,
+        ...(pieces ? { pieceSize: 262144, piecesRoot: root } : {}),
+      });
+      for (const id of ['p1', 'p2', 'p3']) await a.openSession(session(id), LONG);
+      expect(await a.addFile(shared('p1', 1), 10)).toBe('added');
+      expect(await b.addFile(shared('p2', 2, false), 10)).toBe('added');
+      expect(await a.addFile(shared('p3', 3), 10)).toBe('added');
+      await a.addFile(file('p1', 8), 10);
+      const hash = file('p1', 7).sha256;
+      const found = await b.holders(hash, 10);
+      expect(found.map((f) => [f.peer, f.pieceSize, f.piecesRoot])).toEqual([
+        ['p1', 262144, root],
+        ['p2', undefined, undefined],
+        ['p3', 262144, root],
+      ]);
+      expect((await a.holders(hash.slice(0, 60), 2)).map((f) => f.peer)).toEqual(['p1', 'p2']);
+      // A prefix shared by two contents answers both, ordered by hash.
+      expect((await a.holders('0'.repeat(60), 10)).map((f) => f.sha256)).toEqual([hash, hash, hash, file('p1', 8).sha256]);
+      // Same path and content with piece fields now: updated in place; the same again: exists.
+      expect(await b.addFile(shared('p2', 2), 10)).toBe('replaced');
+      expect(await a.addFile(shared('p2', 2), 10)).toBe('exists');
+      expect((await a.holders(hash, 10)).find((f) => f.peer === 'p2')).toMatchObject({ pieceSize: 262144, piecesRoot: root });
+      // Changed content leaves the old hash's holders.
+      expect(await a.addFile({ ...shared('p3', 3), sha256: 'e'.repeat(64) }, 10)).toBe('replaced');
+      expect((await b.holders(hash, 10)).map((f) => f.peer)).toEqual(['p1', 'p2']);
+      expect((await b.holders('e'.repeat(64), 10)).map((f) => f.peer)).toEqual(['p3']);
+      await b.removeFile('p1', '/s/1.bin');
+      await a.closeSession('p2', 't-p2', 'disconnect');
+      expect(await a.holders(hash, 10)).toEqual([]);
+      expect(await b.holders('f'.repeat(64), 10)).toEqual([]);
+    });
+
     it('removes one file from every index on every replica, logs it once, and leaves the rest as it was', async () => {
       await a.openSession(session('p1'), LONG);
       await a.openSession(session('p2'), LONG);

@@ -1,0 +1,36 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { PieceHasher, isValidPieceSize, pieceCount, pieceSizeFor, piecesRoot } from './piece-hashes';
+
+const MiB = 1024 * 1024;
+
+describe('piece hashes', () => {
+  it('picks the smallest power of two from 256 KiB to 4 MiB that makes at most 1024 pieces', () => {
+    expect(pieceSizeFor(0)).toBe(256 * 1024);
+    expect(pieceSizeFor(256 * MiB)).toBe(256 * 1024);
+    expect(pieceSizeFor(256 * MiB + 1)).toBe(512 * 1024);
+    expect(pieceSizeFor(1024 * MiB)).toBe(MiB);
+    expect(pieceSizeFor(4096 * MiB)).toBe(4 * MiB);
+    expect(pieceSizeFor(64 * 1024 * MiB)).toBe(4 * MiB);
+    expect(pieceCount(0, MiB)).toBe(0);
+    expect(pieceCount(MiB + 1, MiB)).toBe(2);
+    expect([256 * 1024, 4 * MiB].every(isValidPieceSize)).toBe(true);
+    expect([0, 128 * 1024, 300_000, 8 * MiB].some(isValidPieceSize)).toBe(false);
+  });
+
+  it('hashes each piece, the last one short, whatever the lengths it is fed in, and roots the list', () => {
+    const pieceSize = 256 * 1024;
+    const data = randomBytes(pieceSize * 2 + 1000);
+    const hasher = new PieceHasher(pieceSize);
+    for (let at = 0; at < data.length; at += 100_003) hasher.update(data.subarray(at, at + 100_003));
+    const list = hasher.finish();
+    const expected = [0, 1, 2].map((i) =>
+      createHash('sha256')
+        .update(data.subarray(i * pieceSize, (i + 1) * pieceSize))
+        .digest(),
+    );
+    expect(list.pieceSize).toBe(pieceSize);
+    expect(list.hashes.equals(Buffer.concat(expected))).toBe(true);
+    expect(piecesRoot(list.hashes).equals(createHash('sha256').update(Buffer.concat(expected)).digest())).toBe(true);
+    expect(new PieceHasher(pieceSize).finish().hashes.length).toBe(0);
+  });
+});

@@ -1,0 +1,4 @@
+import { removeStateHome } from './state-home';
+
+/** Jest global teardown (see state-home.ts). */
+export default removeStateHome;
