@@ -3,8 +3,9 @@ import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { connect as h2connect } from 'node:http2';
 import { createSelfSignedIdentity, type SelfSignedIdentity } from '@kompart/grpc';
 import { DEFAULT_BACKOFF, silentLogger } from '@kompart/core';
+import { GetPiecesRequest, GetPiecesResponse } from '@kompart/protocol';
 import type { DownloadMessage } from '../src/download-file';
-import { grpcDownloadSource } from '../src/grpc-download-source';
+import { grpcDownloadSource, holderUnary } from '../src/grpc-download-source';
 import { isPeerError, type Peer } from '../src/index';
 import { RegistryCalls } from '../src/registry-calls';
 import { CALM_PRESENCE, startNetwork, type TestNetwork } from './support/network';
@@ -137,5 +138,77 @@ describe('encrypted, pinned transfers between peers started with no options', ()
     // A plaintext peer still reaches encrypted holders over pinned TLS.
     const fromAlice = await allowing.getFile(`${alice.id}/song.bin`);
     expect(readFileSync(fromAlice.path).equals(song)).toBe(true);
+  });
+});
+
+describe('swarm downloads are pinned and bound like single-source ones', () => {
+  let net: TestNetwork;
+  let alice: Peer;
+  let carol: Peer;
+  let plain: Peer;
+  let bob: Peer;
+  const song = randomBytes(2 * 1024 * 1024);
+  let songPath: string;
+
+  beforeAll(async () => {
+    net = await startNetwork({ ...CALM_PRESENCE, registryHost: '127.20.1.1' });
+    alice = await net.addPeer('127.20.1.2');
+    carol = await net.addPeer('127.20.1.3');
+    plain = await net.addPeer('127.20.1.4', { plaintextTransfers: true });
+    bob = await net.addPeer('127.20.1.5');
+    for (const peer of [alice, carol, plain, bob]) await peer.registerPeer();
+    songPath = net.dir.join('song.bin');
+    writeFileSync(songPath, song);
+    for (const peer of [alice, carol, plain]) await peer.registerPath(songPath);
+  });
+
+  afterAll(async () => {
+    await net.close();
+  });
+
+  it('gives every holder its fingerprint and a ticket bound to the requester, which GetPieces refuses on another identity', async () => {
+    const owner = await createSelfSignedIdentity('owner');
+    const thief = await createSelfSignedIdentity('thief');
+    const calls = new RegistryCalls({ target: net.registry.target, server: 'registry', callTimeoutMs: 5000, backoff: DEFAULT_BACKOFF, logger: silentLogger });
+    try {
+      const opened = await calls.registerPeer('127.20.1.9', owner.fingerprint);
+      const { holders } = await calls.locateHolders(opened.sessionToken, { peer: opened.peer, sha256: sha(song), maxHolders: 8 });
+      const byPeer = new Map(holders.map((holder) => [holder.file!.peer, holder]));
+      expect([...byPeer.keys()].sort()).toEqual([alice.id, carol.id, plain.id].sort());
+      expect(byPeer.get(plain.id)!.holderCertificateSha256).toHaveLength(0);
+      const located = byPeer.get(alice.id)!;
+      expect(located.holderCertificateSha256).toHaveLength(32);
+      const pieces = (client: SelfSignedIdentity) =>
+        holderUnary(
+          { address: located.address, holder: alice.id, name: 'song.bin', pinned: { fingerprint: Buffer.from(located.holderCertificateSha256), client } },
+          '/kompart.v1.FileService/GetPieces',
+          GetPiecesRequest.encode({ sha256: sha(song), path: located.file!.path, ticket: located.ticket }).finish(),
+          new AbortController().signal,
+          5000,
+        );
+      expect(await pieces(thief).catch((error: unknown) => error)).toMatchObject({ reason: 'TICKET_INVALID' });
+      const list = GetPiecesResponse.decode(await pieces(owner));
+      expect(list).toMatchObject({ sha256: sha(song), size: song.length, pieceSize: located.pieceSize });
+    } finally {
+      calls.close();
+    }
+  });
+
+  it('fetches get file <hash> from the encrypted holders only, leaving out the plaintext one', async () => {
+    const result = await bob.getFile(sha(song));
+    expect(readFileSync(result.path).equals(song)).toBe(true);
+    // Left out before the transfer, not tried and dropped: it is not among the holders at all.
+    const asked = (result.holders ?? []).map((holder) => holder.peer);
+    expect(asked.sort()).toEqual([alice.id, carol.id].sort());
+    expect(result.file.peer).not.toBe(plain.id);
+  });
+
+  it('refuses get file <hash> held only by plaintext holders, naming one', async () => {
+    const path = net.dir.join('clear.txt');
+    writeFileSync(path, 'only in the clear');
+    await plain.registerPath(path);
+    const error = await bob.getFile(sha(Buffer.from('only in the clear'))).catch((e: unknown) => e);
+    expect(isPeerError(error, 'HOLDER_PLAINTEXT')).toBe(true);
+    expect(String((error as Error).message)).toContain(plain.id);
   });
 });
