@@ -99,6 +99,19 @@ it('detects a holder serving wrong bytes, names it, takes its pieces from the ot
   await program.stop();
 }, 120_000);
 
+it('drops a holder whose piece list does not match the registered root, asks it for no bytes, and saves the right file from the others', async () => {
+  const honest = [await fake(), await fake()];
+  const liar = await fake({ lieAboutPieces: true });
+  const { program, downloads } = await getter();
+  const result = await getFile(program, `${liar.id}/big.bin`);
+  expect(result).toMatchObject({ status: 'downloaded', sha256: hash });
+  expect(readFileSync(join(downloads, 'big.bin')).equals(data)).toBe(true);
+  expect(result.holders!.find((h) => h.peer === liar.id)).toMatchObject({ outcome: 'bad-list', bytes: 0 });
+  expect(result.holders!.filter((h) => honest.some((x) => x.id === h.peer)).map((h) => h.outcome)).toEqual(['done', 'done']);
+  expect(liar.served).toEqual([]);
+  await program.stop();
+}, 120_000);
+
 it('saves the right file when later pieces arrive before the first ones', async () => {
   // The holder asked for the start of the file sends nothing until the other holder has
   // finished a whole request of later pieces.

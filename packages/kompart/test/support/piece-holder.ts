@@ -49,6 +49,8 @@ export interface PieceHolderBehaviour {
   stallAfter?: number;
   /** Piece size to register (a valid power of two); 'none': no piece fields at all. */
   pieceSize?: number | 'none';
+  /** GetPieces answers the list with one byte of its first hash flipped (the registered root stays true). */
+  lieAboutPieces?: boolean;
 }
 
 export interface PieceHolder {
@@ -95,7 +97,9 @@ export async function startPieceHolder(
   const open = new Set<ServerWritableStream<DownloadRequest, DownloadResponse>>();
   const implementation = {
     getPieces(_call: ServerUnaryCall<GetPiecesRequest, GetPiecesResponse>, callback: sendUnaryData<GetPiecesResponse>) {
-      callback(null, { sha256, size: data.length, pieceSize: list.pieceSize, hashes: list.hashes });
+      const hashes = Buffer.from(list.hashes);
+      if (behaviour.lieAboutPieces === true) hashes[0] = hashes[0]! ^ 0xff;
+      callback(null, { sha256, size: data.length, pieceSize: list.pieceSize, hashes });
     },
     download(call: ServerWritableStream<DownloadRequest, DownloadResponse>) {
       open.add(call);
