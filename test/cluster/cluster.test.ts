@@ -89,6 +89,9 @@ describeIfRedis('a registry of three replicas on Redis', () => {
     const carol = await startPeer('127.0.91.13', all(), { 'nota.txt': 'dó ré mi' });
     const dave = await startPeer('127.0.91.14', all());
     const eve = await startPeer('127.0.91.15', all());
+    // The joins reach the others asynchronously (through Redis and each replica's streams):
+    // every one of them must be in before the marks, or a late one looks like a storm.
+    await Promise.all([carol.waitFor('Peer 127.0.91.14 entrou'), carol.waitFor('Peer 127.0.91.15 entrou'), dave.waitFor('Peer 127.0.91.15 entrou')]);
     const marks = new Map([carol, dave, eve].map((peer) => [peer, peer.mark()]));
     const killed = replicas.get(REPLICAS[2]!)!;
     killed.signal('SIGKILL');
