@@ -25,6 +25,9 @@ const RATE_MBIT = 100;
 const SUBNET = '10.78.0';
 const LOOPBACK = '127.18.200';
 
+/** The peers' identities (made on first start) in the run's folder, not in ~/.local/state. */
+const stateHome = (dir: string): NodeJS.ProcessEnv => ({ XDG_STATE_HOME: join(dir, 'state') });
+
 interface Run {
   readonly ms: number;
   /** MiB/s from the downloader's own result (bytes moved over its duration). */
@@ -169,7 +172,7 @@ async function namespaces(context: BenchContext, dir: string, rounds: number): P
       address.set(name, `${SUBNET}.${10 + index}`);
     });
     const ns = (name: string): string => `kb-${tag}-${name}`;
-    const registry = new KompartProcess([address.get('reg')!, 's'], { namespace: ns('reg') });
+    const registry = new KompartProcess([address.get('reg')!, 's'], { namespace: ns('reg'), env: stateHome(dir) });
     programs.push(registry);
     await registry.waitFor(/ouvindo em/);
     const holders: Holder[] = [];
@@ -178,6 +181,7 @@ async function namespaces(context: BenchContext, dir: string, rounds: number): P
         [address.get('reg')!, 'p', address.get(name)!, '--json', '--cache-dir', join(dir, `cache-${name}`), '--downloads', join(dir, `dl-${name}`)],
         {
           namespace: ns(name),
+          env: stateHome(dir),
         },
       );
       programs.push(program);
@@ -186,6 +190,7 @@ async function namespaces(context: BenchContext, dir: string, rounds: number): P
     const downloads = join(dir, 'dl-get');
     const getter = new KompartProcess([address.get('reg')!, 'p', address.get('get')!, '--json', '--no-cache-dir', '--downloads', downloads], {
       namespace: ns('get'),
+      env: stateHome(dir),
     });
     programs.push(getter);
     const mark = getter.mark();
@@ -251,27 +256,23 @@ async function loopback(context: BenchContext, dir: string, rounds: number): Pro
   const programs: KompartProcess[] = [];
   try {
     const registryAddress = `${LOOPBACK}.1`;
-    const registry = new KompartProcess([registryAddress, 's']);
+    const registry = new KompartProcess([registryAddress, 's'], { env: stateHome(dir) });
     programs.push(registry);
     await registry.waitFor(/ouvindo em/);
     const holders: Holder[] = [];
     for (const n of [2, 3]) {
-      const program = new KompartProcess([
-        registryAddress,
-        'p',
-        `${LOOPBACK}.${n}`,
-        '--json',
-        '--cache-dir',
-        join(dir, `cache-${n}`),
-        '--downloads',
-        join(dir, `dl-${n}`),
-      ]);
+      const program = new KompartProcess(
+        [registryAddress, 'p', `${LOOPBACK}.${n}`, '--json', '--cache-dir', join(dir, `cache-${n}`), '--downloads', join(dir, `dl-${n}`)],
+        { env: stateHome(dir) },
+      );
       programs.push(program);
       holders.push(new Holder(program, source.path));
     }
     const start = async (n: number, extra: string[]): Promise<{ program: KompartProcess; downloads: string }> => {
       const downloads = join(dir, `dl-${n}`);
-      const program = new KompartProcess([registryAddress, 'p', `${LOOPBACK}.${n}`, '--json', '--no-cache-dir', '--downloads', downloads, ...extra]);
+      const program = new KompartProcess([registryAddress, 'p', `${LOOPBACK}.${n}`, '--json', '--no-cache-dir', '--downloads', downloads, ...extra], {
+        env: stateHome(dir),
+      });
       programs.push(program);
       const mark = program.mark();
       program.send('register peer');

@@ -18,8 +18,13 @@ const handlers = {
     await peer?.close();
   }),
 
-  /** `chunkBytes` unset: KOMPART_CHUNK_BYTES as the launcher exports it (asLaunched), else the library's default. */
-  start: async (args: { registry: string; address: string; downloadsDir: string; cacheDir: string | null; chunkBytes?: number }) => {
+  /**
+   * `chunkBytes` unset: KOMPART_CHUNK_BYTES as the launcher exports it (asLaunched), else the
+   * library's default. Plaintext transfers unless `encrypted` (then a fresh identity in
+   * memory, pinned TLS as `kompart` does by default); always single-source, since several
+   * holders of the benchmark's file are online at once.
+   */
+  start: async (args: { registry: string; address: string; downloadsDir: string; cacheDir: string | null; chunkBytes?: number; encrypted?: boolean }) => {
     const fromEnv = process.env['KOMPART_CHUNK_BYTES'];
     const chunkBytes = args.chunkBytes ?? (fromEnv === undefined ? undefined : Number(fromEnv));
     peer = await startPeer({
@@ -28,6 +33,9 @@ const handlers = {
       downloadsDir: args.downloadsDir,
       cacheDir: args.cacheDir,
       shutdownGraceMs: 500,
+      identityDir: null,
+      plaintextTransfers: args.encrypted !== true,
+      singleSource: true,
       ...(chunkBytes === undefined ? {} : { chunkBytes }),
     });
     return { id: peer.id, target: peer.fileServiceTarget };

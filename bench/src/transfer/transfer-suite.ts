@@ -37,6 +37,9 @@ const RECEIVER = '127.0.0.3:0';
 /** The `kompart-plain` peers: the same library in a plain `node` process, glibc's defaults. */
 const PLAIN_SENDER = '127.0.0.7:0';
 const PLAIN_RECEIVER = '127.0.0.8:0';
+/** The `kompart-tls` peers: encrypted, pinned transfers (the default of `kompart`). */
+const TLS_SENDER = '127.0.0.9:0';
+const TLS_RECEIVER = '127.0.0.10:0';
 const TCP_HOST = '127.0.0.4';
 /** Chunk sizes of the sweep (KiB list in KOMPART_BENCH_CHUNKS overrides, e.g. `120,1024`). */
 const CHUNKS = (process.env['KOMPART_BENCH_CHUNKS'] ?? '64,120,256,512,1024').split(',').map((kib) => Number(kib) * 1024);
@@ -103,7 +106,11 @@ export async function runTransferSuite(context: BenchContext): Promise<Row[]> {
   try {
     const { target: registryTarget } = await registry.call('start', { heartbeatIntervalMs: 5000 });
     // Peers run with the `kompart` launcher's environment unless `plain`.
-    const startPeerChild = async (name: string, address: string, options: { chunkBytes?: number; execArgv?: string[]; plain?: boolean } = {}) => {
+    const startPeerChild = async (
+      name: string,
+      address: string,
+      options: { chunkBytes?: number; execArgv?: string[]; plain?: boolean; encrypted?: boolean } = {},
+    ) => {
       const child = track(
         startChild<PeerOps>(name, join(__dirname, 'peer-child.js'), options.plain === true ? asPlain(options.execArgv) : asLaunched(options.execArgv)),
       );
@@ -113,6 +120,7 @@ export async function runTransferSuite(context: BenchContext): Promise<Row[]> {
         downloadsDir: downloads,
         cacheDir: join(dir, 'hash-cache'),
         ...(options.chunkBytes === undefined ? {} : { chunkBytes: options.chunkBytes }),
+        ...(options.encrypted === true ? { encrypted: true } : {}),
       });
       await child.call('registerPeer');
       return { child, id };
@@ -134,8 +142,11 @@ export async function runTransferSuite(context: BenchContext): Promise<Row[]> {
       const receiver = await startPeerChild('receiver', RECEIVER);
       const plainSender = await startPeerChild('plain-sender', PLAIN_SENDER, { plain: true });
       const plainReceiver = await startPeerChild('plain-receiver', PLAIN_RECEIVER, { plain: true });
+      const tlsSender = await startPeerChild('tls-sender', TLS_SENDER, { encrypted: true });
+      const tlsReceiver = await startPeerChild('tls-receiver', TLS_RECEIVER, { encrypted: true });
       const registered = await sender.child.call('registerPath', { path: source });
       await plainSender.child.call('registerPath', { path: source });
+      await tlsSender.child.call('registerPath', { path: source });
       log(`  sender ${sender.id} registered ${registered.name} (${registered.cached ? 'hash cache' : `hashed in ${registered.ms.toFixed(0)} ms`})`);
       const grpcSender = track(startChild<GrpcBareOps>('grpc-sender', join(__dirname, 'grpc-bare-child.js'), asLaunched()));
       const grpcReceiver = track(startChild<GrpcBareOps>('grpc-receiver', join(__dirname, 'grpc-bare-child.js'), asLaunched()));
@@ -151,6 +162,7 @@ export async function runTransferSuite(context: BenchContext): Promise<Row[]> {
       const { port: tcpPort } = await tcpSender.call('serveTcp', { file: source, host: TCP_HOST, readBytes: BASELINE_READ_BYTES });
       const { port: tcp64Port } = await tcpSender.call('serveTcp', { file: source, host: TCP_HOST, readBytes: 64 * 1024 });
       const { port: httpPort } = await tcpSender.call('serveHttp', { file: source, host: TCP_HOST, readBytes: BASELINE_READ_BYTES });
+      const { port: httpsPort } = await tcpSender.call('serveHttps', { file: source, host: TCP_HOST, readBytes: BASELINE_READ_BYTES });
       // The same baseline with the launcher's allocator settings too: like against like.
       const tunedTcpSender = track(startChild<TcpOps>('tuned-tcp-sender', join(__dirname, 'tcp-child.js'), asLaunched()));
       const tunedTcpReceiver = track(startChild<TcpOps>('tuned-tcp-receiver', join(__dirname, 'tcp-child.js'), asLaunched()));
@@ -186,11 +198,13 @@ export async function runTransferSuite(context: BenchContext): Promise<Row[]> {
         return { ms: got.ms, bytes: size, sender: senderWindow, receiver: receiverWindow };
       };
       /** curl -o from a server: Node http (its probe window) or nginx (its CPU from /proc). */
+      // HTTPS: --insecure, since the certificate is self-signed (checking it costs nothing per byte).
       const curlRun = async (url: string, server: { window: Child<TcpOps> } | { nginx: BenchNginx }): Promise<Moved> => {
         const dest = join(downloads, 'curl.bin');
         const nginxBefore = 'nginx' in server ? server.nginx.cpuMs() : 0;
         if ('window' in server) await server.window.call('windowStart', { sampleMs: 20 });
-        const curl = await runMeasured('curl', ['-sS', '--fail', '--max-time', '900', '-o', dest, url]);
+        const insecure = url.startsWith('https:') ? ['--insecure'] : [];
+        const curl = await runMeasured('curl', ['-sS', '--fail', '--max-time', '900', ...insecure, '-o', dest, url]);
         const senderWindow = 'window' in server ? await server.window.call('windowStop') : undefined;
         const senderCpuMs = 'nginx' in server ? server.nginx.cpuMs() - nginxBefore : senderWindow!.coreShare * senderWindow!.ms;
         const bytes = (await stat(dest)).size;
@@ -201,6 +215,7 @@ export async function runTransferSuite(context: BenchContext): Promise<Row[]> {
       const variants = [
         { name: 'kompart', run: () => kompartRun(sender, receiver.child, sender.child) },
         { name: 'kompart-plain', run: () => kompartRun(plainSender, plainReceiver.child, plainSender.child) },
+        { name: 'kompart-tls', run: () => kompartRun(tlsSender, tlsReceiver.child, tlsSender.child) },
         ...(process.env['KOMPART_BENCH_SPLIT'] === '1'
           ? [
               { name: 'kompart-launched-sender-only', run: () => kompartRun(sender, plainReceiver.child, sender.child) },
@@ -212,6 +227,7 @@ export async function runTransferSuite(context: BenchContext): Promise<Row[]> {
         { name: 'tcp-64k', run: () => tcpRunOn(tcpSender, tcpReceiver, tcp64Port) },
         { name: 'tcp-tuned', run: () => tcpRunOn(tunedTcpSender, tunedTcpReceiver, tunedTcpPort) },
         { name: 'curl', run: () => curlRun(`http://${TCP_HOST}:${httpPort}/file`, { window: tcpSender }) },
+        { name: 'curl-https', run: () => curlRun(`https://${TCP_HOST}:${httpsPort}/file`, { window: tcpSender }) },
         ...(nginx === undefined ? [] : [{ name: 'curl-nginx', run: () => curlRun(`http://${TCP_HOST}:${nginx.port}/${basename(source)}`, { nginx }) }]),
       ];
       // KOMPART_BENCH_VARIANTS=kompart,tcp runs only those (for profiling one side with perf);
@@ -225,7 +241,7 @@ export async function runTransferSuite(context: BenchContext): Promise<Row[]> {
         for (const variant of chosen) await variant.run();
       }
       log(
-        `transfer: ${sizeLabel(size)}, ${rounds} alternating rounds (kompart get file as launched and in a plain process, bare gRPC, raw TCP with 1 MiB and 64 KiB reads and with the launcher's settings, curl from Node http and from nginx)`,
+        `transfer: ${sizeLabel(size)}, ${rounds} alternating rounds (kompart get file as launched and in a plain process, plaintext and encrypted, bare gRPC, raw TCP with 1 MiB and 64 KiB reads and with the launcher's settings, curl from Node http and from nginx)`,
       );
       // The end of every size, with or without rows: sweeps (first size), processes, big source.
       const finishSize = async (): Promise<void> => {
@@ -238,6 +254,8 @@ export async function runTransferSuite(context: BenchContext): Promise<Row[]> {
           receiver.child.stop(),
           plainSender.child.stop(),
           plainReceiver.child.stop(),
+          tlsSender.child.stop(),
+          tlsReceiver.child.stop(),
           tcpSender.stop(),
           tcpReceiver.stop(),
           tunedTcpSender.stop(),
@@ -261,13 +279,15 @@ export async function runTransferSuite(context: BenchContext): Promise<Row[]> {
       const t64 = results.get('tcp-64k')!;
       const tt = results.get('tcp-tuned')!;
       const c = results.get('curl')!;
+      const ks = results.get('kompart-tls')!;
+      const cs = results.get('curl-https')!;
       const cn = results.get('curl-nginx');
       const rate = (m: Moved): number => mibPerSecond(m.bytes, m.ms);
       const label = sizeLabel(size);
       const runs = `median of ${k.length} alternating runs; both peers started with the launcher's ${launcherSettingsText()}; chunks of the default size, flow-control window per TRANSFER_CHANNEL_OPTIONS; kompart sender/receiver CPU ${pctOf(k, 'sender')}/${pctOf(k, 'receiver')} of a core, TCP ${pctOf(t, 'sender')}/${pctOf(t, 'receiver')}; machine busy ${median(k.map((m) => m.machineBusy)).toFixed(2)} cores`;
       rows.push({
         item: 1,
-        figure: `get file ${label}, loopback, hash verified, peers as \`kompart\` starts them (vs Node TCP pipe, 1 MiB reads)`,
+        figure: `get file ${label}, loopback, hash verified, plaintext transfers, peers as \`kompart\` starts them (vs Node TCP pipe, 1 MiB reads)`,
         unit: 'MiB/s',
         kompart: medianOf(k, rate),
         baseline: medianOf(t, rate),
@@ -303,6 +323,25 @@ export async function runTransferSuite(context: BenchContext): Promise<Row[]> {
         baseline: cpuOf(c, 'both'),
         baselineName: 'curl <- Node http',
         note: `kompart ${cpuText(k)}; curl + Node http ${cpuText(c)}`,
+      });
+      rows.push({
+        item: 1,
+        figure: `get file ${label}, encrypted and pinned (TLS 1.3, the default; issue 20) vs curl over HTTPS from Node https`,
+        unit: 'MiB/s',
+        kompart: medianOf(ks, rate),
+        baseline: medianOf(cs, rate),
+        baselineName: 'curl <- Node https (TLS 1.3, 1 MiB reads)',
+        target: { on: 'ratio', op: '>=', limit: 0.8, text: '>= 0.8x' },
+        note: `median of ${ks.length} alternating runs; encrypted kompart ${cpuText(ks)} (${(medianOf(ks, rate) / medianOf(k, rate)).toFixed(2)}x the plaintext path's rate); curl + Node https ${cpuText(cs)}`,
+      });
+      rows.push({
+        item: 1,
+        figure: `  CPU per GiB, both sides together, encrypted (vs curl over HTTPS from Node https)`,
+        unit: 's',
+        kompart: cpuOf(ks, 'both'),
+        baseline: cpuOf(cs, 'both'),
+        baselineName: 'curl <- Node https',
+        note: `kompart encrypted ${cpuText(ks)}, plaintext ${cpuText(k)}; curl + Node https ${cpuText(cs)}`,
       });
       if (cn !== undefined) {
         rows.push({
