@@ -177,6 +177,12 @@ interface Run {
   readonly controller: AbortController;
   /** Why it was cut short on purpose (not an error of the holder). */
   cut?: 'taken' | 'finished';
+  /**
+   * It took its piece over from another holder (endgame). Such a run is never taken over
+   * in turn: two holders with no measured rate yet would otherwise pass one piece back and
+   * forth forever; a taker that stalls is dropped by the stall timer instead.
+   */
+  readonly takeover: boolean;
 }
 
 class BadPiece extends Error {}
@@ -343,7 +349,7 @@ export async function fetchSwarm(options: SwarmOptions, initiallyDone: Uint8Arra
   };
 
   /** The next request for an idle holder (its pieces now owned by it), or undefined when there is none now. */
-  const claim = (worker: Worker): { first: number; end: number } | undefined => {
+  const claim = (worker: Worker): { first: number; end: number; takeover?: true } | undefined => {
     const now = Date.now();
     let missing = 0;
     let first = -1;
@@ -383,7 +389,7 @@ export async function fetchSwarm(options: SwarmOptions, initiallyDone: Uint8Arra
     let best: { piece: number; run: Run; gain: number } | undefined;
     for (const other of active()) {
       const run = other.run;
-      if (other === worker || run === undefined || run.cut !== undefined || run.current >= run.end) continue;
+      if (other === worker || run === undefined || run.cut !== undefined || run.takeover || run.current >= run.end) continue;
       const p = run.current;
       if (owner[p] !== other) continue;
       const length = pieceEnd(p) - pieceStart(p);
@@ -400,15 +406,15 @@ export async function fetchSwarm(options: SwarmOptions, initiallyDone: Uint8Arra
       if (best.run.pieceBytes > 0) progress -= best.run.pieceBytes;
       best.run.pieceBytes = 0;
       if (streaming === p) restoreCheckpoint();
-      return own(worker, p, p + 1);
+      return { ...own(worker, p, p + 1), takeover: true };
     }
     return undefined;
   };
 
   /** One request of one holder; returns normally when it ended as planned (or was cut on purpose). */
-  const fetchRun = async (worker: Worker, first: number, end: number): Promise<void> => {
+  const fetchRun = async (worker: Worker, first: number, end: number, takeover: boolean): Promise<void> => {
     const controller = new AbortController();
-    const run: Run = { first, end, current: first, pieceBytes: 0, received: 0, startedAt: Date.now(), lastDataAt: Date.now(), controller };
+    const run: Run = { first, end, current: first, pieceBytes: 0, received: 0, startedAt: Date.now(), lastDataAt: Date.now(), controller, takeover };
     worker.run = run;
     // Writes another holder queued into these pieces (a bad piece, a piece taken over) land first.
     const earlier: Promise<unknown>[] = [];
@@ -583,7 +589,7 @@ export async function fetchSwarm(options: SwarmOptions, initiallyDone: Uint8Arra
       }
       try {
         worker.outcome = 'done';
-        await fetchRun(worker, next.first, next.end);
+        await fetchRun(worker, next.first, next.end, next.takeover === true);
       } catch (error) {
         if (signal.aborted) return;
         if (error instanceof BadPiece) drop(worker, 'bad-piece');

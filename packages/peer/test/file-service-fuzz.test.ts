@@ -2,11 +2,11 @@
  * Property-based (issue 7, item 2): random and malformed Download requests thrown at the
  * FileService of real peers, as raw bytes (no serializer in the way): arbitrary bytes,
  * and hand-encoded requests with random hashes, paths (huge, NUL, invalid UTF-8),
- * offsets (any 64-bit varint, negative ones too), tickets (valid, cut, flipped, random),
+ * offsets and range lengths (any 64-bit varint, negative ones too), tickets (valid, cut, flipped, random),
  * unknown fields appended, and messages cut short. The FileService never crashes,
  * answers with deliberate codes only (never INTERNAL or UNKNOWN) and a kompart reason,
  * never sends a byte of anything but the one registered file (and then exactly its bytes
- * from the offset it announces), and serves valid downloads normally afterwards.
+ * from the offset it announces, to the end or for the length it announces), and serves valid downloads normally afterwards.
  *
  * Two peers: `alice` checks tickets (the default), `open` does not, so that random
  * requests reach the path, hash and offset checks on their own too.
@@ -81,7 +81,9 @@ describe('FileService under random input', () => {
       const { header } = outcome;
       expect({ sha256: header.sha256, path: header.path, size: header.size }).toEqual({ sha256: sha(song), path: songPath, size: song.length });
       expect(outcome.data.equals(song.subarray(header.offset, header.offset + outcome.data.length))).toBe(true);
-      if (outcome.code === status.OK) expect(header.offset + outcome.data.length).toBe(song.length);
+      const end = header.length === undefined || header.length === 0 ? song.length : header.offset + header.length;
+      expect(end).toBeLessThanOrEqual(song.length);
+      if (outcome.code === status.OK) expect({ described, sent: outcome.data.length }).toEqual({ described, sent: end - header.offset });
     } else {
       expect(outcome.data.length).toBe(0);
     }
@@ -128,6 +130,13 @@ describe('FileService under random input', () => {
     fc.bigInt(0n, 2n ** 64n - 1n),
     fc.bigInt(-(2n ** 63n), -1n),
   );
+  // A range's length: none (to the end), in range, past the end, huge, negative.
+  const lengthField = fc.oneof(
+    { arbitrary: fc.constant(undefined), weight: 3 },
+    { arbitrary: fc.nat(song.length), weight: 2 },
+    fc.constantFrom(0n, 1n, BigInt(song.length), BigInt(song.length + 1), 2n ** 53n, 2n ** 64n - 1n),
+    fc.bigInt(-(2n ** 63n), -1n),
+  );
   const ticketField = fc.oneof(
     fc.constant('valid' as const),
     fc.constant('none' as const),
@@ -136,7 +145,7 @@ describe('FileService under random input', () => {
     fc.uint8Array({ maxLength: 300 }),
   );
   const unknownField = fc.record({
-    field: fc.integer({ min: 5, max: 2 ** 29 - 1 }),
+    field: fc.integer({ min: 6, max: 2 ** 29 - 1 }),
     wire: fc.constantFrom(0, 1, 2, 3, 4, 5, 6, 7),
     payload: fc.uint8Array({ maxLength: 24 }),
     value: fc.bigInt(0n, 2n ** 64n - 1n),
@@ -177,7 +186,8 @@ describe('FileService under random input', () => {
         fc.oneof({ arbitrary: fc.constant('valid' as const), weight: 3 }, { arbitrary: ticketField, weight: 2 }),
         fc.oneof({ arbitrary: fc.constant(undefined), weight: 2 }, { arbitrary: trailerField, weight: 1 }),
         fc.oneof({ arbitrary: fc.constant(undefined), weight: 2 }, { arbitrary: fc.nat(), weight: 1 }),
-        async (name, base, override, ticketChoice, trailer, cutAt) => {
+        lengthField,
+        async (name, base, override, ticketChoice, trailer, cutAt, length) => {
           const valid = {
             sha256: base.sha256 === undefined ? undefined : base.sha256 === 'lower' ? sha(song) : sha(song).toUpperCase(),
             path: base.path || base.sha256 === undefined ? songPath : undefined,
@@ -189,7 +199,7 @@ describe('FileService under random input', () => {
             offset: override.offset ?? valid.offset,
           };
           const offset = fields.offset === undefined ? undefined : BigInt(fields.offset);
-          const encoded = encodeDownloadRequest({ ...fields, offset, ticket: ticketBytes(ticketChoice), trailer });
+          const encoded = encodeDownloadRequest({ ...fields, offset, length, ticket: ticketBytes(ticketChoice), trailer });
           const bytes = cutAt === undefined ? encoded : encoded.subarray(0, cutAt % (encoded.length + 1));
           const outcome = await clientOf(pick(name)).download(bytes);
           checkAnswer(outcome, `${name} ${describeRequest(bytes)}`);
@@ -255,6 +265,7 @@ function describeRequest(bytes: Uint8Array): string {
       path: request.path.slice(0, 120),
       pathLength: request.path.length,
       offset: request.offset,
+      length: request.length,
       ticket: request.ticket.length,
     });
   } catch (error) {

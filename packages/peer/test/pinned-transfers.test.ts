@@ -52,6 +52,19 @@ describe('encrypted, pinned transfers between peers started with no options', ()
     return { calls, located };
   }
 
+  /** Opens alice's song as located, over a connection pinned to `fingerprint` that shows `client`. */
+  function pinnedSource(located: Awaited<ReturnType<typeof sessionFor>>['located'], fingerprint: Buffer, client: SelfSignedIdentity) {
+    return grpcDownloadSource({
+      address: located.address,
+      holder: alice.id,
+      sha256: sha(song),
+      path: songPath,
+      name: 'song.bin',
+      ticket: located.ticket,
+      pinned: { fingerprint, client },
+    }).open(0, new AbortController().signal);
+  }
+
   it('keeps its identity 0600 in the identity folder and registers its fingerprint, which LocateFile hands to the downloader', async () => {
     const identityFile = net.dir.join(`127.20.0.2-0/identity/identity.pem`);
     expect(statSync(identityFile).mode & 0o777).toBe(0o600);
@@ -84,16 +97,7 @@ describe('encrypted, pinned transfers between peers started with no options', ()
     const owner = await createSelfSignedIdentity('owner');
     const { calls, located } = await sessionFor('127.20.0.4', owner);
     calls.close();
-    const source = (client: SelfSignedIdentity) =>
-      grpcDownloadSource({
-        address: located.address,
-        holder: alice.id,
-        sha256: sha(song),
-        path: songPath,
-        name: 'song.bin',
-        ticket: located.ticket,
-        pinned: { fingerprint: Buffer.from(located.holderCertificateSha256), client },
-      }).open(0, new AbortController().signal);
+    const source = (client: SelfSignedIdentity) => pinnedSource(located, Buffer.from(located.holderCertificateSha256), client);
     const refused = await drain(source(thief)).catch((error: unknown) => error);
     expect(refused).toMatchObject({ reason: 'TICKET_INVALID' });
     expect((await drain(source(owner))).equals(song)).toBe(true);
@@ -107,17 +111,7 @@ describe('encrypted, pinned transfers between peers started with no options', ()
       served += 1;
     };
     alice.events.on('served', counting);
-    const error = await drain(
-      grpcDownloadSource({
-        address: located.address,
-        holder: alice.id,
-        sha256: sha(song),
-        path: songPath,
-        name: 'song.bin',
-        ticket: located.ticket,
-        pinned: { fingerprint: randomBytes(32), client: await createSelfSignedIdentity('y') },
-      }).open(0, new AbortController().signal),
-    ).catch((e: unknown) => e);
+    const error = await drain(pinnedSource(located, randomBytes(32), await createSelfSignedIdentity('y'))).catch((e: unknown) => e);
     alice.events.off('served', counting);
     expect(isPeerError(error, 'HOLDER_CERTIFICATE_MISMATCH')).toBe(true);
     expect(served).toBe(0);

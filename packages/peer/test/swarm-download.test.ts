@@ -117,6 +117,21 @@ describe('swarm downloads: one file from every holder at once, each piece verifi
     expect(readdirSync(getter.downloadsDir).filter((name) => name.includes('.part'))).toEqual([]);
   });
 
+  it('downloads a file of one piece from several holders, none of which has a measured rate yet', async () => {
+    // Every idle holder sees the one piece owned by another with no rate on either side;
+    // endgame takeovers of takeovers once passed it back and forth for ever (a microtask
+    // loop that starved the event loop until the heap ran out).
+    const small = randomBytes(100_000);
+    const smallPath = net.dir.join('small.bin');
+    writeFileSync(smallPath, small);
+    for (const holder of holders) await holder.registerPath(smallPath);
+    for (let round = 0; round < 6; round++) {
+      const result = await getter.getFile(`${holders[round % holders.length]!.id}/small.bin`, { folder: [`one-piece-${round}`] });
+      expect({ status: result.status, same: readFileSync(result.path).equals(small) }).toEqual({ status: 'downloaded', same: true });
+      expect(result.holders?.reduce((sum, h) => sum + h.bytes, 0)).toBe(small.length);
+    }
+  });
+
   it('gets a file by hash prefix alone, from whoever holds it', async () => {
     const result = await getter.getFile(sha(data).slice(0, 10), { folder: ['by-hash'] });
     expect(result.status).toBe('downloaded');

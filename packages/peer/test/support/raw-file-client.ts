@@ -119,6 +119,8 @@ export interface RawRequestFields {
   /** Any 64-bit varint: negative values are sent as int64 (ten bytes). */
   readonly offset?: bigint | number | undefined;
   readonly ticket?: Uint8Array | undefined;
+  /** A byte range's length (field 5), any 64-bit varint like the offset. */
+  readonly length?: bigint | number | undefined;
   /** Appended after the known fields (unknown fields, garbage). */
   readonly trailer?: Uint8Array | undefined;
 }
@@ -134,13 +136,16 @@ export function encodeDownloadRequest(fields: RawRequestFields): Uint8Array {
   };
   text(1, fields.sha256);
   text(2, fields.path);
-  if (fields.offset !== undefined) {
-    const offset = BigInt(fields.offset);
-    writer.uint32(3 << 3);
-    if (offset < 0n) writer.int64(offset);
-    else writer.uint64(offset);
-  }
+  const varint = (field: number, value: bigint | number | undefined): void => {
+    if (value === undefined) return;
+    const big = BigInt(value);
+    writer.uint32(field << 3);
+    if (big < 0n) writer.int64(big);
+    else writer.uint64(big);
+  };
+  varint(3, fields.offset);
   text(4, fields.ticket);
+  varint(5, fields.length);
   const encoded = writer.finish();
   return fields.trailer === undefined ? encoded : Buffer.concat([encoded, fields.trailer]);
 }
