@@ -14,6 +14,7 @@ import {
 } from 'nice-grpc';
 import { deadlineMiddleware, type DeadlineOptions } from 'nice-grpc-client-middleware-deadline';
 import { channelCredentials, type TlsMaterial } from './credentials.js';
+import { pinnedServerCredentials, type ServerCertificateCheck } from './pinned-channel.js';
 import type { ServiceDef } from './service-definition.js';
 import { STATUS_DETAILS_KEY, errorFromStatusDetails } from './status.js';
 
@@ -89,9 +90,13 @@ export interface RetriedMethods {
   readonly methods: readonly string[];
 }
 
-/** Opens a channel to `target` (`host:port`, or a grpc-js target such as `ipv4:a:p,b:q`). */
-export function openChannel(target: string, tls: TlsMaterial | undefined, options: ChannelOptions = {}): Channel {
-  return createChannel(target, channelCredentials(tls), options);
+/**
+ * Opens a channel to `target` (`host:port`, or a grpc-js target such as `ipv4:a:p,b:q`):
+ * plaintext, TLS with `tls` material, or TLS to a self-signed server that `check` accepts
+ * by fingerprint (pinnedServerCredentials).
+ */
+export function openChannel(target: string, security: TlsMaterial | ServerCertificateCheck | undefined, options: ChannelOptions = {}): Channel {
+  return createChannel(target, typeof security === 'function' ? pinnedServerCredentials(security) : channelCredentials(security), options);
 }
 
 /**

@@ -21,9 +21,10 @@ export {
   type KompartClient,
 } from './client.js';
 export { channelCredentials, type TlsMaterial } from './credentials.js';
+export { type ServerCertificateCheck } from './pinned-channel.js';
 export { grpcTexts } from './grpc-texts.js';
 export { caCheckedTlsOptions, CertificateMismatchError, ClientCertificates, connectPinned, type PinnedServerIdentity } from './pinned-tls.js';
-export { createSelfSignedIdentity, IdentityFolderError, loadOrCreateIdentity, type SelfSignedIdentity } from './self-signed-identity.js';
+export { createSelfSignedIdentity, IdentityFolderError, loadOrCreateIdentity, parseIdentity, type SelfSignedIdentity } from './self-signed-identity.js';
 export { createMetricsRegistry, startHttpEndpoint, startMetricsEndpoint, type HttpEndpoint } from './http-endpoint.js';
 export { bearer, readToken, tokenMetadata } from './metadata.js';
 export { createServerBoundary, type ServerBoundary, type ServerBoundaryOptions } from './server-boundary.js';

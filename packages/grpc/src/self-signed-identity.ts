@@ -93,7 +93,8 @@ export async function loadOrCreateIdentity(dir: string, commonName: string): Pro
   return parseIdentity(path, (await readIfThere(path)) ?? Buffer.alloc(0));
 }
 
-function parseIdentity(path: string, pem: Buffer): SelfSignedIdentity {
+/** The identity in `pem` (a private key and a certificate, PEM); an IdentityFolderError naming `path` otherwise. */
+export function parseIdentity(path: string, pem: Buffer): SelfSignedIdentity {
   const text = pem.toString('utf8');
   const key = /-----BEGIN PRIVATE KEY-----[^-]+-----END PRIVATE KEY-----\n?/.exec(text)?.[0];
   const cert = /-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----\n?/.exec(text)?.[0];

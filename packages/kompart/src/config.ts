@@ -80,7 +80,9 @@ export function parseArguments(argv: readonly string[], env: Env = process.env, 
       if (host !== undefined) throw new UsageError(cliTexts.usageServerExtra, { arg: host });
       const listen = parseAddress(server, DEFAULT_REGISTRY_PORT);
       const { tlsCert, tlsKey, tlsCa, ...options } = readOptions(OPTIONS, mode, flags, env, defaults);
-      const config: ServerConfig = { mode, listen, ...options, tls: tlsFiles(tlsCert, tlsKey, tlsCa) };
+      const tls = tlsFiles(tlsCert, tlsKey, tlsCa);
+      if (tls !== undefined && options.tlsMode !== undefined) throw new UsageError(cliTexts.usageTlsAutoWithFiles);
+      const config: ServerConfig = { mode, listen, ...options, tls };
       return { ok: true, action: 'run', config };
     }
 
@@ -88,12 +90,14 @@ export function parseArguments(argv: readonly string[], env: Env = process.env, 
     const registry = parseReplicaList(server, DEFAULT_REGISTRY_PORT);
     const own = parseAddress(host, DEFAULT_PEER_PORT);
     const { tlsCert, tlsKey, tlsCa, ...options } = readOptions(OPTIONS, mode, flags, env, defaults);
+    const tls = tlsFiles(tlsCert, tlsKey, tlsCa);
+    if (tls !== undefined && (options.tlsMode !== undefined || options.registryFingerprint !== undefined)) throw new UsageError(cliTexts.usageTlsAutoWithFiles);
     const config: PeerConfig = {
       mode,
       registry,
       host: own,
       ...options,
-      tls: tlsFiles(tlsCert, tlsKey, tlsCa),
+      tls,
       // Sharing a path needs the peer registered first.
       registerAtStart: options.share.length > 0 || options.registerAtStart,
     };

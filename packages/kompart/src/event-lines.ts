@@ -41,6 +41,12 @@ export function describeEvent(event: PeerEvent, lang: Lang, server: string): Eve
       return line(render(cliTexts.eventPeerLeft, lang, { peer: event.peer }), { peer: event.peer });
     case 'peer-expired':
       return line(render(cliTexts.eventPeerExpired, lang, { peer: event.peer }), { peer: event.peer });
+    case 'registry-trusted':
+      return line(render(cliTexts.eventRegistryTrusted, lang, { server: event.server, fingerprint: event.fingerprint, file: event.file }), {
+        server: event.server,
+        fingerprint: event.fingerprint,
+        file: event.file,
+      });
     case 'registry-shutting-down':
       return line(render(cliTexts.eventRegistryShuttingDown, lang), {});
     case 'connection-lost':

@@ -222,6 +222,27 @@ export const logLevel: OptionParser<LogLevel> = {
   },
 };
 
+/** `--tls`: `auto` (a self-signed certificate, pinned by fingerprint), in any case. */
+export const tlsMode: OptionParser<'auto'> = {
+  takes: 'value',
+  parse(raw, { option }) {
+    const text = textOf(raw, option);
+    if (text.trim().toLowerCase() !== 'auto') throw new UsageError(cliTexts.usageBadTlsMode, { option, value: text });
+    return 'auto';
+  },
+};
+
+/** A certificate's SHA-256 as the registry prints it: 64 hex digits, colons and spaces allowed. */
+export const certificateFingerprint: OptionParser<Buffer> = {
+  takes: 'value',
+  parse(raw, { option }) {
+    const text = textOf(raw, option);
+    const hex = text.replace(/[:\s]/g, '');
+    if (!/^[0-9a-fA-F]{64}$/.test(hex)) throw new UsageError(cliTexts.usageBadFingerprint, { option, value: text });
+    return Buffer.from(hex, 'hex');
+  },
+};
+
 /** One of LANGS, in any case; blank: not given. */
 export const language: OptionParser<Lang> = {
   takes: 'value',

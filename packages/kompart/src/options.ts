@@ -16,6 +16,8 @@ import {
   pathOrOff,
   requiredPath,
   storeLocation,
+  tlsMode,
+  certificateFingerprint,
 } from './option-parsers.js';
 import { option, type ActionFlag, type DefaultContext, type OptionTable } from './option-table.js';
 import { START_PATIENCE_MS } from './peer-shell.js';
@@ -87,6 +89,26 @@ export const OPTIONS = {
     help: {
       pt: 'CA que o outro lado deve apresentar, PEM; num servidor, exige certificado dos clientes (TLS mútuo)',
       en: 'CA the other side must chain to, PEM; on a server, clients must present a certificate (mutual TLS)',
+    },
+  }),
+  tlsMode: option({
+    flag: '--tls <mode>',
+    env: 'KOMPART_TLS',
+    parse: tlsMode,
+    defaults: { server: undefined, peer: undefined },
+    help: {
+      pt: 'auto: o servidor serve TLS com certificado próprio e mostra seu SHA-256; o peer fala TLS com o registro e confia no certificado no 1º uso (~/.local/state/kompart/known_registries)',
+      en: 'auto: the server serves TLS with its own certificate and shows its SHA-256; a peer talks TLS to the registry, trusting its certificate on first use (~/.local/state/kompart/known_registries)',
+    },
+  }),
+  registryFingerprint: option({
+    flag: '--registry-fingerprint <fingerprint>',
+    env: 'KOMPART_REGISTRY_FINGERPRINT',
+    parse: certificateFingerprint,
+    defaults: { peer: undefined },
+    help: {
+      pt: 'TLS com o registro, aceitando só o certificado com este SHA-256 (o que o servidor com --tls auto mostra)',
+      en: 'TLS to the registry, accepting only the certificate with this SHA-256 (what a server with --tls auto shows)',
     },
   }),
   metrics: option({
@@ -302,11 +324,17 @@ export const OPTIONS = {
     negatable: true,
     env: 'KOMPART_IDENTITY',
     parse: pathOrNull,
-    defaults: { peer: undefined },
-    shownDefault: { pt: '~/.local/state/kompart/peers/<endereço>', en: '~/.local/state/kompart/peers/<address>' },
+    defaults: { server: undefined, peer: undefined },
+    shownDefault: { pt: '~/.local/state/kompart/peers/<endereço> ou …/registry/<endereço>', en: '~/.local/state/kompart/peers/<address> or …/registry/<address>' },
     help: {
-      pt: 'identidade para transferências cifradas (chave 0600 e certificado, feitos no 1º início); --no-identity: nova a cada execução',
-      en: 'identity for encrypted transfers (key 0600 and certificate, made on first start); --no-identity: new every run',
+      peer: {
+        pt: 'identidade para transferências cifradas (chave 0600 e certificado, feitos no 1º início); --no-identity: nova a cada execução',
+        en: 'identity for encrypted transfers (key 0600 and certificate, made on first start); --no-identity: new every run',
+      },
+      server: {
+        pt: 'identidade de --tls auto (com --store redis: no armazenamento)',
+        en: 'identity for --tls auto (with --store redis: in the store)',
+      },
     },
   }),
   plaintextTransfers: option({
@@ -442,4 +470,6 @@ export const METAVARS: Readonly<Record<string, Text>> = {
   n: { pt: 'N', en: 'N' },
   store: { pt: 'memory|redis://…', en: 'memory|redis://…' },
   command: { pt: 'COMANDO', en: 'COMMAND' },
+  mode: { pt: 'auto', en: 'auto' },
+  fingerprint: { pt: 'SHA256', en: 'SHA256' },
 };

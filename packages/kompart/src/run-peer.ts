@@ -83,6 +83,11 @@ export async function runPeer(config: PeerConfig, io: ProgramIo): Promise<number
       stallTimeoutMs: config.stallTimeoutMs,
       ...(config.listen === undefined ? {} : { listen: config.listen.target }),
       ...(tls.tls === undefined ? {} : { tls: tls.tls }),
+      ...(config.registryFingerprint !== undefined
+        ? { registryTrust: { fingerprint: config.registryFingerprint } }
+        : config.tlsMode === 'auto'
+          ? { registryTrust: {} }
+          : {}),
       ...(config.heartbeatIntervalMs === undefined ? {} : { heartbeatIntervalMs: config.heartbeatIntervalMs }),
       ...(config.chunkBytes === undefined ? {} : { chunkBytes: config.chunkBytes }),
       ...(config.metrics === undefined ? {} : { metricsAddress: config.metrics.target }),

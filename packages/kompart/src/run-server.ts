@@ -1,5 +1,7 @@
 import { createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { errnoCode, isKompartError, render, type Lang } from '@kompart/core';
 import { ListenFailure } from '@kompart/grpc';
 import { RedisStore, redactedUrl, serverTexts, startRegistryServer, type RegistryStore } from '@kompart/registry-server';
@@ -69,6 +71,7 @@ export async function runServer(config: ServerConfig, io: ProgramIo): Promise<nu
         maxMessageBytes: config.maxMessageBytes,
         maxPathBytes: config.maxPathBytes,
         tls: tls.tls,
+        autoTls: config.tlsMode === 'auto' ? { identityDir: registryIdentityDir(config, store === undefined) } : undefined,
         metricsAddress: config.metrics?.target,
         webAddress: config.web?.target,
         logger,
@@ -87,6 +90,21 @@ export async function runServer(config: ServerConfig, io: ProgramIo): Promise<nu
   } finally {
     removeHandler();
   }
+}
+
+/**
+ * Where `--tls auto` keeps the registry's identity: `--identity DIR`; by default
+ * `$XDG_STATE_HOME/kompart/registry/<address>` with the memory store, and the store itself
+ * with Redis (every replica the same certificate). `--no-identity`: the store's, which
+ * for the memory store is a new one every run.
+ */
+function registryIdentityDir(config: ServerConfig, memoryStore: boolean): string | undefined {
+  if (config.identityDir === null) return undefined;
+  if (config.identityDir !== undefined) return config.identityDir;
+  if (!memoryStore) return undefined;
+  const state = process.env['XDG_STATE_HOME'];
+  const name = config.listen.target.replace(/[^0-9A-Za-z._-]/g, '_');
+  return join(state !== undefined && state !== '' ? state : join(homedir(), '.local', 'state'), 'kompart', 'registry', name);
 }
 
 /** The ticket key file (--ticket-key), checked to hold an Ed25519 private key; none: the store's. */

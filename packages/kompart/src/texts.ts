@@ -144,6 +144,19 @@ Exit codes: 0 all went well; 1 a command failed or a run-time error;
   },
   usageBadLang: { pt: 'Idioma inválido "{lang}": use pt ou en', en: 'Invalid language "{lang}": use pt or en' },
   usageTlsPair: { pt: '--tls-cert e --tls-key andam juntos', en: '--tls-cert and --tls-key go together' },
+  usageBadTlsMode: { pt: 'Valor inválido para {option}: "{value}" (use auto)', en: 'Invalid value for {option}: "{value}" (use auto)' },
+  usageBadFingerprint: {
+    pt: 'Valor inválido para {option}: "{value}" (o SHA-256 do certificado: 64 dígitos hexadecimais, ":" permitidos)',
+    en: 'Invalid value for {option}: "{value}" (the certificate\'s SHA-256: 64 hex digits, ":" allowed)',
+  },
+  usageTlsAutoWithFiles: {
+    pt: '--tls auto e --registry-fingerprint não combinam com --tls-cert, --tls-key ou --tls-ca',
+    en: '--tls auto and --registry-fingerprint do not go with --tls-cert, --tls-key or --tls-ca',
+  },
+  eventRegistryTrusted: {
+    pt: 'Registro {server} confiado no primeiro uso: certificado SHA-256 {fingerprint}, guardado em {file}',
+    en: 'Registry {server} trusted on first use: certificate SHA-256 {fingerprint}, remembered in {file}',
+  },
   tlsUnreadable: { pt: 'Não foi possível ler o arquivo TLS {path}: {detail}', en: 'Cannot read the TLS file {path}: {detail}' },
   usageUnknownOption: { pt: 'Opção desconhecida: {option}', en: 'Unknown option: {option}' },
   usageMissingValue: { pt: 'A opção {option} precisa de um valor', en: 'Option {option} needs a value' },

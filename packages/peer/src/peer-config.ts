@@ -14,6 +14,7 @@ import {
   type Lang,
 } from '@kompart/core';
 import { replicaTarget, type TlsMaterial } from '@kompart/grpc';
+import type { RegistryTrust } from './registry-trust.js';
 import { DEFAULT_CHUNK_BYTES, DEFAULT_MAX_DOWNLOADS_PER_REQUESTER, DEFAULT_SERVE_IDLE_TIMEOUT_MS, MAX_CHUNK_BYTES } from './file-service.js';
 
 /** Everything a peer can be told. Only `registry` and `address` are required. */
@@ -74,6 +75,14 @@ export interface PeerConfig {
   readonly requireTickets?: boolean;
   /** TLS for the FileService and for calls to the registry and to other peers (mutual with a CA). */
   readonly tls?: TlsMaterial;
+  /**
+   * The registry serves TLS with a self-signed certificate (`--tls auto` there): accept only
+   * the certificate with this SHA-256 (`fingerprint`, `--registry-fingerprint`), or trust
+   * the first one each registry address presents and remember it in `knownFile` (`--tls
+   * auto`; default `$XDG_STATE_HOME/kompart/known_registries`). See registry-trust.ts.
+   * Replaces `tls` for the registry link only.
+   */
+  readonly registryTrust?: { readonly fingerprint: Buffer } | { readonly knownFile?: string };
   /**
    * Folder of this peer's own identity (`identity.pem`: a private key and a self-signed
    * certificate, made on first start, mode 0600) for encrypted, pinned transfers. Default:
@@ -138,6 +147,7 @@ export interface ResolvedPeerConfig {
   readonly maxHolders: number;
   readonly requireTickets: boolean;
   readonly tls: TlsMaterial | undefined;
+  readonly registryTrust: RegistryTrust | undefined;
   /** Undefined: an identity kept in memory for this run. */
   readonly identityDir: string | undefined;
   readonly plaintextTransfers: boolean;
@@ -154,10 +164,14 @@ function defaultCacheDir(): string {
 
 /** The default identity folder of a peer at `host:port`: `$XDG_STATE_HOME/kompart/peers/<host>[_<port>]`. */
 function defaultIdentityDir(host: string, port: number): string {
-  const state =
-    process.env['XDG_STATE_HOME'] !== undefined && process.env['XDG_STATE_HOME'] !== '' ? process.env['XDG_STATE_HOME'] : join(homedir(), '.local', 'state');
   const name = (port === DEFAULT_PEER_PORT ? host : `${host}_${port}`).replace(/[^0-9A-Za-z._-]/g, '_');
-  return join(state, 'kompart', 'peers', name);
+  return join(stateHome(), 'kompart', 'peers', name);
+}
+
+/** `$XDG_STATE_HOME`, or `~/.local/state`. */
+function stateHome(): string {
+  const state = process.env['XDG_STATE_HOME'];
+  return state !== undefined && state !== '' ? state : join(homedir(), '.local', 'state');
 }
 
 /** The defaults of the settings that have one (the program's option table shows and uses these). */
@@ -227,6 +241,12 @@ export function resolvePeerConfig(config: PeerConfig, cwd: string = process.cwd(
     maxHolders: Math.min(PEER_DEFAULTS.maxHolders, Math.floor(positive('maxHolders', config.maxHolders, PEER_DEFAULTS.maxHolders))),
     requireTickets: config.requireTickets ?? PEER_DEFAULTS.requireTickets,
     tls: config.tls,
+    registryTrust:
+      config.registryTrust === undefined
+        ? undefined
+        : 'fingerprint' in config.registryTrust
+          ? { fingerprint: config.registryTrust.fingerprint }
+          : { knownFile: resolve(cwd, config.registryTrust.knownFile ?? join(stateHome(), 'kompart', 'known_registries')) },
     identityDir: config.identityDir === null ? undefined : resolve(cwd, config.identityDir ?? defaultIdentityDir(own.host, own.port)),
     plaintextTransfers: config.plaintextTransfers ?? PEER_DEFAULTS.plaintextTransfers,
     watchShares: config.watchShares ?? PEER_DEFAULTS.watchShares,

@@ -62,6 +62,21 @@ export const peerErrorTexts = {
     pt: 'O peer {peer} só transfere sem criptografia; use --plaintext-transfers para aceitar',
     en: 'Peer {peer} only transfers unencrypted; use --plaintext-transfers to accept that',
   },
+  /** The registry presented a certificate other than the one pinned with --registry-fingerprint; nothing was sent to it. Params: server, expected, presented. */
+  REGISTRY_CERTIFICATE_MISMATCH: {
+    pt: 'O registro {server} apresentou o certificado {presented}, não o fixado por --registry-fingerprint ({expected}); nada foi enviado',
+    en: 'Registry {server} presented certificate {presented}, not the one pinned with --registry-fingerprint ({expected}); nothing was sent',
+  },
+  /** The registry's certificate is not the one trusted on first use; nothing was sent to it. Params: server, known, presented, file. */
+  REGISTRY_CERTIFICATE_CHANGED: {
+    pt: 'O certificado do registro {server} mudou (conhecido {known}, apresentado {presented}); nada foi enviado. Se a mudança é esperada, apague a linha de {server} em {file}',
+    en: "Registry {server}'s certificate changed (known {known}, presented {presented}); nothing was sent. If the change is expected, delete {server}'s line in {file}",
+  },
+  /** The known-registries file cannot be read or written. Params: path, detail. */
+  KNOWN_REGISTRIES_UNUSABLE: {
+    pt: 'Não foi possível usar o arquivo de registros conhecidos {path}: {detail}',
+    en: 'Cannot use the known-registries file {path}: {detail}',
+  },
   /** The identity folder's file cannot be read, written or parsed. Params: path, detail. */
   IDENTITY_UNUSABLE: {
     pt: 'Não foi possível usar a identidade {path}: {detail}',

@@ -12,6 +12,8 @@ export interface PeerEvents {
   /** Another peer missed its heartbeats and was removed. */
   'peer-expired': { type: 'peer-expired'; peer: string; timeMs: number };
   /** The registry announced it is shutting down (a reconnect follows). */
+  /** A registry address's self-signed certificate was trusted on first use and written to `file` (`--tls auto`). */
+  'registry-trusted': { type: 'registry-trusted'; server: string; fingerprint: string; file: string };
   'registry-shutting-down': { type: 'registry-shutting-down'; timeMs: number };
   /** One heartbeat was acknowledged (`rttMs`: round trip). */
   heartbeat: { type: 'heartbeat'; sequence: number; rttMs: number };

@@ -13,6 +13,7 @@ import { LiveShares } from './live-shares.js';
 import { hashLocalFile, scanPath, SharedFiles, type HashedLocalFile, type LocalFile, type SkippedEntry } from './local-library.js';
 import { identityFor, resolvePeerConfig, type PeerConfig, type ResolvedPeerConfig } from './peer-config.js';
 import { PeerErrorCode, isPeerError, peerError } from './peer-error.js';
+import { registryCertificateCheck } from './registry-trust.js';
 import { PeerEventEmitter, type PeerEvent } from './peer-events.js';
 import { loadIdentity } from './peer-identity.js';
 import { peerMetrics } from './peer-metrics.js';
@@ -275,6 +276,12 @@ class KompartPeer implements Peer {
       target: config.registryTarget,
       channelOptions: config.registryChannelOptions,
       tls: config.tls,
+      registryCertificate:
+        config.registryTrust === undefined
+          ? undefined
+          : registryCertificateCheck(config.registryTrust, (server, fingerprint, file) =>
+              this.events.emit({ type: 'registry-trusted', server, fingerprint, file }),
+            ),
       server: config.registryId,
       self: () => this.#id,
       certificate: () => (this.#config.plaintextTransfers ? undefined : this.#identity?.fingerprint),

@@ -1,6 +1,17 @@
 import { connectivityState, type ChannelOptions } from '@grpc/grpc-js';
 import { KompartError, type BackoffOptions, type Logger } from '@kompart/core';
-import { CallMetadata, ClientError, Status, bearer, createServiceClient, openChannel, type Channel, type KompartClient, type TlsMaterial } from '@kompart/grpc';
+import {
+  CallMetadata,
+  ClientError,
+  Status,
+  bearer,
+  createServiceClient,
+  openChannel,
+  type Channel,
+  type KompartClient,
+  type ServerCertificateCheck,
+  type TlsMaterial,
+} from '@kompart/grpc';
 import {
   AUTHORIZATION_METADATA_KEY,
   MAX_MESSAGE_BYTES,
@@ -28,6 +39,11 @@ export interface RegistryCallsOptions {
   readonly channelOptions?: ChannelOptions | undefined;
   /** TLS material; plaintext when undefined. */
   readonly tls?: TlsMaterial | undefined;
+  /**
+   * TLS to a registry with a self-signed certificate, accepted when this check says so
+   * (registryCertificateCheck: pinned or trusted on first use); replaces `tls`.
+   */
+  readonly registryCertificate?: ServerCertificateCheck | undefined;
   /** Registry address for messages (`Servidor 127.0.0.1 inacessível`). */
   readonly server: string;
   /** Deadline of every unary call, ms. */
@@ -51,7 +67,16 @@ export class RegistryCalls {
 
   constructor(options: RegistryCallsOptions) {
     this.#options = options;
-    this.#channel = openChannel(options.target, options.tls, {
+    const check = options.registryCertificate;
+    const security =
+      check === undefined
+        ? options.tls
+        : (server: string, fingerprint: Buffer): Error | undefined => {
+            const refusal = check(server, fingerprint);
+            this.#refusal = refusal;
+            return refusal;
+          };
+    this.#channel = openChannel(options.target, security, {
       ...options.channelOptions,
       // A channel of our own: grpc-js otherwise shares subchannels per target across
       // clients, and a fresh client would inherit the backoff of a registry that died.
@@ -125,6 +150,8 @@ export class RegistryCalls {
 
   #inFlight = 0;
   #retired = false;
+  /** Why the last connection was refused by registryCertificate (cleared by the next one accepted). */
+  #refusal: Error | undefined;
 
   async #call<T>(invoke: () => Promise<T>): Promise<T> {
     this.#inFlight++;
@@ -141,6 +168,8 @@ export class RegistryCalls {
   /** The error a failed call or stream surfaces as (see the class comment). */
   mapError(error: unknown): Error {
     if (error instanceof KompartError) return error;
+    // A registry whose certificate was refused is not "unreachable": say what was wrong.
+    if (this.#refusal instanceof KompartError && error instanceof ClientError && error.code === Status.UNAVAILABLE) return this.#refusal;
     return this.#unreachable(error);
   }
 

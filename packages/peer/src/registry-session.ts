@@ -11,7 +11,7 @@ import {
   type Logger,
   type TimerHandle,
 } from '@kompart/core';
-import type { TlsMaterial } from '@kompart/grpc';
+import type { ServerCertificateCheck, TlsMaterial } from '@kompart/grpc';
 import {
   Reason,
   type ListFilesRequest,
@@ -61,6 +61,8 @@ export interface RegistrySessionOptions {
   readonly channelOptions?: ChannelOptions | undefined;
   /** TLS material; plaintext when undefined. */
   readonly tls?: TlsMaterial | undefined;
+  /** TLS to a registry with a self-signed certificate, checked by this (see RegistryCalls); replaces `tls`. */
+  readonly registryCertificate?: ServerCertificateCheck | undefined;
   /** Registry address for messages (`Servidor 127.0.0.1 inacessível`). */
   readonly server: string;
   /** This peer's identity (RegisterPeer address). */
@@ -248,8 +250,8 @@ export class RegistrySession {
   }
 
   #newCalls(): RegistryCalls {
-    const { target, channelOptions, tls, server, callTimeoutMs, backoff } = this.#options;
-    return new RegistryCalls({ target, channelOptions, tls, server, callTimeoutMs, backoff, logger: this.#logger });
+    const { target, channelOptions, tls, registryCertificate, server, callTimeoutMs, backoff } = this.#options;
+    return new RegistryCalls({ target, channelOptions, tls, registryCertificate, server, callTimeoutMs, backoff, logger: this.#logger });
   }
 
   /**

@@ -51,6 +51,13 @@ export interface RegistryServerConfig {
   /** TLS (mutual when it has a CA); plaintext when undefined. */
   readonly tls: TlsMaterial | undefined;
   /**
+   * `--tls auto`: TLS with a self-signed certificate, which peers pin by its SHA-256 (see
+   * RunningRegistry.tlsFingerprint). Kept in `identityDir` (made on first start, key 0600),
+   * or, without one, in the store's cluster identity, so every replica presents the same
+   * certificate. Not together with `tls`.
+   */
+  readonly autoTls: { readonly identityDir?: string | undefined } | undefined;
+  /**
    * The Ed25519 private key (PEM, PKCS#8) that signs download tickets. Undefined: the one
    * the store keeps (made by the first replica), so that every replica's tickets are valid
    * at every holder. Replicas given a key must all be given the same one.
@@ -88,6 +95,7 @@ export const REGISTRY_DEFAULTS: Omit<RegistryServerConfig, 'address'> = {
   maxMessageBytes: MAX_MESSAGE_BYTES,
   maxPathBytes: MAX_PATH_BYTES,
   tls: undefined,
+  autoTls: undefined,
   ticketKey: undefined,
   metricsAddress: undefined,
   webAddress: undefined,

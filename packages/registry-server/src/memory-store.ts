@@ -214,7 +214,10 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): RegistrySto
     },
 
     async identity(fresh) {
-      identity ??= fresh();
+      // Each part is the first ever made, as with the Redis store's HSETNX.
+      const made = await fresh();
+      identity ??= made;
+      if (identity.tlsIdentity === undefined && made.tlsIdentity !== undefined) identity = { ...identity, tlsIdentity: made.tlsIdentity };
       return identity;
     },
 

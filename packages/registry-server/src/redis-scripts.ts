@@ -59,12 +59,16 @@ local function pad(seq)
 end
 `;
 
-/** ARGV: prefix, instance, ticketKey. Returns {instance, ticketKey}, the first ever written. */
+/**
+ * ARGV: prefix, instance, ticketKey, tlsIdentity ('' when this replica needs none).
+ * Returns {instance, ticketKey, tlsIdentity}, each the first ever written.
+ */
 export const IDENTITY = `
 local P = ARGV[1]
 redis.call('HSETNX', P .. 'cluster', 'instance', ARGV[2])
 redis.call('HSETNX', P .. 'cluster', 'ticketKey', ARGV[3])
-return redis.call('HMGET', P .. 'cluster', 'instance', 'ticketKey')
+if ARGV[4] ~= '' then redis.call('HSETNX', P .. 'cluster', 'tlsIdentity', ARGV[4]) end
+return redis.call('HMGET', P .. 'cluster', 'instance', 'ticketKey', 'tlsIdentity')
 `;
 
 /**

@@ -134,11 +134,12 @@ export class RedisStore implements RegistryStore {
     this.#listeners.push(listener);
   }
 
-  async identity(fresh: () => ClusterIdentity): Promise<ClusterIdentity> {
-    const made = fresh();
-    const reply = await this.#run((c) => c.kIdentity(this.#prefix, made.instance, made.ticketKey));
-    const [instance, ticketKey] = strings(reply);
-    return { instance: instance ?? made.instance, ticketKey: ticketKey ?? made.ticketKey };
+  async identity(fresh: () => Promise<ClusterIdentity>): Promise<ClusterIdentity> {
+    const made = await fresh();
+    const reply = await this.#run((c) => c.kIdentity(this.#prefix, made.instance, made.ticketKey, made.tlsIdentity ?? ''));
+    const [instance, ticketKey, tlsIdentity] = strings(reply);
+    const tls = tlsIdentity === undefined || tlsIdentity === '' ? made.tlsIdentity : tlsIdentity;
+    return { instance: instance ?? made.instance, ticketKey: ticketKey ?? made.ticketKey, ...(tls === undefined ? {} : { tlsIdentity: tls }) };
   }
 
   async openSession(session: PeerRecord, expiryMs: number, maxPeers = 0): Promise<OpenSessionResult> {

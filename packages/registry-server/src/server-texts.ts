@@ -3,6 +3,10 @@ import type { Text } from '@kompart/core';
 /** Lines the registry server logs. */
 export const serverTexts = {
   listening: { pt: 'Servidor de registro ouvindo em {address}', en: 'Registry listening on {address}' },
+  tlsFingerprint: {
+    pt: 'TLS com certificado próprio, SHA-256 {fingerprint}; os peers o fixam com --registry-fingerprint {fingerprint} (ou --tls auto: confiança no primeiro uso)',
+    en: 'TLS with its own certificate, SHA-256 {fingerprint}; peers pin it with --registry-fingerprint {fingerprint} (or --tls auto: trust on first use)',
+  },
   metricsListening: { pt: 'Métricas Prometheus em {url}', en: 'Prometheus metrics at {url}' },
   webListening: { pt: 'Página ao vivo da rede em {url}', en: 'Live view of the overlay at {url}' },
   storeConnecting: { pt: 'Conectando ao armazenamento {store}…', en: 'Connecting to the store {store}…' },

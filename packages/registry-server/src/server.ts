@@ -1,6 +1,16 @@
 import { createPrivateKey, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { parseEndpoint, render, silentLogger, systemClock } from '@kompart/core';
-import { createMetricsRegistry, grpcServerMetrics, startGrpcServer, startMetricsEndpoint, type HttpEndpoint } from '@kompart/grpc';
+import {
+  createMetricsRegistry,
+  createSelfSignedIdentity,
+  grpcServerMetrics,
+  loadOrCreateIdentity,
+  parseIdentity,
+  startGrpcServer,
+  startMetricsEndpoint,
+  type HttpEndpoint,
+  type SelfSignedIdentity,
+} from '@kompart/grpc';
 import { DEFAULT_REGISTRY_PORT, REGISTRY_SERVICE_NAME } from '@kompart/protocol';
 import { withDefaults, type RegistryServerOptions } from './config.js';
 import { createMemoryStore } from './memory-store.js';
@@ -22,6 +32,8 @@ export interface RunningRegistry {
   readonly port: number;
   /** The random id of this process, sent to peers so they notice restarts. */
   readonly instance: string;
+  /** With autoTls: the SHA-256 of the certificate it presents, hex (what peers pin). */
+  readonly tlsFingerprint: string | undefined;
   readonly directory: PeerDirectory;
   /** The Prometheus endpoint (`/metrics`), when metricsAddress was given. */
   readonly metrics: HttpEndpoint | undefined;
@@ -40,8 +52,11 @@ export async function startRegistryServer(options: RegistryServerOptions): Promi
   const endpoint = parseEndpoint(config.address, DEFAULT_REGISTRY_PORT, { allowPortZero: true });
   const clock = options.clock ?? systemClock;
   const store = options.store ?? createMemoryStore({ clock });
-  const identity = await store.identity(freshIdentity);
+  const inStore = config.autoTls !== undefined && config.autoTls.identityDir === undefined;
+  const identity = await store.identity(() => freshIdentity(inStore));
   const { instance } = identity;
+  const autoTls = config.autoTls === undefined ? undefined : await autoTlsIdentity(config.autoTls.identityDir, identity);
+  const tls = autoTls ?? config.tls;
   const ticketKey = config.ticketKey ?? identity.ticketKey;
   const directory = new PeerDirectory({
     clock,
@@ -84,7 +99,7 @@ export async function startRegistryServer(options: RegistryServerOptions): Promi
   const server = await startGrpcServer({
     interceptors: metricsRegister === undefined ? [] : [grpcServerMetrics(metricsRegister)],
     address: endpoint.target,
-    tls: config.tls,
+    tls,
     services: [{ name: REGISTRY_SERVICE_NAME, definition: registryServiceDefinition, implementation: service.implementation }],
     options: {
       'grpc.max_receive_message_length': config.maxMessageBytes,
@@ -129,6 +144,9 @@ export async function startRegistryServer(options: RegistryServerOptions): Promi
     throw error;
   }
   logger.info({ address: target, instance, store: store.name }, render(serverTexts.listening, lang, { address: target }));
+  const tlsFingerprint = autoTls?.fingerprint.toString('hex');
+  if (tlsFingerprint !== undefined)
+    logger.info({ event: 'tls', fingerprint: tlsFingerprint }, render(serverTexts.tlsFingerprint, lang, { fingerprint: tlsFingerprint }));
   if (web !== undefined) logger.info({ event: 'web', address: web.target }, render(serverTexts.webListening, lang, { url: `http://${web.target}/` }));
   if (metrics !== undefined)
     logger.info({ event: 'metrics', address: metrics.target }, render(serverTexts.metricsListening, lang, { url: `http://${metrics.target}/metrics` }));
@@ -200,6 +218,7 @@ export async function startRegistryServer(options: RegistryServerOptions): Promi
     target,
     port,
     instance,
+    tlsFingerprint,
     directory,
     metrics,
     web,
@@ -232,10 +251,19 @@ function fanOut(observers: readonly ServiceObserver[]): ServiceObserver {
   };
 }
 
-/** A new registry identity: a random instance id and an Ed25519 ticket key. */
-function freshIdentity(): ClusterIdentity {
+/** A new registry identity: a random instance id, an Ed25519 ticket key and, when asked, a self-signed TLS identity. */
+async function freshIdentity(withTls: boolean): Promise<ClusterIdentity> {
+  const tls = withTls ? await createSelfSignedIdentity('kompart registry') : undefined;
   return {
     instance: randomBytes(8).toString('hex'),
     ticketKey: generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
+    ...(tls === undefined ? {} : { tlsIdentity: Buffer.concat([tls.key, tls.cert]).toString() }),
   };
+}
+
+/** The `--tls auto` identity: from its folder, or the store's cluster identity. */
+async function autoTlsIdentity(identityDir: string | undefined, cluster: ClusterIdentity): Promise<SelfSignedIdentity> {
+  if (identityDir !== undefined) return await loadOrCreateIdentity(identityDir, 'kompart registry');
+  if (cluster.tlsIdentity === undefined) throw new Error('the store returned no TLS identity');
+  return parseIdentity('store', Buffer.from(cluster.tlsIdentity));
 }

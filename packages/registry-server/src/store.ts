@@ -88,6 +88,12 @@ export interface ClusterIdentity {
   readonly instance: string;
   /** The Ed25519 private key that signs download tickets, PKCS#8 PEM. */
   readonly ticketKey: string;
+  /**
+   * The registry's self-signed TLS identity for `--tls auto` (private key and certificate,
+   * PEM), so that every replica presents the one certificate peers pinned; made by the
+   * first replica that wants it.
+   */
+  readonly tlsIdentity?: string | undefined;
 }
 
 /** An entry of the event log. `origin` names the replica that made the change. */
@@ -152,7 +158,7 @@ export interface RegistryStore {
    * The registry's identity and ticket key: made by the first replica that asks, the same
    * for every replica after it (for as long as the store keeps its data).
    */
-  identity(fresh: () => ClusterIdentity): Promise<ClusterIdentity>;
+  identity(fresh: () => Promise<ClusterIdentity>): Promise<ClusterIdentity>;
 
   /**
    * Opens a session unless its address has one or `maxPeers` sessions are online (no limit

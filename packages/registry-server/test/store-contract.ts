@@ -49,9 +49,17 @@ export function describeStoreContract(name: string, open: () => Promise<StoreUnd
     });
 
     it('makes one identity, the first one asked for, and gives it to every replica', async () => {
-      const first = await a.identity(() => ({ instance: 'i1', ticketKey: 'k1' }));
+      const first = await a.identity(async () => ({ instance: 'i1', ticketKey: 'k1' }));
       expect(first).toEqual({ instance: 'i1', ticketKey: 'k1' });
-      expect(await b.identity(() => ({ instance: 'i2', ticketKey: 'k2' }))).toEqual(first);
+      expect(await b.identity(async () => ({ instance: 'i2', ticketKey: 'k2' }))).toEqual(first);
+    });
+
+    it('adds the TLS identity the first replica that wants one makes, and gives that one to every replica', async () => {
+      await a.identity(async () => ({ instance: 'i1', ticketKey: 'k1' }));
+      const withTls = await b.identity(async () => ({ instance: 'i2', ticketKey: 'k2', tlsIdentity: 't2' }));
+      expect(withTls).toEqual({ instance: 'i1', ticketKey: 'k1', tlsIdentity: 't2' });
+      expect(await a.identity(async () => ({ instance: 'i3', ticketKey: 'k3', tlsIdentity: 't3' }))).toEqual(withTls);
+      expect(await b.identity(async () => ({ instance: 'i4', ticketKey: 'k4' }))).toEqual(withTls);
     });
 
     it('opens a session once per address, finds it by address and token on every replica, and ends it only with its own token', async () => {
