@@ -325,7 +325,10 @@ export const OPTIONS = {
     env: 'KOMPART_IDENTITY',
     parse: pathOrNull,
     defaults: { server: undefined, peer: undefined },
-    shownDefault: { pt: '~/.local/state/kompart/peers/<endereço> ou …/registry/<endereço>', en: '~/.local/state/kompart/peers/<address> or …/registry/<address>' },
+    shownDefault: {
+      pt: '~/.local/state/kompart/peers/<endereço> ou …/registry/<endereço>',
+      en: '~/.local/state/kompart/peers/<address> or …/registry/<address>',
+    },
     help: {
       peer: {
         pt: 'identidade para transferências cifradas (chave 0600 e certificado, feitos no 1º início); --no-identity: nova a cada execução',
