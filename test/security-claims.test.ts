@@ -27,10 +27,9 @@ function sourceFiles(dir = ROOT, found: string[] = []): string[] {
 }
 const files = sourceFiles();
 
-/** The one file a row means by `name` (a path from packages/ or the root, or a bare base name). */
+/** The files a row may mean by `name` (a path from packages/ or the root, or a bare base name). */
 function resolveFile(name: string): string[] {
-  const exact = files.filter((file) => file === name || file === `packages/${name}` || file.endsWith(`/${name}`));
-  return exact;
+  return files.filter((file) => file === name || file === `packages/${name}` || file.endsWith(`/${name}`));
 }
 
 interface Claim {

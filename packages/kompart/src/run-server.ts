@@ -1,9 +1,9 @@
 import { createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { errnoCode, isKompartError, render, type Lang } from '@kompart/core';
 import { ListenFailure } from '@kompart/grpc';
+import { stateHome } from '@kompart/peer';
 import { RedisStore, redactedUrl, serverTexts, startRegistryServer, type RegistryStore } from '@kompart/registry-server';
 import type { ServerConfig } from './config.js';
 import { ExitCode } from './exit-codes.js';
@@ -102,9 +102,7 @@ function registryIdentityDir(config: ServerConfig, memoryStore: boolean): string
   if (config.identityDir === null) return undefined;
   if (config.identityDir !== undefined) return config.identityDir;
   if (!memoryStore) return undefined;
-  const state = process.env['XDG_STATE_HOME'];
-  const name = config.listen.target.replace(/[^0-9A-Za-z._-]/g, '_');
-  return join(state !== undefined && state !== '' ? state : join(homedir(), '.local', 'state'), 'kompart', 'registry', name);
+  return join(stateHome(), 'kompart', 'registry', config.listen.target.replace(/[^0-9A-Za-z._-]/g, '_'));
 }
 
 /** The ticket key file (--ticket-key), checked to hold an Ed25519 private key; none: the store's. */

@@ -34,7 +34,7 @@ export {
   type UnregisterPathResult,
   type UnregisteredFile,
 } from './peer.js';
-export { PEER_DEFAULTS, type PeerConfig, type ResolvedPeerConfig } from './peer-config.js';
+export { PEER_DEFAULTS, stateHome, type PeerConfig, type ResolvedPeerConfig } from './peer-config.js';
 export type { PeerEvent, PeerEvents, PeerEventType, ConnectionLostReason, ShareRemovedCause, PeerEventEmitter } from './peer-events.js';
 export type { WatchFunction, WatchListener, WatchHandle } from './share-watcher.js';
 export { PeerErrorCode, isPeerError, peerError } from './peer-error.js';

@@ -168,8 +168,8 @@ function defaultIdentityDir(host: string, port: number): string {
   return join(stateHome(), 'kompart', 'peers', name);
 }
 
-/** `$XDG_STATE_HOME`, or `~/.local/state`. */
-function stateHome(): string {
+/** Where kompart keeps state (identities, known registries): `$XDG_STATE_HOME`, or `~/.local/state`. */
+export function stateHome(): string {
   const state = process.env['XDG_STATE_HOME'];
   return state !== undefined && state !== '' ? state : join(homedir(), '.local', 'state');
 }
