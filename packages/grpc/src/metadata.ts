@@ -1,5 +1,5 @@
 import { Metadata } from '@grpc/grpc-js';
-import { AUTHORIZATION_METADATA_KEY } from '@kompart/protocol';
+import { AUTHORIZATION_METADATA_KEY, STREAM_ATTEMPT_METADATA_KEY } from '@kompart/protocol';
 
 /** The `authorization` value of a session token. */
 export function bearer(token: string): string {
@@ -19,4 +19,11 @@ export function readToken(metadata: Metadata): string | undefined {
   if (typeof value !== 'string') return undefined;
   const match = /^Bearer\s+(\S+)$/i.exec(value.trim());
   return match?.[1];
+}
+
+/** A Heartbeat stream's attempt from its metadata (a positive integer), or 0 when it has none. */
+export function readStreamAttempt(metadata: Metadata): number {
+  const value = metadata.get(STREAM_ATTEMPT_METADATA_KEY)[0];
+  if (typeof value !== 'string' || !/^[1-9][0-9]{0,14}$/.test(value)) return 0;
+  return Number(value);
 }

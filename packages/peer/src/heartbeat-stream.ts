@@ -7,6 +7,12 @@ import type { RegistryCalls } from './registry-calls.js';
 export interface HeartbeatStreamOptions {
   readonly calls: RegistryCalls;
   readonly token: string;
+  /**
+   * Which stream of the session this is: 1 for the first, one more for each resume. The
+   * registry refuses an open older than the stream holding the session (one the network
+   * delivered late), so that it neither takes the session over nor ends it.
+   */
+  readonly attempt: number;
   /** Beat this often, ms. */
   readonly intervalMs: number;
   /**
@@ -142,7 +148,7 @@ export class HeartbeatStream {
 
   async #receive(): Promise<void> {
     try {
-      for await (const message of this.#options.calls.heartbeat(this.#options.token, this.#beats, this.#abort.signal)) {
+      for await (const message of this.#options.calls.heartbeat(this.#options.token, this.#options.attempt, this.#beats, this.#abort.signal)) {
         if (this.#done) return;
         this.#onMessage(message);
       }

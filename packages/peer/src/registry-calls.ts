@@ -14,6 +14,7 @@ import {
 } from '@kompart/grpc';
 import {
   AUTHORIZATION_METADATA_KEY,
+  STREAM_ATTEMPT_METADATA_KEY,
   MAX_MESSAGE_BYTES,
   RegistryDefinition,
   type DisconnectResponse,
@@ -122,9 +123,12 @@ export class RegistryCalls {
     return this.#call(() => this.#client.disconnect({ peer }, { metadata: authorised(token) }));
   }
 
-  /** Opens the Heartbeat stream: `beats` go up, the registry's messages come back; ends with `signal`. */
-  heartbeat(token: string, beats: AsyncIterable<HeartbeatRequest>, signal: AbortSignal): AsyncIterable<HeartbeatResponse> {
-    return this.#client.heartbeat(beats, { metadata: authorised(token), signal });
+  /**
+   * Opens the Heartbeat stream: `beats` go up, the registry's messages come back; ends with
+   * `signal`. `attempt` counts the streams opened for the session, 1 for the first.
+   */
+  heartbeat(token: string, attempt: number, beats: AsyncIterable<HeartbeatRequest>, signal: AbortSignal): AsyncIterable<HeartbeatResponse> {
+    return this.#client.heartbeat(beats, { metadata: authorised(token).set(STREAM_ATTEMPT_METADATA_KEY, String(attempt)), signal });
   }
 
   /** True while the channel is in TRANSIENT_FAILURE or shut down: a call would fail at once. */

@@ -126,6 +126,11 @@ export class RegistrySession {
   #resuming: ActiveSession | undefined;
   #reconnect: AbortController | undefined;
   #reconnectLoop: Promise<void> | undefined;
+  /**
+   * Heartbeat streams opened so far, whatever their session: each stream's attempt (see
+   * HeartbeatStreamOptions.attempt), only ever growing, across every try to resume.
+   */
+  #streamAttempts = 0;
 
   constructor(options: RegistrySessionOptions) {
     this.#options = options;
@@ -317,9 +322,11 @@ export class RegistrySession {
   /** A heartbeat stream for `session`; its losses count only while `session` is the current one. */
   #openHeartbeat(session: ActiveSession): HeartbeatStream {
     const { info } = session;
+    this.#streamAttempts += 1;
     return new HeartbeatStream({
       calls: this.#calls,
       token: session.token,
+      attempt: this.#streamAttempts,
       intervalMs: this.#intervalOf(info),
       registryInstance: info.registryInstance,
       clock: this.#clock,

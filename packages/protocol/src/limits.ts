@@ -40,6 +40,12 @@ export const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 /** Metadata key carrying the session token (`Bearer <token>`). */
 export const AUTHORIZATION_METADATA_KEY = 'authorization';
 
+/**
+ * Metadata key of a Heartbeat stream's attempt: 1 for the first stream of a session, one
+ * more for each stream the peer opens to resume it (see Registry.Heartbeat).
+ */
+export const STREAM_ATTEMPT_METADATA_KEY = 'kompart-stream-attempt';
+
 /** Domain of every google.rpc.ErrorInfo kompart sends. */
 export const ERROR_DOMAIN = 'kompart.v1';
 

@@ -46,8 +46,9 @@ interface PeerSlot {
   readonly record: PeerRecord;
   /** When the session expires, ms on the store's clock. */
   deadline: number;
-  /** The heartbeat stream that holds the session (see RegistryStore.claimSession). */
+  /** The heartbeat stream that holds the session and its attempt (see RegistryStore.claimSession). */
   stream?: string;
+  attempt?: number;
   readonly byPath: Map<string, StoredFile>;
   /** By base name: the file itself while it is the only one with that name (most are), else an array. */
   readonly byName: Map<string, StoredFile | StoredFile[]>;
@@ -236,10 +237,12 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): RegistrySto
       return peers.get(peer)?.record;
     },
 
-    async claimSession(token, stream) {
+    async claimSession(token, stream, attempt = 0) {
       const slot = byToken.get(token);
       if (slot === undefined) return undefined;
+      if (attempt > 0 && attempt <= (slot.attempt ?? 0)) return undefined;
       slot.stream = stream;
+      slot.attempt = attempt;
       return slot.record;
     },
 

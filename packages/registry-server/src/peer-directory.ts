@@ -262,10 +262,11 @@ export class PeerDirectory extends EventEmitter<{ event: [DirectoryEvent] }> {
 
   /**
    * The online session a token belongs to, now held by heartbeat stream `stream` (the
-   * stream names no peer; its token does).
+   * stream names no peer; its token does); undefined too when a stream of a later
+   * `attempt` holds it (see RegistryStore.claimSession).
    */
-  claimSession(token: string, stream: string): Promise<PeerRecord | undefined> {
-    return this.store.claimSession(token, stream);
+  claimSession(token: string, stream: string, attempt: number): Promise<PeerRecord | undefined> {
+    return this.store.claimSession(token, stream, attempt);
   }
 
   counts(): Promise<{ readonly peers: number; readonly files: number }> {

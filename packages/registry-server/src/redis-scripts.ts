@@ -88,12 +88,18 @@ log('type', 'peer-joined', 'peer', id, 'token', ARGV[4], 'origin', ARGV[7], 'at'
 return 'opened'
 `;
 
-/** ARGV: prefix, token, stream. Records `stream` as the holder of the token's session; returns its {id, target, token, since}, or an empty array. */
+/**
+ * ARGV: prefix, token, stream, attempt. Records `stream` as the holder of the token's
+ * session; returns its {id, target, token, since, certificate}, or an empty array (no such
+ * session, or a stream of a later attempt holds it: see RegistryStore.claimSession).
+ */
 export const CLAIM_SESSION = `
 local P = ARGV[1]
 local id = redis.call('GET', P .. 'token:' .. ARGV[2])
 if not id then return {} end
-redis.call('HSET', P .. 'peer:' .. id, 'stream', ARGV[3])
+local attempt = tonumber(ARGV[4])
+if attempt > 0 and attempt <= tonumber(redis.call('HGET', P .. 'peer:' .. id, 'attempt') or '0') then return {} end
+redis.call('HSET', P .. 'peer:' .. id, 'stream', ARGV[3], 'attempt', ARGV[4])
 return redis.call('HMGET', P .. 'peer:' .. id, 'id', 'target', 'token', 'since', 'certificate')
 `;
 

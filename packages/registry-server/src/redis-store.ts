@@ -164,8 +164,8 @@ export class RedisStore implements RegistryStore {
     return peerRecord(fields);
   }
 
-  async claimSession(token: string, stream: string): Promise<PeerRecord | undefined> {
-    return peerRecord(strings(await this.#run((c) => c.kClaimSession(this.#prefix, token, stream))));
+  async claimSession(token: string, stream: string, attempt = 0): Promise<PeerRecord | undefined> {
+    return peerRecord(strings(await this.#run((c) => c.kClaimSession(this.#prefix, token, stream, String(attempt)))));
   }
 
   async beat(beats: readonly Beat[], expiryMs: number): Promise<readonly boolean[]> {

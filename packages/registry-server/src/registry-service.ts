@@ -1,7 +1,7 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import type { ServerDuplexStream, ServerUnaryCall } from '@grpc/grpc-js';
 import { KompartError, systemClock, type Clock, type Lang, type Logger } from '@kompart/core';
-import { createServerBoundary, isMalformed, readToken, type ServiceHandlers } from '@kompart/grpc';
+import { createServerBoundary, isMalformed, readStreamAttempt, readToken, type ServiceHandlers } from '@kompart/grpc';
 import {
   EventType,
   Reason,
@@ -97,7 +97,10 @@ export function createRegistryService(options: RegistryServiceOptions): Registry
   const streams = new Map<string, { readonly session: PeerRecord; readonly call: HeartbeatCall }>();
   const listing = new ListingCache();
   let closing = false;
-  /** Heartbeat streams opened so far: with `instance`, each stream's id in the store. */
+  /**
+   * Heartbeat streams opened so far: with this replica's own id (the store's origin; not
+   * `instance`, which every replica of a cluster shares), each stream's id in the store.
+   */
   let streamCount = 0;
   const boundary = createServerBoundary({ lang, logger, refuse: () => (closing ? new KompartError(Reason.SHUTTING_DOWN) : undefined) });
   const { unary, fail } = boundary;
@@ -268,11 +271,13 @@ export function createRegistryService(options: RegistryServiceOptions): Registry
    * peer has opened another one since, here or on another replica (a replica cut off from
    * the network hears of the old stream's end only when it is plugged back); one that this
    * replica ends because it shuts down does not (the peer resumes elsewhere, or expires).
+   * An open that arrives after a newer stream of the session (a lower attempt: the network
+   * delivered it late) is refused and ends nothing.
    */
   async function openHeartbeat(call: HeartbeatCall): Promise<void> {
     const token = readToken(call.metadata);
-    const stream = `${instance}/${++streamCount}`;
-    const owner = closing || token === undefined ? undefined : await directory.claimSession(token, stream);
+    const stream = `${directory.store.origin}/${++streamCount}`;
+    const owner = closing || token === undefined ? undefined : await directory.claimSession(token, stream, readStreamAttempt(call.metadata));
     if (call.cancelled) return;
     if (closing || owner === undefined) {
       call.emit('error', fail('Heartbeat', new KompartError(closing ? Reason.SHUTTING_DOWN : Reason.SESSION_INVALID)));

@@ -171,8 +171,16 @@ export interface RegistryStore {
   /**
    * The online session a token belongs to, now held by the heartbeat stream `stream` (an id
    * unique across replicas): a later claim, on this replica or another, takes it over.
+   *
+   * `attempt` is the peer's count of the streams it opened for the session (0 when it sends
+   * none). A claim whose attempt is not above the one of the stream holding the session is
+   * refused (undefined, the session left as it is): an open that the network delivered late,
+   * of a stream the peer gave up on for a newer one (a replica cut off from the network
+   * receives it when it is plugged back), must neither take the session over nor, when it
+   * then closes, end it. A claim without an attempt always takes it over (clients that do
+   * not count, such as grpcurl).
    */
-  claimSession(token: string, stream: string): Promise<PeerRecord | undefined>;
+  claimSession(token: string, stream: string, attempt?: number): Promise<PeerRecord | undefined>;
   /**
    * Moves the presence deadline of each session that is still online (same token) to
    * `expiryMs` from now. Returns, for each beat, whether its session is still online.

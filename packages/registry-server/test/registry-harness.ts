@@ -17,6 +17,7 @@ import {
   type HeartbeatResponse,
   type RegisterPeerResponse,
   type RegistryEvent,
+  STREAM_ATTEMPT_METADATA_KEY,
 } from '@kompart/protocol';
 import { RegistryClient } from '@kompart/grpc/testing';
 import { type KompartError } from '@kompart/core';
@@ -31,8 +32,8 @@ export interface Harness {
   register(address: string): Promise<RegisterPeerResponse>;
   /** Calls a unary method and returns the KompartError it fails with (fails the test otherwise). */
   rejection<T>(call: Promise<T>): Promise<KompartError & { grpcCode: number; grpcMessage: string }>;
-  /** Opens a heartbeat stream for a session, collecting what the registry sends. */
-  heartbeat(token: string): HeartbeatTap;
+  /** Opens a heartbeat stream for a session (with its attempt, when given), collecting what the registry sends. */
+  heartbeat(token: string, attempt?: number): HeartbeatTap;
   close(): Promise<void>;
 }
 
@@ -87,8 +88,10 @@ export async function startHarness(options: Partial<RegistryServerOptions> = {})
       }
       throw new Error('expected the call to fail');
     },
-    heartbeat(token) {
-      const stream = client.heartbeat(tokenMetadata(token));
+    heartbeat(token, attempt) {
+      const metadata = tokenMetadata(token);
+      if (attempt !== undefined) metadata.set(STREAM_ATTEMPT_METADATA_KEY, String(attempt));
+      const stream = client.heartbeat(metadata);
       const events: RegistryEvent[] = [];
       const waiters: { predicate: (event: RegistryEvent) => boolean; resolve: (event: RegistryEvent) => void }[] = [];
       stream.on('data', (message: HeartbeatResponse) => {

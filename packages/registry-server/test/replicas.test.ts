@@ -38,13 +38,22 @@ describeIfRedis('two replicas on one Redis', () => {
     const { sessionToken } = await a.register('127.0.0.2:6000');
     await call(a.client, 'registerFile', { peer: '127.0.0.2:6000', path: '/s/a.txt', sha256: 'a'.repeat(64), size: 1 }, sessionToken);
     const first = a.heartbeat(sessionToken);
-    const watcher = await b.register('127.0.0.3:6000');
-    const watching = b.heartbeat(watcher.sessionToken);
-    // The peer resumes on b (a went silent), then a learns that the old stream ended.
+    await new Promise<void>((resolve) => {
+      first.stream.once('data', () => resolve());
+      first.beat(1);
+    });
+    // The peer resumes on b (a went silent), then a learns that the old stream ended. Each
+    // is its replica's first stream: their ids must differ all the same.
     const resumed = b.heartbeat(sessionToken);
     await new Promise<void>((resolve) => {
       resumed.stream.once('data', () => resolve());
       resumed.beat(1);
+    });
+    const watcher = await b.register('127.0.0.3:6000');
+    const watching = b.heartbeat(watcher.sessionToken);
+    await new Promise<void>((resolve) => {
+      watching.stream.once('data', () => resolve());
+      watching.beat(1);
     });
     first.stream.cancel();
     await first.ended;
@@ -69,6 +78,36 @@ describeIfRedis('two replicas on one Redis', () => {
       watcher.sessionToken,
     );
     expect(after.files).toEqual([]);
+  });
+
+  it('the open of a stream the peer gave up on, delivered late to a replica that was cut off, is refused and ends nothing', async () => {
+    const [a, b] = await startReplicas();
+    const { sessionToken } = await a.register('127.0.0.2:6000');
+    await call(a.client, 'registerFile', { peer: '127.0.0.2:6000', path: '/s/a.txt', sha256: 'a'.repeat(64), size: 1 }, sessionToken);
+    const watcher = await a.register('127.0.0.3:6000');
+    const watching = a.heartbeat(watcher.sessionToken);
+    const acked = (tap: ReturnType<Harness['heartbeat']>): Promise<void> =>
+      new Promise<void>((resolve) => {
+        tap.stream.once('data', () => resolve());
+        tap.beat(1);
+      });
+    // Attempt 2 (sent to a, which was cut off) got no answer; the peer resumed on b with attempt 3.
+    const resumed = b.heartbeat(sessionToken, 3);
+    await acked(resumed);
+    // Plugged back, a receives attempt 2's open, then its cancel.
+    const late = a.heartbeat(sessionToken, 2);
+    expect((await late.ended)?.details).toMatch(/sess[aã]o/i);
+    await acked(watching);
+    expect(watching.events.filter((event) => event.type === EventType.EVENT_TYPE_PEER_LEFT)).toEqual([]);
+    const page = await call(
+      a.client,
+      'listFiles',
+      { peer: '127.0.0.3:6000', pageSize: 10, pageToken: '', nameContains: '', sha256Prefix: '', holder: '' },
+      watcher.sessionToken,
+    );
+    expect(page.files.map((file) => file.name)).toEqual(['a.txt']);
+    // The stream that holds the session still carries it: its beats are answered.
+    await acked(resumed);
   });
 
   it('a file unregistered on one replica leaves the listing on the other, which had it in its listing cache', async () => {

@@ -88,6 +88,23 @@ export function describeStoreContract(name: string, open: () => Promise<StoreUnd
       expect(await a.session('p1')).toBeUndefined();
     });
 
+    it('refuses the claim of a stream older than the one holding the session: an open delivered late neither takes it over nor ends it', async () => {
+      await a.openSession(session('p1', 'tok1'), LONG);
+      expect(await a.claimSession('tok1', 'a/1', 1)).toEqual(session('p1', 'tok1'));
+      // The peer gave up on a/1 and resumed on b with its next attempt.
+      expect(await b.claimSession('tok1', 'b/1', 3)).toEqual(session('p1', 'tok1'));
+      // The open of attempt 2, sent to replica a while it was cut off, arrives now; so does its close.
+      expect(await a.claimSession('tok1', 'a/2', 2)).toBeUndefined();
+      expect(await a.claimSession('tok1', 'a/3', 3)).toBeUndefined();
+      expect(await a.closeSession('p1', 'tok1', 'stream-closed', 'a/2')).toBeUndefined();
+      expect(await a.session('p1')).toEqual(session('p1', 'tok1'));
+      // A later attempt, or a client that does not count, takes it over.
+      expect(await a.claimSession('tok1', 'a/4', 4)).toEqual(session('p1', 'tok1'));
+      expect(await b.claimSession('tok1', 'b/2')).toEqual(session('p1', 'tok1'));
+      expect(await b.closeSession('p1', 'tok1', 'stream-closed', 'a/4')).toBeUndefined();
+      expect(await b.closeSession('p1', 'tok1', 'stream-closed', 'b/2')).toBe(0);
+    });
+
     it('refuses files of unknown peers, duplicate paths and files past the limit; updates a changed file in place', async () => {
       expect(await a.addFile(file('p1', 1), 10)).toBe('no-peer');
       await a.openSession(session('p1'), LONG);
