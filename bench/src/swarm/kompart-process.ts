@@ -4,8 +4,11 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { processCpuMs } from '../lib/proc.js';
 
-/** The `kompart` program as a user runs it (packages/kompart/dist/bin.js). */
-const KOMPART_BIN = join(__dirname, '..', '..', '..', 'packages', 'kompart', 'dist', 'bin.js');
+/**
+ * The `kompart` command as a user runs it: its launcher (packages/kompart/bin/kompart), which
+ * sets glibc's allocator and V8's heap up and execs node, so the pid is the program's.
+ */
+const KOMPART_LAUNCHER = join(__dirname, '..', '..', '..', 'packages', 'kompart', 'bin', 'kompart');
 
 /**
  * One `kompart` process driven through its standard input, one command a line, with
@@ -18,7 +21,7 @@ export class KompartProcess {
   readonly #waiters = new Set<() => void>();
 
   constructor(args: readonly string[], options: { namespace?: string; env?: NodeJS.ProcessEnv } = {}) {
-    const command = [process.execPath, KOMPART_BIN, ...args];
+    const command = [KOMPART_LAUNCHER, ...args];
     const [file, ...rest] = options.namespace === undefined ? command : ['ip', 'netns', 'exec', options.namespace, ...command];
     this.child = spawn(file!, rest, { env: { ...process.env, ...options.env }, stdio: ['pipe', 'pipe', 'pipe'] });
     for (const stream of [this.child.stdout, this.child.stderr]) {

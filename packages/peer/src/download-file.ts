@@ -412,8 +412,11 @@ export function createDownloader(deps: DownloaderDeps) {
               }
               continue;
             }
-            if (!headerSeen) throw violation(target, 'data before the header');
             const { data, release } = message;
+            if (!headerSeen) {
+              release?.();
+              throw violation(target, 'data before the header');
+            }
             if (queued + data.length > target.size) {
               release?.();
               keepPart = false;

@@ -15,7 +15,7 @@ import { caCheckedTlsOptions, CertificateMismatchError, connectPinned, fromServi
 import { CHUNK_TAG, deserializeDownloadResponse } from './download-codec.js';
 import type { DownloadMessage, DownloadSource } from './download-file.js';
 import { FLOW_CONTROL_WINDOW_BYTES, MAX_CHUNK_BYTES } from './file-service.js';
-import { idleBuffers } from './idle-buffers.js';
+import { ReceiveBudget } from './receive-budget.js';
 import { PeerErrorCode, peerError } from './peer-error.js';
 
 export interface GrpcDownloadSourceOptions {
@@ -58,8 +58,12 @@ const DOWNLOAD_PATH = '/kompart.v1.FileService/Download';
 const PREFIX_BYTES = 5;
 /** Room for a chunk message: the payload plus its protobuf framing. */
 const RECEIVE_BUFFER_BYTES = MAX_CHUNK_BYTES + 16;
-/** Receive buffers kept for reuse: the downloader's writes in flight plus the ones being filled. */
-const RECEIVE_BUFFERS_KEPT = 8;
+/**
+ * Receive buffers of the whole process (see ReceiveBudget): enough for one holder's writes
+ * in flight, chunks queued and the one being filled twice over, and a bound on the bytes
+ * received but not yet written however many holders a swarm reads from.
+ */
+const RECEIVE_BUFFER_COUNT = 16;
 /** Complete chunks queued ahead of the consumer before the stream is paused (backpressure). */
 const QUEUE_HIGH_WATER = 2;
 /** Longest chunk-message head read before its payload: tag (1 byte) and length (varint, up to 5). */
@@ -300,11 +304,18 @@ function statusFromHeaders(headers: IncomingHttpHeaders): CallStatus {
   return callStatus(Number.isInteger(code) && code >= 0 && code <= 16 ? code : status.UNKNOWN, details, Metadata.fromHttp2Headers(headers));
 }
 
-/**
- * Reused receive buffers, shared by every Download of the process (see idleBuffers), in
- * SharedArrayBuffers: the downloader's writer thread writes from them in place.
- */
-const RECEIVE_BUFFERS = idleBuffers(RECEIVE_BUFFER_BYTES, RECEIVE_BUFFERS_KEPT, true);
+/** The receive buffers of every Download of the process (exported for tests: what is still out). */
+export const RECEIVE_BUFFERS = new ReceiveBudget(RECEIVE_BUFFER_BYTES, RECEIVE_BUFFER_COUNT);
+
+/** A chunk's `release`: gives its receive buffer back, once however often it is called. */
+function giveBack(buffer: Buffer): () => void {
+  let given = false;
+  return () => {
+    if (given) return;
+    given = true;
+    RECEIVE_BUFFERS.give(buffer);
+  };
+}
 
 /** One Download call on its own HTTP/2 connection: gRPC framing in, DownloadMessages out. */
 class DownloadCall {
@@ -338,6 +349,10 @@ class DownloadCall {
   #gather: Buffer | undefined;
   #gathered = 0;
   #gatherFill = 0;
+  /** DATA not read yet because every receive buffer was in use; read once one is given back. */
+  #held: Buffer[] = [];
+  /** While waiting for a receive buffer: cancels the wait. */
+  #cancelWait: (() => void) | undefined;
 
   constructor(
     readonly options: GrpcDownloadSourceOptions,
@@ -406,7 +421,7 @@ class DownloadCall {
     for (;;) {
       const message = this.#queue.shift();
       if (message !== undefined) {
-        if (this.#queue.length < QUEUE_HIGH_WATER && this.#stream.isPaused()) this.#stream.resume();
+        if (this.#queue.length < QUEUE_HIGH_WATER && this.#cancelWait === undefined && this.#stream.isPaused()) this.#stream.resume();
         return message;
       }
       if (this.#ended !== undefined) {
@@ -417,10 +432,10 @@ class DownloadCall {
         this.#flushGathered();
         continue;
       }
-      // Only the wait for the holder is timed, not the consumer's work.
+      // Only the wait for the holder is timed, not the consumer's work nor a wait for a receive buffer.
       await new Promise<void>((resolve) => {
         this.#wake = resolve;
-        this.#armIdle();
+        if (this.#cancelWait === undefined) this.#armIdle();
       });
       clearTimeout(this.#idle);
       this.#idle = undefined;
@@ -431,7 +446,7 @@ class DownloadCall {
   fail(error: CallEnded | CallStatus): void {
     if (this.#ended !== undefined) return;
     this.#ended = { error };
-    this.#queue.length = 0;
+    this.#releaseAll();
     this.#cut();
     this.#notify();
   }
@@ -439,8 +454,20 @@ class DownloadCall {
   /** Releases everything; safe to call more than once. */
   close(): void {
     this.#ended ??= { error: new CallEnded('cancelled') };
-    this.#queue.length = 0;
+    this.#releaseAll();
     this.#cut();
+  }
+
+  /** Gives back every receive buffer the call still holds: queued chunks nobody will read, the one being filled. */
+  #releaseAll(): void {
+    for (const message of this.#queue.splice(0)) if (message.type === 'chunk') message.release?.();
+    if (this.#gather !== undefined) RECEIVE_BUFFERS.give(this.#gather);
+    if (this.#body !== undefined) RECEIVE_BUFFERS.give(this.#body);
+    this.#gather = undefined;
+    this.#body = undefined;
+    this.#cancelWait?.();
+    this.#cancelWait = undefined;
+    this.#held = [];
   }
 
   #armIdle(): void {
@@ -501,11 +528,42 @@ class DownloadCall {
     this.fail(callStatus(reset ? status.INTERNAL : status.UNAVAILABLE, `stream closed without a status (RST_STREAM code ${code ?? 'none'})`));
   }
 
-  /** Splits DATA into gRPC messages; each payload or body is copied once, into a reused buffer. */
+  /** DATA from the holder: read now, or kept while the call waits for a receive buffer. */
   #onData(data: Buffer): void {
     if (this.#ended !== undefined) return;
     // The holder is sending: a wait for the rest of a message is not a stall.
     if (this.#idle !== undefined) this.#armIdle();
+    if (this.#cancelWait !== undefined) this.#held.push(data);
+    else this.#read(data);
+  }
+
+  /**
+   * Every receive buffer was in use when a message needed one: the stream is paused (flow
+   * control holds the holder back) and `rest` is kept until a buffer is given back.
+   */
+  #waitForBuffer(rest: Buffer): void {
+    if (rest.length > 0) this.#held.unshift(rest);
+    if (!this.#stream.isPaused()) this.#stream.pause();
+    this.#cancelWait = RECEIVE_BUFFERS.whenFree(() => this.#bufferFreed());
+  }
+
+  #bufferFreed(): void {
+    this.#cancelWait = undefined;
+    if (this.#ended !== undefined) return;
+    const started = this.#startBody();
+    if (started === 'stop') return;
+    if (started === 'wait') {
+      this.#cancelWait = RECEIVE_BUFFERS.whenFree(() => this.#bufferFreed());
+      return;
+    }
+    while (this.#held.length > 0 && this.#cancelWait === undefined && this.#ended === undefined) this.#read(this.#held.shift()!);
+    if (this.#ended !== undefined || this.#cancelWait !== undefined) return;
+    if (this.#queue.length < QUEUE_HIGH_WATER && this.#stream.isPaused()) this.#stream.resume();
+    if (this.#wake !== undefined) this.#armIdle();
+  }
+
+  /** Splits DATA into gRPC messages; each payload or body is copied once, into a reused buffer. */
+  #read(data: Buffer): void {
     let at = 0;
     while (at < data.length) {
       if (!this.#inMessage) {
@@ -556,7 +614,14 @@ class DownloadCall {
       data.copy(this.#head, this.#headFill, at, at + take);
       this.#headFill += take;
       at += take;
-      if (this.#headFill === this.#headLength && !this.#startBody()) return;
+      if (this.#headFill === this.#headLength) {
+        const started = this.#startBody();
+        if (started === 'stop') return;
+        if (started === 'wait') {
+          this.#waitForBuffer(data.subarray(at));
+          return;
+        }
+      }
     }
   }
 
@@ -564,24 +629,27 @@ class DownloadCall {
    * The message's first bytes are in: a chunk whose payload fits a receive buffer gathers
    * there; anything else (the header, an unexpected shape) is read whole and decoded.
    */
-  #startBody(): boolean {
+  #startBody(): 'go' | 'wait' | 'stop' {
     const payload = this.#chunkPayload();
     if (payload !== undefined) {
       if (this.#gather !== undefined && this.#gatherFill + payload.length > this.#gather.length) this.#flushGathered();
-      this.#gather ??= RECEIVE_BUFFERS.take(RECEIVE_BUFFER_BYTES);
+      this.#gather ??= RECEIVE_BUFFERS.take();
+      if (this.#gather === undefined) return 'wait';
       this.#head.copy(this.#gather, this.#gatherFill, payload.start, this.#headLength);
       this.#gatherFill += this.#headLength - payload.start;
       this.#payloadLeft = payload.length - (this.#headLength - payload.start);
       if (this.#payloadLeft === 0) this.#completeChunk();
-      return true;
+      return 'go';
     }
-    this.#body = RECEIVE_BUFFERS.take(this.#messageLength);
+    // A message larger than a receive buffer (allowed up to MAX_MESSAGE_BYTES) gets one of its own.
+    this.#body = this.#messageLength > RECEIVE_BUFFER_BYTES ? Buffer.from(new SharedArrayBuffer(this.#messageLength)) : RECEIVE_BUFFERS.take();
+    if (this.#body === undefined) return 'wait';
     this.#head.copy(this.#body, 0, 0, this.#headLength);
     this.#bodyFill = this.#headLength;
-    if (this.#bodyFill < this.#messageLength) return true;
+    if (this.#bodyFill < this.#messageLength) return 'go';
     const body = this.#body;
     this.#body = undefined;
-    return this.#completeBody(body);
+    return this.#completeBody(body) ? 'go' : 'stop';
   }
 
   /** Where a chunk message's payload starts and how long it is, if `#head` opens one. */
@@ -621,7 +689,7 @@ class DownloadCall {
     const length = this.#gathered;
     this.#gathered = 0;
     this.#gatherFill = 0;
-    this.#queue.push({ type: 'chunk', data: buffer.subarray(0, length), release: () => RECEIVE_BUFFERS.give(buffer) });
+    this.#queue.push({ type: 'chunk', data: buffer.subarray(0, length), release: giveBack(buffer) });
     if (this.#queue.length >= QUEUE_HIGH_WATER && !this.#stream.isPaused()) this.#stream.pause();
     this.#notify();
   }
@@ -644,7 +712,7 @@ class DownloadCall {
     this.received = true;
     const payload = decoded.payload;
     if (payload?.$case === 'chunk') {
-      this.#queue.push({ type: 'chunk', data: payload.value, release: () => RECEIVE_BUFFERS.give(body) });
+      this.#queue.push({ type: 'chunk', data: payload.value, release: giveBack(body) });
     } else {
       RECEIVE_BUFFERS.give(body);
       if (payload?.$case === 'header') {

@@ -16,17 +16,8 @@ describe('IdleBuffers', () => {
     expect(idle.take()).not.toBe(large);
   });
 
-  it('is one set per size and kind for the whole process', () => {
+  it('is one set per size for the whole process', () => {
     expect(idleBuffers(4096 + 7, 2)).toBe(idleBuffers(4096 + 7, 2));
     expect(idleBuffers(4096 + 7, 2)).not.toBe(idleBuffers(4096 + 8, 2));
-    expect(idleBuffers(4096 + 7, 2, true)).toBe(idleBuffers(4096 + 7, 2, true));
-    expect(idleBuffers(4096 + 7, 2, true)).not.toBe(idleBuffers(4096 + 7, 2));
-  });
-
-  it('allocates shared buffers in SharedArrayBuffers, larger requests included', () => {
-    const idle = new IdleBuffers(64, 1, true);
-    expect(idle.take().buffer).toBeInstanceOf(SharedArrayBuffer);
-    expect(idle.take(100).buffer).toBeInstanceOf(SharedArrayBuffer);
-    expect(new IdleBuffers(64, 1).take().buffer).not.toBeInstanceOf(SharedArrayBuffer);
   });
 });

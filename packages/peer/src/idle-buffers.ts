@@ -5,10 +5,8 @@
  * `kompart` launcher makes full garbage collections rare (BENCHMARKS.md, item 1), so
  * buffers dropped at the end of every Download waited for one, and a peer's RSS grew by
  * 1.5-2.5 MB per download over ten 1 GiB downloads. Used by the holder's chunk buffers
- * (ChunkBufferPool) and the downloader's receive buffers (grpc-download-source.ts).
- *
- * `shared` buffers live in SharedArrayBuffers, so that a worker thread can read them in
- * place (the downloader's writer thread, part-writer.ts); they start zeroed.
+ * (ChunkBufferPool); the downloader's receive buffers are a budget of their own
+ * (receive-budget.ts).
  */
 export class IdleBuffers {
   readonly #free: Buffer[] = [];
@@ -16,7 +14,6 @@ export class IdleBuffers {
   constructor(
     readonly bytes: number,
     readonly keep: number,
-    readonly shared = false,
   ) {}
 
   /** An idle buffer of `bytes`, or a new one; a request for more than `bytes` gets a buffer of its own. */
@@ -31,16 +28,15 @@ export class IdleBuffers {
   }
 
   #allocate(length: number): Buffer {
-    return this.shared ? Buffer.from(new SharedArrayBuffer(length)) : Buffer.allocUnsafe(length);
+    return Buffer.allocUnsafe(length);
   }
 }
 
-const BY_KIND = new Map<string, IdleBuffers>();
+const BY_KIND = new Map<number, IdleBuffers>();
 
-/** The process's idle buffers of `bytes`, shared or not (created on first use with room for `keep`). */
-export function idleBuffers(bytes: number, keep: number, shared = false): IdleBuffers {
-  const kind = `${bytes}${shared ? ' shared' : ''}`;
-  let idle = BY_KIND.get(kind);
-  if (idle === undefined) BY_KIND.set(kind, (idle = new IdleBuffers(bytes, keep, shared)));
+/** The process's idle buffers of `bytes` (created on first use with room for `keep`). */
+export function idleBuffers(bytes: number, keep: number): IdleBuffers {
+  let idle = BY_KIND.get(bytes);
+  if (idle === undefined) BY_KIND.set(bytes, (idle = new IdleBuffers(bytes, keep)));
   return idle;
 }

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { makeTempDir, type TempDir } from '../test/support/temp-dir';
-import { idleBuffers } from './idle-buffers';
 import { PartWriter } from './part-writer';
 import { WRITE_PIECE_BYTES, writeInPieces } from './part-writer-thread';
 
@@ -54,7 +53,7 @@ describe('PartWriter', () => {
   });
 
   it('writes shared and unshared bytes at their positions on its thread', async () => {
-    const shared = idleBuffers(3 * WRITE_PIECE_BYTES, 1, true).take();
+    const shared = Buffer.from(new SharedArrayBuffer(3 * WRITE_PIECE_BYTES));
     randomBytes(shared.length).copy(shared);
     const plain = randomBytes(5000);
     const fd = openSync(dir.join('x.part'), 'w+');

@@ -466,76 +466,80 @@ export async function fetchSwarm(options: SwarmOptions, initiallyDone: Uint8Arra
         const chunkWrites: Promise<unknown>[] = [];
         let at = 0;
         let stop = false;
-        while (at < data.length) {
-          const p = Math.floor(position / pieceSize);
-          if (p >= run.end || owner[p] !== worker) {
-            stop = true;
-            break;
-          }
-          run.current = p;
-          const take = Math.min(data.length - at, pieceEnd(p) - position);
-          const segment = data.subarray(at, at + take);
-          if (position === pieceStart(p)) {
-            pieceHash = createHash('sha256');
-            if (streaming === -1 && wholeAt === p && catchingUp === undefined) {
-              streaming = p;
-              checkpoint = whole.copy();
+        // The chunk's buffer goes back once its writes are done, even when a bad piece ends the run midway.
+        try {
+          while (at < data.length) {
+            const p = Math.floor(position / pieceSize);
+            if (p >= run.end || owner[p] !== worker) {
+              stop = true;
+              break;
             }
-          }
-          pieceHash!.update(segment);
-          if (streaming === p) whole.update(segment);
-          const written = fs.write(options.handle, segment, position).then(
-            () => undefined,
-            (error: unknown) => {
-              failure ??= { error: writeError(error, options.recordPath) };
-              notify();
-            },
-          );
-          let set = pieceWrites.get(p);
-          if (set === undefined) pieceWrites.set(p, (set = new Set()));
-          set.add(written);
-          chunkWrites.push(written);
-          at += take;
-          position += take;
-          run.pieceBytes += take;
-          run.received += take;
-          progress += take;
-          if (position === pieceEnd(p)) {
-            const digest = pieceHash!.digest();
-            pieceHash = undefined;
-            const pieceLength = run.pieceBytes;
-            run.pieceBytes = 0;
-            if (!digest.equals(options.pieceHashes.subarray(p * PIECE_HASH_BYTES, (p + 1) * PIECE_HASH_BYTES))) {
-              progress -= pieceLength;
-              state[p] = MISSING;
+            run.current = p;
+            const take = Math.min(data.length - at, pieceEnd(p) - position);
+            const segment = data.subarray(at, at + take);
+            if (position === pieceStart(p)) {
+              pieceHash = createHash('sha256');
+              if (streaming === -1 && wholeAt === p && catchingUp === undefined) {
+                streaming = p;
+                checkpoint = whole.copy();
+              }
+            }
+            pieceHash!.update(segment);
+            if (streaming === p) whole.update(segment);
+            const written = fs.write(options.handle, segment, position).then(
+              () => undefined,
+              (error: unknown) => {
+                failure ??= { error: writeError(error, options.recordPath) };
+                notify();
+              },
+            );
+            let set = pieceWrites.get(p);
+            if (set === undefined) pieceWrites.set(p, (set = new Set()));
+            set.add(written);
+            chunkWrites.push(written);
+            at += take;
+            position += take;
+            run.pieceBytes += take;
+            run.received += take;
+            progress += take;
+            if (position === pieceEnd(p)) {
+              const digest = pieceHash!.digest();
+              pieceHash = undefined;
+              const pieceLength = run.pieceBytes;
+              run.pieceBytes = 0;
+              if (!digest.equals(options.pieceHashes.subarray(p * PIECE_HASH_BYTES, (p + 1) * PIECE_HASH_BYTES))) {
+                progress -= pieceLength;
+                state[p] = MISSING;
+                owner[p] = undefined;
+                if (streaming === p) restoreCheckpoint();
+                throw new BadPiece(`piece ${p}`);
+              }
+              state[p] = VERIFIED;
               owner[p] = undefined;
-              if (streaming === p) restoreCheckpoint();
-              throw new BadPiece(`piece ${p}`);
+              worker.bytes += pieceLength;
+              if (streaming === p) {
+                streaming = -1;
+                checkpoint = undefined;
+                wholeAt = p + 1;
+              }
+              const settled = Promise.all([...set]);
+              void settled.then(() => {
+                pieceWrites.delete(p);
+                if (state[p] !== VERIFIED) return;
+                state[p] = STORED;
+                stored++;
+                recordDirty = true;
+                void saveRecord(false);
+                catchUp();
+                notify();
+              });
+              run.current = p + 1;
             }
-            state[p] = VERIFIED;
-            owner[p] = undefined;
-            worker.bytes += pieceLength;
-            if (streaming === p) {
-              streaming = -1;
-              checkpoint = undefined;
-              wholeAt = p + 1;
-            }
-            const settled = Promise.all([...set]);
-            void settled.then(() => {
-              pieceWrites.delete(p);
-              if (state[p] !== VERIFIED) return;
-              state[p] = STORED;
-              stored++;
-              recordDirty = true;
-              void saveRecord(false);
-              catchUp();
-              notify();
-            });
-            run.current = p + 1;
           }
+        } finally {
+          const all = Promise.all(chunkWrites);
+          writes.push(release === undefined ? all : all.finally(release));
         }
-        const all = Promise.all(chunkWrites);
-        writes.push(release === undefined ? all : all.finally(release));
         if (!worker.sending) {
           worker.sending = true;
           reportSending();

@@ -4,7 +4,7 @@ import { appendFile } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { KompartError } from '@kompart/core';
 import { DEFAULT_CHUNK_BYTES, MAX_CHUNK_BYTES, createFileService, startFileServer, type FileServer } from '../src/file-service';
-import { grpcDownloadSource, type GrpcDownloadSourceOptions } from '../src/grpc-download-source';
+import { RECEIVE_BUFFERS, grpcDownloadSource, type GrpcDownloadSourceOptions } from '../src/grpc-download-source';
 import type { DownloadMessage } from '../src/download-file';
 import { createHashCache } from '../src/hash-cache';
 import { hashLocalFile, SharedFiles } from '../src/local-library';
@@ -97,10 +97,45 @@ describe('gRPC download source (node:http2 client of a grpc-js FileService)', ()
   });
 
   it('keeps every chunk intact while the consumer holds several unreleased (backpressure, no reuse too early)', async () => {
-    const held: DownloadMessage[] = [];
-    for await (const message of grpcDownloadSource(options()).open(0, new AbortController().signal)) held.push(message);
-    const joined = Buffer.concat(held.flatMap((m) => (m.type === 'chunk' ? [Buffer.from(m.data)] : [])));
-    expect(joined.equals(data)).toBe(true);
+    const held: { data: Uint8Array; release: (() => void) | undefined; at: number }[] = [];
+    let at = 0;
+    const check = (chunk: (typeof held)[number]): void => {
+      expect(Buffer.from(chunk.data).equals(data.subarray(chunk.at, chunk.at + chunk.data.length))).toBe(true);
+      chunk.release?.();
+    };
+    for await (const message of grpcDownloadSource(options()).open(0, new AbortController().signal)) {
+      if (message.type !== 'chunk') continue;
+      held.push({ data: message.data, release: message.release, at });
+      at += message.data.length;
+      // Half the receive buffers held at once, each checked only when it is given back.
+      if (held.length > RECEIVE_BUFFERS.count / 2) check(held.shift()!);
+    }
+    held.forEach(check);
+    expect(at).toBe(data.length);
+    expect(RECEIVE_BUFFERS.outstanding).toBe(0);
+  });
+
+  it('waits for a receive buffer when the others are all in use, and carries on as each comes back', async () => {
+    const taken: Buffer[] = [];
+    for (let i = 1; i < RECEIVE_BUFFERS.count; i++) taken.push(RECEIVE_BUFFERS.take()!);
+    try {
+      // One buffer left, given back and taken again for every message; the data is intact.
+      const whole = await collect(grpcDownloadSource(options()).open(0, new AbortController().signal));
+      expect(whole.data.equals(data)).toBe(true);
+      expect(RECEIVE_BUFFERS.outstanding).toBe(taken.length);
+    } finally {
+      taken.forEach((buffer) => RECEIVE_BUFFERS.give(buffer));
+    }
+    expect(RECEIVE_BUFFERS.outstanding).toBe(0);
+  });
+
+  it('has every receive buffer back when the consumer stops early', async () => {
+    for await (const message of grpcDownloadSource(options()).open(0, new AbortController().signal)) {
+      if (message.type !== 'chunk') continue;
+      message.release?.();
+      break;
+    }
+    expect(RECEIVE_BUFFERS.outstanding).toBe(0);
   });
 
   it("maps the holder's status and ErrorInfo (trailers-only response) to its KompartError", async () => {

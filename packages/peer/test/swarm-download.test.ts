@@ -5,6 +5,7 @@ import { type DownloadRequest, type DownloadResponse, type GetPiecesRequest, typ
 import { FileServiceService, RegistryClient } from '@kompart/grpc/testing';
 import { ClientCertificates, createSelfSignedIdentity, startGrpcServer, tokenMetadata } from '@kompart/grpc';
 import type { Peer } from '../src/index';
+import { RECEIVE_BUFFERS } from '../src/grpc-download-source';
 import { PieceHasher, pieceSizeFor, piecesRoot } from '../src/piece-hashes';
 import { CALM_PRESENCE, startNetwork, type TestNetwork } from './support/network';
 
@@ -97,6 +98,11 @@ describe('swarm downloads: one file from every holder at once, each piece verifi
       await holder.registerPath(path);
       holders.push(holder);
     }
+  });
+
+  afterEach(() => {
+    // Bad pieces, stalls, endgame takeovers and cut runs: every receive buffer came back.
+    expect(RECEIVE_BUFFERS.outstanding).toBe(0);
   });
 
   afterAll(async () => {

@@ -84,7 +84,7 @@ describe('PeerDirectory presence, on a fake clock', () => {
     const clock = new FakeClock(0);
     const { directory, events } = await directoryOn(clock);
     const first = await directory.registerPeer(peerAt('127.0.0.2'));
-    await directory.claimSession(first.token, 'r/1');
+    await directory.claimSession(first.token, 'r/1', 1);
     await clock.advance(1000);
     await directory.streamClosed(first, 'r/1');
     await clock.advance(0);
