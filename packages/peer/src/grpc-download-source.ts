@@ -45,6 +45,12 @@ export interface GrpcDownloadSourceOptions {
   readonly keepaliveTimeMs?: number;
   /** A PING not answered within this (ms) ends the connection as unavailable (default 10 000). */
   readonly keepaliveTimeoutMs?: number;
+  /**
+   * The HTTP/2 flow-control window of the connection and its stream, bytes (default
+   * FLOW_CONTROL_WINDOW_BYTES): how much the holder may send ahead of what this side has
+   * read. A swarm download shares one window's worth among its holders (see Peer).
+   */
+  readonly windowBytes?: number | undefined;
 }
 
 /** Default of GrpcDownloadSourceOptions.idleTimeoutMs. */
@@ -361,13 +367,14 @@ class DownloadCall {
     pinnedSocket?: TLSSocket,
   ) {
     this.#idleMs = options.idleTimeoutMs ?? DEFAULT_TRANSFER_IDLE_TIMEOUT_MS;
-    this.#session = connectHolder(options, pinnedSocket, { initialWindowSize: FLOW_CONTROL_WINDOW_BYTES, enablePush: false });
+    const window = options.windowBytes ?? FLOW_CONTROL_WINDOW_BYTES;
+    this.#session = connectHolder(options, pinnedSocket, { initialWindowSize: window, enablePush: false });
     this.#session.on('error', (error: Error) => this.fail(callStatus(status.UNAVAILABLE, `connection failed: ${error.message}`)));
     this.#session.on('goaway', () => undefined);
     this.#session.once('connect', () => {
       // The connection-level window starts at 64 KiB whatever the settings say.
       // (A call cancelled at once may see its session destroyed first.)
-      if (!this.#session.destroyed) this.#session.setLocalWindowSize(FLOW_CONTROL_WINDOW_BYTES);
+      if (!this.#session.destroyed) this.#session.setLocalWindowSize(window);
     });
     const keepaliveMs = options.keepaliveTimeMs ?? DEFAULT_KEEPALIVE_TIME_MS;
     const keepaliveTimeoutMs = options.keepaliveTimeoutMs ?? DEFAULT_KEEPALIVE_TIMEOUT_MS;

@@ -30,6 +30,11 @@ export interface HashOptions {
   readonly onProgress?: ProgressCallback;
   /** Stops hashing with an AbortError. */
   readonly signal?: AbortSignal;
+  /**
+   * The two read buffers to use (of HASH_BUFFER_BYTES or less each), for a caller that hashes
+   * many ranges (a swarm download catching up): made once instead of for every range.
+   */
+  readonly buffers?: readonly [Buffer, Buffer];
 }
 
 /** What hashRange feeds: a Hash, or anything else that takes the bytes in order. */
@@ -44,8 +49,8 @@ export interface ByteSink {
 export async function hashRange(handle: FileHandle, hash: ByteSink, start: number, end: number, options: HashOptions = {}): Promise<number> {
   const span = end - start;
   if (span <= 0) return 0;
-  const size = Math.min(HASH_BUFFER_BYTES, span);
-  const buffers = [Buffer.allocUnsafe(size), Buffer.allocUnsafe(size)];
+  const buffers = options.buffers ?? [Buffer.allocUnsafe(Math.min(HASH_BUFFER_BYTES, span)), Buffer.allocUnsafe(Math.min(HASH_BUFFER_BYTES, span))];
+  const size = Math.min(buffers[0].length, buffers[1].length, span);
   let which = 0;
   let position = start;
   options.signal?.throwIfAborted();

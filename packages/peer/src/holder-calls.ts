@@ -2,6 +2,7 @@ import type { TlsMaterial } from '@kompart/grpc';
 import { GetPiecesRequest, GetPiecesResponse, Reason, type HolderLocation } from '@kompart/protocol';
 import { KompartError } from '@kompart/core';
 import type { DownloadMessage, DownloadSource } from './download-file.js';
+import { FLOW_CONTROL_WINDOW_BYTES } from './file-service.js';
 import { grpcDownloadSource, holderUnary, type GrpcDownloadSourceOptions } from './grpc-download-source.js';
 import { PeerErrorCode, peerError } from './peer-error.js';
 import type { PieceList } from './piece-hashes.js';
@@ -23,6 +24,8 @@ export interface HolderConnectionOptions {
   readonly idleTimeoutMs: number;
   /** Deadline of GetPieces, ms. */
   readonly callTimeoutMs: number;
+  /** HTTP/2 window of each download connection (GrpcDownloadSourceOptions.windowBytes; default when absent). */
+  readonly windowBytes?: number | undefined;
 }
 
 /** Where one holder's file is, as LocateFile or LocateHolders said. */
@@ -37,6 +40,19 @@ export interface HolderFile {
 }
 
 const GET_PIECES_PATH = '/kompart.v1.FileService/GetPieces';
+
+/** Smallest HTTP/2 window of a swarm holder's connection: far above a LAN's bandwidth-delay product. */
+const MIN_SWARM_WINDOW_BYTES = 1024 * 1024;
+
+/**
+ * The HTTP/2 window of each holder's connection in a swarm download from `holders`: one
+ * single-source window (FLOW_CONTROL_WINDOW_BYTES) shared among them, at least
+ * MIN_SWARM_WINDOW_BYTES each, so that the bytes holders may send ahead stay about the
+ * same however many there are (with the receive budget, what keeps a swarm's memory flat).
+ */
+export function swarmWindowBytes(holders: number): number {
+  return Math.max(MIN_SWARM_WINDOW_BYTES, Math.floor(FLOW_CONTROL_WINDOW_BYTES / Math.max(1, holders)));
+}
 
 /**
  * How to reach a holder: with `--tls-*`, TLS against that CA; else, when the holder
@@ -64,6 +80,7 @@ export function holderStream(file: HolderFile, ticket: Uint8Array, options: Hold
     name: file.name,
     ticket,
     idleTimeoutMs: options.idleTimeoutMs,
+    windowBytes: options.windowBytes,
   });
 }
 

@@ -6,7 +6,7 @@ import { ClientCertificates, createMetricsRegistry, startMetricsEndpoint, type H
 import type { Registry } from 'prom-client';
 import { createDownloader, type DownloadResult, type Downloader, type PartFileSystem } from './download-file.js';
 import { createFileService, startFileServer, type FileServer } from './file-service.js';
-import { holderStream, swarmHolder, type HolderConnectionOptions } from './holder-calls.js';
+import { holderStream, swarmHolder, swarmWindowBytes, type HolderConnectionOptions } from './holder-calls.js';
 import { createHashCache, type HashCache } from './hash-cache.js';
 import type { ProgressCallback } from './hash-file.js';
 import { LiveShares } from './live-shares.js';
@@ -701,7 +701,8 @@ class KompartPeer implements Peer {
         .finally(() => {
           setTimeout(() => (renewing = undefined), 1000).unref();
         }));
-    return locations.map((location) => swarmHolder(location, () => tickets.get(location.file!.peer) ?? location.ticket, renew, connection));
+    const shared = { ...connection, windowBytes: swarmWindowBytes(locations.length) };
+    return locations.map((location) => swarmHolder(location, () => tickets.get(location.file!.peer) ?? location.ticket, renew, shared));
   }
 
   #holderConnection(): HolderConnectionOptions {
