@@ -2,7 +2,7 @@ import { promises as fsp } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { silentLogger, type Logger } from '@kompart/core';
 import type { FileIdentity } from './file-identity.js';
-import { isValidPieceSize, PIECE_HASH_BYTES, type PieceList } from './piece-hashes.js';
+import { isValidPieceSize, PIECE_HASH_BYTES, type PieceList } from './transfer/piece-hashes.js';
 
 /**
  * Remembers the SHA-256 of files, and their piece hashes (piece-hashes.ts), by path, size,

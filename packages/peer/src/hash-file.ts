@@ -4,21 +4,13 @@ import type { FileHandle } from 'node:fs/promises';
 import { identityOf, sameIdentity, type FileIdentity } from './file-identity.js';
 import type { KompartError } from '@kompart/core';
 import { PeerErrorCode, peerError } from './peer-error.js';
-import { PieceHasher, pieceSizeFor, type PieceList } from './piece-hashes.js';
+import { PieceHasher, pieceSizeFor, type PieceList } from './transfer/piece-hashes.js';
 
 /**
- * Read size for hashing. Measured on this project's 2-core machine with a 1 GiB file in
- * the page cache (`sha256sum`: 2.62 s, 390 MiB/s, coreutils without SHA-NI):
- *
- * | method                                         | MiB/s |
- * |------------------------------------------------|-------|
- * | fs.createReadStream, highWaterMark 64 KiB       |   687 |
- * | fs.createReadStream, highWaterMark 1 MiB / 4 MiB | 611 / 655 |
- * | read loop into one reused buffer, 1 MiB / 4 MiB | 1185 / 1318 |
- * | two buffers, next read in flight while hashing, 1 / 2 / 4 / 8 MiB | 1433 / 1534 / 1512 / 1469 |
- *
- * So: two alternating 2 MiB buffers, the next read running on the thread pool while the
- * current buffer is hashed on the main thread (crypto's SHA-256 uses SHA-NI here).
+ * Read size for hashing: two alternating 2 MiB buffers, the next read running on the
+ * thread pool while the current buffer is hashed on the main thread (crypto's SHA-256 uses
+ * SHA-NI here). The fastest of the read patterns and sizes measured (BENCHMARKS.md,
+ * "Tuning constants").
  */
 export const HASH_BUFFER_BYTES = 2 * 1024 * 1024;
 

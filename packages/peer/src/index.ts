@@ -39,4 +39,4 @@ export type { PeerEvent, PeerEvents, PeerEventType, ConnectionLostReason, ShareR
 export type { WatchFunction, WatchListener, WatchHandle } from './share-watcher.js';
 export { PeerErrorCode, isPeerError, peerError } from './peer-error.js';
 export type { SessionInfo, SessionState } from './registry-session.js';
-export { DEFAULT_CHUNK_BYTES, MAX_CHUNK_BYTES } from './file-service.js';
+export { DEFAULT_CHUNK_BYTES, MAX_CHUNK_BYTES } from './transfer/file-service.js';

@@ -4,7 +4,7 @@ import type { HashCache } from './hash-cache.js';
 import { identityOf, type FileIdentity } from './file-identity.js';
 import { fileSystemError, hashOpenFile, openForReading, type HashOptions } from './hash-file.js';
 import { PeerErrorCode, isPeerError, peerError } from './peer-error.js';
-import type { PieceList } from './piece-hashes.js';
+import type { PieceList } from './transfer/piece-hashes.js';
 
 /** One file this peer shares: what it registered and the version it hashed. */
 export interface LocalFile {

@@ -15,7 +15,7 @@ import {
 } from '@kompart/core';
 import { replicaTarget, type TlsMaterial } from '@kompart/grpc';
 import type { RegistryTrust } from './registry-trust.js';
-import { DEFAULT_CHUNK_BYTES, DEFAULT_MAX_DOWNLOADS_PER_REQUESTER, DEFAULT_SERVE_IDLE_TIMEOUT_MS, MAX_CHUNK_BYTES } from './file-service.js';
+import { DEFAULT_CHUNK_BYTES, DEFAULT_MAX_DOWNLOADS_PER_REQUESTER, DEFAULT_SERVE_IDLE_TIMEOUT_MS, MAX_CHUNK_BYTES } from './transfer/file-service.js';
 
 /** Everything a peer can be told. Only `registry` and `address` are required. */
 export interface PeerConfig {

@@ -4,9 +4,9 @@ import { Reason, type HolderLocation, type SharedFile } from '@kompart/protocol'
 import { KompartError, isHashReference, parseFileRef, quoteInput, silentLogger, systemClock, type Clock, type Logger } from '@kompart/core';
 import { ClientCertificates, createMetricsRegistry, startMetricsEndpoint, type HttpEndpoint, type SelfSignedIdentity } from '@kompart/grpc';
 import type { Registry } from 'prom-client';
-import { createDownloader, type DownloadResult, type Downloader, type PartFileSystem } from './download-file.js';
-import { createFileService, startFileServer, type FileServer } from './file-service.js';
-import { holderStream, swarmHolder, swarmWindowBytes, type HolderConnectionOptions } from './holder-calls.js';
+import { createDownloader, type DownloadResult, type Downloader, type PartFileSystem } from './transfer/download-file.js';
+import { createFileService, startFileServer, type FileServer } from './transfer/file-service.js';
+import { holderStream, swarmHolder, swarmWindowBytes, type HolderConnectionOptions } from './transfer/holder-calls.js';
 import { createHashCache, type HashCache } from './hash-cache.js';
 import type { ProgressCallback } from './hash-file.js';
 import { LiveShares } from './live-shares.js';

@@ -28,7 +28,7 @@ import type { ConnectionLostReason, PeerEventEmitter } from './peer-events.js';
 import { RegistryCalls } from './registry-calls.js';
 import { SessionStateMachine, type SessionState } from './session-state.js';
 import { TaskPool } from './task-pool.js';
-import { piecesRoot, type PieceList } from './piece-hashes.js';
+import { piecesRoot, type PieceList } from './transfer/piece-hashes.js';
 
 export type { SessionState } from './session-state.js';
 

@@ -2,7 +2,7 @@ import { credentials, loadPackageDefinition, type Client, type ClientDuplexStrea
 import { loadSync } from '@grpc/proto-loader';
 import { join } from 'node:path';
 import { protoPath as healthProtoPath } from 'grpc-health-check';
-import { createFileService, startFileServer, type FileServer } from '../src/file-service';
+import { createFileService, startFileServer, type FileServer } from '../src/transfer/file-service';
 import { SharedFiles } from '../src/local-library';
 
 /** Builds a dynamic client for `service` (package.Service) from a .proto file. */

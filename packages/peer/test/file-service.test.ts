@@ -3,7 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { renameSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { type DownloadResponse } from '@kompart/protocol';
 import { FileServiceClient } from '@kompart/grpc/testing';
-import { createFileService, startFileServer, type FileServer, type ServedDownload } from '../src/file-service';
+import { createFileService, startFileServer, type FileServer, type ServedDownload } from '../src/transfer/file-service';
 import { createHashCache } from '../src/hash-cache';
 import { hashLocalFile, SharedFiles } from '../src/local-library';
 import { makeTempDir, type TempDir } from './support/temp-dir';

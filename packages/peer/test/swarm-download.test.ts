@@ -5,8 +5,8 @@ import { type DownloadRequest, type DownloadResponse, type GetPiecesRequest, typ
 import { FileServiceService, RegistryClient } from '@kompart/grpc/testing';
 import { ClientCertificates, createSelfSignedIdentity, startGrpcServer, tokenMetadata } from '@kompart/grpc';
 import type { Peer } from '../src/index';
-import { RECEIVE_BUFFERS } from '../src/grpc-download-source';
-import { PieceHasher, pieceSizeFor, piecesRoot } from '../src/piece-hashes';
+import { RECEIVE_BUFFERS } from '../src/transfer/grpc-download-source';
+import { PieceHasher, pieceSizeFor, piecesRoot } from '../src/transfer/piece-hashes';
 import { CALM_PRESENCE, startNetwork, type TestNetwork } from './support/network';
 
 const sha = (data: Uint8Array): string => createHash('sha256').update(data).digest('hex');

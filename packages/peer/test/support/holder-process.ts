@@ -14,7 +14,7 @@ const HOLDER_SCRIPT = `
 const { join } = require('node:path');
 const library = require(join(process.argv[1], 'local-library.js'));
 const { createHashCache } = require(join(process.argv[1], 'hash-cache.js'));
-const { createFileService, startFileServer } = require(join(process.argv[1], 'file-service.js'));
+const { createFileService, startFileServer } = require(join(process.argv[1], 'transfer', 'file-service.js'));
 (async () => {
   const files = new library.SharedFiles();
   files.add(await library.hashLocalFile(process.argv[2], createHashCache()));

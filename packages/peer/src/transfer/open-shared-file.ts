@@ -2,9 +2,9 @@ import { promises as fsp } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { MAX_PATH_BYTES, Reason } from '@kompart/protocol';
 import { KompartError, invalidArgument, isSha256, quoteInput, silentLogger, type Logger } from '@kompart/core';
-import { identityOf, sameIdentity, type FileIdentity } from './file-identity.js';
-import { hashOpenFile, SAFE_READ_FLAGS } from './hash-file.js';
-import type { LocalFile, SharedFiles } from './local-library.js';
+import { identityOf, sameIdentity, type FileIdentity } from '../file-identity.js';
+import { hashOpenFile, SAFE_READ_FLAGS } from '../hash-file.js';
+import type { LocalFile, SharedFiles } from '../local-library.js';
 
 /** What a download request names: a hash, an exact registered path, or both. */
 export interface ShareRequest {

@@ -3,13 +3,13 @@ import { constants, promises as fsp } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errnoCode, silentLogger, type KompartError, type Logger } from '@kompart/core';
-import { identityOf } from './file-identity.js';
-import type { HashCache } from './hash-cache.js';
-import { hashRange, type ProgressCallback } from './hash-file.js';
-import { hashLocalFile } from './local-library.js';
-import { PeerErrorCode, isPeerError, peerError } from './peer-error.js';
+import { identityOf } from '../file-identity.js';
+import type { HashCache } from '../hash-cache.js';
+import { hashRange, type ProgressCallback } from '../hash-file.js';
+import { hashLocalFile } from '../local-library.js';
+import { PeerErrorCode, isPeerError, peerError } from '../peer-error.js';
 import { partWriter } from './part-writer.js';
-import { numberedName, partFileName, safeFileName } from './safe-file-name.js';
+import { numberedName, partFileName, safeFileName } from '../safe-file-name.js';
 import { PIECE_HASH_BYTES, pieceCount } from './piece-hashes.js';
 import { agreeOnPieces, fetchSwarm, readPieceRecord, recordedPrefix, type HolderShare, type SwarmHolder } from './swarm-download.js';
 
@@ -549,12 +549,11 @@ export type Downloader = ReturnType<typeof createDownloader>;
 class RetryFromScratch extends Error {}
 
 /**
- * Writes of received chunks queued at once (each up to 1 MiB, see grpc-download-source.ts).
- * With the thread pool doing the writes, measured with a bare grpc-js receiver (1 GiB,
- * 1 MiB chunks): awaiting each write before hashing 267-271 MiB/s, hashing while the
- * write runs 300-304, hashing on arrival with up to 4 writes queued 317-323. Writes
- * running concurrently took turns on the file's inode lock in the kernel, spinning while
- * they waited, so they are now made one after the other, by the writer thread.
+ * Writes of received chunks queued at once (each up to 1 MiB, see grpc-download-source.ts):
+ * hashing on arrival while up to 4 writes run was faster than awaiting each write, or
+ * hashing while one runs (BENCHMARKS.md, "Tuning constants"). The writes themselves are
+ * made one after the other, by the writer thread: concurrent ones spun on the file's inode
+ * lock in the kernel.
  */
 const WRITE_DEPTH = 4;
 

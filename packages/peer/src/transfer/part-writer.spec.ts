@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
-import { makeTempDir, type TempDir } from '../test/support/temp-dir';
+import { makeTempDir, type TempDir } from '../../test/support/temp-dir';
 import { PartWriter } from './part-writer';
 import { WRITE_PIECE_BYTES, writeInPieces } from './part-writer-thread';
 

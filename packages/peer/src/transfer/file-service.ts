@@ -15,8 +15,8 @@ import {
   type GetPiecesResponse,
 } from '@kompart/protocol';
 import { ChunkBufferPool, fileServiceDefinition } from './download-codec.js';
-import type { FileIdentity } from './file-identity.js';
-import type { LocalFile, SharedFiles } from './local-library.js';
+import type { FileIdentity } from '../file-identity.js';
+import type { LocalFile, SharedFiles } from '../local-library.js';
 import { openSharedFile } from './open-shared-file.js';
 
 /**
@@ -44,8 +44,8 @@ export const DEFAULT_MAX_DOWNLOADS_PER_REQUESTER = 8;
 export const DEFAULT_SERVE_IDLE_TIMEOUT_MS = 30_000;
 
 /** HTTP/2 flow-control window of the FileService and of the downloader's HTTP/2 connection
- * (grpc-download-source.ts). With grpc-js's default window a stream tops out at ~400 MiB/s
- * on loopback whatever the chunk size. */
+ * (grpc-download-source.ts). grpc-js's default 64 KiB window caps a stream whatever the
+ * chunk size (BENCHMARKS.md, "Tuning constants"). */
 export const FLOW_CONTROL_WINDOW_BYTES = 8 * 1024 * 1024;
 
 /** gRPC options shared by the FileService server and the download client channel. */

@@ -4,7 +4,7 @@ import { KompartError } from '@kompart/core';
 import type { DownloadMessage, DownloadSource } from './download-file.js';
 import { FLOW_CONTROL_WINDOW_BYTES } from './file-service.js';
 import { grpcDownloadSource, holderUnary, type GrpcDownloadSourceOptions } from './grpc-download-source.js';
-import { PeerErrorCode, peerError } from './peer-error.js';
+import { PeerErrorCode, peerError } from '../peer-error.js';
 import type { PieceList } from './piece-hashes.js';
 import type { SwarmHolder } from './swarm-download.js';
 

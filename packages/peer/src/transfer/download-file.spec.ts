@@ -1,9 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
-import { makeTempDir, type TempDir } from '../test/support/temp-dir';
+import { makeTempDir, type TempDir } from '../../test/support/temp-dir';
 import { createDownloader, nodePartFileSystem, type DownloadMessage, type DownloadSource, type PartFileSystem } from './download-file';
-import { PeerErrorCode, peerError } from './peer-error';
-import { partFileName } from './safe-file-name';
+import { PeerErrorCode, peerError } from '../peer-error';
+import { partFileName } from '../safe-file-name';
 
 const sha = (data: Uint8Array): string => createHash('sha256').update(data).digest('hex');
 

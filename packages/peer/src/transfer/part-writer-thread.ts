@@ -11,16 +11,13 @@ import { writeSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 
 /**
- * Longest single write(2) of downloaded bytes. On the benchmark machine (Linux 6.18,
- * ext4, a PVM guest whose free memory is reported to its host in 8 MiB blocks) buffered
- * writes of more than 256 KiB cost 5-10x more kernel time per byte, most likely because
- * they get large page-cache folios from memory the host has to fault in again: 1 GiB
- * after 10-15 s idle, written in pieces of 64 / 128 / 256 / 512 KiB / 1 MiB, ran at
- * 4.6-4.9 / 5.6 / 6.7-7.0 / 1.4-1.7 / 0.5-0.65 GiB/s (`node bench/dist/experiments/write-size.js`),
- * and after the benchmark's memory-heavy suites even 256 KiB pieces slowed down while
- * 64 KiB ones did not (BENCHMARKS.md, item 1). 64 KiB is also what a plain
- * `socket.pipe(fs.createWriteStream())` writes. Small pieces cost nothing on this thread:
- * it issues them back to back, without a round trip through the main thread per piece.
+ * Longest single write(2) of downloaded bytes. On the benchmark machine buffered writes of
+ * more than 256 KiB cost several times more kernel time per byte, and after the
+ * benchmark's memory-heavy suites even 256 KiB pieces slowed down while 64 KiB ones did
+ * not (`node bench/dist/experiments/write-size.js`; BENCHMARKS.md, "Tuning constants").
+ * 64 KiB is also what a plain `socket.pipe(fs.createWriteStream())` writes. Small pieces
+ * cost nothing on this thread: it issues them back to back, without a round trip through
+ * the main thread per piece.
  */
 export const WRITE_PIECE_BYTES = 64 * 1024;
 

@@ -3,8 +3,8 @@
  *
  * Transfer buffers are shared across calls rather than dropped with each call: the
  * `kompart` launcher makes full garbage collections rare (BENCHMARKS.md, item 1), so
- * buffers dropped at the end of every Download waited for one, and a peer's RSS grew by
- * 1.5-2.5 MB per download over ten 1 GiB downloads. Used by the holder's chunk buffers
+ * buffers dropped at the end of every Download waited for one, and a peer's RSS grew with
+ * every download (BENCHMARKS.md, "Tuning constants"). Used by the holder's chunk buffers
  * (ChunkBufferPool); the downloader's receive buffers are a budget of their own
  * (receive-budget.ts).
  */

@@ -3,8 +3,8 @@ import { promises as fsp } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { isKompartError, type KompartError } from '@kompart/core';
 import type { DownloadSource, PartFileSystem } from './download-file.js';
-import { HASH_BUFFER_BYTES, hashRange } from './hash-file.js';
-import { PeerErrorCode, isPeerError, peerError } from './peer-error.js';
+import { HASH_BUFFER_BYTES, hashRange } from '../hash-file.js';
+import { PeerErrorCode, isPeerError, peerError } from '../peer-error.js';
 import { PIECE_HASH_BYTES, pieceCount, piecesRoot, type PieceList } from './piece-hashes.js';
 
 /** One holder a swarm download may fetch pieces from. */

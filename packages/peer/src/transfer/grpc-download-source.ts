@@ -16,7 +16,7 @@ import { CHUNK_TAG, deserializeDownloadResponse } from './download-codec.js';
 import type { DownloadMessage, DownloadSource } from './download-file.js';
 import { FLOW_CONTROL_WINDOW_BYTES, MAX_CHUNK_BYTES } from './file-service.js';
 import { ReceiveBudget } from './receive-budget.js';
-import { PeerErrorCode, peerError } from './peer-error.js';
+import { PeerErrorCode, peerError } from '../peer-error.js';
 
 export interface GrpcDownloadSourceOptions {
   /** The holder's FileService address, `host:port`. */

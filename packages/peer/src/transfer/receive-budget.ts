@@ -6,8 +6,8 @@
  * Why a budget and not buffers made on demand: a swarm download reads from up to eight
  * holders at once, each with chunks queued and writes in flight, and buffers made for a
  * peak and then dropped wait for a full garbage collection, which the `kompart` launcher
- * makes rare. A swarm from two holders on loopback peaked at 360-454 MB RSS that way, 284
- * MB of it in array buffers awaiting collection. With the budget, the bytes received but
+ * makes rare: a swarm's RSS grew with its holders that way (BENCHMARKS.md, "Swarm
+ * downloads", memory). With the budget, the bytes received but
  * not yet written are at most `count` x `bytes` whatever the number of holders: a call
  * that finds every buffer in use pauses its stream (HTTP/2 flow control then holds the
  * holder back) until one is given back.
