@@ -123,7 +123,12 @@ export async function clusterPresenceRows(context: BenchContext, redis: BenchRed
         continue;
       }
       if (context.profile) await profileHeld(context, crowd);
+      const offsetKey = `kompart-bench-crowd-${sessions}:offset`;
+      const offsetBefore = Number((await redis.get(offsetKey)) ?? 0);
       const trials = await runTrials(context, settings, crowd, observer);
+      // The outage rule (redis-scripts.ts, SWEEP): a gap in sweeping above the threshold moves every deadline out.
+      const offsetMoved = Number((await redis.get(offsetKey)) ?? 0) - offsetBefore;
+      log(`  presence offset moved by ${offsetMoved} ms during the trials (${offsetBefore} ms before them)`);
       return rowsOf(settings, held, trials, failures);
     } catch (error) {
       if (!(error instanceof CrowdFailure)) throw error;

@@ -132,6 +132,11 @@ export class BenchRedis {
   }
 
   /** Empties every key (between parts of a suite that must not see each other's data). */
+  /** The value of one key (the registry's presence `offset`, for the trials' notes). */
+  async get(key: string): Promise<string | null> {
+    return this.client.get(key);
+  }
+
   async flush(): Promise<void> {
     await this.client.flushAll();
   }

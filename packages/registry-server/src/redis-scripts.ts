@@ -137,18 +137,23 @@ return files
  * deadline has passed; returns how many.
  *
  * The outage rule: every replica sweeps every ~100 ms, so a gap of more than `outageMs` (ten
- * sweeps, 1 s with the defaults) since the last sweep means nobody could reach Redis, or every replica
- * was down. Beats sent meanwhile were lost, so presence does not count that time: the gap,
- * plus one expiry period for the peers to come back and beat, is added to `offset`, which
- * moves every deadline out by as much at once. Nobody expires for a silence that overlaps
- * an outage; a peer that really is gone expires that much later.
+ * sweeps, 1 s with the defaults) since the last sweep means nobody could reach Redis, every
+ * replica was down, or every replica stalled (a loaded machine, a long GC pause). Beats sent
+ * meanwhile may have been lost, so presence does not count that time, and grants as much
+ * again, at most one expiry period, for the peers to come back and beat: the gap plus
+ * min(gap, expiryMs) is added to `offset`, which moves every deadline out by as much at
+ * once. Nobody expires for a silence that overlaps an outage; a peer that really is gone
+ * expires that much later: about twice a short stall (which is what most gaps on a busy
+ * machine are), at most the outage plus one expiry period after a long one. A peer whose
+ * replica was down D has, once sweeping resumes, at least D plus half an expiry period of
+ * its deadline left to reconnect (its reconnect backoff is 0.5, 1, 2, 4 s…).
  */
 export const SWEEP = `${COMMON}
 local t = now()
 local last = tonumber(redis.call('GET', P .. 'swept') or '0')
 redis.call('SET', P .. 'swept', t)
 if last > 0 and t - last > tonumber(ARGV[4]) then
-  redis.call('INCRBY', P .. 'offset', (t - last) + tonumber(ARGV[5]))
+  redis.call('INCRBY', P .. 'offset', (t - last) + math.min(t - last, tonumber(ARGV[5])))
 end
 local due = redis.call('ZRANGEBYSCORE', P .. 'presence', '-inf', vnow(), 'LIMIT', 0, tonumber(ARGV[2]))
 for _, id in ipairs(due) do

@@ -201,7 +201,8 @@ export interface RegistryStore {
    *
    * A store that may be unreachable for a while (Redis) does not count such an outage
    * against anyone: when nobody could sweep for longer than `presence.outageMs` (beats sent
-   * meanwhile were lost), every deadline moves out by the outage plus `presence.expiryMs`.
+   * meanwhile may have been lost), every deadline moves out by the outage and as much again,
+   * at most `presence.expiryMs` more (see SWEEP in redis-scripts.ts).
    */
   sweep(limit: number, presence: PresenceTiming): Promise<number>;
 

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { createClient } from '@redis/client';
 import { RedisServer, redisAvailable } from '../../../test/support/redis-server';
 import { RedisStore } from '../src/redis-store.js';
 import { describeStoreContract } from './store-contract.js';
@@ -15,7 +16,7 @@ describeIfRedis('RedisStore', () => {
     await redis.close();
   });
 
-  it('does not count an outage against anyone: after a gap in sweeping, deadlines move out by it plus an expiry period', async () => {
+  it('does not count an outage against anyone: after a gap in sweeping longer than an expiry period, deadlines move out by it plus that period', async () => {
     const store = await RedisStore.connect({ url: redis.url, prefix: 'outage:', origin: 'r1' });
     try {
       const timing = { expiryMs: 300, outageMs: 200 };
@@ -38,6 +39,27 @@ describeIfRedis('RedisStore', () => {
       expect(expired).toBe(1);
       expect(await store.session('p1')).toBeUndefined();
     } finally {
+      await store.close();
+    }
+  });
+
+  it('moves deadlines out by about twice a short gap (a stall, not an outage): far less than a whole expiry period more', async () => {
+    const store = await RedisStore.connect({ url: redis.url, prefix: 'stall:', origin: 'r1' });
+    const reader = createClient({ url: redis.url });
+    await reader.connect();
+    try {
+      // A long expiry period, so that the old rule (the gap plus a whole period) cannot pass for the new one.
+      const timing = { expiryMs: 20_000, outageMs: 200 };
+      expect(await store.sweep(10, timing)).toBe(0);
+      const before = Date.now();
+      await sleep(300);
+      expect(await store.sweep(10, timing)).toBe(0);
+      const gap = Date.now() - before;
+      const offset = Number(await reader.get('stall:offset'));
+      expect(offset).toBeGreaterThanOrEqual(2 * 300 - 20);
+      expect(offset).toBeLessThanOrEqual(2 * gap + 20);
+    } finally {
+      await reader.close();
       await store.close();
     }
   });
