@@ -359,6 +359,8 @@ class DownloadCall {
   #held: Buffer[] = [];
   /** While waiting for a receive buffer: cancels the wait. */
   #cancelWait: (() => void) | undefined;
+  /** The stream ended while DATA was held: finish once it has been read. */
+  #endHeld = false;
 
   constructor(
     readonly options: GrpcDownloadSourceOptions,
@@ -414,7 +416,11 @@ class DownloadCall {
     });
     this.#stream.on('data', (data: Buffer) => this.#onData(data));
     // The status is acted on once every DATA byte before it has been read.
-    this.#stream.on('end', () => this.#finish(this.#final ?? callStatus(status.INTERNAL, 'stream ended without a status')));
+    this.#stream.on('end', () => {
+      // DATA still held for want of a receive buffer is read first (see #bufferFreed).
+      if (this.#cancelWait === undefined) this.#finish(this.#final ?? callStatus(status.INTERNAL, 'stream ended without a status'));
+      else this.#endHeld = true;
+    });
     this.#stream.on('error', (error: Error & { code?: string }) => {
       // A stream reset by the holder is INTERNAL; a connection that failed or dropped is UNAVAILABLE.
       const reset = error.code === 'ERR_HTTP2_STREAM_ERROR' && this.#stream.rstCode !== h2.NGHTTP2_REFUSED_STREAM;
@@ -565,6 +571,10 @@ class DownloadCall {
     }
     while (this.#held.length > 0 && this.#cancelWait === undefined && this.#ended === undefined) this.#read(this.#held.shift()!);
     if (this.#ended !== undefined || this.#cancelWait !== undefined) return;
+    if (this.#endHeld) {
+      this.#finish(this.#final ?? callStatus(status.INTERNAL, 'stream ended without a status'));
+      return;
+    }
     if (this.#queue.length < QUEUE_HIGH_WATER && this.#stream.isPaused()) this.#stream.resume();
     if (this.#wake !== undefined) this.#armIdle();
   }
