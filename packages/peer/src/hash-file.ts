@@ -4,7 +4,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { identityOf, sameIdentity, type FileIdentity } from './file-identity.js';
 import type { KompartError } from '@kompart/core';
 import { PeerErrorCode, peerError } from './peer-error.js';
-import { PieceHasher, pieceSizeFor, type PieceList } from './transfer/piece-hashes.js';
+import { PooledPieceHasher, pieceSizeFor, type PieceList } from './transfer/piece-hashes.js';
 
 /**
  * Read size for hashing: two alternating 2 MiB buffers, the next read running on the
@@ -29,7 +29,11 @@ export interface HashOptions {
   readonly buffers?: readonly [Buffer, Buffer];
 }
 
-/** What hashRange feeds: a Hash, or anything else that takes the bytes in order. */
+/**
+ * What hashRange feeds: a Hash, or anything else that takes the bytes in order. When
+ * `update` returns a promise, hashRange waits for it before it feeds the next bytes (the
+ * read after them is already running).
+ */
 export interface ByteSink {
   update(data: Buffer): unknown;
 }
@@ -54,7 +58,8 @@ export async function hashRange(handle: FileHandle, hash: ByteSink, start: numbe
     which ^= 1;
     const remaining = end - position;
     if (remaining > 0) pending = handle.read(buffers[which]!, 0, Math.min(size, remaining), position);
-    hash.update(buffer.subarray(0, bytesRead));
+    const fed = hash.update(buffer.subarray(0, bytesRead));
+    if (fed instanceof Promise) await fed;
     options.onProgress?.(position - start, span);
     if (remaining <= 0) break;
     if (options.signal?.aborted) {
@@ -86,19 +91,26 @@ export const SAFE_READ_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | const
 export async function hashOpenFile(handle: FileHandle, path: string, options: HashOptions = {}): Promise<HashedFile> {
   const before = identityOf(await handle.stat({ bigint: true }));
   const hash = createHash('sha256');
-  const pieces = new PieceHasher(pieceSizeFor(before.size));
+  // The piece digests run on the thread pool while this thread hashes the whole file; reads
+  // of whole pieces (at least the piece size, a power of two) let every piece go there.
+  const pieceSize = pieceSizeFor(before.size);
+  const pieces = new PooledPieceHasher(pieceSize);
   const both: ByteSink = {
     update: (data) => {
+      const started = pieces.update(data);
       hash.update(data);
-      pieces.update(data);
+      return started;
     },
   };
-  const read = await hashRange(handle, both, 0, before.size, options);
+  const readBytes = Math.max(HASH_BUFFER_BYTES, pieceSize);
+  const buffers = options.buffers ?? (readBytes > HASH_BUFFER_BYTES ? ([Buffer.allocUnsafe(readBytes), Buffer.allocUnsafe(readBytes)] as const) : undefined);
+  const read = await hashRange(handle, both, 0, before.size, buffers === undefined ? options : { ...options, buffers });
+  const list = await pieces.finish();
   const after = identityOf(await handle.stat({ bigint: true }));
   if (read !== before.size || !sameIdentity(before, after)) {
     throw peerError(PeerErrorCode.FILE_CHANGED, { path });
   }
-  return { sha256: hash.digest('hex'), identity: before, pieces: pieces.finish() };
+  return { sha256: hash.digest('hex'), identity: before, pieces: list };
 }
 
 /**

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { PieceHasher, isValidPieceSize, pieceCount, pieceSizeFor, piecesRoot } from './piece-hashes';
+import { PieceHasher, PooledPieceHasher, isValidPieceSize, pieceCount, pieceSizeFor, piecesRoot } from './piece-hashes';
 
 const MiB = 1024 * 1024;
 
@@ -32,5 +32,26 @@ describe('piece hashes', () => {
     expect(list.hashes.equals(Buffer.concat(expected))).toBe(true);
     expect(piecesRoot(list.hashes).equals(createHash('sha256').update(Buffer.concat(expected)).digest())).toBe(true);
     expect(new PieceHasher(pieceSize).finish().hashes.length).toBe(0);
+  });
+
+  it.each([
+    ['whole pieces, two an update', 2 * 256 * 1024],
+    ['lengths that cut pieces', 100_003],
+    ['one byte more than a piece', 256 * 1024 + 1],
+    ['the whole file at once', 10 * 1024 * 1024],
+  ])('gives the same piece list on the thread pool as on this thread, fed %s', async (_name, step) => {
+    const pieceSize = 256 * 1024;
+    const data = randomBytes(pieceSize * 7 + 12_345);
+    const pooled = new PooledPieceHasher(pieceSize);
+    for (let at = 0; at < data.length; at += step) {
+      const chunk = Buffer.from(data.subarray(at, at + step));
+      const started = pooled.update(chunk);
+      // The pool copied what it needs: the caller may reuse its buffer at once.
+      chunk.fill(0);
+      await started;
+    }
+    const expected = new PieceHasher(pieceSize).update(data).finish();
+    expect(await pooled.finish()).toEqual(expected);
+    expect((await new PooledPieceHasher(pieceSize).finish()).hashes.length).toBe(0);
   });
 });

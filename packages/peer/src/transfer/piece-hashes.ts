@@ -1,4 +1,4 @@
-import { createHash, type Hash } from 'node:crypto';
+import { createHash, webcrypto, type Hash } from 'node:crypto';
 import { MAX_PIECE_BYTES, MIN_PIECE_BYTES } from '@kompart/protocol';
 
 /**
@@ -78,6 +78,62 @@ export class PieceHasher {
   #close(): void {
     this.#digests.push(this.#current!.digest());
     this.#current = undefined;
+    this.#filled = 0;
+  }
+}
+
+/**
+ * Piece digests computed on libuv's thread pool (WebCrypto's `subtle.digest`, which copies
+ * its input when called), while the caller's thread hashes the same bytes as a whole:
+ * `register file` computes two SHA-256 over every byte, the file's and the pieces', and
+ * this lets them run side by side instead of one after the other. A piece that arrives
+ * whole in one `update` goes to the pool; one cut across updates is hashed here, in order.
+ * `update` returns the digests started by the update before it, so that a caller that
+ * awaits it keeps at most two updates' worth of copies in flight.
+ */
+export class PooledPieceHasher {
+  readonly #pieceSize: number;
+  readonly #digests: Promise<Buffer>[] = [];
+  /** A piece cut across updates, hashed here. */
+  #partial: Hash | undefined;
+  #filled = 0;
+  #previous: Promise<unknown> = Promise.resolve();
+
+  constructor(pieceSize: number) {
+    this.#pieceSize = pieceSize;
+  }
+
+  update(data: Uint8Array): Promise<unknown> {
+    const started: Promise<Buffer>[] = [];
+    let at = 0;
+    while (at < data.length) {
+      const take = Math.min(this.#pieceSize - this.#filled, data.length - at);
+      const part = data.subarray(at, at + take);
+      if (this.#filled === 0 && take === this.#pieceSize) {
+        const digest = webcrypto.subtle.digest('SHA-256', part).then((bytes) => Buffer.from(bytes));
+        started.push(digest);
+        this.#digests.push(digest);
+      } else {
+        (this.#partial ??= createHash('sha256')).update(part);
+        this.#filled += take;
+        if (this.#filled === this.#pieceSize) this.#closePartial();
+      }
+      at += take;
+    }
+    const wait = this.#previous;
+    this.#previous = Promise.all(started);
+    return wait;
+  }
+
+  /** The piece list of everything fed (the last piece may be short). */
+  async finish(): Promise<PieceList> {
+    if (this.#partial !== undefined) this.#closePartial();
+    return { pieceSize: this.#pieceSize, hashes: Buffer.concat(await Promise.all(this.#digests)) };
+  }
+
+  #closePartial(): void {
+    this.#digests.push(Promise.resolve(this.#partial!.digest()));
+    this.#partial = undefined;
     this.#filled = 0;
   }
 }
