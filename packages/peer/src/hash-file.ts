@@ -14,6 +14,11 @@ import { PooledPieceHasher, pieceSizeFor, type PieceList } from './transfer/piec
  */
 export const HASH_BUFFER_BYTES = 2 * 1024 * 1024;
 
+/** The two read buffers of hashRange, of `bytes` each (HashOptions.buffers). */
+export function readBuffers(bytes: number): [Buffer, Buffer] {
+  return [Buffer.allocUnsafe(bytes), Buffer.allocUnsafe(bytes)];
+}
+
 /** Called as bytes are hashed: `bytes` done so far out of `total`. */
 export type ProgressCallback = (bytes: number, total: number) => void;
 
@@ -45,7 +50,7 @@ export interface ByteSink {
 export async function hashRange(handle: FileHandle, hash: ByteSink, start: number, end: number, options: HashOptions = {}): Promise<number> {
   const span = end - start;
   if (span <= 0) return 0;
-  const buffers = options.buffers ?? [Buffer.allocUnsafe(Math.min(HASH_BUFFER_BYTES, span)), Buffer.allocUnsafe(Math.min(HASH_BUFFER_BYTES, span))];
+  const buffers = options.buffers ?? readBuffers(Math.min(HASH_BUFFER_BYTES, span));
   const size = Math.min(buffers[0].length, buffers[1].length, span);
   let which = 0;
   let position = start;
@@ -102,9 +107,8 @@ export async function hashOpenFile(handle: FileHandle, path: string, options: Ha
       return started;
     },
   };
-  const readBytes = Math.max(HASH_BUFFER_BYTES, pieceSize);
-  const buffers = options.buffers ?? (readBytes > HASH_BUFFER_BYTES ? ([Buffer.allocUnsafe(readBytes), Buffer.allocUnsafe(readBytes)] as const) : undefined);
-  const read = await hashRange(handle, both, 0, before.size, buffers === undefined ? options : { ...options, buffers });
+  const buffers = options.buffers ?? readBuffers(Math.min(Math.max(HASH_BUFFER_BYTES, pieceSize), before.size));
+  const read = await hashRange(handle, both, 0, before.size, { ...options, buffers });
   const list = await pieces.finish();
   const after = identityOf(await handle.stat({ bigint: true }));
   if (read !== before.size || !sameIdentity(before, after)) {

@@ -174,16 +174,8 @@ export function createDownloader(deps: DownloaderDeps) {
     options: SwarmDownloadOptions = {},
   ): Promise<DownloadResult> {
     return locked(target, options, async (sha256, dir, name, partPath) => {
-      try {
-        await fsp.mkdir(dir, { recursive: true });
-      } catch (error) {
-        throw diskError(error, dir);
-      }
-      const present = await findSameContent(dir, name, target.size, sha256);
-      if (present !== undefined) {
-        options.onProgress?.(target.size, target.size);
-        return { status: 'already-present', path: present, sha256, size: target.size, holder: target.holder, resumedFrom: 0, transferred: 0 };
-      }
+      const present = await alreadyPresent(target, sha256, dir, name, options);
+      if (present !== undefined) return present;
       const signal = options.signal ?? new AbortController().signal;
       const agreed = await agreeOnPieces(holders, { size: target.size, pieceSize: target.pieceSize, root: target.piecesRoot }, signal).catch(
         (error: unknown) => {
@@ -322,16 +314,8 @@ export function createDownloader(deps: DownloaderDeps) {
     source: DownloadSource,
     options: DownloadOptions,
   ): Promise<DownloadResult> {
-    try {
-      await fsp.mkdir(dir, { recursive: true });
-    } catch (error) {
-      throw diskError(error, dir);
-    }
-    const present = await findSameContent(dir, name, target.size, sha256);
-    if (present !== undefined) {
-      options.onProgress?.(target.size, target.size);
-      return { status: 'already-present', path: present, sha256, size: target.size, holder: target.holder, resumedFrom: 0, transferred: 0 };
-    }
+    const present = await alreadyPresent(target, sha256, dir, name, options);
+    if (present !== undefined) return present;
     try {
       return await transfer(target, sha256, dir, name, partPath, source, options, true);
     } catch (error) {
@@ -484,6 +468,28 @@ export function createDownloader(deps: DownloaderDeps) {
     } catch (error) {
       logger.debug({ path, error: String(error) }, 'download not cached');
     }
+  }
+
+  /**
+   * Makes the downloads folder, then looks there for the same content under `name` or a
+   * numbered variant: the `already-present` result when it is there (nothing is fetched).
+   */
+  async function alreadyPresent(
+    target: DownloadTarget,
+    sha256: string,
+    dir: string,
+    name: string,
+    options: DownloadOptions,
+  ): Promise<DownloadResult | undefined> {
+    try {
+      await fsp.mkdir(dir, { recursive: true });
+    } catch (error) {
+      throw diskError(error, dir);
+    }
+    const present = await findSameContent(dir, name, target.size, sha256);
+    if (present === undefined) return undefined;
+    options.onProgress?.(target.size, target.size);
+    return { status: 'already-present', path: present, sha256, size: target.size, holder: target.holder, resumedFrom: 0, transferred: 0 };
   }
 
   /** The first of `name`, `name (1)`, … that holds exactly this content, if any. */

@@ -4,6 +4,7 @@ import {
   type ClientHttp2Session,
   type ClientHttp2Stream,
   type IncomingHttpHeaders,
+  type OutgoingHttpHeaders,
   type SecureClientSessionOptions,
   type Settings,
 } from 'node:http2';
@@ -219,18 +220,8 @@ export async function holderUnary(options: HolderTarget, path: string, request: 
       if (signal.aborted) abort();
       signal.addEventListener('abort', abort, { once: true });
       session.on('error', (error: Error) => done(callStatus(status.UNAVAILABLE, `connection failed: ${error.message}`)));
-      const stream = session.request({
-        [h2.HTTP2_HEADER_METHOD]: 'POST',
-        [h2.HTTP2_HEADER_PATH]: path,
-        [h2.HTTP2_HEADER_CONTENT_TYPE]: 'application/grpc',
-        [h2.HTTP2_HEADER_TE]: 'trailers',
-        [h2.HTTP2_HEADER_USER_AGENT]: 'kompart-peer',
-        'grpc-accept-encoding': 'identity',
-      });
-      const framed = Buffer.alloc(PREFIX_BYTES + request.length);
-      framed.writeUInt32BE(request.length, 1);
-      framed.set(request, PREFIX_BYTES);
-      stream.end(framed);
+      const stream = session.request(grpcRequestHeaders(path));
+      stream.end(framedMessage(request));
       stream.on('response', (headers) => {
         const http = Number(headers[h2.HTTP2_HEADER_STATUS]);
         if (http !== 200) done(callStatus(codeOfHttpStatus(http), `received HTTP status ${http}`));
@@ -269,6 +260,26 @@ export async function holderUnary(options: HolderTarget, path: string, request: 
   } finally {
     session.destroy();
   }
+}
+
+/** The request headers of a unary or server-streaming gRPC call to `path`, uncompressed. */
+function grpcRequestHeaders(path: string): OutgoingHttpHeaders {
+  return {
+    [h2.HTTP2_HEADER_METHOD]: 'POST',
+    [h2.HTTP2_HEADER_PATH]: path,
+    [h2.HTTP2_HEADER_CONTENT_TYPE]: 'application/grpc',
+    [h2.HTTP2_HEADER_TE]: 'trailers',
+    [h2.HTTP2_HEADER_USER_AGENT]: 'kompart-peer',
+    'grpc-accept-encoding': 'identity',
+  };
+}
+
+/** One request message with its gRPC prefix (not compressed, length big-endian). */
+function framedMessage(message: Uint8Array): Buffer {
+  const framed = Buffer.alloc(PREFIX_BYTES + message.length);
+  framed.writeUInt32BE(message.length, 1);
+  framed.set(message, PREFIX_BYTES);
+  return framed;
 }
 
 /** A gRPC status as grpc-js's client reports it (what fromServiceError reads). */
@@ -394,22 +405,8 @@ class DownloadCall {
         this.#pingTimeout = undefined;
       }
     }, keepaliveMs);
-    this.#stream = this.#session.request(
-      {
-        [h2.HTTP2_HEADER_METHOD]: 'POST',
-        [h2.HTTP2_HEADER_PATH]: DOWNLOAD_PATH,
-        [h2.HTTP2_HEADER_CONTENT_TYPE]: 'application/grpc',
-        [h2.HTTP2_HEADER_TE]: 'trailers',
-        [h2.HTTP2_HEADER_USER_AGENT]: 'kompart-peer',
-        'grpc-accept-encoding': 'identity',
-      },
-      { endStream: false },
-    );
-    const framed = Buffer.allocUnsafe(PREFIX_BYTES + requestBytes.length);
-    framed.writeUInt8(0, 0);
-    framed.writeUInt32BE(requestBytes.length, 1);
-    requestBytes.copy(framed, PREFIX_BYTES);
-    this.#stream.end(framed);
+    this.#stream = this.#session.request(grpcRequestHeaders(DOWNLOAD_PATH), { endStream: false });
+    this.#stream.end(framedMessage(requestBytes));
     this.#stream.on('response', (headers) => this.#onHeaders(headers));
     this.#stream.on('trailers', (trailers: IncomingHttpHeaders) => {
       this.#final = statusFromHeaders(trailers);

@@ -3,7 +3,7 @@ import { promises as fsp } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { isKompartError, type KompartError } from '@kompart/core';
 import type { DownloadSource, PartFileSystem } from './download-file.js';
-import { HASH_BUFFER_BYTES, hashRange } from '../hash-file.js';
+import { HASH_BUFFER_BYTES, hashRange, readBuffers } from '../hash-file.js';
 import { PeerErrorCode, isPeerError, peerError } from '../peer-error.js';
 import { PIECE_HASH_BYTES, pieceCount, piecesRoot, type PieceList } from './piece-hashes.js';
 
@@ -281,7 +281,7 @@ export async function fetchSwarm(options: SwarmOptions, initiallyDone: Uint8Arra
 
   /** Hashes, from disk, the stored pieces at the hash frontier that were not hashed as they came. */
   /** The read buffers of every catch-up of this download, made on the first one. */
-  let readBuffers: [Buffer, Buffer] | undefined;
+  let catchUpBuffers: [Buffer, Buffer] | undefined;
   const catchUp = (): void => {
     if (catchingUp !== undefined || streaming !== -1 || failure !== undefined) return;
     if (wholeAt >= count || state[wholeAt] !== STORED) return;
@@ -291,7 +291,7 @@ export async function fetchSwarm(options: SwarmOptions, initiallyDone: Uint8Arra
           let last = wholeAt;
           while (last + 1 < count && state[last + 1] === STORED) last++;
           await hashRange(handle, whole, pieceStart(wholeAt), pieceEnd(last), {
-            buffers: (readBuffers ??= [Buffer.allocUnsafe(HASH_BUFFER_BYTES), Buffer.allocUnsafe(HASH_BUFFER_BYTES)]),
+            buffers: (catchUpBuffers ??= readBuffers(HASH_BUFFER_BYTES)),
           });
           wholeAt = last + 1;
         }
