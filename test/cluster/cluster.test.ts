@@ -20,8 +20,9 @@ import { RedisServer, redisAvailable } from '../support/redis-server';
 const describeIfRedis = redisAvailable() ? describe : describe.skip;
 
 /**
- * The replicas' heartbeat interval: short for quick expiries, long enough that a peer whose
- * replica restarts comes back (its reconnect pauses are 0.5, 1 and 2 s) within the 4.2 s expiry.
+ * The replicas' heartbeat interval: short for quick expiries (4.2 s). A peer resuming its
+ * session pauses at most one interval between attempts (0.5, 1, 2, 2… s), so it comes back
+ * within its session's grace after any outage.
  */
 const BEAT_MS = 2000;
 const REPLICAS = ['127.0.91.1', '127.0.91.2', '127.0.91.3'];
@@ -180,6 +181,11 @@ describeIfRedis('a registry of three replicas on Redis', () => {
     await Promise.all([...replicas.values()].map((replica) => replica.stop()));
     replicas.clear();
     await redis.restart();
+    // Everything stays down longer than an expiry period: each peer's 6th attempt (pauses
+    // 0, 0.5, 1, 2 and 2 s, one beat interval at most, before it) is over 4.2 s after the loss.
+    const sixth = pt(cliTexts.eventReconnecting, { server: all(), attempt: 6 });
+    await leo.waitFor(sixth, { from: from[0], timeoutMs: 30_000 });
+    await mia.waitFor(sixth, { from: from[1], timeoutMs: 30_000 });
     for (const host of REPLICAS) await startReplica(host);
     await leo.waitFor(pt(cliTexts.eventResumed, { server: all() }), { from: from[0], timeoutMs: 30_000 });
     await mia.waitFor(pt(cliTexts.eventResumed, { server: all() }), { from: from[1], timeoutMs: 30_000 });

@@ -4,7 +4,7 @@ import { replicaTarget } from '@kompart/grpc';
 import { FakeClock } from '@kompart/core/testing';
 import { RegistryService } from '@kompart/grpc/testing';
 import { REGISTRY_SERVICE_NAME, type HeartbeatRequest, type HeartbeatResponse } from '@kompart/protocol';
-import { startRegistryServer, type RunningRegistry } from '@kompart/registry-server';
+import { createMemoryStore, startRegistryServer, type RunningRegistry } from '@kompart/registry-server';
 import { PeerEventEmitter, type PeerEvents, type PeerEventType } from './peer-events.js';
 import { RegistrySession, type FileRegistration } from './registry-session.js';
 
@@ -211,6 +211,48 @@ describe('RegistrySession on a fake clock', () => {
       expect(await back).toMatchObject({ peer: '127.0.0.2:6000', attempt: 3, files: 2, failedFiles: 0, registryInstance: registry.instance });
       expect(session.state).toBe('online');
       expect(await registry.directory.counts()).toEqual({ peers: 1, files: 2 });
+    } finally {
+      await session.close();
+    }
+  });
+
+  it('keeps resuming past an expiry period, pausing at most one heartbeat interval, until the registry is back with its session', async () => {
+    // The registry's clock stands still while it is away: like a cluster, whose presence
+    // does not count the time nobody could reach the store, it keeps the session.
+    const registryClock = new FakeClock();
+    const store = createMemoryStore({ clock: registryClock });
+    const options = { heartbeatIntervalMs: INTERVAL_MS, summaryIntervalMs: 0, store, clock: registryClock };
+    registry = await startRegistryServer({ address: '127.0.0.1:0', ...options });
+    const target = registry.target;
+    const clock = new FakeClock();
+    const file = { path: '/srv/a.txt', sha256: 'a'.repeat(64), size: 1 };
+    const { session, events, seen } = sessionOn(target, clock, [file]);
+    try {
+      const beating = next(events, 'heartbeat');
+      await session.register();
+      await beating;
+      await session.registerFile(file);
+      const pauses: number[] = [];
+      events.on('reconnecting', (event) => pauses.push(event.delayMs));
+      const failed = next(events, 'reconnect-failed');
+      await registry.close();
+      registry = undefined;
+      await failed;
+      // Pauses of 1, 2, 4 s, then one interval (5 s) where the backoff would go on to 8 s:
+      // 17 s in all, past the 10 s expiry period.
+      for (const pause of [1000, 2000, 4000, 5000]) {
+        const again = next(events, 'reconnect-failed');
+        await clock.advance(pause);
+        await again;
+      }
+      registry = await startRegistryServer({ address: target, ...options });
+      const resumed = next(events, 'resumed');
+      await clock.advance(5000);
+      expect(await resumed).toMatchObject({ peer: '127.0.0.2:6000', attempt: 6 });
+      expect(pauses).toEqual([0, 1000, 2000, 4000, 5000, 5000]);
+      expect(seen).not.toContain('reconnected');
+      expect(session.state).toBe('online');
+      expect(await registry.directory.counts()).toEqual({ peers: 1, files: 1 });
     } finally {
       await session.close();
     }

@@ -91,8 +91,6 @@ const RESUMABLE: ReadonlySet<ConnectionLostReason> = new Set(['stream-error', 's
 interface Loss {
   readonly session: ActiveSession;
   readonly reason: ConnectionLostReason;
-  /** When it happened, on the session's clock. */
-  readonly at: number;
 }
 
 /** An open session: what the registry granted, and its heartbeat. */
@@ -398,7 +396,7 @@ export class RegistrySession {
     this.#options.events.emit(detail === undefined ? { type: 'connection-lost', reason } : { type: 'connection-lost', reason, detail });
     const controller = new AbortController();
     this.#reconnect = controller;
-    this.#reconnectLoop = this.#recover(controller.signal, { session, reason, at: this.#clock.now() }).catch((error: unknown) => {
+    this.#reconnectLoop = this.#recover(controller.signal, { session, reason }).catch((error: unknown) => {
       this.#logger.error({ error: String(error) }, 'reconnect loop failed');
     });
   }
@@ -411,19 +409,24 @@ export class RegistrySession {
 
   /**
    * The reconnect loop: pause (the one backoff), then resume the session where it may still
-   * be alive (the stream broke or ended, the replica shut down or stopped answering, and
-   * less than an expiry period went by: another replica, or the same one back, still has
-   * it), else register again and restore the files; until it works or is stopped.
+   * be alive (the stream broke or ended, the replica shut down or stopped answering:
+   * another replica, or the same one back, may still have it), else register again and
+   * restore the files; until it works or is stopped. A session is given up only when a
+   * registry says it is gone: the peer cannot tell how long the registry was away, and the
+   * registry does not count such time against a session (see the presence rule in the
+   * README). While resuming, the pauses are at most one heartbeat interval: the peer comes
+   * back at the pace it beats, within its session's grace, however long the outage lasted.
    */
   async #recover(signal: AbortSignal, loss: Loss): Promise<void> {
     const old = loss.session;
     const { info } = old;
-    const expiryMs = this.#intervalOf(info) * (info.heartbeatMisses || 2);
     let mayResume = RESUMABLE.has(loss.reason);
+    const resumeBackoff = { ...this.#options.backoff, maxMs: Math.min(this.#options.backoff.maxMs, this.#intervalOf(info)) };
     // A resume is tried at once (another replica is most likely up); pauses follow the backoff.
     const pauses = mayResume ? 1 : 0;
     for (let attempt = 1; !signal.aborted; attempt++) {
-      const delayMs = attempt <= pauses ? 0 : backoffDelay(this.#options.backoff, attempt - pauses, this.#options.random);
+      const backoff = mayResume ? resumeBackoff : this.#options.backoff;
+      const delayMs = attempt <= pauses ? 0 : backoffDelay(backoff, attempt - pauses, this.#options.random);
       this.#options.events.emit({ type: 'reconnecting', attempt, delayMs });
       try {
         if (delayMs > 0) await this.#clock.sleep(delayMs, signal);
@@ -431,7 +434,7 @@ export class RegistrySession {
         return;
       }
       this.#startOver();
-      if (mayResume && this.#clock.now() - loss.at < expiryMs) {
+      if (mayResume) {
         try {
           if ((await this.#resume(old, signal)) === 'resumed') {
             this.#options.events.emit({ type: 'resumed', peer: info.peer, attempt });
