@@ -127,10 +127,11 @@ describe('createDownloader', () => {
     let written = 0;
     const fullDisk: PartFileSystem = {
       openPart: nodePartFileSystem.openPart,
-      async write(handle, chunk, position) {
+      digest: nodePartFileSystem.digest,
+      async write(handle, chunk, position, digest) {
         if (written + chunk.length > 200_000) throw Object.assign(new Error('no space left on device'), { code: 'ENOSPC' });
         written += chunk.length;
-        await nodePartFileSystem.write(handle, chunk, position);
+        await nodePartFileSystem.write(handle, chunk, position, digest);
       },
     };
     const failure = createDownloader({ downloadsDir: dir.path, fs: fullDisk }).download(target, memorySource(data));

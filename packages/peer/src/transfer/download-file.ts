@@ -8,7 +8,7 @@ import type { HashCache } from '../hash-cache.js';
 import { hashRange, type ProgressCallback } from '../hash-file.js';
 import { hashLocalFile } from '../local-library.js';
 import { PeerErrorCode, isPeerError, peerError } from '../peer-error.js';
-import { partWriter } from './part-writer.js';
+import { partWriter, type PartDigest } from './part-writer.js';
 import { numberedName, partFileName, safeFileName } from '../safe-file-name.js';
 import { PIECE_HASH_BYTES, pieceCount } from './piece-hashes.js';
 import { agreeOnPieces, fetchSwarm, readPieceRecord, recordedPrefix, type HolderShare, type SwarmHolder } from './swarm-download.js';
@@ -58,9 +58,16 @@ export interface PartFileSystem {
   openPart(path: string): Promise<FileHandle>;
   /**
    * Writes `data` at `position` of an open part file. The downloader queues a few writes
-   * at once, at distinct positions, without waiting for the ones before them.
+   * at once, at distinct positions, without waiting for the ones before them. With
+   * `digest`, the bytes also go into that running SHA-256, in the order of the calls.
    */
-  write(handle: FileHandle, data: Uint8Array, position: number): Promise<void>;
+  write(handle: FileHandle, data: Uint8Array, position: number, digest?: PartDigest): Promise<void>;
+  /**
+   * A running SHA-256 of the part file's first `length` bytes (a resumed download's),
+   * continued by the writes given it: how a single-source download, written in file
+   * order, is hashed off the main thread.
+   */
+  digest(handle: FileHandle, length: number): PartDigest;
 }
 
 /**
@@ -69,7 +76,8 @@ export interface PartFileSystem {
  */
 export const nodePartFileSystem: PartFileSystem = {
   openPart: (path) => fsp.open(path, constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW, 0o644),
-  write: (handle, data, position) => partWriter.write(handle.fd, data, position),
+  write: (handle, data, position, digest) => partWriter.write(handle.fd, data, position, digest),
+  digest: (handle, length) => partWriter.digest(handle.fd, length),
 };
 
 export interface DownloaderDeps {
@@ -347,6 +355,7 @@ export function createDownloader(deps: DownloaderDeps) {
     }
     let keepPart = true;
     let position = 0;
+    let digest: PartDigest | undefined;
     try {
       const stats = await handle.stat();
       if (!stats.isFile()) throw peerError(PeerErrorCode.DISK_ERROR, { path: partPath, detail: 'not a regular file' });
@@ -358,9 +367,9 @@ export function createDownloader(deps: DownloaderDeps) {
         await handle.truncate(position);
         await fsp.rm(recordPathOf(partPath), { force: true });
       }
-      const hash = createHash('sha256');
       const resumedFrom = position;
-      if (position > 0) await hashRange(handle, hash, 0, position);
+      // Hashed by the writer thread: the resumed bytes, then each write in file order.
+      digest = fs.digest(handle, position);
       options.onProgress?.(position, target.size);
       let transferred = 0;
       if (position < target.size || target.size === 0) {
@@ -410,12 +419,10 @@ export function createDownloader(deps: DownloaderDeps) {
               release?.();
               continue;
             }
-            // The write runs on another thread while this one hashes; `release` can only run
-            // after both (its callback waits for this synchronous code to finish).
-            const written = fs.write(handle, data, queued).then(wrote(data.length), failureOf);
+            // Written and hashed on the writer thread; `release` runs once it is done with the bytes.
+            const written = fs.write(handle, data, queued, digest).then(wrote(data.length), failureOf);
             pending.push({ failure: release === undefined ? written : written.finally(release), length: data.length });
             queued += data.length;
-            hash.update(data);
             if (pending.length >= WRITE_DEPTH) await settleOldest();
           }
           while (pending.length > 0) await settleOldest();
@@ -440,7 +447,13 @@ export function createDownloader(deps: DownloaderDeps) {
           throw peerError(PeerErrorCode.TRANSFER_INTERRUPTED, { file: name, peer: target.holder });
         }
       }
-      const actual = hash.digest('hex');
+      let actual: string;
+      try {
+        actual = await digest.finish();
+      } catch (error) {
+        keepPart = false;
+        throw diskError(error, partPath);
+      }
       if (actual !== sha256) {
         keepPart = false;
         if (mayRetry && resumedFrom > 0) throw new RetryFromScratch();
@@ -452,6 +465,8 @@ export function createDownloader(deps: DownloaderDeps) {
       await rememberHash(path, sha256);
       return { status: 'downloaded', path, sha256, size: target.size, holder: target.holder, resumedFrom, transferred };
     } finally {
+      // Before the file is closed: the thread may still be reading its resumed bytes.
+      await digest?.drop();
       await handle.close().catch(() => undefined);
       // An empty part file is worth nothing for a resume.
       if (!keepPart || position === 0) await fsp.rm(partPath, { force: true }).catch(() => undefined);

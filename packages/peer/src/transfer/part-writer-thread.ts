@@ -1,13 +1,16 @@
 /**
  * The downloader's writer thread: writes received bytes into part files, one request
- * after the other, each in write(2) calls of at most WRITE_PIECE_BYTES.
+ * after the other, each in write(2) calls of at most WRITE_PIECE_BYTES, and keeps the
+ * running SHA-256 of a download written in order (its *digests*), so the main thread,
+ * busy with HTTP/2 and TLS, never hashes a received byte.
  *
  * Runs as a worker thread (see part-writer.ts) and only uses Node's built-in modules, so
  * that it can also run from this file's TypeScript source transpiled on the fly (Jest).
  * The bytes come as views of the downloader's shared receive buffers (no copy); the
  * file descriptor is the downloader's own open part file.
  */
-import { writeSync } from 'node:fs';
+import { createHash, type Hash } from 'node:crypto';
+import { readSync, writeSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 
 /**
@@ -21,17 +24,21 @@ import { parentPort, workerData } from 'node:worker_threads';
  */
 export const WRITE_PIECE_BYTES = 64 * 1024;
 
-/** What this thread is asked to do: write `data` at `position` of the open file `fd`. */
-export interface PartWrite {
-  readonly id: number;
-  readonly fd: number;
-  readonly data: Uint8Array;
-  readonly position: number;
-}
+/**
+ * What this thread is asked to do, in order: `write` `data` at `position` of the open
+ * file `fd` (and add it to digest `digest`, when given); `digest-start` a digest over the
+ * first `length` bytes of `fd` (a resumed part file's), read here; `digest-end` reply
+ * with a digest's SHA-256 (hex) and forget it.
+ */
+export type PartRequest =
+  | { readonly kind: 'write'; readonly id: number; readonly fd: number; readonly data: Uint8Array; readonly position: number; readonly digest?: number }
+  | { readonly kind: 'digest-start'; readonly id: number; readonly digest: number; readonly fd: number; readonly length: number }
+  | { readonly kind: 'digest-end'; readonly id: number; readonly digest: number };
 
-/** The answer to a PartWrite: nothing when written, else the system error's code and text. */
-export interface PartWriteDone {
+/** The answer to a PartRequest: nothing when done (a digest's hex for `digest-end`), else the system error's code and text. */
+export interface PartDone {
   readonly id: number;
+  readonly hex?: string;
   readonly error?: { readonly code: string | undefined; readonly message: string };
 }
 
@@ -49,12 +56,59 @@ export function writeInPieces(fd: number, data: Uint8Array, position: number, wr
   }
 }
 
+/** Adds the first `length` bytes of `fd` to `hash`, read in 1 MiB pieces. */
+function hashPrefix(fd: number, length: number, hash: Hash): void {
+  const buffer = Buffer.allocUnsafe(Math.min(length, 1024 * 1024));
+  for (let done = 0; done < length;) {
+    const read = readSync(fd, buffer, 0, Math.min(buffer.length, length - done), done);
+    if (read === 0) throw Object.assign(new Error(`the part file ended at ${done} of ${length} bytes`), { code: 'EIO' });
+    hash.update(buffer.subarray(0, read));
+    done += read;
+  }
+}
+
+/** A digest: its hash, or the error that spoiled it (reported by `digest-end`). */
+type Digest = { readonly hash: Hash; failure?: Error };
+
 function serve(port: NonNullable<typeof parentPort>): void {
-  port.on('message', (request: PartWrite) => {
-    let reply: PartWriteDone;
+  const digests = new Map<number, Digest>();
+  const run = (request: PartRequest): string | undefined => {
+    switch (request.kind) {
+      case 'write': {
+        const digest = request.digest === undefined ? undefined : digests.get(request.digest);
+        try {
+          writeInPieces(request.fd, request.data, request.position);
+        } catch (error) {
+          if (digest !== undefined) digest.failure ??= error as Error;
+          throw error;
+        }
+        if (digest !== undefined && digest.failure === undefined) digest.hash.update(request.data);
+        return undefined;
+      }
+      case 'digest-start': {
+        const digest: Digest = { hash: createHash('sha256') };
+        digests.set(request.digest, digest);
+        try {
+          hashPrefix(request.fd, request.length, digest.hash);
+        } catch (error) {
+          digest.failure = error as Error;
+        }
+        return undefined;
+      }
+      case 'digest-end': {
+        const digest = digests.get(request.digest);
+        digests.delete(request.digest);
+        if (digest === undefined) throw new Error(`no digest ${request.digest} on this writer thread`);
+        if (digest.failure !== undefined) throw digest.failure;
+        return digest.hash.digest('hex');
+      }
+    }
+  };
+  port.on('message', (request: PartRequest) => {
+    let reply: PartDone;
     try {
-      writeInPieces(request.fd, request.data, request.position);
-      reply = { id: request.id };
+      const hex = run(request);
+      reply = hex === undefined ? { id: request.id } : { id: request.id, hex };
     } catch (error) {
       const failure = error as NodeJS.ErrnoException;
       reply = { id: request.id, error: { code: typeof failure.code === 'string' ? failure.code : undefined, message: String(failure.message ?? failure) } };

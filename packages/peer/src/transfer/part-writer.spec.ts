@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { makeTempDir, type TempDir } from '../../test/support/temp-dir';
 import { PartWriter } from './part-writer';
@@ -98,5 +98,52 @@ describe('PartWriter', () => {
       closeSync(fd);
     }
     expect(readFileSync(path).subarray(0, data.length).equals(data)).toBe(true);
+  });
+
+  it('keeps a running SHA-256 of a file written in order: its resumed bytes read on the thread, then each write given the digest', async () => {
+    const path = dir.join('x.part');
+    const resumed = randomBytes(3 * 1024 * 1024 + 17); // more than one 1 MiB read
+    const rest = Buffer.from(new SharedArrayBuffer(2 * WRITE_PIECE_BYTES + 3));
+    randomBytes(rest.length).copy(rest);
+    const unshared = randomBytes(999);
+    writeFileSync(path, resumed);
+    const fd = openSync(path, 'r+');
+    try {
+      const digest = writer.digest(fd, resumed.length);
+      await Promise.all([writer.write(fd, rest, resumed.length, digest), writer.write(fd, unshared, resumed.length + rest.length, digest)]);
+      // A write not given the digest is written but not hashed.
+      await writer.write(fd, Buffer.from('not hashed'), resumed.length + rest.length + unshared.length);
+      const expected = createHash('sha256').update(resumed).update(rest).update(unshared).digest('hex');
+      expect(await digest.finish()).toBe(expected);
+      await expect(digest.finish()).rejects.toThrow('this digest has ended');
+      await expect(writer.write(fd, unshared, 0, digest)).rejects.toThrow('not a running digest');
+    } finally {
+      closeSync(fd);
+    }
+    expect(
+      readFileSync(path)
+        .subarray(0, resumed.length + rest.length + unshared.length)
+        .equals(Buffer.concat([resumed, rest, unshared])),
+    ).toBe(true);
+  });
+
+  it('a digest whose resumed bytes cannot all be read, or whose write failed, finishes with the error', async () => {
+    const path = dir.join('x.part');
+    writeFileSync(path, randomBytes(100));
+    const fd = openSync(path, 'r');
+    try {
+      const short = writer.digest(fd, 200);
+      await expect(short.finish()).rejects.toMatchObject({ code: 'EIO', message: 'the part file ended at 100 of 200 bytes' });
+      const spoiled = writer.digest(fd, 100);
+      await expect(writer.write(fd, randomBytes(10), 100, spoiled)).rejects.toMatchObject({ code: 'EBADF' });
+      await expect(spoiled.finish()).rejects.toMatchObject({ code: 'EBADF' });
+      // Dropping lets a digest go without its value, once.
+      const dropped = writer.digest(fd, 100);
+      await dropped.drop();
+      await dropped.drop();
+      await expect(dropped.finish()).rejects.toThrow('this digest has ended');
+    } finally {
+      closeSync(fd);
+    }
   });
 });

@@ -3,11 +3,19 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { types } from 'node:util';
 import { Worker } from 'node:worker_threads';
-import { PART_WRITER_ROLE, type PartWrite, type PartWriteDone } from './part-writer-thread.js';
+import { PART_WRITER_ROLE, type PartDone, type PartRequest } from './part-writer-thread.js';
 
 interface Waiting {
-  readonly resolve: () => void;
+  readonly resolve: (hex: string | undefined) => void;
   readonly reject: (error: Error) => void;
+}
+
+/** A running SHA-256 kept by the writer thread, fed by the writes given it (PartWriter.digest). */
+export interface PartDigest {
+  /** The SHA-256 of the bytes so far, hex, once every write given it before is done; ends the digest. */
+  finish(): Promise<string>;
+  /** Ends the digest without its value (a failed download); resolves once the thread let it go, at once when already ended. */
+  drop(): Promise<void>;
 }
 
 /**
@@ -21,25 +29,64 @@ interface Waiting {
 export class PartWriter {
   #worker: Worker | undefined;
   #nextId = 1;
+  #nextDigest = 1;
   readonly #waiting = new Map<number, Waiting>();
+  readonly #digestIds = new WeakMap<PartDigest, number>();
 
   /**
    * Writes `data` at `position` of the open file `fd`; resolves once it is on its way to
    * the disk (written to the page cache). `data` must not change until then: bytes in a
    * SharedArrayBuffer are read by the thread in place, other bytes are copied to it.
    * Rejects with the system error (its `code`, ENOSPC, EIO, …) when a write(2) fails.
+   * With `digest` (one of this writer's, not ended), the bytes also go into it once written.
    */
-  write(fd: number, data: Uint8Array, position: number): Promise<void> {
-    const worker = (this.#worker ??= this.#start());
-    const id = this.#nextId++;
-    if (this.#waiting.size === 0) worker.ref();
+  write(fd: number, data: Uint8Array, position: number, digest?: PartDigest): Promise<void> {
     // Shared bytes travel as a view; others as an exact copy, handed over without a second copy.
     const shared = types.isSharedArrayBuffer(data.buffer);
     const bytes = shared ? data : new Uint8Array(data);
-    return new Promise<void>((resolve, reject) => {
+    const digestId = digest === undefined ? undefined : this.#digestIds.get(digest);
+    if (digest !== undefined && digestId === undefined) return Promise.reject(new Error('write: not a running digest of this writer'));
+    const request = { kind: 'write', id: 0, fd, data: bytes, position, ...(digestId === undefined ? {} : { digest: digestId }) } as const;
+    return this.#send(request, shared ? [] : [bytes.buffer as ArrayBuffer]).then(() => undefined);
+  }
+
+  /**
+   * Starts a running SHA-256 on the thread over the first `length` bytes of `fd` (read
+   * there: a resumed part file's), continued by each `write` given it, in the order of
+   * the calls. The caller writes in file order and must finish or drop it.
+   */
+  digest(fd: number, length: number): PartDigest {
+    const id = this.#nextDigest++;
+    const started = this.#send({ kind: 'digest-start', id: 0, digest: id, fd, length });
+    started.catch(() => undefined); // seen by finish or drop
+    let ended = false;
+    const end = (): Promise<string> => {
+      ended = true;
+      this.#digestIds.delete(handle);
+      const value = this.#send({ kind: 'digest-end', id: 0, digest: id });
+      return Promise.all([started, value]).then(([, hex]) => hex ?? '');
+    };
+    const handle: PartDigest = {
+      finish: () => (ended ? Promise.reject(new Error('this digest has ended')) : end()),
+      drop: () =>
+        ended
+          ? Promise.resolve()
+          : end().then(
+              () => undefined,
+              () => undefined,
+            ),
+    };
+    this.#digestIds.set(handle, id);
+    return handle;
+  }
+
+  #send(request: PartRequest, transfer: ArrayBuffer[] = []): Promise<string | undefined> {
+    const worker = (this.#worker ??= this.#start());
+    const id = this.#nextId++;
+    if (this.#waiting.size === 0) worker.ref();
+    return new Promise<string | undefined>((resolve, reject) => {
       this.#waiting.set(id, { resolve, reject });
-      const request: PartWrite = { id, fd, data: bytes, position };
-      worker.postMessage(request, shared ? [] : [bytes.buffer as ArrayBuffer]);
+      worker.postMessage({ ...request, id }, transfer);
     });
   }
 
@@ -54,12 +101,12 @@ export class PartWriter {
   #start(): Worker {
     const worker = startThread();
     worker.unref();
-    worker.on('message', (done: PartWriteDone) => {
+    worker.on('message', (done: PartDone) => {
       const waiting = this.#waiting.get(done.id);
       if (waiting === undefined) return;
       this.#waiting.delete(done.id);
       if (this.#waiting.size === 0) worker.unref();
-      if (done.error === undefined) waiting.resolve();
+      if (done.error === undefined) waiting.resolve(done.hex);
       else waiting.reject(Object.assign(new Error(done.error.message), { code: done.error.code }));
     });
     worker.on('error', (error) => this.#lost(worker, error));
