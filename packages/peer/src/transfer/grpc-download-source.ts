@@ -16,7 +16,7 @@ import { caCheckedTlsOptions, CertificateMismatchError, connectPinned, fromServi
 import { CHUNK_TAG, deserializeDownloadResponse } from './download-codec.js';
 import type { DownloadMessage, DownloadSource } from './download-file.js';
 import { FLOW_CONTROL_WINDOW_BYTES, MAX_CHUNK_BYTES } from './file-service.js';
-import { ReceiveBudget } from './receive-budget.js';
+import { ReceiveBudget, copyInto } from './receive-budget.js';
 import { PeerErrorCode, peerError } from '../peer-error.js';
 
 export interface GrpcDownloadSourceOptions {
@@ -605,7 +605,7 @@ class DownloadCall {
       }
       if (this.#payloadLeft > 0) {
         const take = Math.min(this.#payloadLeft, data.length - at);
-        data.copy(this.#gather!, this.#gatherFill, at, at + take);
+        copyInto(this.#gather!, this.#gatherFill, data, at, at + take);
         this.#gatherFill += take;
         this.#payloadLeft -= take;
         at += take;
@@ -614,7 +614,7 @@ class DownloadCall {
       }
       if (this.#body !== undefined) {
         const take = Math.min(this.#messageLength - this.#bodyFill, data.length - at);
-        data.copy(this.#body, this.#bodyFill, at, at + take);
+        copyInto(this.#body, this.#bodyFill, data, at, at + take);
         this.#bodyFill += take;
         at += take;
         if (this.#bodyFill === this.#messageLength) {
@@ -649,7 +649,7 @@ class DownloadCall {
       if (this.#gather !== undefined && this.#gatherFill + payload.length > this.#gather.length) this.#flushGathered();
       this.#gather ??= RECEIVE_BUFFERS.take();
       if (this.#gather === undefined) return 'wait';
-      this.#head.copy(this.#gather, this.#gatherFill, payload.start, this.#headLength);
+      copyInto(this.#gather, this.#gatherFill, this.#head, payload.start, this.#headLength);
       this.#gatherFill += this.#headLength - payload.start;
       this.#payloadLeft = payload.length - (this.#headLength - payload.start);
       if (this.#payloadLeft === 0) this.#completeChunk();
@@ -658,7 +658,7 @@ class DownloadCall {
     // A message larger than a receive buffer (allowed up to MAX_MESSAGE_BYTES) gets one of its own.
     this.#body = this.#messageLength > RECEIVE_BUFFER_BYTES ? Buffer.from(new SharedArrayBuffer(this.#messageLength)) : RECEIVE_BUFFERS.take();
     if (this.#body === undefined) return 'wait';
-    this.#head.copy(this.#body, 0, 0, this.#headLength);
+    copyInto(this.#body, 0, this.#head, 0, this.#headLength);
     this.#bodyFill = this.#headLength;
     if (this.#bodyFill < this.#messageLength) return 'go';
     const body = this.#body;
