@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { constants, promises as fsp } from 'node:fs';
+import { constants, promises as fsp, type Stats } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errnoCode, silentLogger, type KompartError, type Logger } from '@kompart/core';
@@ -237,16 +237,10 @@ export function createDownloader(deps: DownloaderDeps) {
     if (signal.aborted) throw peerError(PeerErrorCode.DOWNLOAD_CANCELLED, { file: name }, { cause: signal.reason });
     const recordPath = recordPathOf(partPath);
     const count = pieceCount(target.size, target.pieceSize);
-    let handle: FileHandle;
-    try {
-      handle = await fs.openPart(partPath);
-    } catch (error) {
-      throw diskError(error, partPath);
-    }
+    const handle = await openPart(partPath);
     let keepPart = true;
     try {
-      const stats = await handle.stat();
-      if (!stats.isFile()) throw peerError(PeerErrorCode.DISK_ERROR, { path: partPath, detail: 'not a regular file' });
+      const stats = await regularFile(handle, partPath);
       let done = stats.size > target.size ? undefined : await readPieceRecord(recordPath, sha256, target.pieceSize, target.piecesRoot, count);
       if (stats.size > target.size) {
         await handle.truncate(0);
@@ -313,6 +307,15 @@ export function createDownloader(deps: DownloaderDeps) {
     }
   }
 
+  /** Opens (or creates) the part file; failing to is a disk error. */
+  async function openPart(partPath: string): Promise<FileHandle> {
+    try {
+      return await fs.openPart(partPath);
+    } catch (error) {
+      throw diskError(error, partPath);
+    }
+  }
+
   async function runDownload(
     target: DownloadTarget,
     sha256: string,
@@ -347,18 +350,12 @@ export function createDownloader(deps: DownloaderDeps) {
   ): Promise<DownloadResult> {
     const signal = options.signal ?? new AbortController().signal;
     if (signal.aborted) throw peerError(PeerErrorCode.DOWNLOAD_CANCELLED, { file: name }, { cause: signal.reason });
-    let handle: FileHandle;
-    try {
-      handle = await fs.openPart(partPath);
-    } catch (error) {
-      throw diskError(error, partPath);
-    }
+    const handle = await openPart(partPath);
     let keepPart = true;
     let position = 0;
     let digest: PartDigest | undefined;
     try {
-      const stats = await handle.stat();
-      if (!stats.isFile()) throw peerError(PeerErrorCode.DISK_ERROR, { path: partPath, detail: 'not a regular file' });
+      const stats = await regularFile(handle, partPath);
       position = stats.size;
       // A swarm download's part file may have holes: keep only its verified prefix.
       const recorded = await recordedPrefix(recordPathOf(partPath), sha256, target.size);
@@ -602,4 +599,11 @@ function diskError(error: unknown, path: string): KompartError<PeerErrorCode> {
   if (code === 'ENOSPC' || code === 'EDQUOT') return peerError(PeerErrorCode.DISK_FULL, { path }, { cause: error });
   const detail = code ?? (error instanceof Error ? error.message : String(error));
   return peerError(PeerErrorCode.DISK_ERROR, { path, detail }, { cause: error });
+}
+
+/** The open part file's stats; DISK_ERROR when it is not a regular file. */
+async function regularFile(handle: FileHandle, partPath: string): Promise<Stats> {
+  const stats = await handle.stat();
+  if (!stats.isFile()) throw peerError(PeerErrorCode.DISK_ERROR, { path: partPath, detail: 'not a regular file' });
+  return stats;
 }
