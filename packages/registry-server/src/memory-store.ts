@@ -208,6 +208,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): RegistrySto
      are async with nothing to await so that they keep its semantics (a throw is a rejection, a result arrives as a promise). */
   return {
     name: 'memory',
+    beatBatchMs: 0,
     origin,
     available: true,
     onAvailability(listener) {

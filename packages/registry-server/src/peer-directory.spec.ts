@@ -3,6 +3,7 @@ import { FakeClock } from '@kompart/core/testing';
 import { DEFAULT_PEER_PORT, Reason } from '@kompart/protocol';
 import { createMemoryStore } from './memory-store.js';
 import { PeerDirectory, heartbeatExpiryMs, outageThresholdMs, type DirectoryEvent } from './peer-directory.js';
+import type { Beat, RegistryStore } from './store.js';
 
 const INTERVAL_MS = 5000;
 const MISSES = 2;
@@ -97,6 +98,43 @@ describe('PeerDirectory presence, on a fake clock', () => {
     await clock.advance(1000);
     expect(expired(events)).toMatchObject([{ peer: '127.0.0.2', token: second.token }]);
     await directory.close();
+  });
+
+  it("gathers beats for the store's batch window into one call, and sends what is pending at once when closed", async () => {
+    const clock = new FakeClock(0);
+    const memory = createMemoryStore({ clock, origin: 'here' });
+    const calls: string[][] = [];
+    const store: RegistryStore = Object.assign(Object.create(memory) as RegistryStore, {
+      beatBatchMs: 25,
+      beat: (beats: readonly Beat[], expiryMs: number) => {
+        calls.push(beats.map((beat) => beat.peer));
+        return memory.beat(beats, expiryMs);
+      },
+    });
+    const directory = new PeerDirectory({ store, heartbeatIntervalMs: INTERVAL_MS, heartbeatMisses: MISSES, maxFilesPerPeer: 10, clock });
+    const events: DirectoryEvent[] = [];
+    directory.on('event', (event) => events.push(event));
+    await directory.start();
+    const [a, b, c] = await Promise.all(['127.0.0.2', '127.0.0.3', '127.0.0.4'].map((address) => directory.registerPeer(peerAt(address))));
+    directory.beat(a!);
+    await clock.advance(10);
+    directory.beat(b!);
+    directory.beat(a!);
+    await clock.advance(14);
+    expect(calls).toEqual([]);
+    await clock.advance(1);
+    expect(calls).toEqual([['127.0.0.2', '127.0.0.3']]);
+    // The deadlines run from the batch, 25 ms after a's first beat (c, silent, expired at 10.5 s).
+    await clock.advance(expiry - 1);
+    expect((await directory.counts()).peers).toBe(2);
+    await clock.advance(SWEEP_MS);
+    expect((await directory.counts()).peers).toBe(0);
+    expect(expired(events).map((event) => event.peer)).toEqual(['127.0.0.4', '127.0.0.2', '127.0.0.3']);
+    const d = await directory.registerPeer(peerAt(c!.id));
+    directory.beat(d);
+    await directory.close();
+    expect(calls).toEqual([['127.0.0.2', '127.0.0.3'], ['127.0.0.4']]);
+    expect(clock.pending).toBe(0);
   });
 
   it('stops sweeping and reading when closed', async () => {

@@ -69,8 +69,9 @@ const SWEEP_LIMIT = 1000;
  *
  * Presence: every session has a deadline in the store, `heartbeatExpiryMs` after its last
  * beat: `heartbeatMisses` intervals plus a grace of a tenth of an interval (at most 500 ms)
- * for network jitter. Beats are passed on to the store in batches (those arriving in the
- * same turn of the event loop). Every replica sweeps the store every `sweepIntervalMs`, so
+ * for network jitter. Beats are passed on to the store in batches: those arriving in the
+ * same turn of the event loop, or within the store's `beatBatchMs` (25 ms on Redis, so the
+ * deadline it records is at most that much later than the beat). Every replica sweeps the store every `sweepIntervalMs`, so
  * a silent peer is removed within a sweep of its deadline: 10.5-10.6 s after its last beat
  * with the defaults, which leaves time for telling the other peers within 2 intervals + 1 s.
  *
@@ -92,6 +93,9 @@ export class PeerDirectory extends EventEmitter<{ event: [DirectoryEvent] }> {
   private sweeping = false;
   private pendingBeats = new Map<string, string>();
   private beatFlush: Promise<void> | undefined;
+  /** Sends the pending beats now (close) instead of at the end of the store's batch window. */
+  private releaseBeats: (() => void) | undefined;
+  private beatTimer: TimerHandle | undefined;
   private readLoop: Promise<void> | undefined;
 
   constructor(options: DirectoryOptions) {
@@ -245,11 +249,17 @@ export class PeerDirectory extends EventEmitter<{ event: [DirectoryEvent] }> {
 
   /**
    * A beat of a session: its deadline moves to a full expiry period from now. Beats that
-   * arrive in the same turn of the event loop go to the store together.
+   * arrive in the same turn of the event loop, or within the store's batch window, go to
+   * the store together.
    */
   beat(session: PeerRecord): void {
     this.pendingBeats.set(session.id, session.token);
-    this.beatFlush ??= Promise.resolve().then(() => this.flushBeats());
+    if (this.beatFlush !== undefined) return;
+    this.beatFlush = new Promise<void>((resolve) => {
+      this.releaseBeats = resolve;
+      if (this.store.beatBatchMs === 0) queueMicrotask(resolve);
+      else this.beatTimer = this.clock.setTimeout(resolve, this.store.beatBatchMs).unref();
+    }).then(() => this.flushBeats());
   }
 
   /**
@@ -278,6 +288,7 @@ export class PeerDirectory extends EventEmitter<{ event: [DirectoryEvent] }> {
     this.clock.clearInterval(this.sweeper);
     this.sweeper = undefined;
     this.reading.abort();
+    this.releaseBeats?.();
     await this.beatFlush;
     await this.readLoop;
   }
@@ -286,6 +297,9 @@ export class PeerDirectory extends EventEmitter<{ event: [DirectoryEvent] }> {
     const batch: Beat[] = [...this.pendingBeats].map(([peer, token]) => ({ peer, token }));
     this.pendingBeats = new Map();
     this.beatFlush = undefined;
+    this.releaseBeats = undefined;
+    this.clock.clearTimeout(this.beatTimer);
+    this.beatTimer = undefined;
     try {
       await this.store.beat(batch, this.expiryMs);
     } catch (error) {

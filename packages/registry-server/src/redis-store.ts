@@ -66,6 +66,13 @@ type Client = RedisClientType<Record<string, never>, Record<string, never>, type
 const READ_BLOCK_MS = 1000;
 /** Events read at once. */
 const READ_COUNT = 500;
+/**
+ * How long a replica gathers beats before one BEAT script records them (see
+ * RegistryStore.beatBatchMs): a session's deadline is then set up to this much later than
+ * its beat arrived, and every script call saves the client's fixed cost per command
+ * (BENCHMARKS.md, "Tuning constants").
+ */
+const BEAT_BATCH_MS = 25;
 
 /**
  * A RegistryStore on a shared Redis (7.0+, standalone or a replicated primary), through
@@ -85,6 +92,7 @@ const READ_COUNT = 500;
 export class RedisStore implements RegistryStore {
   readonly name: string;
   readonly origin: string;
+  readonly beatBatchMs = BEAT_BATCH_MS;
   readonly #prefix: string;
   readonly #client: Client;
   /** Connections of the event readers, each blocked in its XREAD. */

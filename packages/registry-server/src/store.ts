@@ -155,6 +155,12 @@ export interface RegistryStore {
   /** The replica this store object serves, stamped as `origin` on the events it logs. */
   readonly origin: string;
   /**
+   * How long beats may wait to be sent to the store together, ms: 0 when a call costs so
+   * little that the beats of one turn of the event loop make a batch (in memory); a few
+   * milliseconds when every call is a round trip whose fixed cost dwarfs a beat's (Redis).
+   */
+  readonly beatBatchMs: number;
+  /**
    * The registry's identity and ticket key: made by the first replica that asks, the same
    * for every replica after it (for as long as the store keeps its data).
    */
