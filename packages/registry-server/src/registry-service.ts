@@ -22,6 +22,7 @@ import type { DirectoryEvent, PeerDirectory } from './peer-directory.js';
 import type { FileRecord, ListedFile, PeerRecord } from './store.js';
 import type { RateLimiter } from './rate-limiter.js';
 import { withEncodedFiles } from './list-files-encoding.js';
+import { FanOut } from './fan-out.js';
 import { ListingCache } from './listing-cache.js';
 import { checkSourceAddress, sourceIp } from './source-address.js';
 import type { SourceLimits } from './source-limits.js';
@@ -117,16 +118,15 @@ export function createRegistryService(options: RegistryServiceOptions): Registry
     if (!call.cancelled && !call.writableEnded) call.write(message);
   };
 
-  /** One message object for every stream, so that it is encoded once (see encodeHeartbeatResponse). */
+  const fanOut = new FanOut<HeartbeatCall, HeartbeatResponse>(send, (targets) => observer.fannedOut?.(targets));
+  /**
+   * To every stream open now but `except`'s, a slice at a time (see FanOut); one message
+   * object for all of them, so that it is encoded once (see encodeHeartbeatResponse).
+   */
   const broadcast = (event: RegistryEvent, except?: string): void => {
-    const message: HeartbeatResponse = { kind: { $case: 'event', value: event } };
-    let sent = 0;
-    for (const [peer, stream] of streams) {
-      if (peer === except) continue;
-      send(stream.call, message);
-      sent += 1;
-    }
-    if (sent > 0) observer.fannedOut?.(sent);
+    const targets: HeartbeatCall[] = [];
+    for (const [peer, stream] of streams) if (peer !== except) targets.push(stream.call);
+    fanOut.broadcast(targets, { kind: { $case: 'event', value: event } });
   };
 
   /** Ends this replica's stream of a session that is gone (disconnect, closed stream, expiry). */
