@@ -266,6 +266,11 @@ async function cutTrial(settings: Settings, crowd: Crowd, observer: Observer, vi
   victim.onNotice((notice, at) => {
     if (notice === 'beat') lastBeat = at as number;
   });
+  // The victims start half an interval apart, as peers that joined at different moments.
+  // Started together, they beat in step and expired in the same sweep; started a tenth of
+  // an interval apart, their joins and expiries came at 4 a second, as fast as a replica of
+  // 5,000 streams can tell them all (about 250 ms an event), and the trials timed the queue.
+  await sleep(v * (interval / 2));
   const { peer } = await victim.call('run', { target: crowd.targets[0]!, address: peerAddress(500 + v, 3), intervalMs: interval });
   await sleep(Math.random() * interval);
   const expired = observer.when(EventType.EVENT_TYPE_PEER_EXPIRED, peer, heartbeatExpiryMs(interval, settings.crowd.misses) + 3 * interval);
