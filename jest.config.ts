@@ -36,6 +36,7 @@ const config: Config = {
   moduleNameMapper: {
     '^@kompart/(protocol|core|grpc|registry-server|peer|kompart)$': '<rootDir>/packages/$1/src/index.ts',
     '^@kompart/(core|grpc)/testing$': '<rootDir>/packages/$1/src/testing/index.ts',
+    '^@kompart/registry-server/config$': '<rootDir>/packages/registry-server/src/config.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   transform: {

@@ -3,8 +3,6 @@ import { render, sharedTexts, type Lang } from '@kompart/core';
 import { parseArguments } from './config.js';
 import { ExitCode } from './exit-codes.js';
 import type { ProgramIo, StopSignal } from './io.js';
-import { runPeer } from './run-peer.js';
-import { runServer } from './run-server.js';
 import { helpText, usageText, versionText } from './usage.js';
 
 const STOP_SIGNALS: readonly StopSignal[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
@@ -51,7 +49,10 @@ export async function main(argv: readonly string[] = process.argv.slice(2), env:
     // for developers: shown with --log-level debug or GRPC_VERBOSITY, hidden otherwise.
     if (env['GRPC_VERBOSITY'] === undefined) setLogVerbosity(debug ? logVerbosity.ERROR : logVerbosity.NONE);
     const io = processIo(env);
-    const code = config.mode === 'server' ? await runServer(config, io) : await runPeer(config, io);
+    // Each mode loads only its own code: a peer never loads the registry, its Redis client
+    // and its web view (about 10 MB of a peer's heap), a registry never loads the menu.
+    const code =
+      config.mode === 'server' ? await (await import('./run-server.js')).runServer(config, io) : await (await import('./run-peer.js')).runPeer(config, io);
     return await flushAndExit(code);
   } catch (error) {
     return fail(error);

@@ -2,7 +2,7 @@ import { join, resolve } from 'node:path';
 import { DEFAULT_LANG, LANGS, type Text } from '@kompart/core';
 import { DEFAULT_CHUNK_BYTES, MAX_CHUNK_BYTES, PEER_DEFAULTS } from '@kompart/peer';
 import { DEFAULT_PEER_PORT } from '@kompart/protocol';
-import { REGISTRY_DEFAULTS } from '@kompart/registry-server';
+import { REGISTRY_DEFAULTS } from '@kompart/registry-server/config';
 import {
   commandList,
   endpoint,

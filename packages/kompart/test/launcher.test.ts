@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { BIN, Program, cleanEnv, freePort, stopAll } from '../../../test/support/program';
 
 /**
@@ -63,4 +65,36 @@ it('passes arguments, output and the exit status through unchanged', async () =>
   expect(launchedExit).toEqual(directExit);
   expect(launched.err).toEqual(direct.err);
   expect(launched.out).toEqual(direct.out);
+});
+
+it('starts a peer without loading the registry, its Redis client and its web view (about 10 MB of heap), which a registry loads', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kompart-modules-'));
+  // Written by each process as it exits: every CommonJS module it loaded.
+  const preload = join(dir, 'modules.cjs');
+  writeFileSync(preload, "process.on('exit', () => require('node:fs').writeFileSync(process.env.MODULES_FILE, Object.keys(require.cache).join('\\n')));\n");
+  const loaded = (name: string): string[] => readFileSync(join(dir, name), 'utf8').split('\n');
+  const server = `127.0.0.1:${await freePort('127.0.0.1')}`;
+  const registry = new Program([server, 's'], {
+    launcher: true,
+    env: cleanEnv({ NODE_OPTIONS: `--require ${preload}`, MODULES_FILE: join(dir, 'registry.txt') }),
+  });
+  await registry.waitFor(/ouvindo em/);
+  const peer = new Program([server, 'p', '127.0.0.2', '--no-cache-dir', '--downloads', dir], {
+    launcher: true,
+    env: cleanEnv({ NODE_OPTIONS: `--require ${preload}`, MODULES_FILE: join(dir, 'peer.txt') }),
+  });
+  await peer.waitFor(/pronto: servidor/);
+  peer.send('exit');
+  expect(await peer.exit()).toEqual({ code: 0, signal: null });
+  registry.signal('SIGTERM');
+  expect(await registry.exit()).toEqual({ code: 0, signal: null });
+
+  const inPackage = (modules: string[], pkg: string): string[] => modules.filter((path) => path.includes(`/packages/${pkg}/dist/`));
+  const peerModules = loaded('peer.txt');
+  expect(inPackage(peerModules, 'peer').length).toBeGreaterThan(0);
+  expect(inPackage(peerModules, 'registry-server')).toEqual([join(__dirname, '..', '..', 'registry-server', 'dist', 'config.js')]);
+  expect(peerModules.filter((path) => path.includes('/node_modules/@redis/'))).toEqual([]);
+  const registryModules = loaded('registry.txt');
+  expect(inPackage(registryModules, 'registry-server').length).toBeGreaterThan(10);
+  expect(registryModules.filter((path) => path.includes('/node_modules/@redis/')).length).toBeGreaterThan(0);
 });
