@@ -62,7 +62,7 @@ function hasNetns(): boolean {
   }
 }
 
-function writeSource(dir: string, bytes: number): { path: string; sha256: string } {
+export function writeSource(dir: string, bytes: number): { path: string; sha256: string } {
   const path = join(dir, 'swarm-source.bin');
   const hash = createHash('sha256');
   const block = 16 * 1024 * 1024;

@@ -43,13 +43,14 @@ it('runs the program in its own process with glibc told to keep freed memory in 
   expect(await registry.exit()).toEqual({ code: 0, signal: null });
 });
 
-it('keeps allocator and chunk settings the user chose', async () => {
+it('keeps the allocator, chunk and node flag settings the user chose', async () => {
   const server = `127.0.0.1:${await freePort('127.0.0.1')}`;
   const registry = new Program([server, 's'], {
     launcher: true,
-    env: cleanEnv({ MALLOC_TRIM_THRESHOLD_: '131072', MALLOC_ARENA_MAX: '8', KOMPART_CHUNK_BYTES: '65536' }),
+    env: cleanEnv({ MALLOC_TRIM_THRESHOLD_: '131072', MALLOC_ARENA_MAX: '8', KOMPART_CHUNK_BYTES: '65536', KOMPART_NODE_FLAGS: '--max-semi-space-size=16' }),
   });
   await registry.waitFor(/ouvindo em/);
+  expect(procStrings(registry.pid, 'cmdline').slice(1)).toEqual(['--max-semi-space-size=16', BIN, server, 's']);
   const environment = procStrings(registry.pid, 'environ');
   expect(environment).toContain('MALLOC_TRIM_THRESHOLD_=131072');
   expect(environment).toContain('MALLOC_ARENA_MAX=8');
