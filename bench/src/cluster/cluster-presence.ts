@@ -223,7 +223,7 @@ async function runTrials(context: BenchContext, settings: Settings, crowd: Crowd
   await b.call('watch');
   const victims: Child<VictimOps>[] = [];
   const startVictim = (name: string): Child<VictimOps> => {
-    const victim = startChild<VictimOps>(name, join(__dirname, '..', 'presence', 'victim-child.js'), asLaunched());
+    const victim = startChild<VictimOps>(name, join(__dirname, '..', 'presence', 'victim-child.js'), asLaunched([], 'peer'));
     victims.push(victim);
     return victim;
   };

@@ -28,7 +28,7 @@ export async function runHashingSuite(context: BenchContext): Promise<Row[]> {
   const registry = startChild<KompartRegistryOps>('registry', join(__dirname, '..', 'registry', 'kompart-registry-child.js'), asLaunched());
   let peerIndex = 0;
   const runPeer = async <T>(cacheDir: string | null, work: (peer: Child<PeerOps>) => Promise<T>): Promise<T> => {
-    const peer = startChild<PeerOps>(`hash-peer-${peerIndex}`, join(__dirname, 'peer-child.js'), asLaunched());
+    const peer = startChild<PeerOps>(`hash-peer-${peerIndex}`, join(__dirname, 'peer-child.js'), asLaunched([], 'peer'));
     try {
       await peer.call('start', { registry: target, address: `127.0.2.${(peerIndex++ % 250) + 1}:0`, downloadsDir: join(dir, 'downloads'), cacheDir });
       await peer.call('registerPeer');

@@ -112,7 +112,7 @@ export async function runTransferSuite(context: BenchContext): Promise<Row[]> {
       options: { chunkBytes?: number; execArgv?: string[]; plain?: boolean; encrypted?: boolean } = {},
     ) => {
       const child = track(
-        startChild<PeerOps>(name, join(__dirname, 'peer-child.js'), options.plain === true ? asPlain(options.execArgv) : asLaunched(options.execArgv)),
+        startChild<PeerOps>(name, join(__dirname, 'peer-child.js'), options.plain === true ? asPlain(options.execArgv) : asLaunched(options.execArgv, 'peer')),
       );
       const { id } = await child.call('start', {
         registry: registryTarget,
@@ -148,8 +148,8 @@ export async function runTransferSuite(context: BenchContext): Promise<Row[]> {
       await plainSender.child.call('registerPath', { path: source });
       await tlsSender.child.call('registerPath', { path: source });
       log(`  sender ${sender.id} registered ${registered.name} (${registered.cached ? 'hash cache' : `hashed in ${registered.ms.toFixed(0)} ms`})`);
-      const grpcSender = track(startChild<GrpcBareOps>('grpc-sender', join(__dirname, 'grpc-bare-child.js'), asLaunched()));
-      const grpcReceiver = track(startChild<GrpcBareOps>('grpc-receiver', join(__dirname, 'grpc-bare-child.js'), asLaunched()));
+      const grpcSender = track(startChild<GrpcBareOps>('grpc-sender', join(__dirname, 'grpc-bare-child.js'), asLaunched([], 'peer')));
+      const grpcReceiver = track(startChild<GrpcBareOps>('grpc-receiver', join(__dirname, 'grpc-bare-child.js'), asLaunched([], 'peer')));
       const { port: grpcPort } = await grpcSender.call('serveGrpc', {
         file: source,
         host: TCP_HOST,
@@ -164,8 +164,8 @@ export async function runTransferSuite(context: BenchContext): Promise<Row[]> {
       const { port: httpPort } = await tcpSender.call('serveHttp', { file: source, host: TCP_HOST, readBytes: BASELINE_READ_BYTES });
       const { port: httpsPort } = await tcpSender.call('serveHttps', { file: source, host: TCP_HOST, readBytes: BASELINE_READ_BYTES });
       // The same baseline with the launcher's allocator settings too: like against like.
-      const tunedTcpSender = track(startChild<TcpOps>('tuned-tcp-sender', join(__dirname, 'tcp-child.js'), asLaunched()));
-      const tunedTcpReceiver = track(startChild<TcpOps>('tuned-tcp-receiver', join(__dirname, 'tcp-child.js'), asLaunched()));
+      const tunedTcpSender = track(startChild<TcpOps>('tuned-tcp-sender', join(__dirname, 'tcp-child.js'), asLaunched([], 'peer')));
+      const tunedTcpReceiver = track(startChild<TcpOps>('tuned-tcp-receiver', join(__dirname, 'tcp-child.js'), asLaunched([], 'peer')));
       const { port: tunedTcpPort } = await tunedTcpSender.call('serveTcp', { file: source, host: TCP_HOST, readBytes: BASELINE_READ_BYTES });
       const nginx = BenchNginx.available() ? await BenchNginx.start(dir, TCP_HOST) : undefined;
       if (nginx === undefined) log('  nginx not installed (apt-get install nginx): no sendfile row');
@@ -551,8 +551,8 @@ async function chunkSweep(
 async function windowSweep(context: BenchContext, size: number, source: string, sha256: string, downloads: string, track: <C>(child: C) => C): Promise<Row[]> {
   const { log } = context;
   const rounds = context.rounds ?? 3;
-  const sender = track(startChild<GrpcBareOps>('grpc-sweep-sender', join(__dirname, 'grpc-bare-child.js'), asLaunched()));
-  const receiver = track(startChild<GrpcBareOps>('grpc-sweep-receiver', join(__dirname, 'grpc-bare-child.js'), asLaunched()));
+  const sender = track(startChild<GrpcBareOps>('grpc-sweep-sender', join(__dirname, 'grpc-bare-child.js'), asLaunched([], 'peer')));
+  const receiver = track(startChild<GrpcBareOps>('grpc-sweep-receiver', join(__dirname, 'grpc-bare-child.js'), asLaunched([], 'peer')));
   const configs: { label: string; chunkBytes: number; windowBytes: number | undefined; sink: Sink }[] = [];
   const windowLabel = (bytes: number | undefined): string => (bytes === undefined ? 'default 64 KiB' : chunkLabel(bytes));
   for (const windowBytes of [undefined, MiB, 2 * MiB, 8 * MiB, 32 * MiB])

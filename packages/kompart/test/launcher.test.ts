@@ -7,7 +7,7 @@ import { BIN, Program, cleanEnv, freePort, stopAll } from '../../../test/support
  * The `kompart` command npm links is a sh launcher (packages/kompart/bin/kompart): it sets
  * glibc's allocator up, with the chunk size a holder sends that goes with it
  * (KOMPART_CHUNK_BYTES), starts V8's old generation at 64 MB (BENCHMARKS.md, item 1) and
- * keeps its young generation small (1 MB semi-spaces: "Swarm downloads", memory),
+ * keeps a peer's young generation small (1 MB semi-spaces: "Swarm downloads", memory),
  * and execs `node <flag> dist/bin.js`, so the process a user starts, signals and waits for
  * is the program itself.
  */
@@ -22,7 +22,7 @@ function procStrings(pid: number | undefined, file: 'environ' | 'cmdline'): stri
     .filter((entry) => entry !== '');
 }
 
-it('runs the program in its own process with glibc told to keep freed memory in two arenas, 256 KiB chunks, a 64 MB initial old generation and 1 MB semi-spaces, and SIGTERM stops it cleanly', async () => {
+it('runs the program in its own process with glibc told to keep freed memory in two arenas, 256 KiB chunks, a 64 MB initial old generation and, for a peer, 1 MB semi-spaces, and SIGTERM stops it cleanly', async () => {
   const server = `127.0.0.1:${await freePort('127.0.0.1')}`;
   const registry = new Program([server, 's'], {
     launcher: true,
@@ -31,13 +31,23 @@ it('runs the program in its own process with glibc told to keep freed memory in 
   await registry.waitFor(/ouvindo em/);
 
   const commandLine = procStrings(registry.pid, 'cmdline');
-  expect(commandLine.slice(1)).toEqual(['--initial-old-space-size=64', '--max-semi-space-size=1', BIN, server, 's']);
+  expect(commandLine.slice(1)).toEqual(['--initial-old-space-size=64', BIN, server, 's']);
   expect(commandLine[0]).toMatch(/node$/);
   const environment = procStrings(registry.pid, 'environ');
   expect(environment).toContain('MALLOC_MMAP_THRESHOLD_=16777216');
   expect(environment).toContain('MALLOC_TRIM_THRESHOLD_=268435456');
   expect(environment).toContain('MALLOC_ARENA_MAX=2');
   expect(environment).toContain('KOMPART_CHUNK_BYTES=262144');
+
+  // A peer's young generation is kept small as well (not the registry's).
+  const peer = new Program([server, 'p', '127.0.0.2', '--no-cache-dir', '--downloads', mkdtempSync(join(tmpdir(), 'kompart-launcher-'))], {
+    launcher: true,
+    env: cleanEnv(),
+  });
+  await peer.waitFor(/pronto: servidor/);
+  expect(procStrings(peer.pid, 'cmdline').slice(1, 4)).toEqual(['--initial-old-space-size=64', '--max-semi-space-size=1', BIN]);
+  peer.send('exit');
+  expect(await peer.exit()).toEqual({ code: 0, signal: null });
 
   registry.signal('SIGTERM');
   expect(await registry.exit()).toEqual({ code: 0, signal: null });
