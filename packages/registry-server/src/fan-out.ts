@@ -1,5 +1,5 @@
 /** Streams written to in one turn of the event loop, at most (BENCHMARKS.md, "Tuning constants"). */
-export const FAN_OUT_SLICE = 500;
+const FAN_OUT_SLICE = 500;
 
 /**
  * Writes each broadcast to every target it names, `slice` targets per turn of the event
