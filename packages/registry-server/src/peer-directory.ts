@@ -71,9 +71,10 @@ const SWEEP_LIMIT = 1000;
  * beat: `heartbeatMisses` intervals plus a grace of a tenth of an interval (at most 500 ms)
  * for network jitter. Beats are passed on to the store in batches: those arriving in the
  * same turn of the event loop, or within the store's `beatBatchMs` (25 ms on Redis, so the
- * deadline it records is at most that much later than the beat). Every replica sweeps the store every `sweepIntervalMs`, so
- * a silent peer is removed within a sweep of its deadline: 10.5-10.6 s after its last beat
- * with the defaults, which leaves time for telling the other peers within 2 intervals + 1 s.
+ * deadline it records is at most that much later than the beat). Every replica sweeps the
+ * store every `sweepIntervalMs`, so a silent peer is removed within a sweep of its
+ * deadline: 10.5-10.6 s after its last beat with the defaults, which leaves time for
+ * telling the other peers within 2 intervals + 1 s.
  *
  * Everything that changes reaches every replica through the store's event log, which the
  * directory reads from the moment it starts and emits as DirectoryEvents.
