@@ -81,6 +81,12 @@ export interface RegistryService {
   /** Pushes REGISTRY_SHUTTING_DOWN on every stream and ends them; later calls get UNAVAILABLE. */
   shutdown(): number;
   /**
+   * Goes away as a crashed process would (RunningRegistry.kill): tells nobody, and the
+   * streams that close from now on leave their sessions in the store, to be resumed on
+   * another replica or to expire.
+   */
+  abandon(): void;
+  /**
    * The store is reachable again: beats of this replica's streams that were lost meanwhile
    * are made up for at once, one for every open stream.
    */
@@ -324,6 +330,10 @@ export function createRegistryService(options: RegistryServiceOptions): Registry
     },
     storeBack() {
       for (const { session } of streams.values()) directory.beat(session);
+    },
+    abandon() {
+      closing = true;
+      streams.clear();
     },
     shutdown() {
       closing = true;

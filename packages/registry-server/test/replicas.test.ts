@@ -2,7 +2,7 @@
  * Two registry replicas on one Redis, spoken to with the generated client: what a session
  * does when its peer moves from one replica to the other.
  */
-import { EventType } from '@kompart/protocol';
+import { EventType, type HeartbeatResponse } from '@kompart/protocol';
 import { RedisServer, redisAvailable } from '../../../test/support/redis-server';
 import { RedisStore } from '../src/redis-store.js';
 import { call, startHarness, type Harness } from './registry-harness.js';
@@ -32,6 +32,42 @@ describeIfRedis('two replicas on one Redis', () => {
     replicas = [a, b];
     return [a, b];
   };
+
+  it('a replica that crashes ends no session, however long its connection to the store outlives its streams', async () => {
+    const prefix = `replicas${++suite}:`;
+    const crashing = await RedisStore.connect({ url: redis.url, prefix, origin: 'a' });
+    // The crashed replica's store stays open until the test has seen the streams closed.
+    let release = (): void => undefined;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const store = new Proxy(crashing, {
+      get: (target, key) => {
+        if (key === 'close') return () => released.then(() => target.close());
+        const value: unknown = Reflect.get(target, key);
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const a = await startHarness({ store });
+    const b = await startHarness({ store: await RedisStore.connect({ url: redis.url, prefix, origin: 'b' }) });
+    replicas = [b];
+    const { sessionToken } = await a.register('127.0.0.2:6000');
+    const first = a.heartbeat(sessionToken);
+    await new Promise<void>((resolve) => {
+      first.stream.once('data', () => resolve());
+      first.beat(1);
+    });
+    a.registry.kill();
+    await first.ended;
+    // Whatever a's stream closes did, they had the store to do it with; none may have ended the session.
+    expect(await crashing.session('127.0.0.2:6000')).toMatchObject({ token: sessionToken });
+    release();
+    a.client.close();
+    const resumed = b.heartbeat(sessionToken);
+    const ack = await new Promise<HeartbeatResponse>((resolve) => {
+      resumed.stream.once('data', resolve);
+      resumed.beat(2);
+    });
+    expect(ack.kind?.$case).toBe('ack');
+  });
 
   it('a stream the peer left for another replica ends nothing when its replica hears of it late (a cable cut, plugged back)', async () => {
     const [a, b] = await startReplicas();
