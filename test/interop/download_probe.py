@@ -11,25 +11,16 @@ import json
 import sys
 
 import grpc
-from google.protobuf import descriptor_pb2, descriptor_pool, json_format, message_factory
+from google.protobuf import json_format
 
-
-def message_class(descriptor):
-    if hasattr(message_factory, "GetMessageClass"):
-        return message_factory.GetMessageClass(descriptor)
-    return message_factory.MessageFactory(descriptor.file.pool).GetPrototype(descriptor)
+from grpc_probe import message_classes
 
 
 def main(argv):
     if len(argv) != 5:
         raise SystemExit(__doc__)
     target, descriptors, sha256, out = argv[1:]
-    pool = descriptor_pool.DescriptorPool()
-    with open(descriptors, "rb") as handle:
-        for proto in descriptor_pb2.FileDescriptorSet.FromString(handle.read()).file:
-            pool.Add(proto)
-    request_class = message_class(pool.FindMessageTypeByName("kompart.v1.DownloadRequest"))
-    response_class = message_class(pool.FindMessageTypeByName("kompart.v1.DownloadResponse"))
+    request_class, response_class = message_classes(descriptors, "kompart.v1.DownloadRequest", "kompart.v1.DownloadResponse")
     with grpc.insecure_channel(target) as channel:
         download = channel.unary_stream(
             "/kompart.v1.FileService/Download",

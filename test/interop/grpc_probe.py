@@ -31,13 +31,16 @@ def load_reflection_types():
     source = "grpc/reflection/v1/reflection.proto"
     if protoc.main(["protoc", f"-I{PROTO_ROOT}", f"--descriptor_set_out={out}", source]) != 0:
         raise SystemExit(f"cannot compile {source}")
+    return message_classes(out, "grpc.reflection.v1.ServerReflectionRequest", "grpc.reflection.v1.ServerReflectionResponse")
+
+
+def message_classes(descriptor_set_path, *names):
+    """The message classes of `names`, from a descriptor set file loaded into a pool of its own."""
     pool = descriptor_pool.DescriptorPool()
-    with open(out, "rb") as handle:
+    with open(descriptor_set_path, "rb") as handle:
         for proto in descriptor_pb2.FileDescriptorSet.FromString(handle.read()).file:
             pool.Add(proto)
-    request = message_class(pool.FindMessageTypeByName("grpc.reflection.v1.ServerReflectionRequest"))
-    response = message_class(pool.FindMessageTypeByName("grpc.reflection.v1.ServerReflectionResponse"))
-    return request, response
+    return tuple(message_class(pool.FindMessageTypeByName(name)) for name in names)
 
 
 class Reflector:
