@@ -59,17 +59,17 @@ export class PartWriter {
     const id = this.#nextDigest++;
     const started = this.#send({ kind: 'digest-start', id: 0, digest: id, fd, length });
     started.catch(() => undefined); // seen by finish or drop
-    let ended = false;
+    // A digest is running while it is in #digestIds.
+    const ended = (): boolean => !this.#digestIds.has(handle);
     const end = (): Promise<string> => {
-      ended = true;
       this.#digestIds.delete(handle);
       const value = this.#send({ kind: 'digest-end', id: 0, digest: id });
       return Promise.all([started, value]).then(([, hex]) => hex ?? '');
     };
     const handle: PartDigest = {
-      finish: () => (ended ? Promise.reject(new Error('this digest has ended')) : end()),
+      finish: () => (ended() ? Promise.reject(new Error('this digest has ended')) : end()),
       drop: () =>
-        ended
+        ended()
           ? Promise.resolve()
           : end().then(
               () => undefined,
