@@ -199,7 +199,9 @@ export async function runTransferSuite(context: BenchContext): Promise<Row[]> {
       };
       /** curl -o from a server: Node http (its probe window) or nginx (its CPU from /proc). */
       // HTTPS: --insecure, since the certificate is self-signed (checking it costs nothing per byte).
-      const curlRun = async (url: string, server: { window: Child<TcpOps> } | { nginx: BenchNginx }): Promise<Moved> => {
+      // `verify`: then `openssl dgst -sha256` over the file written, what a curl user does to
+      // check what kompart checks (the floor of any verified download on this machine).
+      const curlRun = async (url: string, server: { window: Child<TcpOps> } | { nginx: BenchNginx }, verify = false): Promise<Moved> => {
         const dest = join(downloads, 'curl.bin');
         const nginxBefore = 'nginx' in server ? server.nginx.cpuMs() : 0;
         if ('window' in server) await server.window.call('windowStart', { sampleMs: 20 });
@@ -207,10 +209,11 @@ export async function runTransferSuite(context: BenchContext): Promise<Row[]> {
         const curl = await runMeasured('curl', ['-sS', '--fail', '--max-time', '900', ...insecure, '-o', dest, url]);
         const senderWindow = 'window' in server ? await server.window.call('windowStop') : undefined;
         const senderCpuMs = 'nginx' in server ? server.nginx.cpuMs() - nginxBefore : senderWindow!.coreShare * senderWindow!.ms;
+        const digest = verify ? await runMeasured('openssl', ['dgst', '-sha256', dest]) : { ms: 0, cpuMs: 0 };
         const bytes = (await stat(dest)).size;
         await remove(dest);
         if (bytes !== size) throw new Error(`curl: ${bytes} bytes`);
-        return { ms: curl.ms, bytes: size, cpuMs: { sender: senderCpuMs, receiver: curl.cpuMs } };
+        return { ms: curl.ms + digest.ms, bytes: size, cpuMs: { sender: senderCpuMs, receiver: curl.cpuMs + digest.cpuMs } };
       };
       const variants = [
         { name: 'kompart', run: () => kompartRun(sender, receiver.child, sender.child) },
@@ -228,6 +231,7 @@ export async function runTransferSuite(context: BenchContext): Promise<Row[]> {
         { name: 'tcp-tuned', run: () => tcpRunOn(tunedTcpSender, tunedTcpReceiver, tunedTcpPort) },
         { name: 'curl', run: () => curlRun(`http://${TCP_HOST}:${httpPort}/file`, { window: tcpSender }) },
         { name: 'curl-https', run: () => curlRun(`https://${TCP_HOST}:${httpsPort}/file`, { window: tcpSender }) },
+        { name: 'curl-https-verified', run: () => curlRun(`https://${TCP_HOST}:${httpsPort}/file`, { window: tcpSender }, true) },
         ...(nginx === undefined ? [] : [{ name: 'curl-nginx', run: () => curlRun(`http://${TCP_HOST}:${nginx.port}/${basename(source)}`, { nginx }) }]),
       ];
       // KOMPART_BENCH_VARIANTS=kompart,tcp runs only those (for profiling one side with perf);
@@ -266,9 +270,39 @@ export async function runTransferSuite(context: BenchContext): Promise<Row[]> {
         ]);
         if (big) await remove(source);
       };
+      const label = sizeLabel(size);
+      const profileTransfers = async (): Promise<void> => {
+        if (!context.profile || index !== 0) return;
+        // One folder per process, Node's default file names: the receiver's writer thread
+        // writes a profile of its own beside the main thread's.
+        const dirOf = (side: string): string => {
+          const dir = join(profileDir(context), `transfer-${side}`);
+          rmSync(dir, { recursive: true, force: true });
+          mkdirSync(dir, { recursive: true });
+          return dir;
+        };
+        // Plaintext and encrypted (the default) transfers, each pair of peers profiled apart.
+        for (const [kind, encrypted] of [['plaintext', false], ['encrypted', true]] as const) {
+          const senderDir = dirOf(`${kind}-sender`);
+          const receiverDir = dirOf(`${kind}-receiver`);
+          const host = encrypted ? '127.0.0.11' : '127.0.0.5';
+          const profSender = await startPeerChild(`prof-${kind}-sender`, `${host}:0`, { encrypted, execArgv: ['--cpu-prof', `--cpu-prof-dir=${senderDir}`] });
+          const profReceiver = await startPeerChild(`prof-${kind}-receiver`, encrypted ? '127.0.0.12:0' : '127.0.0.6:0', {
+            encrypted,
+            execArgv: ['--cpu-prof', `--cpu-prof-dir=${receiverDir}`],
+          });
+          await profSender.child.call('registerPath', { path: source });
+          const moved = await kompartRun(profSender, profReceiver.child, profSender.child);
+          log(`  profiled ${kind} transfer (node --cpu-prof on both peers): ${describe(moved)}`);
+          await Promise.all([profSender.child.stop(), profReceiver.child.stop()]);
+          await reportThreadProfiles(context, `profile: get file ${label}, ${kind}, sender peer (node --cpu-prof)`, senderDir);
+          await reportThreadProfiles(context, `profile: get file ${label}, ${kind}, receiver peer (node --cpu-prof)`, receiverDir);
+        }
+      };
       const results = await alternate(rounds, chosen, log, describe, { before: writeBack });
       if (only !== undefined) {
         log(`  KOMPART_BENCH_VARIANTS set: ${chosen.map((variant) => variant.name).join(', ')} only, no rows`);
+        await profileTransfers();
         await finishSize();
         continue;
       }
@@ -281,9 +315,9 @@ export async function runTransferSuite(context: BenchContext): Promise<Row[]> {
       const c = results.get('curl')!;
       const ks = results.get('kompart-tls')!;
       const cs = results.get('curl-https')!;
+      const cv = results.get('curl-https-verified')!;
       const cn = results.get('curl-nginx');
       const rate = (m: Moved): number => mibPerSecond(m.bytes, m.ms);
-      const label = sizeLabel(size);
       const runs = `median of ${k.length} alternating runs; both peers started with the launcher's ${launcherSettingsText()}; chunks of the default size, flow-control window per TRANSFER_CHANNEL_OPTIONS; kompart sender/receiver CPU ${pctOf(k, 'sender')}/${pctOf(k, 'receiver')} of a core, TCP ${pctOf(t, 'sender')}/${pctOf(t, 'receiver')}; machine busy ${median(k.map((m) => m.machineBusy)).toFixed(2)} cores`;
       rows.push({
         item: 1,
@@ -342,6 +376,15 @@ export async function runTransferSuite(context: BenchContext): Promise<Row[]> {
         baseline: cpuOf(cs, 'both'),
         baselineName: 'curl <- Node https',
         note: `kompart encrypted ${cpuText(ks)}, plaintext ${cpuText(k)}; curl + Node https ${cpuText(cs)}`,
+      });
+      rows.push({
+        item: 1,
+        figure: `get file ${label}, encrypted, vs curl over HTTPS then \`openssl dgst -sha256\` of the file (a download verified as kompart verifies it)`,
+        unit: 'MiB/s',
+        kompart: medianOf(ks, rate),
+        baseline: medianOf(cv, rate),
+        baselineName: 'curl <- Node https, then openssl dgst',
+        note: `context for the row above: the same curl plus the SHA-256 every kompart download computes; curl + openssl ${cpuText(cv)} (curl alone ${cpuText(cs)})`,
       });
       if (cn !== undefined) {
         rows.push({
@@ -414,27 +457,7 @@ export async function runTransferSuite(context: BenchContext): Promise<Row[]> {
         });
       }
 
-      if (context.profile && index === 0) {
-        // One folder per process, Node's default file names: the receiver's writer thread
-        // writes a profile of its own beside the main thread's.
-        const dirOf = (side: string): string => {
-          const dir = join(profileDir(context), `transfer-${side}`);
-          rmSync(dir, { recursive: true, force: true });
-          mkdirSync(dir, { recursive: true });
-          return dir;
-        };
-        const senderDir = dirOf('sender');
-        const receiverDir = dirOf('receiver');
-        const profSender = await startPeerChild('prof-sender', '127.0.0.5:0', { execArgv: ['--cpu-prof', `--cpu-prof-dir=${senderDir}`] });
-        const profReceiver = await startPeerChild('prof-receiver', '127.0.0.6:0', { execArgv: ['--cpu-prof', `--cpu-prof-dir=${receiverDir}`] });
-        await profSender.child.call('registerPath', { path: source });
-        const moved = await kompartRun(profSender, profReceiver.child, profSender.child);
-        log(`  profiled transfer (node --cpu-prof on both peers): ${describe(moved)}`);
-        await Promise.all([profSender.child.stop(), profReceiver.child.stop()]);
-        await reportThreadProfiles(context, `profile: get file ${label}, sender peer (node --cpu-prof)`, senderDir);
-        await reportThreadProfiles(context, `profile: get file ${label}, receiver peer (node --cpu-prof)`, receiverDir);
-      }
-
+      await profileTransfers();
       await finishSize();
     }
     const labels = Object.keys(peakRss);

@@ -541,8 +541,9 @@ class DownloadCall {
   /** DATA from the holder: read now, or kept while the call waits for a receive buffer. */
   #onData(data: Buffer): void {
     if (this.#ended !== undefined) return;
-    // The holder is sending: a wait for the rest of a message is not a stall.
-    if (this.#idle !== undefined) this.#armIdle();
+    // The holder is sending: a wait for the rest of a message is not a stall. (Restarted
+    // in place: this runs for every DATA frame, 16 KiB, while the downloader waits.)
+    this.#idle?.refresh();
     if (this.#cancelWait !== undefined) this.#held.push(data);
     else this.#read(data);
   }
