@@ -282,7 +282,10 @@ export async function runTransferSuite(context: BenchContext): Promise<Row[]> {
           return dir;
         };
         // Plaintext and encrypted (the default) transfers, each pair of peers profiled apart.
-        for (const [kind, encrypted] of [['plaintext', false], ['encrypted', true]] as const) {
+        for (const [kind, encrypted] of [
+          ['plaintext', false],
+          ['encrypted', true],
+        ] as const) {
           const senderDir = dirOf(`${kind}-sender`);
           const receiverDir = dirOf(`${kind}-receiver`);
           const host = encrypted ? '127.0.0.11' : '127.0.0.5';
