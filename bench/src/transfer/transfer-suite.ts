@@ -282,15 +282,14 @@ export async function runTransferSuite(context: BenchContext): Promise<Row[]> {
           return dir;
         };
         // Plaintext and encrypted (the default) transfers, each pair of peers profiled apart.
-        for (const [kind, encrypted] of [
-          ['plaintext', false],
-          ['encrypted', true],
+        for (const [kind, encrypted, senderAddress, receiverAddress] of [
+          ['plaintext', false, '127.0.0.5:0', '127.0.0.6:0'],
+          ['encrypted', true, '127.0.0.11:0', '127.0.0.12:0'],
         ] as const) {
           const senderDir = dirOf(`${kind}-sender`);
           const receiverDir = dirOf(`${kind}-receiver`);
-          const host = encrypted ? '127.0.0.11' : '127.0.0.5';
-          const profSender = await startPeerChild(`prof-${kind}-sender`, `${host}:0`, { encrypted, execArgv: ['--cpu-prof', `--cpu-prof-dir=${senderDir}`] });
-          const profReceiver = await startPeerChild(`prof-${kind}-receiver`, encrypted ? '127.0.0.12:0' : '127.0.0.6:0', {
+          const profSender = await startPeerChild(`prof-${kind}-sender`, senderAddress, { encrypted, execArgv: ['--cpu-prof', `--cpu-prof-dir=${senderDir}`] });
+          const profReceiver = await startPeerChild(`prof-${kind}-receiver`, receiverAddress, {
             encrypted,
             execArgv: ['--cpu-prof', `--cpu-prof-dir=${receiverDir}`],
           });
