@@ -29,6 +29,12 @@ export interface RedisStoreOptions {
   readonly logger?: Logger;
   /** Aborting gives up connecting (connect() waits for Redis as long as it takes). */
   readonly signal?: AbortSignal;
+  /**
+   * A command Redis has not answered within this (ms) fails with STORE_UNAVAILABLE
+   * (default COMMAND_TIMEOUT_MS, 5 s, node-redis's own default): a Redis that froze
+   * without closing its connections is noticed.
+   */
+  readonly commandTimeoutMs?: number;
 }
 
 type Reply = string | number | null | Reply[];
@@ -61,6 +67,9 @@ const SCRIPTS = {
 };
 
 type Client = RedisClientType<Record<string, never>, Record<string, never>, typeof SCRIPTS>;
+
+/** Default of RedisStoreOptions.commandTimeoutMs. */
+const COMMAND_TIMEOUT_MS = 5000;
 
 /** How long a blocking read of the event log waits before asking again, ms. */
 const READ_BLOCK_MS = 1000;
@@ -99,6 +108,8 @@ export class RedisStore implements RegistryStore {
   readonly #readers = new Set<Client>();
   readonly #logger: Logger;
   readonly #listeners: ((available: boolean) => void)[] = [];
+  readonly #deadlines: CommandDeadlines;
+  readonly #commandTimeoutMs: number;
   #available = false;
   #closed = false;
 
@@ -107,8 +118,18 @@ export class RedisStore implements RegistryStore {
     this.origin = options.origin ?? randomBytes(4).toString('hex');
     this.#logger = options.logger ?? silentLogger;
     this.name = redactedUrl(options.url);
+    this.#commandTimeoutMs = options.commandTimeoutMs ?? COMMAND_TIMEOUT_MS;
+    if (!(this.#commandTimeoutMs > 0)) throw new RangeError('commandTimeoutMs must be a positive number of milliseconds');
+    this.#deadlines = new CommandDeadlines(this.#commandTimeoutMs);
     const reconnectStrategy = (retries: number): number => Math.min(50 * 2 ** Math.min(retries, 6), 2000);
-    this.#client = createClient({ url: options.url, disableOfflineQueue: true, scripts: SCRIPTS, socket: { reconnectStrategy, connectTimeout: 2000 } });
+    // No timeout of node-redis's own on the commands: #run times them (see CommandDeadlines).
+    this.#client = createClient({
+      url: options.url,
+      disableOfflineQueue: true,
+      scripts: SCRIPTS,
+      socket: { reconnectStrategy, connectTimeout: 2000 },
+      commandOptions: { timeout: 0 },
+    });
     this.#client.on('error', (error: unknown) => this.#logger.debug({ err: error }, 'redis connection error'));
     this.#client.on('ready', () => this.#setAvailable(true));
     this.#client.on('reconnecting', () => this.#setAvailable(false));
@@ -270,7 +291,8 @@ export class RedisStore implements RegistryStore {
 
   async *events(after: string, signal: AbortSignal): AsyncIterable<StoreEvent> {
     const key = `${this.#prefix}events`;
-    const reader: Client = this.#client.duplicate({ socket: { reconnectStrategy: false } });
+    // Its few reads keep node-redis's own timeout, past the time a read blocks.
+    const reader: Client = this.#client.duplicate({ socket: { reconnectStrategy: false }, commandOptions: { timeout: READ_BLOCK_MS + this.#commandTimeoutMs } });
     reader.on('error', () => undefined);
     this.#readers.add(reader);
     // A blocking read is stopped by ending its connection.
@@ -303,6 +325,7 @@ export class RedisStore implements RegistryStore {
     this.#closed = true;
     for (const reader of this.#readers) reader.destroy();
     await this.#client.close().catch(() => this.#client.destroy());
+    this.#deadlines.close();
   }
 
   #setAvailable(available: boolean): void {
@@ -313,10 +336,72 @@ export class RedisStore implements RegistryStore {
 
   async #run<T>(command: (client: Client) => Promise<T>): Promise<T> {
     try {
-      return await command(this.#client);
+      return await this.#deadlines.timed(command(this.#client));
     } catch (error) {
       throw unavailable(error);
     }
+  }
+}
+
+/** Raised (as the cause of STORE_UNAVAILABLE) for a command Redis did not answer in time. */
+export class CommandTimeoutError extends Error {
+  constructor(readonly timeoutMs: number) {
+    super(`Redis did not answer within ${timeoutMs} ms`);
+    this.name = 'CommandTimeoutError';
+  }
+}
+
+/**
+ * Deadlines of the commands in flight, all watched by one timer. node-redis's own command
+ * timeout makes an `AbortSignal.timeout` for every command (a signal, its timer and a
+ * listener, kept alive for the whole timeout), which took about 15 % of a busy replica's
+ * CPU. Here a command is an entry in a set, in the order it started, so the commands past
+ * their deadline are always the first ones; the timer runs only while commands are in
+ * flight, every tenth of the timeout, so a command fails between 1 and 1.1 timeouts after
+ * it started. The command itself is not withdrawn (node-redis's timeout does not withdraw
+ * one already written either): its reply, if it ever comes, is ignored.
+ */
+class CommandDeadlines {
+  readonly #pending = new Set<{ readonly deadline: number; readonly fail: (error: Error) => void }>();
+  readonly #tickMs: number;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(readonly timeoutMs: number) {
+    this.#tickMs = Math.max(1, Math.ceil(timeoutMs / 10));
+  }
+
+  /** `command`, or a CommandTimeoutError once it has taken longer than the timeout. */
+  timed<T>(command: Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const entry = { deadline: performance.now() + this.timeoutMs, fail: reject };
+      this.#pending.add(entry);
+      this.#timer ??= setInterval(() => this.#expire(), this.#tickMs).unref();
+      command.then(
+        (value) => {
+          this.#pending.delete(entry);
+          resolve(value);
+        },
+        (error: unknown) => {
+          this.#pending.delete(entry);
+          reject(error);
+        },
+      );
+    });
+  }
+
+  close(): void {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  #expire(): void {
+    const now = performance.now();
+    for (const entry of this.#pending) {
+      if (entry.deadline > now) break;
+      this.#pending.delete(entry);
+      entry.fail(new CommandTimeoutError(this.timeoutMs));
+    }
+    if (this.#pending.size === 0) this.close();
   }
 }
 

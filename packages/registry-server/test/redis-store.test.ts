@@ -1,7 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createClient } from '@redis/client';
 import { RedisServer, redisAvailable } from '../../../test/support/redis-server';
-import { RedisStore } from '../src/redis-store.js';
+import { KompartError } from '@kompart/core';
+import { Reason } from '@kompart/protocol';
+import { CommandTimeoutError, RedisStore } from '../src/redis-store.js';
 import { describeStoreContract } from './store-contract.js';
 
 const describeIfRedis = redisAvailable() ? describe : describe.skip;
@@ -62,6 +64,38 @@ describeIfRedis('RedisStore', () => {
       await reader.close();
       await store.close();
     }
+  });
+
+  it('fails a command that a frozen Redis (SIGSTOP: its connections stay open) does not answer within the command timeout, then works again once Redis resumes', async () => {
+    const store = await RedisStore.connect({ url: redis.url, prefix: 'frozen:', origin: 'r1', commandTimeoutMs: 300 });
+    try {
+      expect(await store.counts()).toEqual({ peers: 0, files: 0 });
+      process.kill(redis.pid!, 'SIGSTOP');
+      let failure: unknown;
+      const started = performance.now();
+      try {
+        await store.counts();
+      } catch (error) {
+        failure = error;
+      } finally {
+        process.kill(redis.pid!, 'SIGCONT');
+      }
+      const waited = performance.now() - started;
+      expect(failure).toBeInstanceOf(KompartError);
+      expect((failure as KompartError).reason).toBe(Reason.STORE_UNAVAILABLE);
+      expect((failure as KompartError).cause).toBeInstanceOf(CommandTimeoutError);
+      expect(waited).toBeGreaterThanOrEqual(300);
+      // Resumed, Redis answers the late command (ignored) and the next ones.
+      await store.openSession({ id: 'p1', target: 'p1:50052', token: 't1', since: 0 }, 10_000);
+      expect(await store.counts()).toEqual({ peers: 1, files: 0 });
+    } finally {
+      process.kill(redis.pid!, 'SIGCONT');
+      await store.close();
+    }
+  });
+
+  it('refuses a command timeout that is not a positive number of milliseconds', async () => {
+    await expect(RedisStore.connect({ url: redis.url, commandTimeoutMs: 0 })).rejects.toThrow(RangeError);
   });
 
   describeStoreContract('redis', async () => {
