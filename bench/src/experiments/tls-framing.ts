@@ -49,7 +49,7 @@ async function pump(file: string, write: (chunk: Buffer, done: () => void) => bo
       if (waiter !== undefined) waiter(buffer);
       else free.push(buffer);
     };
-    for (let position = 0; position < size; ) {
+    for (let position = 0; position < size;) {
       const buffer = free.pop() ?? (await new Promise<Buffer>((resolve) => waiting.push(resolve)));
       const { bytesRead } = await handle.read(buffer, 0, Math.min(READ_BYTES, size - position), position);
       position += bytesRead;
@@ -205,7 +205,9 @@ async function main(): Promise<void> {
       const rate = median(measured.map((round) => round.mibPerSecond));
       const sent = median(measured.map((round) => round.senderCpuPerGiB));
       const got = median(measured.map((round) => round.receiverCpuPerGiB));
-      console.log(`${framing.padEnd(5)}: ${rate.toFixed(0)} MiB/s, sender ${sent.toFixed(2)} CPU-s/GiB, receiver ${got.toFixed(2)} CPU-s/GiB (medians of ${rounds})`);
+      console.log(
+        `${framing.padEnd(5)}: ${rate.toFixed(0)} MiB/s, sender ${sent.toFixed(2)} CPU-s/GiB, receiver ${got.toFixed(2)} CPU-s/GiB (medians of ${rounds})`,
+      );
     }
   } finally {
     unlinkSync(file);

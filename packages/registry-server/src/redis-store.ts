@@ -292,7 +292,10 @@ export class RedisStore implements RegistryStore {
   async *events(after: string, signal: AbortSignal): AsyncIterable<StoreEvent> {
     const key = `${this.#prefix}events`;
     // Its few reads keep node-redis's own timeout, past the time a read blocks.
-    const reader: Client = this.#client.duplicate({ socket: { reconnectStrategy: false }, commandOptions: { timeout: READ_BLOCK_MS + this.#commandTimeoutMs } });
+    const reader: Client = this.#client.duplicate({
+      socket: { reconnectStrategy: false },
+      commandOptions: { timeout: READ_BLOCK_MS + this.#commandTimeoutMs },
+    });
     reader.on('error', () => undefined);
     this.#readers.add(reader);
     // A blocking read is stopped by ending its connection.
