@@ -37,6 +37,8 @@ interface Waiter {
   readonly pattern: string | RegExp;
   readonly from: number;
   readonly resolve: (line: string) => void;
+  /** The program ended without printing the line. */
+  readonly reject: (error: Error) => void;
 }
 
 const running = new Set<Program>();
@@ -90,6 +92,8 @@ export class Program {
         this.#exit = { code, signal };
         running.delete(this);
         resolve(this.#exit);
+        // Every line has been read: a line still awaited will never come.
+        for (const waiter of [...this.#waiters]) waiter.reject(this.#endedWithout(waiter.stream, waiter.pattern));
       });
     });
   }
@@ -129,24 +133,39 @@ export class Program {
       .slice(from)
       .find((line) => matches(line, pattern));
     if (found !== undefined) return Promise.resolve(found);
+    if (this.#exit !== undefined) return Promise.reject(this.#endedWithout(stream, pattern));
     return new Promise((resolve, reject) => {
       const timeoutMs = options.timeoutMs ?? WAIT_MS;
       const timer = setTimeout(() => {
         this.#waiters.delete(waiter);
         reject(new Error(`no ${stream} line ${String(pattern)} within ${timeoutMs} ms from kompart ${this.args.join(' ')}\n${this.transcript()}`));
       }, timeoutMs);
+      const settle = (): void => {
+        clearTimeout(timer);
+        this.#waiters.delete(waiter);
+      };
       const waiter: Waiter = {
         stream,
         pattern,
         from,
         resolve: (line) => {
-          clearTimeout(timer);
-          this.#waiters.delete(waiter);
+          settle();
           resolve(line);
+        },
+        reject: (error) => {
+          settle();
+          reject(error);
         },
       };
       this.#waiters.add(waiter);
     });
+  }
+
+  #endedWithout(stream: Stream, pattern: string | RegExp): Error {
+    const exit = this.#exit;
+    return new Error(
+      `no ${stream} line ${String(pattern)} from kompart ${this.args.join(' ')}: it exited (${exit?.signal ?? `code ${exit?.code}`})\n${this.transcript()}`,
+    );
   }
 
   /**
