@@ -327,7 +327,10 @@ export class RedisStore implements RegistryStore {
     if (this.#closed) return;
     this.#closed = true;
     for (const reader of this.#readers) reader.destroy();
+    // A graceful close waits for the replies still due; a frozen Redis never sends them.
+    const cut = setTimeout(() => this.#client.destroy(), this.#commandTimeoutMs);
     await this.#client.close().catch(() => this.#client.destroy());
+    clearTimeout(cut);
     this.#deadlines.close();
   }
 

@@ -94,6 +94,18 @@ describeIfRedis('RedisStore', () => {
     }
   });
 
+  it('closes within the command timeout while Redis is frozen, however many replies are still due', async () => {
+    const store = await RedisStore.connect({ url: redis.url, prefix: 'frozen-close:', origin: 'r1', commandTimeoutMs: 300 });
+    process.kill(redis.pid!, 'SIGSTOP');
+    try {
+      const due = store.counts().catch((error: unknown) => error);
+      await store.close();
+      expect(await due).toBeInstanceOf(KompartError);
+    } finally {
+      process.kill(redis.pid!, 'SIGCONT');
+    }
+  });
+
   it('refuses a command timeout that is not a positive number of milliseconds', async () => {
     await expect(RedisStore.connect({ url: redis.url, commandTimeoutMs: 0 })).rejects.toThrow(RangeError);
   });
