@@ -120,4 +120,27 @@ describeWithBrowser('the live web view in chromium', () => {
     await page.waitForSelector(`#files td:text-is("big.bin")`, { state: 'detached' });
     expect(errors).toEqual([]);
   });
+
+  it('gives nothing to a page whose name was rebound to the view (DNS rebinding): the page and its stream are refused', async () => {
+    // The attacker's name resolves to the view's address, as a rebinding DNS server would make it.
+    const rebound = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', `--host-resolver-rules=MAP rebind.attacker.test ${registryAt}`] });
+    try {
+      const attacker = await rebound.newPage();
+      const port = web.slice(web.lastIndexOf(':') + 1);
+      const response = await attacker.goto(`http://rebind.attacker.test:${port}/`);
+      expect(response?.status()).toBe(403);
+      expect(await attacker.textContent('body')).toContain('DNS rebinding');
+      // Same origin as far as the browser knows, yet the index is not readable from it.
+      const stream = await attacker.evaluate(async () => {
+        const reply = await fetch('/events');
+        return { status: reply.status, text: await reply.text() };
+      });
+      expect(stream.status).toBe(403);
+      expect(stream.text).not.toContain('snapshot');
+      // The same browser, given the address itself, is served.
+      expect((await attacker.goto(`http://${web}/`))?.status()).toBe(200);
+    } finally {
+      await rebound.close();
+    }
+  });
 });

@@ -1,10 +1,13 @@
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { isIP } from 'node:net';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { createSession } from 'better-sse';
-import type { Lang, Logger } from '@kompart/core';
+import { quoteInput, render, type Lang, type Logger } from '@kompart/core';
 import { startHttpEndpoint, type HttpEndpoint } from '@kompart/grpc';
 import type { NumberedChange, OverlayView } from './overlay-view.js';
+import { serverTexts } from './server-texts.js';
 import { webTexts } from './web-texts.js';
 
 export interface WebViewOptions {
@@ -18,6 +21,8 @@ export interface WebViewOptions {
   readonly heartbeatIntervalMs: number;
   readonly heartbeatMisses: number;
   readonly expiryMs: number;
+  /** This machine's name, which the page may be opened by besides IP addresses and localhost (default: os.hostname()). */
+  readonly machine?: string;
 }
 
 /** The page's files, served from the package's `web/` folder (plain files: nothing is built at run time). */
@@ -39,6 +44,25 @@ const SECURITY_HEADERS = {
   'referrer-policy': 'no-referrer',
   'cross-origin-resource-policy': 'same-origin',
 };
+
+/**
+ * Whether a request's Host header names the view in a way DNS rebinding cannot forge. A
+ * page of an attacker's site whose name was made to resolve to the view's address is
+ * same-origin with it in the browser, and could read the index through a visitor; its
+ * requests still name the attacker's host. So the view answers only requests for an IP
+ * address literal (the browser was given the address), `localhost` or a name under
+ * `.localhost` (browsers resolve those to loopback themselves, RFC 6761), or this
+ * machine's own name; and those without a Host at all, which no browser sends.
+ */
+export function isServedHost(header: string | undefined, machine: string): boolean {
+  if (header === undefined || header === '') return true;
+  const bracket = header.startsWith('[') ? header.indexOf(']') : 0;
+  if (bracket < 0) return false;
+  const name = (bracket > 0 ? header.slice(1, bracket) : header.replace(/:\d*$/, '')).toLowerCase().replace(/\.$/, '');
+  if (isIP(name) !== 0) return true;
+  if (name === 'localhost' || name.endsWith('.localhost')) return true;
+  return machine !== '' && name === machine.toLowerCase();
+}
 
 /**
  * The registry's live web view: one static page (`/`, with its script and style) and
@@ -80,7 +104,13 @@ export async function startWebView(options: WebViewOptions): Promise<HttpEndpoin
     session.once('disconnected', () => view.off('change', forward));
   };
 
+  const machine = options.machine ?? hostname();
   return startHttpEndpoint(options.address, (request, response) => {
+    if (!isServedHost(request.headers.host, machine)) {
+      const text = render(serverTexts.webHostRefused, lang, { machine, host: quoteInput(request.headers.host ?? '') });
+      response.writeHead(403, { 'content-type': 'text/plain; charset=utf-8', ...SECURITY_HEADERS }).end(`${text}\n`);
+      return;
+    }
     const path = new URL(request.url ?? '/', 'http://x').pathname;
     if (request.method !== 'GET' && request.method !== 'HEAD') {
       response.writeHead(405, { allow: 'GET, HEAD', ...SECURITY_HEADERS }).end();

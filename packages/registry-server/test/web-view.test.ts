@@ -4,6 +4,8 @@
  * in order; an id it cannot resume from gets a fresh snapshot; transfer reports on the
  * Heartbeat stream reach the view (malformed ones do not); no session token is ever sent.
  */
+import { request as httpRequest } from 'node:http';
+import { hostname } from 'node:os';
 import { TransferState, type TransferReport } from '@kompart/protocol';
 import { call, fakeHash, startHarness, type Harness } from './registry-harness';
 
@@ -55,6 +57,24 @@ async function readEvents(web: string, enough: (events: SseEvent[]) => boolean, 
   return { events, raw };
 }
 
+/** GET `path` from the view at `web` naming `host` in the Host header (which fetch cannot set). */
+function getWithHost(web: string, path: string, host: string): Promise<{ status: number; body: string }> {
+  const [address, port] = [web.slice(0, web.lastIndexOf(':')), Number(web.slice(web.lastIndexOf(':') + 1))];
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: address, port, path, headers: { host } }, (response) => {
+      let body = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (body += chunk));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+      response.on('error', reject);
+      // The event stream never ends by itself: its first bytes are enough.
+      if (path === '/events' && response.statusCode === 200) response.destroy();
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
 const typeOf = (event: SseEvent): string => (event.data as { type: string }).type;
 
 describe('the web view event stream', () => {
@@ -66,6 +86,35 @@ describe('the web view event stream', () => {
     web = h.registry.web!.target;
   });
   afterAll(() => h.close());
+
+  it('answers only requests that name an IP address, localhost or this machine: a rebound name gets 403 and a bounded quote of itself', async () => {
+    const port = web.slice(web.lastIndexOf(':') + 1);
+    for (const host of [
+      web,
+      `127.0.142.1`,
+      `localhost:${port}`,
+      `view.localhost:${port}`,
+      `[::1]:${port}`,
+      `${hostname()}:${port}`,
+      `${hostname().toUpperCase()}.:${port}`,
+    ]) {
+      expect([host, (await getWithHost(web, '/', host)).status]).toEqual([host, 200]);
+    }
+    for (const path of ['/', '/view.js', '/events']) {
+      const refused = await getWithHost(web, path, `rebind.attacker.example:${port}`);
+      expect(refused.status).toBe(403);
+      expect(refused.body).toBe(
+        `Recusado: esta página só é servida pelo endereço IP do servidor, por localhost ou pelo nome ${hostname()} (proteção contra DNS rebinding); pedido feito para rebind.attacker.example:${port}\n`,
+      );
+    }
+    for (const host of [`127.0.142.1.attacker.example:${port}`, `${hostname()}.attacker.example:${port}`, `[::1`, `localhost.attacker.example`]) {
+      expect([host, (await getWithHost(web, '/', host)).status]).toEqual([host, 403]);
+    }
+    const long = await getWithHost(web, '/', `${'a'.repeat(8000)}.example`);
+    expect(long.status).toBe(403);
+    expect(long.body.length).toBeLessThan(400);
+    expect(long.body).toContain('(8008 characters)');
+  });
 
   it('resumes from Last-Event-ID with exactly the changes missed, and starts over from a snapshot when it cannot', async () => {
     const first = await readEvents(web, (events) => events.length >= 1);
