@@ -360,8 +360,8 @@ export class CommandTimeoutError extends Error {
 /**
  * Deadlines of the commands in flight, all watched by one timer. node-redis's own command
  * timeout makes an `AbortSignal.timeout` for every command (a signal, its timer and a
- * listener, kept alive for the whole timeout), which took about 15 % of a busy replica's
- * CPU. Here a command is an entry in a set, in the order it started, so the commands past
+ * listener, kept alive for the whole timeout): a large part of a busy replica's CPU
+ * (BENCHMARKS.md, "One timer for every Redis command's deadline"). Here a command is an entry in a set, in the order it started, so the commands past
  * their deadline are always the first ones; the timer runs only while commands are in
  * flight, every tenth of the timeout, so a command fails between 1 and 1.1 timeouts after
  * it started. The command itself is not withdrawn (node-redis's timeout does not withdraw
