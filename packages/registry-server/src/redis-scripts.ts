@@ -1,8 +1,9 @@
 /**
  * The RedisStore's Lua scripts: each mutation of the index is one script, so Redis runs it
  * atomically (no other command runs in between) and logs its event in the same step. Every
- * script takes the key prefix as ARGV[1] and builds its keys from it (a standalone Redis or
- * a replicated primary; not Redis Cluster, whose keys would have to be declared).
+ * script takes the key prefix as ARGV[1] (after the deadline of UNLESS_LATE, for those that
+ * open with it) and builds its keys from it (a standalone Redis or a replicated primary; not
+ * Redis Cluster, whose keys would have to be declared).
  *
  * Keys, with the prefix P (`kompart:` by default):
  *   P..'cluster'         hash   instance, ticketKey
@@ -27,6 +28,24 @@
 
 /** Entries the event log keeps (approximately: XADD MAXLEN ~). */
 const LOG_KEEP = 100_000;
+
+/**
+ * Opens every script that changes what a caller asked to change (sessions, files): its
+ * first argument, taken off ARGV before the rest reads it, is the Redis time (ms) after
+ * which the replica no longer waits for the answer (0: no limit). Run later than that (a
+ * Redis that froze, or a queue that held it), the script changes nothing and fails with
+ * KOMPART_LATE, so a call the replica answered as "store unreachable, nothing changed" is
+ * never applied afterwards. See RedisStore's `#mutate`.
+ */
+const UNLESS_LATE = `
+local lateAfter = tonumber(table.remove(ARGV, 1))
+if lateAfter > 0 then
+  local t = redis.call('TIME')
+  if tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) > lateAfter then
+    return redis.error_reply('KOMPART_LATE the registry replica stopped waiting for this command')
+  end
+end
+`;
 
 /** Shared by the scripts: the time, a log entry, removing a peer and all its files. */
 const COMMON = `
@@ -72,10 +91,10 @@ return redis.call('HMGET', P .. 'cluster', 'instance', 'ticketKey', 'tlsIdentity
 `;
 
 /**
- * ARGV: prefix, id, target, token, since, expiryMs, origin, maxPeers (0: no limit), certificate.
+ * ARGV: lateAfter (UNLESS_LATE), prefix, id, target, token, since, expiryMs, origin, maxPeers (0: no limit), certificate.
  * Returns 'opened', 'taken' (the address has a session) or 'full' (maxPeers are online).
  */
-export const OPEN_SESSION = `${COMMON}
+export const OPEN_SESSION = `${UNLESS_LATE}${COMMON}
 local id = ARGV[2]
 if redis.call('EXISTS', P .. 'peer:' .. id) == 1 then return 'taken' end
 local maxPeers = tonumber(ARGV[8] or '0')
@@ -89,11 +108,11 @@ return 'opened'
 `;
 
 /**
- * ARGV: prefix, token, stream, attempt. Records `stream` as the holder of the token's
+ * ARGV: lateAfter (UNLESS_LATE), prefix, token, stream, attempt. Records `stream` as the holder of the token's
  * session; returns its {id, target, token, since, certificate}, or an empty array (no such
  * session, or a stream of a later attempt holds it: see RegistryStore.claimSession).
  */
-export const CLAIM_SESSION = `
+export const CLAIM_SESSION = `${UNLESS_LATE}
 local P = ARGV[1]
 local id = redis.call('GET', P .. 'token:' .. ARGV[2])
 if not id then return {} end
@@ -119,10 +138,10 @@ return out
 `;
 
 /**
- * ARGV: prefix, id, token, cause, origin, stream ('' for any). Returns the files removed, or
+ * ARGV: lateAfter (UNLESS_LATE), prefix, id, token, cause, origin, stream ('' for any). Returns the files removed, or
  * -1 when the token names no session of the address (or another stream holds it).
  */
-export const CLOSE_SESSION = `${COMMON}
+export const CLOSE_SESSION = `${UNLESS_LATE}${COMMON}
 local id, token, stream = ARGV[2], ARGV[3], ARGV[6]
 local held = redis.call('HMGET', P .. 'peer:' .. id, 'token', 'stream')
 if held[1] ~= token then return -1 end
@@ -165,12 +184,12 @@ return #due
 `;
 
 /**
- * ARGV: prefix, peer, path, name, lower-case name, sha256, size, maxFiles, origin,
+ * ARGV: lateAfter (UNLESS_LATE), prefix, peer, path, name, lower-case name, sha256, size, maxFiles, origin,
  * maxTotalFiles (0: no limit), piece size, pieces root ('' and '' when none). Returns
  * 'added', 'replaced', 'exists', 'no-peer', 'limit' (the peer's limit) or 'full' (the
  * index's).
  */
-export const ADD_FILE = `${COMMON}
+export const ADD_FILE = `${UNLESS_LATE}${COMMON}
 local peer, path, name, lname, sha, size = ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
 local psize, proot = ARGV[11], ARGV[12]
 if redis.call('EXISTS', P .. 'peer:' .. peer) == 0 then return 'no-peer' end
@@ -201,11 +220,11 @@ return 'added'
 `;
 
 /**
- * ARGV: prefix, peer, path, origin. Removes the file from every index (the peer's paths,
+ * ARGV: lateAfter (UNLESS_LATE), prefix, peer, path, origin. Removes the file from every index (the peer's paths,
  * names and hashes, the listing order) and logs file-unregistered. Returns {seq, peer, path,
  * name, sha256, size} of the entry removed, or an empty array when there was none.
  */
-export const REMOVE_FILE = `${COMMON}
+export const REMOVE_FILE = `${UNLESS_LATE}${COMMON}
 local peer, path = ARGV[2], ARGV[3]
 local seq = redis.call('HGET', P .. 'paths:' .. peer, path)
 if not seq then return {} end

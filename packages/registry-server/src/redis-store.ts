@@ -70,6 +70,10 @@ type Client = RedisClientType<Record<string, never>, Record<string, never>, type
 
 /** Default of RedisStoreOptions.commandTimeoutMs. */
 const COMMAND_TIMEOUT_MS = 5000;
+/** The part of the command timeout left for a mutation's reply to arrive (see #mutate). */
+const LATE_MARGIN = 0.2;
+/** How often the offset between Redis's clock and this process's is measured again, ms. */
+const CLOCK_CHECK_MS = 10_000;
 
 /** How long a blocking read of the event log waits before asking again, ms. */
 const READ_BLOCK_MS = 1000;
@@ -110,6 +114,9 @@ export class RedisStore implements RegistryStore {
   readonly #listeners: ((available: boolean) => void)[] = [];
   readonly #deadlines: CommandDeadlines;
   readonly #commandTimeoutMs: number;
+  /** Redis's clock (TIME, ms) minus this process's `performance.now()`, measured at connect, at every reconnection and every CLOCK_CHECK_MS. */
+  #redisClockOffset: number | undefined;
+  #clockCheck: NodeJS.Timeout | undefined;
   #available = false;
   #closed = false;
 
@@ -131,7 +138,11 @@ export class RedisStore implements RegistryStore {
       commandOptions: { timeout: 0 },
     });
     this.#client.on('error', (error: unknown) => this.#logger.debug({ err: error }, 'redis connection error'));
-    this.#client.on('ready', () => this.#setAvailable(true));
+    this.#client.on('ready', () => {
+      this.#setAvailable(true);
+      // Perhaps another Redis now (a failover), with a clock of its own.
+      if (this.#redisClockOffset !== undefined) void this.#checkClock().catch(() => undefined);
+    });
     this.#client.on('reconnecting', () => this.#setAvailable(false));
     this.#client.on('end', () => this.#setAvailable(false));
   }
@@ -146,6 +157,8 @@ export class RedisStore implements RegistryStore {
     options.signal?.addEventListener('abort', giveUp, { once: true });
     try {
       await store.#client.connect();
+      await store.#checkClock();
+      store.#clockCheck = setInterval(() => void store.#checkClock().catch(() => undefined), CLOCK_CHECK_MS).unref();
     } catch (error) {
       if (store.#client.isOpen) store.#client.destroy();
       throw unavailable(error);
@@ -172,8 +185,9 @@ export class RedisStore implements RegistryStore {
   }
 
   async openSession(session: PeerRecord, expiryMs: number, maxPeers = 0): Promise<OpenSessionResult> {
-    const reply = await this.#run((c) =>
+    const reply = await this.#mutate((c, lateAfter) =>
       c.kOpenSession(
+        lateAfter,
         this.#prefix,
         session.id,
         session.target,
@@ -194,7 +208,7 @@ export class RedisStore implements RegistryStore {
   }
 
   async claimSession(token: string, stream: string, attempt = 0): Promise<PeerRecord | undefined> {
-    return peerRecord(strings(await this.#run((c) => c.kClaimSession(this.#prefix, token, stream, String(attempt)))));
+    return peerRecord(strings(await this.#mutate((c, lateAfter) => c.kClaimSession(lateAfter, this.#prefix, token, stream, String(attempt)))));
   }
 
   async beat(beats: readonly Beat[], expiryMs: number): Promise<readonly boolean[]> {
@@ -205,7 +219,7 @@ export class RedisStore implements RegistryStore {
   }
 
   async closeSession(peer: string, token: string, cause: LeaveCause, stream = ''): Promise<number | undefined> {
-    const files = Number(await this.#run((c) => c.kCloseSession(this.#prefix, peer, token, cause, this.origin, stream)));
+    const files = Number(await this.#mutate((c, lateAfter) => c.kCloseSession(lateAfter, this.#prefix, peer, token, cause, this.origin, stream)));
     return files < 0 ? undefined : files;
   }
 
@@ -214,8 +228,9 @@ export class RedisStore implements RegistryStore {
   }
 
   async addFile(file: FileRecord, maxFiles: number, maxTotalFiles = 0): Promise<AddFileResult> {
-    const reply = await this.#run((c) =>
+    const reply = await this.#mutate((c, lateAfter) =>
       c.kAddFile(
+        lateAfter,
         this.#prefix,
         file.peer,
         file.path,
@@ -234,7 +249,7 @@ export class RedisStore implements RegistryStore {
   }
 
   async removeFile(peer: string, path: string): Promise<ListedFile | undefined> {
-    return listedFiles(strings(await this.#run((c) => c.kRemoveFile(this.#prefix, peer, path, this.origin))), 0)[0];
+    return listedFiles(strings(await this.#mutate((c, lateAfter) => c.kRemoveFile(lateAfter, this.#prefix, peer, path, this.origin))), 0)[0];
   }
 
   async fileByPath(peer: string, path: string): Promise<FileRecord | undefined> {
@@ -328,6 +343,7 @@ export class RedisStore implements RegistryStore {
     this.#closed = true;
     for (const reader of this.#readers) reader.destroy();
     // A graceful close waits for the replies still due; a frozen Redis never sends them.
+    clearInterval(this.#clockCheck);
     const cut = setTimeout(() => this.#client.destroy(), this.#commandTimeoutMs);
     await this.#client.close().catch(() => this.#client.destroy());
     clearTimeout(cut);
@@ -338,6 +354,27 @@ export class RedisStore implements RegistryStore {
     if (available === this.#available) return;
     this.#available = available;
     for (const listener of this.#listeners) listener(available);
+  }
+
+  /**
+   * A script that changes what the caller asked to change, given the Redis time after which
+   * it must change nothing (UNLESS_LATE in redis-scripts.ts): a fifth of the command timeout
+   * before this replica stops waiting, so that a reply already on its way has that long to
+   * arrive (CommandDeadlines also lets the replies already received be read before it fails
+   * a command). A call answered STORE_UNAVAILABLE is then never applied later.
+   */
+  async #mutate<T>(command: (client: Client, lateAfter: string) => Promise<T>): Promise<T> {
+    const offset = this.#redisClockOffset;
+    const lateAfter = offset === undefined ? 0 : Math.floor(performance.now() + offset + this.#commandTimeoutMs * (1 - LATE_MARGIN));
+    return this.#run((client) => command(client, String(lateAfter)));
+  }
+
+  /** Measures #redisClockOffset: Redis's TIME against the middle of the round trip that asked for it. */
+  async #checkClock(): Promise<void> {
+    const asked = performance.now();
+    const [seconds, micros] = await this.#run((client) => client.time());
+    const answered = performance.now();
+    this.#redisClockOffset = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000) - (asked + answered) / 2;
   }
 
   async #run<T>(command: (client: Client) => Promise<T>): Promise<T> {
@@ -367,8 +404,13 @@ export class CommandTimeoutError extends Error {
  * it started. The command itself is not withdrawn (node-redis's timeout does not withdraw
  * one already written either): its reply, if it ever comes, is ignored.
  */
+interface Pending {
+  readonly deadline: number;
+  readonly fail: (error: Error) => void;
+}
+
 class CommandDeadlines {
-  readonly #pending = new Set<{ readonly deadline: number; readonly fail: (error: Error) => void }>();
+  readonly #pending = new Set<Pending>();
   readonly #tickMs: number;
   #timer: NodeJS.Timeout | undefined;
 
@@ -401,13 +443,25 @@ class CommandDeadlines {
   }
 
   #expire(): void {
+    if (this.#pending.size === 0) {
+      this.close();
+      return;
+    }
     const now = performance.now();
+    const due: Pending[] = [];
     for (const entry of this.#pending) {
       if (entry.deadline > now) break;
-      this.#pending.delete(entry);
-      entry.fail(new CommandTimeoutError(this.timeoutMs));
+      due.push(entry);
     }
-    if (this.#pending.size === 0) this.close();
+    if (due.length === 0) return;
+    // Timers run before the loop reads its sockets: a process that was busy for a while
+    // reads the replies already received first, then fails only what is still waiting.
+    setImmediate(() => {
+      for (const entry of due) {
+        if (!this.#pending.delete(entry)) continue;
+        entry.fail(new CommandTimeoutError(this.timeoutMs));
+      }
+    });
   }
 }
 

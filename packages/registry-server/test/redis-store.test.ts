@@ -94,6 +94,40 @@ describeIfRedis('RedisStore', () => {
     }
   });
 
+  it('never applies a change it answered STORE_UNAVAILABLE for: a session and a file sent to a frozen Redis are not made when it resumes', async () => {
+    const store = await RedisStore.connect({ url: redis.url, prefix: 'late:', origin: 'r1', commandTimeoutMs: 300 });
+    const reader = createClient({ url: redis.url });
+    await reader.connect();
+    try {
+      await store.openSession({ id: 'p1', target: 'p1:50052', token: 't1', since: 0 }, 60_000);
+      const logged = await reader.xLen('late:events');
+      process.kill(redis.pid!, 'SIGSTOP');
+      let failures: unknown[];
+      try {
+        failures = await Promise.all([
+          store.openSession({ id: 'p2', target: 'p2:50052', token: 't2', since: 0 }, 60_000).catch((error: unknown) => error),
+          store.addFile({ peer: 'p1', path: '/share/a.txt', name: 'a.txt', sha256: 'a'.repeat(64), size: 1 }, 10).catch((error: unknown) => error),
+          store.closeSession('p1', 't1', 'disconnect').catch((error: unknown) => error),
+        ]);
+      } finally {
+        process.kill(redis.pid!, 'SIGCONT');
+      }
+      for (const failure of failures) expect((failure as KompartError).reason).toBe(Reason.STORE_UNAVAILABLE);
+      // Resumed, Redis runs the three scripts it had received, which find they came too late.
+      expect(await store.counts()).toEqual({ peers: 1, files: 0 });
+      expect(await store.session('p2')).toBeUndefined();
+      expect(await store.session('p1')).toEqual(expect.objectContaining({ token: 't1' }));
+      expect(await reader.xLen('late:events')).toBe(logged);
+      // And the same calls, in time, do what they say.
+      expect(await store.addFile({ peer: 'p1', path: '/share/a.txt', name: 'a.txt', sha256: 'a'.repeat(64), size: 1 }, 10)).toBe('added');
+      expect(await store.counts()).toEqual({ peers: 1, files: 1 });
+    } finally {
+      process.kill(redis.pid!, 'SIGCONT');
+      await reader.close();
+      await store.close();
+    }
+  });
+
   it('closes within the command timeout while Redis is frozen, however many replies are still due', async () => {
     const store = await RedisStore.connect({ url: redis.url, prefix: 'frozen-close:', origin: 'r1', commandTimeoutMs: 300 });
     process.kill(redis.pid!, 'SIGSTOP');
