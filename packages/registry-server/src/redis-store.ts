@@ -431,7 +431,7 @@ class CommandDeadlines {
         },
         (error: unknown) => {
           this.#pending.delete(entry);
-          reject(error);
+          reject(error instanceof Error ? error : new Error(String(error)));
         },
       );
     });
