@@ -54,7 +54,7 @@ const SECURITY_HEADERS = {
  * `.localhost` (browsers resolve those to loopback themselves, RFC 6761), or this
  * machine's own name; and those without a Host at all, which no browser sends.
  */
-export function isServedHost(header: string | undefined, machine: string): boolean {
+function isServedHost(header: string | undefined, machine: string): boolean {
   if (header === undefined || header === '') return true;
   const bracket = header.startsWith('[') ? header.indexOf(']') : 0;
   if (bracket < 0) return false;
