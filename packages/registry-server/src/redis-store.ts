@@ -114,7 +114,10 @@ export class RedisStore implements RegistryStore {
   readonly #listeners: ((available: boolean) => void)[] = [];
   readonly #deadlines: CommandDeadlines;
   readonly #commandTimeoutMs: number;
-  /** Redis's clock (TIME, ms) minus this process's `performance.now()`, measured at connect, at every reconnection and every CLOCK_CHECK_MS. */
+  /**
+   * Redis's clock (TIME, ms) minus this process's `performance.now()`, measured at
+   * connect, at every reconnection and every CLOCK_CHECK_MS.
+   */
   #redisClockOffset: number | undefined;
   #clockCheck: NodeJS.Timeout | undefined;
   #available = false;
@@ -394,21 +397,24 @@ export class CommandTimeoutError extends Error {
   }
 }
 
-/**
- * Deadlines of the commands in flight, all watched by one timer. node-redis's own command
- * timeout makes an `AbortSignal.timeout` for every command (a signal, its timer and a
- * listener, kept alive for the whole timeout): a large part of a busy replica's CPU
- * (BENCHMARKS.md, "One timer for every Redis command's deadline"). Here a command is an entry in a set, in the order it started, so the commands past
- * their deadline are always the first ones; the timer runs only while commands are in
- * flight, every tenth of the timeout, so a command fails between 1 and 1.1 timeouts after
- * it started. The command itself is not withdrawn (node-redis's timeout does not withdraw
- * one already written either): its reply, if it ever comes, is ignored.
- */
+/** A command in flight: when it is due, and how to fail it. */
 interface Pending {
   readonly deadline: number;
   readonly fail: (error: Error) => void;
 }
 
+/**
+ * Deadlines of the commands in flight, all watched by one timer. node-redis's own command
+ * timeout makes an `AbortSignal.timeout` for every command (a signal, its timer and a
+ * listener, kept alive for the whole timeout): a large part of a busy replica's CPU
+ * (BENCHMARKS.md, "One timer for every Redis command's deadline"). Here a command is an
+ * entry in a set, in the order it started, so the commands past their deadline are always
+ * the first ones; the timer runs only while commands are in flight, every tenth of the
+ * timeout, so a command fails between 1 and 1.1 timeouts after it started, and only once
+ * the replies already received have been read. The command itself is not withdrawn
+ * (node-redis's timeout does not withdraw one already written either): its reply, if it
+ * ever comes, is ignored; the scripts that change anything refuse to run late (#mutate).
+ */
 class CommandDeadlines {
   readonly #pending = new Set<Pending>();
   readonly #tickMs: number;
