@@ -100,7 +100,9 @@ const BEAT_BATCH_MS = 25;
  *
  * While Redis cannot be reached every call fails at once (no offline queue) with
  * STORE_UNAVAILABLE, nothing is half-written, `available` is false, and the client
- * reconnects by itself.
+ * reconnects by itself. A Redis that stops answering (frozen, its connections open) fails
+ * the calls that wait for it after `commandTimeoutMs`, and a change it runs later than
+ * that changes nothing (see #mutate).
  */
 export class RedisStore implements RegistryStore {
   readonly name: string;
