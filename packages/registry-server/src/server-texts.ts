@@ -10,8 +10,8 @@ export const serverTexts = {
   metricsListening: { pt: 'Métricas Prometheus em {url}', en: 'Prometheus metrics at {url}' },
   webListening: { pt: 'Página ao vivo da rede em {url}', en: 'Live view of the overlay at {url}' },
   webHostRefused: {
-    pt: 'Recusado: esta página só é servida pelo endereço IP do servidor, por localhost ou pelo nome {machine} (proteção contra DNS rebinding); pedido feito para {host}',
-    en: 'Refused: this page is served only by the server’s IP address, localhost or the name {machine} (a defence against DNS rebinding); the request named {host}',
+    pt: 'Recusado: esta página só é servida pelo endereço IP do servidor, por localhost ou por {names} (proteção contra DNS rebinding); pedido feito para {host}',
+    en: 'Refused: this page is served only by the server’s IP address, localhost or {names} (a defence against DNS rebinding); the request named {host}',
   },
   storeConnecting: { pt: 'Conectando ao armazenamento {store}…', en: 'Connecting to the store {store}…' },
   storeUnavailable: {

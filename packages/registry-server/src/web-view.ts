@@ -21,7 +21,10 @@ export interface WebViewOptions {
   readonly heartbeatIntervalMs: number;
   readonly heartbeatMisses: number;
   readonly expiryMs: number;
-  /** This machine's name, which the page may be opened by besides IP addresses and localhost (default: os.hostname()). */
+  /**
+   * This machine's name, which the page may be opened by besides IP addresses, localhost
+   * and the name in `address`, if it is one (default: os.hostname()).
+   */
   readonly machine?: string;
 }
 
@@ -45,23 +48,30 @@ const SECURITY_HEADERS = {
   'cross-origin-resource-policy': 'same-origin',
 };
 
+/** The host of `host:port` (`[v6]:port`, or a host alone), lower case, without a final dot; undefined when malformed. */
+function hostOf(authority: string): string | undefined {
+  const bracket = authority.startsWith('[') ? authority.indexOf(']') : 0;
+  if (bracket < 0) return undefined;
+  return (bracket > 0 ? authority.slice(1, bracket) : authority.replace(/:\d*$/, '')).toLowerCase().replace(/\.$/, '');
+}
+
 /**
  * Whether a request's Host header names the view in a way DNS rebinding cannot forge. A
  * page of an attacker's site whose name was made to resolve to the view's address is
  * same-origin with it in the browser, and could read the index through a visitor; its
  * requests still name the attacker's host. So the view answers only requests for an IP
  * address literal (the browser was given the address), `localhost` or a name under
- * `.localhost` (browsers resolve those to loopback themselves, RFC 6761), or this
- * machine's own name; and those without a Host at all, which no browser sends.
+ * `.localhost` (browsers resolve those to loopback themselves, RFC 6761), or one of
+ * `names` (this machine's own, and the one `--web` was given, if a name); and those
+ * without a Host at all, which no browser sends.
  */
-function isServedHost(header: string | undefined, machine: string): boolean {
+function isServedHost(header: string | undefined, names: ReadonlySet<string>): boolean {
   if (header === undefined || header === '') return true;
-  const bracket = header.startsWith('[') ? header.indexOf(']') : 0;
-  if (bracket < 0) return false;
-  const name = (bracket > 0 ? header.slice(1, bracket) : header.replace(/:\d*$/, '')).toLowerCase().replace(/\.$/, '');
+  const name = hostOf(header);
+  if (name === undefined) return false;
   if (isIP(name) !== 0) return true;
   if (name === 'localhost' || name.endsWith('.localhost')) return true;
-  return machine !== '' && name === machine.toLowerCase();
+  return names.has(name);
 }
 
 /**
@@ -105,9 +115,10 @@ export async function startWebView(options: WebViewOptions): Promise<HttpEndpoin
   };
 
   const machine = options.machine ?? hostname();
+  const names = new Set([machine.toLowerCase(), hostOf(options.address) ?? ''].filter((name) => name !== '' && isIP(name) === 0));
   return startHttpEndpoint(options.address, (request, response) => {
-    if (!isServedHost(request.headers.host, machine)) {
-      const text = render(serverTexts.webHostRefused, lang, { machine, host: quoteInput(request.headers.host ?? '') });
+    if (!isServedHost(request.headers.host, names)) {
+      const text = render(serverTexts.webHostRefused, lang, { names: [...names].join(', '), host: quoteInput(request.headers.host ?? '') });
       response.writeHead(403, { 'content-type': 'text/plain; charset=utf-8', ...SECURITY_HEADERS }).end(`${text}\n`);
       return;
     }

@@ -6,7 +6,12 @@
  */
 import { request as httpRequest } from 'node:http';
 import { hostname } from 'node:os';
+import { silentLogger } from '@kompart/core';
 import { TransferState, type TransferReport } from '@kompart/protocol';
+import { createMemoryStore } from '../src/memory-store.js';
+import { OverlayView } from '../src/overlay-view.js';
+import { PeerDirectory } from '../src/peer-directory.js';
+import { startWebView } from '../src/web-view.js';
 import { call, fakeHash, startHarness, type Harness } from './registry-harness';
 
 interface SseEvent {
@@ -104,7 +109,7 @@ describe('the web view event stream', () => {
       const refused = await getWithHost(web, path, `rebind.attacker.example:${port}`);
       expect(refused.status).toBe(403);
       expect(refused.body).toBe(
-        `Recusado: esta página só é servida pelo endereço IP do servidor, por localhost ou pelo nome ${hostname()} (proteção contra DNS rebinding); pedido feito para rebind.attacker.example:${port}\n`,
+        `Recusado: esta página só é servida pelo endereço IP do servidor, por localhost ou por ${hostname().toLowerCase()} (proteção contra DNS rebinding); pedido feito para rebind.attacker.example:${port}\n`,
       );
     }
     for (const host of [`127.0.142.1.attacker.example:${port}`, `${hostname()}.attacker.example:${port}`, `[::1`, `localhost.attacker.example`]) {
@@ -114,6 +119,32 @@ describe('the web view event stream', () => {
     expect(long.status).toBe(403);
     expect(long.body.length).toBeLessThan(400);
     expect(long.body).toContain('(8008 characters)');
+  });
+
+  it('also answers to the name it was bound by, when --web was given a name, and to the machine name it is told', async () => {
+    const directory = new PeerDirectory({ store: createMemoryStore({ origin: 'here' }), heartbeatIntervalMs: 5000, heartbeatMisses: 2, maxFilesPerPeer: 10 });
+    const named = await startWebView({
+      address: `${hostname()}:0`,
+      view: new OverlayView({ directory }),
+      lang: 'en',
+      logger: silentLogger,
+      registry: 'here',
+      heartbeatIntervalMs: 5000,
+      heartbeatMisses: 2,
+      expiryMs: 10_500,
+      machine: 'another-machine',
+    });
+    try {
+      const port = named.port;
+      for (const host of [`${hostname()}:${port}`, `another-machine:${port}`, `localhost:${port}`]) {
+        expect([host, (await getWithHost(named.target, '/', host)).status]).toEqual([host, 200]);
+      }
+      const refused = await getWithHost(named.target, '/', `third.example:${port}`);
+      expect(refused.status).toBe(403);
+      expect(refused.body).toContain('another-machine');
+    } finally {
+      await named.close();
+    }
   });
 
   it('resumes from Last-Event-ID with exactly the changes missed, and starts over from a snapshot when it cannot', async () => {
