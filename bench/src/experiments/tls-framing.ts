@@ -5,6 +5,7 @@ import { open } from 'node:fs/promises';
 import { connect as http2Connect, createSecureServer, type ServerHttp2Stream } from 'node:http2';
 import { join } from 'node:path';
 import { connect as tlsConnect, createServer as createTlsServer, type TLSSocket } from 'node:tls';
+import type { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { createSelfSignedIdentity } from '@kompart/grpc';
 
@@ -37,8 +38,8 @@ interface Round {
   readonly receiverCpuPerGiB: number;
 }
 
-/** The sender's side: reads `file` into reused buffers and writes each as soon as it is read, waiting for `drain`. */
-async function pump(file: string, write: (chunk: Buffer, done: () => void) => boolean, drained: () => Promise<void>): Promise<void> {
+/** The sender's side: reads `file` into reused buffers, writes each to `out` as soon as it is read (waiting for `drain`), then ends `out`. */
+async function pump(file: string, out: Writable): Promise<void> {
   const handle = await open(file);
   try {
     const { size } = await handle.stat();
@@ -53,8 +54,9 @@ async function pump(file: string, write: (chunk: Buffer, done: () => void) => bo
       const buffer = free.pop() ?? (await new Promise<Buffer>((resolve) => waiting.push(resolve)));
       const { bytesRead } = await handle.read(buffer, 0, Math.min(READ_BYTES, size - position), position);
       position += bytesRead;
-      if (!write(buffer.subarray(0, bytesRead), () => release(buffer))) await drained();
+      if (!out.write(buffer.subarray(0, bytesRead), () => release(buffer))) await new Promise((resolve) => out.once('drain', resolve));
     }
+    out.end();
   } finally {
     await handle.close();
   }
@@ -83,27 +85,13 @@ async function sender(framing: Framing, file: string): Promise<void> {
     server.on('stream', (stream: ServerHttp2Stream) => {
       const session = stream.session!;
       stream.respond({ ':status': 200 });
-      void pump(
-        file,
-        (chunk, done) => stream.write(chunk, done),
-        () => new Promise((resolve) => stream.once('drain', resolve)),
-      ).then(() => {
-        stream.end();
-        session.once('close', report(since));
-      });
+      void pump(file, stream).then(() => session.once('close', report(since)));
     });
     listening = server;
   } else {
     const server = createTlsServer(tlsOptions, (socket: TLSSocket) => {
       const since = process.cpuUsage();
-      void pump(
-        file,
-        (chunk, done) => socket.write(chunk, done),
-        () => new Promise((resolve) => socket.once('drain', resolve)),
-      ).then(() => {
-        socket.end();
-        socket.once('close', report(since));
-      });
+      void pump(file, socket).then(() => socket.once('close', report(since)));
     });
     listening = server;
   }
