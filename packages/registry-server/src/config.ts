@@ -25,10 +25,10 @@ export interface RegistryServerConfig {
   readonly requestBurst: number;
   /**
    * RegisterPeer calls one source IP (an IPv6 /64) may make a minute, successful or not
-   * (0: no limit); REGISTRATION_RATE_EXCEEDED beyond. Kept per replica.
+   * (0: no limit); REGISTRATION_RATE_EXCEEDED beyond. Over every replica of a shared store.
    */
   readonly maxRegistrationsPerMinute: number;
-  /** Sessions opened from one source IP that may be online at once (0: no limit); per replica. */
+  /** Sessions opened from one source IP that may be online at once (0: no limit); over every replica of a shared store. */
   readonly maxSessionsPerIp: number;
   /** Online peers of the whole registry (0: no limit); over every replica of a shared store. */
   readonly maxPeers: number;

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { systemClock, type Clock } from '@kompart/core';
+import { MinuteBuckets } from './rate-limiter.js';
 import type {
   AddFileResult,
   Beat,
@@ -11,6 +12,7 @@ import type {
   ListedFile,
   PeerRecord,
   RegistryStore,
+  SessionSource,
   StoreEvent,
 } from './store.js';
 
@@ -49,6 +51,8 @@ interface PeerSlot {
   /** The heartbeat stream that holds the session and its attempt (see RegistryStore.claimSession). */
   stream?: string;
   attempt?: number;
+  /** The source it counts against (SessionSource.key), when it was opened with one. */
+  readonly source: string | undefined;
   readonly byPath: Map<string, StoredFile>;
   /** By base name: the file itself while it is the only one with that name (most are), else an array. */
   readonly byName: Map<string, StoredFile | StoredFile[]>;
@@ -104,6 +108,9 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): RegistrySto
     same?.delete(file);
     if (same?.size === 0) byHash.delete(file.sha256);
   };
+  /** Sessions online per source (SessionSource.key). */
+  const bySource = new Map<string, number>();
+  const registrations = new MinuteBuckets(clock);
   const log: StoreEvent[] = [];
   let logged = 0;
   const readers = new Set<() => void>();
@@ -187,6 +194,11 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): RegistrySto
   const drop = (slot: PeerSlot): number => {
     peers.delete(slot.record.id);
     byToken.delete(slot.record.token);
+    if (slot.source !== undefined) {
+      const left = (bySource.get(slot.source) ?? 1) - 1;
+      if (left > 0) bySource.set(slot.source, left);
+      else bySource.delete(slot.source);
+    }
     for (const file of slot.byPath.values()) {
       unindex(file);
       order[positionOf(file)] = undefined;
@@ -223,15 +235,22 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): RegistrySto
       return identity;
     },
 
-    async openSession(session, expiryMs, maxPeers = 0) {
+    async openSession(session, expiryMs, maxPeers = 0, source?: SessionSource) {
       if (peers.has(session.id)) return 'taken';
       if (maxPeers > 0 && peers.size >= maxPeers) return 'full';
-      const slot: PeerSlot = { record: session, deadline: clock.now() + expiryMs, byPath: new Map(), byName: new Map() };
+      const held = source === undefined ? 0 : (bySource.get(source.key) ?? 0);
+      if (source !== undefined && source.max > 0 && held >= source.max) return 'source-full';
+      const slot: PeerSlot = { record: session, deadline: clock.now() + expiryMs, source: source?.key, byPath: new Map(), byName: new Map() };
+      if (source !== undefined) bySource.set(source.key, held + 1);
       peers.set(session.id, slot);
       byToken.set(session.token, slot);
       pushDeadline({ at: slot.deadline, slot });
       append({ type: 'peer-joined', peer: session.id, token: session.token });
       return 'opened';
+    },
+
+    async admitRegistration(source, perMinute) {
+      return registrations.take(source, perMinute);
     },
 
     async session(peer) {

@@ -3,6 +3,7 @@ import { EventEmitter } from 'node:events';
 import { posix } from 'node:path';
 import { KompartError, isHashReference, quoteInput, silentLogger, systemClock, type Clock, type Endpoint, type Logger, type TimerHandle } from '@kompart/core';
 import { Reason } from '@kompart/protocol';
+import { sourceKey } from './source-limits.js';
 import type { Beat, FileRecord, ListFilter, ListPage, PeerRecord, PresenceTiming, RegistryStore, StoreEvent } from './store.js';
 
 /** Something that happened in the index, on any replica, as the event log tells it. */
@@ -20,6 +21,13 @@ export interface DirectoryOptions {
   readonly maxPeers?: number;
   /** Files the whole registry holds at most (0: no limit); REGISTRY_FILES_FULL beyond. */
   readonly maxFiles?: number;
+  /**
+   * RegisterPeer calls one source (an IP, or an IPv6 /64: see sourceKey) may make a minute,
+   * over every replica (0: no limit); REGISTRATION_RATE_EXCEEDED beyond.
+   */
+  readonly maxRegistrationsPerMinute?: number;
+  /** Sessions opened from one source that may be online at once, over every replica (0: no limit); SESSIONS_PER_IP_EXCEEDED beyond. */
+  readonly maxSessionsPerSource?: number;
   /** Time of the sweeps (default: the system clock); the store keeps its own time for deadlines. */
   readonly clock?: Clock;
   /** How often this replica sweeps for expired sessions, ms (default: a fiftieth of an interval, 10 to 100 ms). */
@@ -86,6 +94,8 @@ export class PeerDirectory extends EventEmitter<{ event: [DirectoryEvent] }> {
   private readonly maxFilesPerPeer: number;
   private readonly maxPeers: number;
   private readonly maxFiles: number;
+  private readonly maxRegistrationsPerMinute: number;
+  private readonly maxSessionsPerSource: number;
   private readonly clock: Clock;
   private readonly logger: Logger;
   private readonly sweepIntervalMs: number;
@@ -105,6 +115,8 @@ export class PeerDirectory extends EventEmitter<{ event: [DirectoryEvent] }> {
     this.maxFilesPerPeer = options.maxFilesPerPeer;
     this.maxPeers = options.maxPeers ?? 0;
     this.maxFiles = options.maxFiles ?? 0;
+    this.maxRegistrationsPerMinute = options.maxRegistrationsPerMinute ?? 0;
+    this.maxSessionsPerSource = options.maxSessionsPerSource ?? 0;
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? silentLogger;
     this.expiryMs = heartbeatExpiryMs(options.heartbeatIntervalMs, options.heartbeatMisses);
@@ -122,15 +134,30 @@ export class PeerDirectory extends EventEmitter<{ event: [DirectoryEvent] }> {
   }
 
   /**
-   * Opens a session for an address; ALREADY_EXISTS while one is online, REGISTRY_PEERS_FULL
-   * while the registry holds `maxPeers` sessions.
+   * Counts one RegisterPeer call from `ip` (the connection's), over every replica;
+   * REGISTRATION_RATE_EXCEEDED beyond `maxRegistrationsPerMinute`.
    */
-  async registerPeer(address: Endpoint, certificate = ''): Promise<PeerRecord> {
+  async admitRegistration(ip: string): Promise<void> {
+    if (this.maxRegistrationsPerMinute <= 0) return;
+    if (!(await this.store.admitRegistration(sourceKey(ip), this.maxRegistrationsPerMinute))) {
+      throw new KompartError(Reason.REGISTRATION_RATE_EXCEEDED, { ip, limit: String(this.maxRegistrationsPerMinute) });
+    }
+  }
+
+  /**
+   * Opens a session for an address, registered from `ip` (the connection's; counted against
+   * no source when absent); ALREADY_EXISTS while one is online, REGISTRY_PEERS_FULL while the
+   * registry holds `maxPeers` sessions, SESSIONS_PER_IP_EXCEEDED while `ip`'s source holds
+   * `maxSessionsPerSource`.
+   */
+  async registerPeer(address: Endpoint, certificate = '', ip?: string): Promise<PeerRecord> {
     const peer = address.id;
     const record: PeerRecord = { id: peer, target: address.target, token: randomBytes(32).toString('base64url'), since: this.clock.now(), certificate };
-    const opened = await this.store.openSession(record, this.expiryMs, this.maxPeers);
+    const source = ip === undefined ? undefined : { key: sourceKey(ip), max: this.maxSessionsPerSource };
+    const opened = await this.store.openSession(record, this.expiryMs, this.maxPeers, source);
     if (opened === 'taken') throw new KompartError(Reason.PEER_ALREADY_REGISTERED, { peer });
     if (opened === 'full') throw new KompartError(Reason.REGISTRY_PEERS_FULL, { limit: String(this.maxPeers) });
+    if (opened === 'source-full') throw new KompartError(Reason.SESSIONS_PER_IP_EXCEEDED, { ip: ip ?? '', limit: String(this.maxSessionsPerSource) });
     return record;
   }
 

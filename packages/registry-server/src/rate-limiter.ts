@@ -48,3 +48,24 @@ export class RateLimiter {
 
 /** Takes between two sweeps for full buckets. */
 const PRUNE_EVERY = 4096;
+
+/**
+ * Buckets of `perMinute` takes a minute per key, with bursts of as many (RegisterPeer calls
+ * per source): a RateLimiter, made again (all buckets full) when the rate asked for changes.
+ */
+export class MinuteBuckets {
+  #limiter: RateLimiter | undefined;
+  #perMinute = 0;
+
+  constructor(private readonly clock: Clock = systemClock) {}
+
+  /** Takes one of `key`'s `perMinute` calls; false when its bucket is empty; always true when `perMinute` is 0 (off). */
+  take(key: string, perMinute: number): boolean {
+    if (perMinute <= 0) return true;
+    if (this.#limiter === undefined || perMinute !== this.#perMinute) {
+      this.#limiter = new RateLimiter(perMinute / 60, perMinute, this.clock);
+      this.#perMinute = perMinute;
+    }
+    return this.#limiter.take(key);
+  }
+}

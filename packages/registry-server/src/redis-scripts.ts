@@ -8,7 +8,10 @@
  * Keys, with the prefix P (`kompart:` by default):
  *   P..'cluster'         hash   instance, ticketKey
  *   P..'seq'             string last file sequence number (INCR)
- *   P..'peer:'..id       hash   id, target, token, since, certificate
+ *   P..'peer:'..id       hash   id, target, token, since, certificate, source (SessionSource.key, '' for none),
+ *                               stream and attempt (CLAIM_SESSION)
+ *   P..'sources'         hash   source -> sessions online opened from it (the per-source limit)
+ *   P..'rate:'..source   hash   tokens, at: the source's RegisterPeer bucket (ADMIT), gone once full again
  *   P..'token:'..token   string the session's address
  *   P..'presence'        zset   address, scored by its deadline (ms, Redis TIME)
  *   P..'paths:'..id      hash   path -> seq (the peer's files)
@@ -69,6 +72,10 @@ local function drop(id, token)
     redis.call('DEL', P .. 'file:' .. seq)
     redis.call('ZREM', P .. 'order', seq)
   end
+  local source = redis.call('HGET', P .. 'peer:' .. id, 'source')
+  if source and source ~= '' and redis.call('HINCRBY', P .. 'sources', source, -1) <= 0 then
+    redis.call('HDEL', P .. 'sources', source)
+  end
   redis.call('DEL', P .. 'paths:' .. id, P .. 'names:' .. id, P .. 'hashes:' .. id, P .. 'peer:' .. id, P .. 'token:' .. token)
   redis.call('ZREM', P .. 'presence', id)
   return #seqs
@@ -91,16 +98,22 @@ return redis.call('HMGET', P .. 'cluster', 'instance', 'ticketKey', 'tlsIdentity
 `;
 
 /**
- * ARGV: lateAfter (UNLESS_LATE), prefix, id, target, token, since, expiryMs, origin, maxPeers (0: no limit), certificate.
- * Returns 'opened', 'taken' (the address has a session) or 'full' (maxPeers are online).
+ * ARGV: lateAfter (UNLESS_LATE), prefix, id, target, token, since, expiryMs, origin, maxPeers (0: no limit), certificate,
+ * source ('' for none), maxPerSource (0: no limit). Returns 'opened', 'taken' (the address has a
+ * session), 'full' (maxPeers are online) or 'source-full' (the source has maxPerSource online).
  */
 export const OPEN_SESSION = `${UNLESS_LATE}${COMMON}
-local id = ARGV[2]
+local id, source = ARGV[2], ARGV[10]
 if redis.call('EXISTS', P .. 'peer:' .. id) == 1 then return 'taken' end
 local maxPeers = tonumber(ARGV[8] or '0')
 if maxPeers > 0 and redis.call('ZCARD', P .. 'presence') >= maxPeers then return 'full' end
+local maxPerSource = tonumber(ARGV[11])
+if source ~= '' and maxPerSource > 0 and tonumber(redis.call('HGET', P .. 'sources', source) or '0') >= maxPerSource then
+  return 'source-full'
+end
 local t = now()
-redis.call('HSET', P .. 'peer:' .. id, 'id', id, 'target', ARGV[3], 'token', ARGV[4], 'since', ARGV[5], 'certificate', ARGV[9])
+redis.call('HSET', P .. 'peer:' .. id, 'id', id, 'target', ARGV[3], 'token', ARGV[4], 'since', ARGV[5], 'certificate', ARGV[9], 'source', source)
+if source ~= '' then redis.call('HINCRBY', P .. 'sources', source, 1) end
 redis.call('SET', P .. 'token:' .. ARGV[4], id)
 redis.call('ZADD', P .. 'presence', vnow() + tonumber(ARGV[6]), id)
 log('type', 'peer-joined', 'peer', id, 'token', ARGV[4], 'origin', ARGV[7], 'at', t)
@@ -120,6 +133,27 @@ local attempt = tonumber(ARGV[4])
 if attempt > 0 and attempt <= tonumber(redis.call('HGET', P .. 'peer:' .. id, 'attempt') or '0') then return {} end
 redis.call('HSET', P .. 'peer:' .. id, 'stream', ARGV[3], 'attempt', ARGV[4])
 return redis.call('HMGET', P .. 'peer:' .. id, 'id', 'target', 'token', 'since', 'certificate')
+`;
+
+/**
+ * ARGV: prefix, source, perMinute. Takes one token of the source's bucket of RegisterPeer
+ * calls: `perMinute` of them, refilled evenly over a minute (Redis TIME), shared by every
+ * replica. Returns 1, or 0 (taking nothing) when the bucket is empty. The key expires when
+ * the bucket would be full again, so only sources that called within the last minute keep
+ * one. Not checked with UNLESS_LATE: a token taken late only costs that source one call.
+ */
+export const ADMIT = `${COMMON}
+local key, burst = P .. 'rate:' .. ARGV[2], tonumber(ARGV[3])
+local t = now()
+local held = redis.call('HMGET', key, 'tokens', 'at')
+local tokens = burst
+if held[1] then
+  tokens = math.min(burst, tonumber(held[1]) + math.max(0, t - tonumber(held[2])) * burst / 60000)
+end
+if tokens < 1 then return 0 end
+redis.call('HSET', key, 'tokens', tostring(tokens - 1), 'at', t)
+redis.call('PEXPIRE', key, math.ceil((burst - tokens + 1) * 60000 / burst))
+return 1
 `;
 
 /** ARGV: prefix, expiryMs, then id and token of each beat. Returns 1 or 0 for each beat (session still online). */

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createClient, defineScript, type RedisClientType } from '@redis/client';
 import { KompartError, isKompartError, silentLogger, type Logger } from '@kompart/core';
 import { Reason } from '@kompart/protocol';
+import { MinuteBuckets } from './rate-limiter.js';
 import * as lua from './redis-scripts.js';
 import type {
   AddFileResult,
@@ -16,6 +17,7 @@ import type {
   ListedFile,
   PeerRecord,
   RegistryStore,
+  SessionSource,
   StoreEvent,
 } from './store.js';
 
@@ -53,6 +55,7 @@ const script = (source: string) =>
 const SCRIPTS = {
   kIdentity: script(lua.IDENTITY),
   kOpenSession: script(lua.OPEN_SESSION),
+  kAdmit: script(lua.ADMIT),
   kClaimSession: script(lua.CLAIM_SESSION),
   kBeat: script(lua.BEAT),
   kCloseSession: script(lua.CLOSE_SESSION),
@@ -116,6 +119,8 @@ export class RedisStore implements RegistryStore {
   readonly #listeners: ((available: boolean) => void)[] = [];
   readonly #deadlines: CommandDeadlines;
   readonly #commandTimeoutMs: number;
+  /** This replica's own buckets of RegisterPeer calls, in front of the shared ones (see admitRegistration). */
+  readonly #registrations = new MinuteBuckets();
   /**
    * Redis's clock (TIME, ms) minus this process's `performance.now()`, measured at
    * connect, at every reconnection and every CLOCK_CHECK_MS.
@@ -189,7 +194,7 @@ export class RedisStore implements RegistryStore {
     return { instance: instance ?? made.instance, ticketKey: ticketKey ?? made.ticketKey, ...(tls === undefined ? {} : { tlsIdentity: tls }) };
   }
 
-  async openSession(session: PeerRecord, expiryMs: number, maxPeers = 0): Promise<OpenSessionResult> {
+  async openSession(session: PeerRecord, expiryMs: number, maxPeers = 0, source?: SessionSource): Promise<OpenSessionResult> {
     const reply = await this.#mutate((c, lateAfter) =>
       c.kOpenSession(
         lateAfter,
@@ -202,9 +207,21 @@ export class RedisStore implements RegistryStore {
         this.origin,
         String(maxPeers),
         session.certificate ?? '',
+        source?.key ?? '',
+        String(source?.max ?? 0),
       ),
     );
     return String(reply) as OpenSessionResult;
+  }
+
+  async admitRegistration(source: string, perMinute: number): Promise<boolean> {
+    if (perMinute <= 0) return true;
+    // This replica's own bucket, of the same size, is asked first: it sees only the calls
+    // that reach this replica, so while the shared bucket has tokens for them so does this
+    // one (it can run behind only by the calls the shared one refused, and it refills as
+    // fast), and once it refuses, a flood at this replica costs Redis nothing.
+    if (!this.#registrations.take(source, perMinute)) return false;
+    return Number(await this.#run((c) => c.kAdmit(this.#prefix, source, String(perMinute)))) === 1;
   }
 
   async session(peer: string): Promise<PeerRecord | undefined> {

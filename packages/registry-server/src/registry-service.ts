@@ -25,7 +25,6 @@ import { withEncodedFiles } from './list-files-encoding.js';
 import { FanOut } from './fan-out.js';
 import { ListingCache } from './listing-cache.js';
 import { checkSourceAddress, sourceIp } from './source-address.js';
-import type { SourceLimits } from './source-limits.js';
 import { TicketIssuer } from './ticket-issuer.js';
 import { checkedTransfers, type Transfer } from './transfer-reports.js';
 import * as validate from './validation.js';
@@ -40,8 +39,6 @@ export interface RegistryServiceOptions {
   readonly instance: string;
   /** Per-session request rate limit (RESOURCE_EXHAUSTED beyond it). */
   readonly limiter: RateLimiter;
-  /** Per-source limits of RegisterPeer: calls a minute, sessions online (see source-limits.ts). */
-  readonly sources: SourceLimits;
   /** Whether RegisterPeer must come from the registered address (see source-address.ts). */
   readonly checkPeerAddress: boolean;
   /**
@@ -151,14 +148,12 @@ export function createRegistryService(options: RegistryServiceOptions): Registry
         break;
       case 'peer-left':
         options.limiter.forget(event.token);
-        options.sources.sessionEnded(event.token);
         listing.forgetPeer(event.peer);
         endStream(event.peer, event.token);
         broadcast({ type: EventType.EVENT_TYPE_PEER_LEFT, peer: event.peer, timeMs, fileCount: 0 }, event.peer);
         break;
       case 'peer-expired':
         options.limiter.forget(event.token);
-        options.sources.sessionEnded(event.token);
         listing.forgetPeer(event.peer);
         endStream(event.peer, event.token);
         broadcast({ type: EventType.EVENT_TYPE_PEER_EXPIRED, peer: event.peer, timeMs, fileCount: 0 }, event.peer);
@@ -175,19 +170,11 @@ export function createRegistryService(options: RegistryServiceOptions): Registry
     registerPeer: unary('RegisterPeer', async (request: RegisterPeerRequest, call) => {
       // Counted first, before any work: a flood of bad requests is a flood too.
       const source = sourceIp(call.getPeer());
-      options.sources.admitRegistration(source);
+      await directory.admitRegistration(source);
       const address = validate.peerEndpoint('address', request.address);
       const certificate = validate.certificateSha256(request.certificateSha256);
       if (options.checkPeerAddress) await checkSourceAddress(address, call.getPeer());
-      const reservation = options.sources.reserveSession(source);
-      let record: PeerRecord;
-      try {
-        record = await directory.registerPeer(address, certificate);
-      } catch (error) {
-        reservation.release();
-        throw error;
-      }
-      reservation.bind(record.token);
+      const record = await directory.registerPeer(address, certificate, source);
       return {
         peer: record.id,
         sessionToken: record.token,

@@ -22,7 +22,6 @@ import { registryMetrics } from './registry-metrics.js';
 import { createRegistryService, type ServiceObserver } from './registry-service.js';
 import { serverTexts } from './server-texts.js';
 import { registryServiceDefinition } from './service-definition.js';
-import { SourceLimits } from './source-limits.js';
 import { startWebView } from './web-view.js';
 
 /** A running registry server. */
@@ -67,6 +66,8 @@ export async function startRegistryServer(options: RegistryServerOptions): Promi
     maxFilesPerPeer: config.maxFilesPerPeer,
     maxPeers: config.maxPeers,
     maxFiles: config.maxFiles,
+    maxRegistrationsPerMinute: config.maxRegistrationsPerMinute,
+    maxSessionsPerSource: config.maxSessionsPerIp,
   });
   await directory.start();
   const observers: ServiceObserver[] = [];
@@ -80,7 +81,6 @@ export async function startRegistryServer(options: RegistryServerOptions): Promi
     heartbeatIntervalMs: config.heartbeatIntervalMs,
     heartbeatMisses: config.heartbeatMisses,
     limiter: new RateLimiter(config.maxRequestsPerSecond, config.requestBurst, clock),
-    sources: new SourceLimits({ registrationsPerMinute: config.maxRegistrationsPerMinute, sessionsPerSource: config.maxSessionsPerIp, clock }),
     checkPeerAddress: !config.trustPeerAddresses,
     ticketKey: createPrivateKey(ticketKey),
     ticketTtlMs: config.ticketTtlMs,

@@ -1,64 +1,101 @@
+import { parseEndpoint } from '@kompart/core';
 import { FakeClock } from '@kompart/core/testing';
-import { Reason } from '@kompart/protocol';
+import { DEFAULT_PEER_PORT, Reason } from '@kompart/protocol';
+import { createMemoryStore } from './memory-store.js';
+import { PeerDirectory } from './peer-directory.js';
 import { RateLimiter } from './rate-limiter.js';
-import { SourceLimits, sourceKey } from './source-limits.js';
+import { sourceKey } from './source-limits.js';
 
 const refusal = (reason: string, params: Record<string, string>) => expect.objectContaining({ reason, params });
+const peerAt = (address: string) => parseEndpoint(address, DEFAULT_PEER_PORT);
 
-describe('SourceLimits', () => {
+async function limitedDirectory(limits: { maxRegistrationsPerMinute?: number; maxSessionsPerSource?: number }, clock = new FakeClock(0)) {
+  const directory = new PeerDirectory({
+    store: createMemoryStore({ clock }),
+    heartbeatIntervalMs: 5000,
+    heartbeatMisses: 2,
+    maxFilesPerPeer: 10,
+    clock,
+    ...limits,
+  });
+  await directory.start();
+  return directory;
+}
+
+// The same limits over several replicas on one Redis: test/replicas.test.ts; every store's
+// part of them: store-contract.ts.
+describe('per-source limits of RegisterPeer (PeerDirectory, memory store, fake clock)', () => {
+  let directory: PeerDirectory | undefined;
+  afterEach(async () => {
+    await directory?.close();
+    directory = undefined;
+  });
+
   it('allows a minute of registrations from one source at once, then one every 60/N s, other sources unaffected', async () => {
     const clock = new FakeClock(0);
-    const limits = new SourceLimits({ registrationsPerMinute: 6, sessionsPerSource: 0, clock });
-    for (let n = 0; n < 6; n++) limits.admitRegistration('10.0.0.1');
-    expect(() => limits.admitRegistration('10.0.0.1')).toThrow(refusal(Reason.REGISTRATION_RATE_EXCEEDED, { ip: '10.0.0.1', limit: '6' }));
-    limits.admitRegistration('10.0.0.2');
+    directory = await limitedDirectory({ maxRegistrationsPerMinute: 6 }, clock);
+    for (let n = 0; n < 6; n++) await directory.admitRegistration('10.0.0.1');
+    await expect(directory.admitRegistration('10.0.0.1')).rejects.toThrow(refusal(Reason.REGISTRATION_RATE_EXCEEDED, { ip: '10.0.0.1', limit: '6' }));
+    await directory.admitRegistration('10.0.0.2');
     await clock.advance(9_999);
-    expect(() => limits.admitRegistration('10.0.0.1')).toThrow(refusal(Reason.REGISTRATION_RATE_EXCEEDED, { ip: '10.0.0.1', limit: '6' }));
+    await expect(directory.admitRegistration('10.0.0.1')).rejects.toThrow(refusal(Reason.REGISTRATION_RATE_EXCEEDED, { ip: '10.0.0.1', limit: '6' }));
     await clock.advance(1);
-    limits.admitRegistration('10.0.0.1');
-    expect(() => limits.admitRegistration('10.0.0.1')).toThrow(expect.objectContaining({ reason: Reason.REGISTRATION_RATE_EXCEEDED }));
+    await directory.admitRegistration('10.0.0.1');
+    await expect(directory.admitRegistration('10.0.0.1')).rejects.toThrow(expect.objectContaining({ reason: Reason.REGISTRATION_RATE_EXCEEDED }));
     await clock.advance(60_000);
-    for (let n = 0; n < 6; n++) limits.admitRegistration('10.0.0.1');
+    for (let n = 0; n < 6; n++) await directory.admitRegistration('10.0.0.1');
   });
 
-  it('counts sessions per source until they end; a reservation released or bound once counts once', () => {
-    const limits = new SourceLimits({ registrationsPerMinute: 0, sessionsPerSource: 2, clock: new FakeClock(0) });
-    limits.reserveSession('10.0.0.1').bind('t1');
-    const second = limits.reserveSession('10.0.0.1');
-    expect(() => limits.reserveSession('10.0.0.1')).toThrow(refusal(Reason.SESSIONS_PER_IP_EXCEEDED, { ip: '10.0.0.1', limit: '2' }));
-    limits.reserveSession('10.0.0.2').release();
-    second.release();
-    second.release();
-    expect(limits.sessionsOf('10.0.0.1')).toBe(1);
-    limits.reserveSession('10.0.0.1').bind('t2');
-    expect(() => limits.reserveSession('10.0.0.1')).toThrow(expect.objectContaining({ reason: Reason.SESSIONS_PER_IP_EXCEEDED }));
-    limits.sessionEnded('t1');
-    limits.sessionEnded('t1');
-    limits.sessionEnded('a token of another replica');
-    expect(limits.sessionsOf('10.0.0.1')).toBe(1);
-    limits.reserveSession('10.0.0.1').bind('t3');
-    expect(limits.sessionsOf('10.0.0.2')).toBe(0);
+  it('counts sessions per source until they end, however they end; a refused one counts nothing', async () => {
+    const clock = new FakeClock(0);
+    directory = await limitedDirectory({ maxSessionsPerSource: 2 }, clock);
+    const first = await directory.registerPeer(peerAt('127.0.0.2'), '', '10.0.0.1');
+    await directory.registerPeer(peerAt('127.0.0.3'), '', '10.0.0.1');
+    await expect(directory.registerPeer(peerAt('127.0.0.4'), '', '10.0.0.1')).rejects.toThrow(
+      refusal(Reason.SESSIONS_PER_IP_EXCEEDED, { ip: '10.0.0.1', limit: '2' }),
+    );
+    // Another source is not held back; an address already online is refused as such and takes no place.
+    await expect(directory.registerPeer(peerAt('127.0.0.2'), '', '10.0.0.2')).rejects.toThrow(
+      expect.objectContaining({ reason: Reason.PEER_ALREADY_REGISTERED }),
+    );
+    await directory.registerPeer(peerAt('127.0.0.5'), '', '10.0.0.2');
+    await directory.registerPeer(peerAt('127.0.0.6'), '', '10.0.0.2');
+    // A disconnect gives its place back.
+    await directory.disconnect(first);
+    const third = await directory.registerPeer(peerAt('127.0.0.4'), '', '10.0.0.1');
+    await expect(directory.registerPeer(peerAt('127.0.0.7'), '', '10.0.0.1')).rejects.toThrow(
+      expect.objectContaining({ reason: Reason.SESSIONS_PER_IP_EXCEEDED }),
+    );
+    // An expiry too: all of them fall silent, and the source may open two again.
+    await clock.advance(directory.expiryMs + 200);
+    expect((await directory.counts()).peers).toBe(0);
+    await directory.registerPeer(peerAt('127.0.0.8'), '', '10.0.0.1');
+    await directory.registerPeer(peerAt(third.id), '', '10.0.0.1');
   });
 
-  it('is off at 0', () => {
-    const limits = new SourceLimits({ registrationsPerMinute: 0, sessionsPerSource: 0 });
-    for (let n = 0; n < 10_000; n++) {
-      limits.admitRegistration('10.0.0.1');
-      limits.reserveSession('10.0.0.1').bind(`t${n}`);
-    }
-    expect(limits.sessionsOf('10.0.0.1')).toBe(10_000);
-  });
-
-  it('counts an IPv6 source by its /64 and an IPv4 one by its address', () => {
+  it('counts an IPv6 source by its /64 and an IPv4 one by its address', async () => {
     expect(sourceKey('2001:db8:1:2:aaaa::1')).toBe('2001:db8:1:2::/64');
     expect(sourceKey('2001:DB8:1:2:bbbb:cccc:dddd:eeee')).toBe('2001:db8:1:2::/64');
     expect(sourceKey('2001:db8::1')).toBe('2001:db8:0:0::/64');
     expect(sourceKey('::1')).toBe('0:0:0:0::/64');
     expect(sourceKey('192.0.2.7')).toBe('192.0.2.7');
-    const limits = new SourceLimits({ registrationsPerMinute: 0, sessionsPerSource: 1, clock: new FakeClock(0) });
-    limits.reserveSession('2001:db8:1:2::1').bind('a');
-    expect(() => limits.reserveSession('2001:db8:1:2::ffff')).toThrow(expect.objectContaining({ reason: Reason.SESSIONS_PER_IP_EXCEEDED }));
-    limits.reserveSession('2001:db8:1:3::1').bind('b');
+    directory = await limitedDirectory({ maxSessionsPerSource: 1, maxRegistrationsPerMinute: 1 });
+    await directory.admitRegistration('2001:db8:1:2::1');
+    await expect(directory.admitRegistration('2001:db8:1:2::ffff')).rejects.toThrow(expect.objectContaining({ reason: Reason.REGISTRATION_RATE_EXCEEDED }));
+    await directory.registerPeer(peerAt('127.0.0.2'), '', '2001:db8:1:2::1');
+    await expect(directory.registerPeer(peerAt('127.0.0.3'), '', '2001:db8:1:2::ffff')).rejects.toThrow(
+      expect.objectContaining({ reason: Reason.SESSIONS_PER_IP_EXCEEDED }),
+    );
+    await directory.registerPeer(peerAt('127.0.0.3'), '', '2001:db8:1:3::1');
+  });
+
+  it('is off at 0', async () => {
+    directory = await limitedDirectory({ maxRegistrationsPerMinute: 0, maxSessionsPerSource: 0 });
+    for (let n = 0; n < 2000; n++) {
+      await directory.admitRegistration('10.0.0.1');
+      await directory.registerPeer(peerAt(`127.0.${n >> 8}.${n & 255}:7000`), '', '10.0.0.1');
+    }
+    expect((await directory.counts()).peers).toBe(2000);
   });
 });
 

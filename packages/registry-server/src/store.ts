@@ -76,8 +76,21 @@ export interface ListPage {
  */
 export type AddFileResult = 'added' | 'replaced' | 'exists' | 'no-peer' | 'limit' | 'full';
 
-/** `taken`: the address has a session; `full`: the registry holds as many sessions as it may. */
-export type OpenSessionResult = 'opened' | 'taken' | 'full';
+/**
+ * `taken`: the address has a session; `full`: the registry holds as many sessions as it may;
+ * `source-full`: the session's source has as many sessions online as it may.
+ */
+export type OpenSessionResult = 'opened' | 'taken' | 'full' | 'source-full';
+
+/**
+ * Where a RegisterPeer call came from, counted against a limit over every replica: `key` is
+ * the source (its IP, or the /64 of an IPv6 one: see sourceKey), `max` the sessions online it
+ * may hold (0: no limit, the session is still counted).
+ */
+export interface SessionSource {
+  readonly key: string;
+  readonly max: number;
+}
 
 /** Why a session ended before its expiry. */
 export type LeaveCause = 'disconnect' | 'stream-closed';
@@ -167,11 +180,19 @@ export interface RegistryStore {
   identity(fresh: () => Promise<ClusterIdentity>): Promise<ClusterIdentity>;
 
   /**
-   * Opens a session unless its address has one or `maxPeers` sessions are online (no limit
-   * when absent or 0), with a presence deadline `expiryMs` from now on the store's clock;
-   * logs peer-joined. The check and the opening are one atomic step, over every replica.
+   * Opens a session unless its address has one, `maxPeers` sessions are online (no limit
+   * when absent or 0) or its `source` holds `source.max` of them, with a presence deadline
+   * `expiryMs` from now on the store's clock; logs peer-joined. The checks and the opening
+   * are one atomic step, over every replica. The session counts against its source until it
+   * ends, however it ends (disconnect, closed stream, expiry), on whichever replica.
    */
-  openSession(session: PeerRecord, expiryMs: number, maxPeers?: number): Promise<OpenSessionResult>;
+  openSession(session: PeerRecord, expiryMs: number, maxPeers?: number, source?: SessionSource): Promise<OpenSessionResult>;
+  /**
+   * Takes one RegisterPeer call of `source` (a sourceKey) from its bucket of `perMinute`
+   * calls, refilled over a minute, shared by every replica; false, taking nothing, when the
+   * bucket is empty. A bucket is kept only until it is full again (a minute at most).
+   */
+  admitRegistration(source: string, perMinute: number): Promise<boolean>;
   /** The online session of an address. */
   session(peer: string): Promise<PeerRecord | undefined>;
   /**

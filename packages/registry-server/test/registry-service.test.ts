@@ -368,8 +368,9 @@ describe('Registry service over real gRPC', () => {
       expect(error.grpcMessage).toBe('Sessões demais a partir de 127.0.0.1: no máximo 2 peers online por endereço IP');
       expect(error.render('en')).toBe('Too many sessions from 127.0.0.1: at most 2 peers online per IP address');
       expect((await h.registry.directory.counts()).peers).toBe(2);
-      // A refused registration (the address is online) gives its reservation back.
-      expect((await h.rejection(h.register('127.0.0.2'))).reason).toBe(Reason.SESSIONS_PER_IP_EXCEEDED);
+      // An address already online is refused as such, and takes no place.
+      expect((await h.rejection(h.register('127.0.0.2'))).reason).toBe(Reason.PEER_ALREADY_REGISTERED);
+      expect((await h.rejection(h.register('127.0.0.4'))).reason).toBe(Reason.SESSIONS_PER_IP_EXCEEDED);
       const left = new Promise<void>((resolve) => h.registry.directory.on('event', (event) => event.type === 'peer-left' && resolve()));
       await call(h.client, 'disconnect', { peer: first.peer }, first.sessionToken);
       await left;

@@ -2,7 +2,7 @@
  * Two registry replicas on one Redis, spoken to with the generated client: what a session
  * does when its peer moves from one replica to the other.
  */
-import { EventType, type HeartbeatResponse } from '@kompart/protocol';
+import { EventType, Reason, type HeartbeatResponse } from '@kompart/protocol';
 import { RedisServer, redisAvailable } from '../../../test/support/redis-server';
 import { RedisStore } from '../src/redis-store.js';
 import { call, startHarness, type Harness } from './registry-harness.js';
@@ -24,11 +24,11 @@ describeIfRedis('two replicas on one Redis', () => {
     await redis.close();
   });
 
-  const startReplicas = async (): Promise<[Harness, Harness]> => {
+  const startReplicas = async (options: Parameters<typeof startHarness>[0] = {}): Promise<[Harness, Harness]> => {
     const prefix = `replicas${++suite}:`;
     const store = (origin: string): Promise<RedisStore> => RedisStore.connect({ url: redis.url, prefix, origin });
-    const a = await startHarness({ store: await store('a') });
-    const b = await startHarness({ store: await store('b') });
+    const a = await startHarness({ ...options, store: await store('a') });
+    const b = await startHarness({ ...options, store: await store('b') });
     replicas = [a, b];
     return [a, b];
   };
@@ -170,5 +170,35 @@ describeIfRedis('two replicas on one Redis', () => {
     expect(await listAtB()).toEqual(['/s/b.txt b']);
     await call(b.client, 'registerFile', { peer: holder.peer, path: '/s/a.txt', sha256: 'c'.repeat(64), size: 1 }, holder.sessionToken);
     expect(await listAtB()).toEqual(['/s/b.txt b', '/s/a.txt c']);
+  });
+
+  it('holds one source to --max-sessions-per-ip over both replicas, a place freed on one usable on the other', async () => {
+    const [a, b] = await startReplicas({ maxSessionsPerIp: 2 });
+    // Every call comes from 127.0.0.1, whichever address it registers.
+    const first = await a.register('127.0.0.2:6000');
+    await b.register('127.0.0.3:6000');
+    for (const replica of [a, b]) {
+      const refused = await replica.rejection(replica.register('127.0.0.4:6000'));
+      expect(refused.reason).toBe(Reason.SESSIONS_PER_IP_EXCEEDED);
+      expect(refused.grpcMessage).toBe('Sessões demais a partir de 127.0.0.1: no máximo 2 peers online por endereço IP');
+    }
+    await call(a.client, 'disconnect', { peer: first.peer }, first.sessionToken);
+    expect((await b.register('127.0.0.4:6000')).peer).toBe('127.0.0.4:6000');
+    expect((await a.rejection(a.register('127.0.0.5:6000'))).reason).toBe(Reason.SESSIONS_PER_IP_EXCEEDED);
+    expect(await a.registry.directory.counts()).toEqual({ peers: 2, files: 0 });
+  });
+
+  it('holds one source to --max-registrations-per-minute over both replicas, failed calls counted too', async () => {
+    const [a, b] = await startReplicas({ maxRegistrationsPerMinute: 4 });
+    expect((await a.rejection(a.register('not an address!'))).reason).toBe(Reason.INVALID_ARGUMENT);
+    await b.register('127.0.0.2:6000');
+    await a.register('127.0.0.3:6000');
+    await b.register('127.0.0.4:6000');
+    for (const replica of [a, b]) {
+      const refused = await replica.rejection(replica.register('127.0.0.5:6000'));
+      expect(refused.reason).toBe(Reason.REGISTRATION_RATE_EXCEEDED);
+      expect(refused.grpcMessage).toBe('Registros demais a partir de 127.0.0.1: no máximo 4 por minuto; tente de novo em instantes');
+    }
+    expect(await b.registry.directory.counts()).toEqual({ peers: 3, files: 0 });
   });
 });

@@ -307,6 +307,50 @@ export function describeStoreContract(name: string, open: () => Promise<StoreUnd
       expect(await b.filesByHashPrefix('p9', '00')).toEqual([]);
     });
 
+    it('holds at most source.max sessions of one source over every replica, each counted until it ends, however it ends', async () => {
+      const from = (key: string) => ({ key, max: 2 });
+      expect(await a.openSession(session('p1'), LONG, 0, from('10.0.0.1'))).toBe('opened');
+      expect(await b.openSession(session('p2'), 300, 0, from('10.0.0.1'))).toBe('opened');
+      expect(await a.openSession(session('p3'), LONG, 0, from('10.0.0.1'))).toBe('source-full');
+      expect(await b.openSession(session('p3'), LONG, 0, from('10.0.0.1'))).toBe('source-full');
+      expect(await b.session('p3')).toBeUndefined();
+      // Another source, a session counted against none, an address already online: none takes a place.
+      expect(await b.openSession(session('q1'), LONG, 0, from('10.0.0.2'))).toBe('opened');
+      expect(await a.openSession(session('q2'), LONG)).toBe('opened');
+      expect(await a.openSession(session('p1', 'again'), LONG, 0, from('10.0.0.9'))).toBe('taken');
+      expect(await b.openSession(session('p3'), LONG, 0, { key: '10.0.0.1', max: 0 })).toBe('opened');
+      expect(await a.openSession(session('p4'), LONG, 0, { key: '10.0.0.1', max: 3 })).toBe('source-full');
+      // A disconnect on one replica frees a place on the other; so does an expiry.
+      expect(await b.closeSession('p1', 't-p1', 'disconnect')).toBe(0);
+      expect(await a.openSession(session('p4'), LONG, 0, { key: '10.0.0.1', max: 3 })).toBe('opened');
+      expect(await a.openSession(session('p5'), LONG, 0, { key: '10.0.0.1', max: 3 })).toBe('source-full');
+      await under.advance(350);
+      expect(await b.sweep(10, TIMING)).toBe(1);
+      expect(await a.openSession(session('p5'), LONG, 0, { key: '10.0.0.1', max: 3 })).toBe('opened');
+      expect(await a.counts()).toEqual({ peers: 5, files: 0 });
+    });
+
+    it('admits perMinute RegisterPeer calls of a source over every replica, then refuses; other sources unaffected', async () => {
+      // 6 a minute: a burst of 6, then one every 10 s (far longer than this test).
+      const admitted = await Promise.all(Array.from({ length: 6 }, (_, n) => (n % 2 === 0 ? a : b).admitRegistration('10.0.0.1', 6)));
+      expect(admitted).toEqual(Array<boolean>(6).fill(true));
+      expect(await a.admitRegistration('10.0.0.1', 6)).toBe(false);
+      expect(await b.admitRegistration('10.0.0.1', 6)).toBe(false);
+      expect(await b.admitRegistration('10.0.0.2', 6)).toBe(true);
+      expect(await a.admitRegistration('10.0.0.1', 0)).toBe(true);
+    });
+
+    it("refills a source's bucket evenly over the minute", async () => {
+      // 600 a minute: one every 100 ms. The burst is taken until refused (a token or two may
+      // come back while it is), then one more is admitted once 100 ms have passed.
+      let taken = 0;
+      while (await (taken % 2 === 0 ? a : b).admitRegistration('10.0.0.1', 600)) taken++;
+      expect(taken).toBeGreaterThanOrEqual(600);
+      expect(taken).toBeLessThan(700);
+      await under.advance(150);
+      expect(await b.admitRegistration('10.0.0.1', 600)).toBe(true);
+    });
+
     it('expires a session whose deadline passed, exactly once whichever replicas sweep, with its files', async () => {
       await a.openSession(session('short'), 300);
       await a.openSession(session('long'), LONG);
