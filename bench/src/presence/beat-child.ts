@@ -1,5 +1,5 @@
 import { ChannelCredentials, Metadata, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
-import { type HeartbeatRequest, type HeartbeatResponse } from '@kompart/protocol';
+import { EVENT_BATCHES_METADATA_KEY, type HeartbeatRequest, type HeartbeatResponse } from '@kompart/protocol';
 import { RegistryClient } from '@kompart/grpc/testing';
 import { tokenMetadata } from '@kompart/grpc';
 import { performance } from 'node:perf_hooks';
@@ -34,14 +34,17 @@ function startBeating(i: number, intervalMs: number): void {
   if (opened.has(i)) return;
   opened.add(i);
   const session = sessions[i]!;
-  const stream = clients[i % clients.length]!.heartbeat(tokenMetadata(session.token));
+  // As kompart peers open theirs: taking several events in one message.
+  const metadata = tokenMetadata(session.token);
+  metadata.set(EVENT_BATCHES_METADATA_KEY, '1');
+  const stream = clients[i % clients.length]!.heartbeat(metadata);
   const b: Beating = { peer: session.peer, stream, sequence: 0, acked: false, ended: false, timers: [] };
   beating.push(b);
   stream.on('data', (message: HeartbeatResponse) => {
     if (message.kind?.$case === 'ack') {
       counters.acks++;
       b.acked = true;
-    } else counters.events++;
+    } else counters.events += message.kind?.$case === 'events' ? message.kind.value.events.length : 1;
   });
   stream.on('error', (error: ServiceError) => {
     counters.errors++;

@@ -1,5 +1,5 @@
 import { ChannelCredentials, Metadata, type ServiceError } from '@grpc/grpc-js';
-import { EventType, type HeartbeatResponse, type RegisterPeerResponse } from '@kompart/protocol';
+import { EVENT_BATCHES_METADATA_KEY, EventType, type HeartbeatResponse, type RegisterPeerResponse } from '@kompart/protocol';
 import { RegistryClient } from '@kompart/grpc/testing';
 import { tokenMetadata } from '@kompart/grpc';
 import { performance } from 'node:perf_hooks';
@@ -22,18 +22,23 @@ export class Observer {
         error ? reject(error) : resolve(response),
       ),
     );
-    const stream = client.heartbeat(tokenMetadata(session.sessionToken));
+    // As a kompart peer opens its stream: taking several events in one message.
+    const metadata = tokenMetadata(session.sessionToken);
+    metadata.set(EVENT_BATCHES_METADATA_KEY, '1');
+    const stream = client.heartbeat(metadata);
     stream.on('error', () => {});
     stream.on('data', (message: HeartbeatResponse) => {
-      if (message.kind?.$case !== 'event') return;
+      const kind = message.kind;
+      if (kind?.$case !== 'event' && kind?.$case !== 'events') return;
       const at = now();
-      const { type, peer } = message.kind.value;
-      const key = `${type}:${peer}`;
-      const waiter = observer.waiters.get(key);
-      if (waiter === undefined) observer.seen.set(key, at);
-      else {
-        observer.waiters.delete(key);
-        waiter.resolve(at);
+      for (const { type, peer } of kind.$case === 'event' ? [kind.value] : kind.value.events) {
+        const key = `${type}:${peer}`;
+        const waiter = observer.waiters.get(key);
+        if (waiter === undefined) observer.seen.set(key, at);
+        else {
+          observer.waiters.delete(key);
+          waiter.resolve(at);
+        }
       }
     });
     let sequence = 0;

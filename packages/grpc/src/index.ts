@@ -26,7 +26,7 @@ export { grpcTexts } from './grpc-texts.js';
 export { caCheckedTlsOptions, CertificateMismatchError, ClientCertificates, connectPinned, type PinnedServerIdentity } from './pinned-tls.js';
 export { createSelfSignedIdentity, IdentityFolderError, loadOrCreateIdentity, parseIdentity, type SelfSignedIdentity } from './self-signed-identity.js';
 export { createMetricsRegistry, startHttpEndpoint, startMetricsEndpoint, type HttpEndpoint } from './http-endpoint.js';
-export { bearer, readStreamAttempt, readToken, tokenMetadata } from './metadata.js';
+export { bearer, readEventBatches, readStreamAttempt, readToken, tokenMetadata } from './metadata.js';
 export { createServerBoundary, type ServerBoundary, type ServerBoundaryOptions } from './server-boundary.js';
 export { grpcServerMetrics } from './server-metrics.js';
 export { ListenFailure, startGrpcServer, type GrpcServer, type GrpcServerOptions, type HostedService } from './server.js';

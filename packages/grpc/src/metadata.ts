@@ -1,5 +1,5 @@
 import { Metadata } from '@grpc/grpc-js';
-import { AUTHORIZATION_METADATA_KEY, STREAM_ATTEMPT_METADATA_KEY } from '@kompart/protocol';
+import { AUTHORIZATION_METADATA_KEY, EVENT_BATCHES_METADATA_KEY, STREAM_ATTEMPT_METADATA_KEY } from '@kompart/protocol';
 
 /** The `authorization` value of a session token. */
 export function bearer(token: string): string {
@@ -26,4 +26,9 @@ export function readStreamAttempt(metadata: Metadata): number {
   const value = metadata.get(STREAM_ATTEMPT_METADATA_KEY)[0];
   if (typeof value !== 'string' || !/^[1-9][0-9]{0,14}$/.test(value)) return 0;
   return Number(value);
+}
+
+/** Whether a Heartbeat stream was opened with `kompart-event-batches: 1` (it takes HeartbeatResponse.events). */
+export function readEventBatches(metadata: Metadata): boolean {
+  return metadata.get(EVENT_BATCHES_METADATA_KEY)[0] === '1';
 }

@@ -1,6 +1,6 @@
 import type { Clock, Logger, TimerHandle } from '@kompart/core';
 import { ClientError } from '@kompart/grpc';
-import { EventType, type HeartbeatRequest, type HeartbeatResponse, type TransferReport } from '@kompart/protocol';
+import { EventType, type HeartbeatRequest, type HeartbeatResponse, type RegistryEvent, type TransferReport } from '@kompart/protocol';
 import type { ConnectionLostReason, PeerEventEmitter } from './peer-events.js';
 import type { RegistryCalls } from './registry-calls.js';
 
@@ -180,7 +180,18 @@ export class HeartbeatStream {
       events.emit({ type: 'heartbeat', sequence: ack.sequence, rttMs: sent === undefined ? 0 : clock.now() - sent });
       return;
     }
-    const event = kind.value;
+    if (kind.$case === 'events') {
+      for (const event of kind.value.events) {
+        if (this.#done) return;
+        this.#onEvent(event);
+      }
+      return;
+    }
+    this.#onEvent(kind.value);
+  }
+
+  #onEvent(event: RegistryEvent): void {
+    const { events } = this.#options;
     const { peer, timeMs } = event;
     switch (event.type) {
       case EventType.EVENT_TYPE_PEER_JOINED:

@@ -14,6 +14,7 @@ import {
 } from '@kompart/grpc';
 import {
   AUTHORIZATION_METADATA_KEY,
+  EVENT_BATCHES_METADATA_KEY,
   STREAM_ATTEMPT_METADATA_KEY,
   MAX_MESSAGE_BYTES,
   RegistryDefinition,
@@ -125,10 +126,12 @@ export class RegistryCalls {
 
   /**
    * Opens the Heartbeat stream: `beats` go up, the registry's messages come back; ends with
-   * `signal`. `attempt` counts the streams opened for the session, 1 for the first.
+   * `signal`. `attempt` counts the streams opened for the session, 1 for the first. The
+   * stream takes several events in one message (HeartbeatResponse.events).
    */
   heartbeat(token: string, attempt: number, beats: AsyncIterable<HeartbeatRequest>, signal: AbortSignal): AsyncIterable<HeartbeatResponse> {
-    return this.#client.heartbeat(beats, { metadata: authorised(token).set(STREAM_ATTEMPT_METADATA_KEY, String(attempt)), signal });
+    const metadata = authorised(token).set(STREAM_ATTEMPT_METADATA_KEY, String(attempt)).set(EVENT_BATCHES_METADATA_KEY, '1');
+    return this.#client.heartbeat(beats, { metadata, signal });
   }
 
   /** True while the channel is in TRANSIENT_FAILURE or shut down: a call would fail at once. */

@@ -1,5 +1,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { credentials } from '@grpc/grpc-js';
 import { KompartError, describeError } from '@kompart/core';
+import { FakeClock } from '@kompart/core/testing';
+import { RegistryClient } from '@kompart/grpc/testing';
 import { isPeerError, type PeerEvent } from '../src/index';
 import { CALM_PRESENCE, startNetwork, type TestNetwork } from './support/network';
 
@@ -66,6 +69,43 @@ describe('registry session', () => {
     const left = watcher.events.next('peer-left', { matching: (e) => e.peer === other.id });
     await other.disconnect();
     expect(await left).toMatchObject({ type: 'peer-left', peer: other.id });
+  });
+
+  it('hears every event of a burst, which the registry sends it in one message', async () => {
+    // A registry on a fake clock: ten sessions opened at one instant, with no stream, expire in
+    // one sweep; the registry sends the first event alone and the other nine in one `events`
+    // message to a stream that takes them (registry-service.test.ts checks that shape), as
+    // this peer's does.
+    await net.close();
+    const clock = new FakeClock(1_000_000);
+    net = await startNetwork({ registry: { clock } });
+    const raw = new RegistryClient(net.registry.target, credentials.createInsecure());
+    const silent = Array.from({ length: 10 }, (_, n) => `127.0.1.${n + 1}`);
+    try {
+      for (const address of silent) {
+        await new Promise((resolve, reject) =>
+          raw.registerPeer({ address, certificateSha256: Buffer.alloc(0) }, (error, response) => (error === null ? resolve(response) : reject(error))),
+        );
+      }
+    } finally {
+      raw.close();
+    }
+    const expiry = net.registry.directory.expiryMs;
+    await clock.advance(expiry / 2);
+    const watcher = await net.addPeer('127.0.0.8');
+    await watcher.registerPeer();
+    await watcher.events.next('heartbeat');
+    const heard: string[] = [];
+    const all = new Promise<void>((resolve) => {
+      watcher.events.on('peer-expired', (event) => {
+        heard.push(event.peer);
+        if (heard.length === silent.length) resolve();
+      });
+    });
+    await clock.advance(expiry / 2 + 50);
+    await all;
+    expect(heard.sort()).toEqual([...silent].sort());
+    expect(watcher.state).toBe('online');
   });
 
   it('survives a registry crash and restart on the same port: registers again with every file', async () => {

@@ -46,6 +46,12 @@ export const AUTHORIZATION_METADATA_KEY = 'authorization';
  */
 export const STREAM_ATTEMPT_METADATA_KEY = 'kompart-stream-attempt';
 
+/**
+ * Metadata key a Heartbeat stream is opened with, value `1`, by a peer that takes several
+ * events in one message (HeartbeatResponse.events; see Registry.Heartbeat).
+ */
+export const EVENT_BATCHES_METADATA_KEY = 'kompart-event-batches';
+
 /** Domain of every google.rpc.ErrorInfo kompart sends. */
 export const ERROR_DOMAIN = 'kompart.v1';
 

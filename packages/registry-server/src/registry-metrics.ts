@@ -61,7 +61,7 @@ export function registryMetrics(options: RegistryMetricsOptions): ServiceObserve
   const expiries = new Counter({ name: 'kompart_registry_expiries_total', help: 'Peers this replica removed for missing their heartbeats.', registers });
   const fannedOut = new Counter({
     name: 'kompart_registry_events_fanned_out_total',
-    help: 'Event messages pushed on the Heartbeat streams of this replica (one per receiving peer).',
+    help: 'Events pushed on the Heartbeat streams of this replica (one per event and receiving peer, several of them in one message or not).',
     registers,
   });
   const tickets = new Counter({ name: 'kompart_registry_tickets_issued_total', help: 'Download tickets handed out by LocateFile on this replica.', registers });

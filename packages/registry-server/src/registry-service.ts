@@ -1,7 +1,7 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import type { ServerDuplexStream, ServerUnaryCall } from '@grpc/grpc-js';
 import { KompartError, systemClock, type Clock, type Lang, type Logger } from '@kompart/core';
-import { createServerBoundary, isMalformed, readStreamAttempt, readToken, type ServiceHandlers } from '@kompart/grpc';
+import { createServerBoundary, isMalformed, readEventBatches, readStreamAttempt, readToken, type ServiceHandlers } from '@kompart/grpc';
 import {
   EventType,
   Reason,
@@ -64,13 +64,27 @@ export interface ServiceObserver {
   beat?(peer: string, at: number): void;
   /** The downloads a peer reported on its Heartbeat stream, checked (see TransferReport). */
   transfers?(transfers: readonly Transfer[]): void;
-  /** `messages` event messages were pushed on this replica's Heartbeat streams. */
+  /** `messages` events were pushed on this replica's Heartbeat streams (one per event and stream, batched or not). */
   fannedOut?(messages: number): void;
   /** LocateFile handed out a download ticket. */
   ticketIssued?(): void;
 }
 
 type HeartbeatCall = ServerDuplexStream<HeartbeatRequest, HeartbeatResponse>;
+
+/** A Heartbeat stream open on this replica. */
+interface OpenStream {
+  readonly session: PeerRecord;
+  readonly call: HeartbeatCall;
+  /** Opened with `kompart-event-batches: 1`: takes several events in one message. */
+  readonly batches: boolean;
+}
+
+/** An event as every stream gets it: the message object too, so that it is encoded once (see encodeHeartbeatResponse). */
+interface Outgoing {
+  readonly event: RegistryEvent;
+  readonly message: HeartbeatResponse;
+}
 
 /** The Registry service: validates, calls the directory, maps results and errors. */
 export interface RegistryService {
@@ -98,7 +112,7 @@ export function createRegistryService(options: RegistryServiceOptions): Registry
   const clock = options.clock ?? systemClock;
   const ticketPublicKey = createPublicKey(options.ticketKey).export({ format: 'der', type: 'spki' });
   const tickets = new TicketIssuer(options.ticketKey, options.ticketTtlMs, instance, clock);
-  const streams = new Map<string, { readonly session: PeerRecord; readonly call: HeartbeatCall }>();
+  const streams = new Map<string, OpenStream>();
   const listing = new ListingCache();
   let closing = false;
   /**
@@ -121,15 +135,17 @@ export function createRegistryService(options: RegistryServiceOptions): Registry
     if (!call.cancelled && !call.writableEnded) call.write(message);
   };
 
-  const fanOut = new FanOut<HeartbeatCall, HeartbeatResponse>(send, (targets) => observer.fannedOut?.(targets));
-  /**
-   * To every stream open now but `except`'s, a slice at a time (see FanOut); one message
-   * object for all of them, so that it is encoded once (see encodeHeartbeatResponse).
-   */
+  /** What waited for a stream: in one `events` message to a stream that takes them, else one message each. */
+  const sendWaiting = (stream: OpenStream, waiting: readonly Outgoing[]): void => {
+    if (stream.batches && waiting.length > 1) send(stream.call, { kind: { $case: 'events', value: { events: waiting.map((out) => out.event) } } });
+    else for (const out of waiting) send(stream.call, out.message);
+  };
+  const fanOut = new FanOut<OpenStream, Outgoing>(sendWaiting, (messages) => observer.fannedOut?.(messages));
+  /** To every stream open now but `except`'s, a slice at a time (see FanOut). */
   const broadcast = (event: RegistryEvent, except?: string): void => {
-    const targets: HeartbeatCall[] = [];
-    for (const [peer, stream] of streams) if (peer !== except) targets.push(stream.call);
-    fanOut.broadcast(targets, { kind: { $case: 'event', value: event } });
+    const targets: OpenStream[] = [];
+    for (const [peer, stream] of streams) if (peer !== except) targets.push(stream);
+    fanOut.broadcast(targets, { event, message: { kind: { $case: 'event', value: event } } });
   };
 
   /** Ends this replica's stream of a session that is gone (disconnect, closed stream, expiry). */
@@ -277,7 +293,7 @@ export function createRegistryService(options: RegistryServiceOptions): Registry
       return;
     }
     const previous = streams.get(owner.id);
-    streams.set(owner.id, { session: owner, call });
+    streams.set(owner.id, { session: owner, call, batches: readEventBatches(call.metadata) });
     if (previous !== undefined && !previous.call.writableEnded) previous.call.end();
     directory.beat(owner);
 

@@ -1,4 +1,4 @@
-import { HeartbeatResponse, LocateFileResponse, RegisterFileResponse } from '@kompart/protocol';
+import { HeartbeatResponse, LocateFileResponse, RegisterFileResponse, RegistryEvent } from '@kompart/protocol';
 import { WireWriter, bytesSize, isWireInteger, sharedFileSize, textSize, uintSize } from './wire-writer.js';
 
 /**
@@ -30,13 +30,47 @@ export function encodeLocateFileResponse(message: LocateFileResponse): Buffer {
 
 /** Events already encoded, by message: one event is written to every stream. */
 const encodedEvents = new WeakMap<HeartbeatResponse, Buffer>();
+/** The same for an event's own bytes (RegistryEvent), which `events` messages are made of. */
+const encodedEventBodies = new WeakMap<RegistryEvent, Buffer>();
+
+function eventBody(event: RegistryEvent): Buffer {
+  let body = encodedEventBodies.get(event);
+  if (body === undefined) {
+    body = Buffer.from(RegistryEvent.encode(event).finish());
+    encodedEventBodies.set(event, body);
+  }
+  return body;
+}
+
+/**
+ * An `events` message from the bytes of each event, encoded once however many streams'
+ * messages it goes into (each stream's batch is its own list: it leaves out its own peer's
+ * events and holds what waited for it).
+ */
+function encodeEvents(events: readonly RegistryEvent[]): Buffer {
+  const bodies = events.map(eventBody);
+  let size = 0;
+  // A default event (every field empty) is an entry too: a repeated entry is never left out.
+  for (const body of bodies) size += body.length === 0 ? 2 : bytesSize(body);
+  const writer = new WireWriter(size + 6);
+  const mark = writer.begin(0x1a, size);
+  for (const body of bodies) {
+    const entry = writer.begin(0x0a, body.length);
+    writer.raw(body);
+    writer.end(entry);
+  }
+  writer.end(mark);
+  return writer.finish();
+}
 
 /**
  * Acks take the fast path. Events go to the generated encoder once per message object:
  * the registry pushes the same object to every open stream, and the bytes are reused.
+ * `events` are put together from the bytes of each event (see encodeEvents).
  */
 export function encodeHeartbeatResponse(message: HeartbeatResponse): Buffer {
   const kind = message.kind;
+  if (kind?.$case === 'events') return encodeEvents(kind.value.events);
   if (kind?.$case !== 'ack' || !isWireInteger(kind.value.sequence) || !isWireInteger(kind.value.serverTimeMs)) {
     let encoded = encodedEvents.get(message);
     if (encoded === undefined) {

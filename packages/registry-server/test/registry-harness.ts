@@ -17,6 +17,7 @@ import {
   type HeartbeatResponse,
   type RegisterPeerResponse,
   type RegistryEvent,
+  EVENT_BATCHES_METADATA_KEY,
   STREAM_ATTEMPT_METADATA_KEY,
 } from '@kompart/protocol';
 import { RegistryClient } from '@kompart/grpc/testing';
@@ -32,14 +33,20 @@ export interface Harness {
   register(address: string): Promise<RegisterPeerResponse>;
   /** Calls a unary method and returns the KompartError it fails with (fails the test otherwise). */
   rejection<T>(call: Promise<T>): Promise<KompartError & { grpcCode: number; grpcMessage: string }>;
-  /** Opens a heartbeat stream for a session (with its attempt, when given), collecting what the registry sends. */
-  heartbeat(token: string, attempt?: number): HeartbeatTap;
+  /**
+   * Opens a heartbeat stream for a session (with its attempt, when given; taking several
+   * events in one message with `batches`), collecting what the registry sends.
+   */
+  heartbeat(token: string, attempt?: number, options?: { batches?: boolean }): HeartbeatTap;
   close(): Promise<void>;
 }
 
 export interface HeartbeatTap {
   readonly stream: ClientDuplexStream<HeartbeatRequest, HeartbeatResponse>;
+  /** Every event received, those of `events` messages one by one. */
   readonly events: RegistryEvent[];
+  /** How many events each event message carried (1 for an `event`). */
+  readonly batchSizes: number[];
   /** Resolves with the first received event matching `predicate` (past or future). */
   nextEvent(predicate: (event: RegistryEvent) => boolean): Promise<RegistryEvent>;
   /** Resolves when the registry ends or fails the stream. */
@@ -88,19 +95,25 @@ export async function startHarness(options: Partial<RegistryServerOptions> = {})
       }
       throw new Error('expected the call to fail');
     },
-    heartbeat(token, attempt) {
+    heartbeat(token, attempt, options = {}) {
       const metadata = tokenMetadata(token);
       if (attempt !== undefined) metadata.set(STREAM_ATTEMPT_METADATA_KEY, String(attempt));
+      if (options.batches === true) metadata.set(EVENT_BATCHES_METADATA_KEY, '1');
       const stream = client.heartbeat(metadata);
       const events: RegistryEvent[] = [];
+      const batchSizes: number[] = [];
       const waiters: { predicate: (event: RegistryEvent) => boolean; resolve: (event: RegistryEvent) => void }[] = [];
       stream.on('data', (message: HeartbeatResponse) => {
-        if (message.kind?.$case !== 'event') return;
-        const event = message.kind.value;
-        events.push(event);
-        for (const waiter of waiters.splice(0)) {
-          if (waiter.predicate(event)) waiter.resolve(event);
-          else waiters.push(waiter);
+        const kind = message.kind;
+        if (kind?.$case !== 'event' && kind?.$case !== 'events') return;
+        const received = kind.$case === 'event' ? [kind.value] : kind.value.events;
+        batchSizes.push(received.length);
+        for (const event of received) {
+          events.push(event);
+          for (const waiter of waiters.splice(0)) {
+            if (waiter.predicate(event)) waiter.resolve(event);
+            else waiters.push(waiter);
+          }
         }
       });
       const ended = new Promise<ServiceError | undefined>((resolve) => {
@@ -110,6 +123,7 @@ export async function startHarness(options: Partial<RegistryServerOptions> = {})
       const tap: HeartbeatTap = {
         stream,
         events,
+        batchSizes,
         ended,
         beat: (sequence) => stream.write({ sequence, transfers: [] }),
         nextEvent: (predicate) =>

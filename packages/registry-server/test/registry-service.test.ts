@@ -1,7 +1,8 @@
 import { status } from '@grpc/grpc-js';
 import { EventType, Reason, type RegisterPeerResponse } from '@kompart/protocol';
 import { QUOTED_INPUT_CHARS, ticketPublicKey, verifyTicket } from '@kompart/core';
-import { call, fakeHash, startHarness, type Harness } from './registry-harness.js';
+import { FakeClock } from '@kompart/core/testing';
+import { call, fakeHash, startHarness, type Harness, type HeartbeatTap } from './registry-harness.js';
 
 describe('Registry service over real gRPC', () => {
   let h: Harness;
@@ -672,6 +673,29 @@ describe('Heartbeat and presence', () => {
     } finally {
       clearInterval(keepAlive);
     }
+  });
+
+  it('sends a burst of events as one `events` message to a stream opened for them, one by one to the others', async () => {
+    const clock = new FakeClock(1_000_000);
+    h = await startHarness({ clock });
+    // Ten peers that never beat, registered at one instant: they expire in one sweep.
+    for (let n = 1; n <= 10; n++) await h.register(`127.0.1.${n}`);
+    await clock.advance(6000);
+    // Both registered before either stream opens: neither hears of the other joining.
+    const sessions = [await h.register('127.0.0.2'), await h.register('127.0.0.3')];
+    const [batching, plain] = sessions.map((session, n) => h.heartbeat(session.sessionToken, 1, { batches: n === 0 })) as [HeartbeatTap, HeartbeatTap];
+    for (const tap of [batching, plain]) {
+      tap.beat(1);
+      await new Promise((resolve) => tap.stream.once('data', resolve));
+    }
+    await clock.advance(5000);
+    const expired = (tap: HeartbeatTap) => tap.nextEvent(() => tap.events.filter((e) => e.type === EventType.EVENT_TYPE_PEER_EXPIRED).length === 10);
+    await Promise.all([expired(batching), expired(plain)]);
+    // The first event of the sweep goes out at once; the nine that followed in the same turn, together.
+    expect(batching.batchSizes).toEqual([1, 9]);
+    expect(plain.batchSizes).toEqual(Array<number>(10).fill(1));
+    expect(batching.events).toEqual(plain.events);
+    expect(plain.events.map((e) => e.peer).sort()).toEqual(Array.from({ length: 10 }, (_, n) => `127.0.1.${n + 1}`).sort());
   });
 
   it('tells every peer before shutting down', async () => {
