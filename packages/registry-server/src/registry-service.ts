@@ -72,6 +72,12 @@ export interface ServiceObserver {
 
 type HeartbeatCall = ServerDuplexStream<HeartbeatRequest, HeartbeatResponse>;
 
+/**
+ * Events in one HeartbeatResponse.events message at most: about 60 KB, far under any
+ * client's message limit whatever piles up (100,000 peers leaving at once).
+ */
+const MAX_EVENTS_PER_MESSAGE = 1000;
+
 /** A Heartbeat stream open on this replica. */
 interface OpenStream {
   readonly session: PeerRecord;
@@ -135,10 +141,20 @@ export function createRegistryService(options: RegistryServiceOptions): Registry
     if (!call.cancelled && !call.writableEnded) call.write(message);
   };
 
-  /** What waited for a stream: in one `events` message to a stream that takes them, else one message each. */
+  /**
+   * What waited for a stream: in `events` messages of at most MAX_EVENTS_PER_MESSAGE to a
+   * stream that takes them (a lone event still as an `event`), else one message each.
+   */
   const sendWaiting = (stream: OpenStream, waiting: readonly Outgoing[]): void => {
-    if (stream.batches && waiting.length > 1) send(stream.call, { kind: { $case: 'events', value: { events: waiting.map((out) => out.event) } } });
-    else for (const out of waiting) send(stream.call, out.message);
+    if (!stream.batches) {
+      for (const out of waiting) send(stream.call, out.message);
+      return;
+    }
+    for (let from = 0; from < waiting.length; from += MAX_EVENTS_PER_MESSAGE) {
+      const part = waiting.slice(from, from + MAX_EVENTS_PER_MESSAGE);
+      if (part.length === 1) send(stream.call, part[0]!.message);
+      else send(stream.call, { kind: { $case: 'events', value: { events: part.map((out) => out.event) } } });
+    }
   };
   const fanOut = new FanOut<OpenStream, Outgoing>(sendWaiting, (messages) => observer.fannedOut?.(messages));
   /** To every stream open now but `except`'s, a slice at a time (see FanOut). */

@@ -698,6 +698,22 @@ describe('Heartbeat and presence', () => {
     expect(plain.events.map((e) => e.peer).sort()).toEqual(Array.from({ length: 10 }, (_, n) => `127.0.1.${n + 1}`).sort());
   });
 
+  it('splits a burst into `events` messages of at most 1,000 events', async () => {
+    const clock = new FakeClock(1_000_000);
+    h = await startHarness({ clock, maxSessionsPerIp: 0, maxRegistrationsPerMinute: 0 });
+    const silent = Array.from({ length: 1002 }, (_, n) => `127.0.${2 + (n >> 8)}.${n & 255}:7000`);
+    for (let from = 0; from < silent.length; from += 100) await Promise.all(silent.slice(from, from + 100).map((address) => h.register(address)));
+    await clock.advance(6000);
+    const tap = h.heartbeat((await h.register('127.0.0.2')).sessionToken, 1, { batches: true });
+    tap.beat(1);
+    await new Promise((resolve) => tap.stream.once('data', resolve));
+    await clock.advance(5000);
+    await tap.nextEvent(() => tap.events.length === silent.length);
+    // The first alone, then 1,000, then the last one as an `event` of its own.
+    expect(tap.batchSizes).toEqual([1, 1000, 1]);
+    expect(new Set(tap.events.map((e) => e.peer))).toEqual(new Set(silent));
+  });
+
   it('tells every peer before shutting down', async () => {
     h = await startHarness();
     const session = await h.register('127.0.0.2');
