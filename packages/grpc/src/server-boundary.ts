@@ -10,6 +10,8 @@ export interface ServerBoundaryOptions {
   readonly logger: Logger;
   /** Asked before every call: an error to refuse it with (a server shutting down), or undefined. */
   readonly refuse?: () => KompartError | undefined;
+  /** Told of every call refused with a reason of the contract (for metrics); must not throw. */
+  readonly refused?: (method: string, reason: string) => void;
 }
 
 /** Where every handler of a kompart server meets gRPC (plain functions, no `this`: callers take them apart). */
@@ -38,7 +40,9 @@ export function createServerBoundary(options: ServerBoundaryOptions): ServerBoun
   const { lang, logger } = options;
 
   const fail = (method: string, error: unknown): ServiceError => {
-    const expected = (error instanceof KompartError && error.isContractReason) || isCancellation(error);
+    const refusal = error instanceof KompartError && error.isContractReason;
+    if (refusal) options.refused?.(method, String(error.reason));
+    const expected = refusal || isCancellation(error);
     if (!expected) logger.error({ method, err: error }, render(grpcTexts.internalError, lang, { method }));
     return toServiceError(error, lang);
   };

@@ -96,6 +96,8 @@ describe('--metrics', () => {
     expect(text).toMatch(/^kompart_registry_index_peers\{registry="[0-9a-f]{16}"\} 2$/m);
     expect(sample(text, 'kompart_registry_heartbeat_streams_open')).toBe(2);
     expect(sample(text, 'kompart_registry_tickets_issued_total')).toBe(1);
+    expect(sample(text, 'kompart_registry_refusals_total', { method: 'LocateFile', reason: 'FILE_UNAVAILABLE' })).toBe(1);
+    expect(sample(text, 'kompart_registry_refusals_total', { method: 'RegisterPeer' })).toBeUndefined();
     expect(sample(text, 'kompart_registry_index_changes_total', { type: 'peer-joined' })).toBe(2);
     expect(sample(text, 'kompart_registry_events_fanned_out_total')).toBeGreaterThanOrEqual(1);
     expect(sample(text, 'process_cpu_user_seconds_total')).toBeGreaterThan(0);

@@ -72,6 +72,12 @@ export function registryMetrics(options: RegistryMetricsOptions): ServiceObserve
     labelNames: ['state'],
     registers,
   });
+  const refusals = new Counter({
+    name: 'kompart_registry_refusals_total',
+    help: 'Calls this replica refused, by method and reason (the ErrorInfo reason): the limits (REGISTRATION_RATE_EXCEEDED, SESSIONS_PER_IP_EXCEEDED, REGISTRY_PEERS_FULL, REGISTRY_FILES_FULL, LIMIT_EXCEEDED), bad requests, unknown sessions, files not found.',
+    labelNames: ['method', 'reason'],
+    registers,
+  });
   directory.on('event', (event: DirectoryEvent) => {
     if (!event.local) return;
     changes.inc({ type: event.type });
@@ -81,6 +87,7 @@ export function registryMetrics(options: RegistryMetricsOptions): ServiceObserve
     beat: () => beats.inc(),
     fannedOut: (messages) => fannedOut.inc(messages),
     ticketIssued: () => tickets.inc(),
+    refused: (method, reason) => refusals.inc({ method, reason }),
     transfers: (reports) => {
       for (const report of reports) transfers.inc({ state: report.state });
     },

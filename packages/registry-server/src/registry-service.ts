@@ -68,6 +68,8 @@ export interface ServiceObserver {
   fannedOut?(messages: number): void;
   /** LocateFile handed out a download ticket. */
   ticketIssued?(): void;
+  /** A call to `method` was refused with `reason` (the ErrorInfo reason: a limit, a bad request, …). */
+  refused?(method: string, reason: string): void;
 }
 
 type HeartbeatCall = ServerDuplexStream<HeartbeatRequest, HeartbeatResponse>;
@@ -126,7 +128,12 @@ export function createRegistryService(options: RegistryServiceOptions): Registry
    * `instance`, which every replica of a cluster shares), each stream's id in the store.
    */
   let streamCount = 0;
-  const boundary = createServerBoundary({ lang, logger, refuse: () => (closing ? new KompartError(Reason.SHUTTING_DOWN) : undefined) });
+  const boundary = createServerBoundary({
+    lang,
+    logger,
+    refuse: () => (closing ? new KompartError(Reason.SHUTTING_DOWN) : undefined),
+    refused: (method, reason) => observer.refused?.(method, reason),
+  });
   const { unary, fail } = boundary;
 
   const session = async (peer: string, call: ServerUnaryCall<unknown, unknown>, anonymous = false): Promise<PeerRecord> => {

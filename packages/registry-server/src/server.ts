@@ -251,6 +251,7 @@ function fanOut(observers: readonly ServiceObserver[]): ServiceObserver {
     transfers: (transfers) => observers.forEach((observer) => observer.transfers?.(transfers)),
     fannedOut: (messages) => observers.forEach((observer) => observer.fannedOut?.(messages)),
     ticketIssued: () => observers.forEach((observer) => observer.ticketIssued?.()),
+    refused: (method, reason) => observers.forEach((observer) => observer.refused?.(method, reason)),
   };
 }
 
