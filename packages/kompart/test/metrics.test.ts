@@ -95,6 +95,7 @@ describe('--metrics', () => {
     // Index-wide: labelled with the registry every replica shares (aggregate with max by (registry)).
     expect(text).toMatch(/^kompart_registry_index_peers\{registry="[0-9a-f]{16}"\} 2$/m);
     expect(sample(text, 'kompart_registry_heartbeat_streams_open')).toBe(2);
+    expect(sample(text, 'kompart_registry_heartbeat_streams_batching')).toBe(2);
     expect(sample(text, 'kompart_registry_tickets_issued_total')).toBe(1);
     expect(sample(text, 'kompart_registry_refusals_total', { method: 'LocateFile', reason: 'FILE_UNAVAILABLE' })).toBe(1);
     expect(sample(text, 'kompart_registry_refusals_total', { method: 'RegisterPeer' })).toBeUndefined();

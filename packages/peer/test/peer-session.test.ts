@@ -71,14 +71,14 @@ describe('registry session', () => {
     expect(await left).toMatchObject({ type: 'peer-left', peer: other.id });
   });
 
-  it('hears every event of a burst, which the registry sends it in one message', async () => {
+  it('opens its stream for batches and hears every event of a burst, which the registry sends it in one message', async () => {
     // A registry on a fake clock: ten sessions opened at one instant, with no stream, expire in
     // one sweep; the registry sends the first event alone and the other nine in one `events`
     // message to a stream that takes them (registry-service.test.ts checks that shape), as
     // this peer's does.
     await net.close();
     const clock = new FakeClock(1_000_000);
-    net = await startNetwork({ registry: { clock } });
+    net = await startNetwork({ registry: { clock, metricsAddress: '127.0.0.1:0' } });
     const raw = new RegistryClient(net.registry.target, credentials.createInsecure());
     const silent = Array.from({ length: 10 }, (_, n) => `127.0.1.${n + 1}`);
     try {
@@ -95,6 +95,9 @@ describe('registry session', () => {
     const watcher = await net.addPeer('127.0.0.8');
     await watcher.registerPeer();
     await watcher.events.next('heartbeat');
+    // The peer's stream is one that takes batches (the registry counts them).
+    const metrics = await (await fetch(`http://${net.registry.metrics!.target}/metrics`)).text();
+    expect(metrics).toMatch(/^kompart_registry_heartbeat_streams_batching 1$/m);
     const heard: string[] = [];
     const all = new Promise<void>((resolve) => {
       watcher.events.on('peer-expired', (event) => {

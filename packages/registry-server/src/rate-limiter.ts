@@ -30,6 +30,12 @@ export class RateLimiter {
     return true;
   }
 
+  /** Puts back a token `take` took for `key` (the call it admitted did not happen). */
+  giveBack(key: string): void {
+    const bucket = this.buckets.get(key);
+    if (bucket !== undefined) bucket.tokens = Math.min(this.burst, bucket.tokens + 1);
+  }
+
   forget(key: string): void {
     this.buckets.delete(key);
   }
@@ -67,5 +73,10 @@ export class MinuteBuckets {
       this.#perMinute = perMinute;
     }
     return this.#limiter.take(key);
+  }
+
+  /** Puts back the call `take` just admitted for `key`. */
+  giveBack(key: string): void {
+    this.#limiter?.giveBack(key);
   }
 }

@@ -10,7 +10,7 @@
  *   P..'seq'             string last file sequence number (INCR)
  *   P..'peer:'..id       hash   id, target, token, since, certificate, source (SessionSource.key, '' for none),
  *                               stream and attempt (CLAIM_SESSION)
- *   P..'sources'         hash   source -> sessions online opened from it (the per-source limit)
+ *   P..'source:'..key    set    ids of the sessions opened from a source (the per-source limit)
  *   P..'rate:'..source   hash   tokens, at: the source's RegisterPeer bucket (ADMIT), gone once full again
  *   P..'token:'..token   string the session's address
  *   P..'presence'        zset   address, scored by its deadline (ms, Redis TIME)
@@ -73,9 +73,7 @@ local function drop(id, token)
     redis.call('ZREM', P .. 'order', seq)
   end
   local source = redis.call('HGET', P .. 'peer:' .. id, 'source')
-  if source and source ~= '' and redis.call('HINCRBY', P .. 'sources', source, -1) <= 0 then
-    redis.call('HDEL', P .. 'sources', source)
-  end
+  if source and source ~= '' then redis.call('SREM', P .. 'source:' .. source, id) end
   redis.call('DEL', P .. 'paths:' .. id, P .. 'names:' .. id, P .. 'hashes:' .. id, P .. 'peer:' .. id, P .. 'token:' .. token)
   redis.call('ZREM', P .. 'presence', id)
   return #seqs
@@ -108,12 +106,19 @@ if redis.call('EXISTS', P .. 'peer:' .. id) == 1 then return 'taken' end
 local maxPeers = tonumber(ARGV[8] or '0')
 if maxPeers > 0 and redis.call('ZCARD', P .. 'presence') >= maxPeers then return 'full' end
 local maxPerSource = tonumber(ARGV[11])
-if source ~= '' and maxPerSource > 0 and tonumber(redis.call('HGET', P .. 'sources', source) or '0') >= maxPerSource then
-  return 'source-full'
+local members = P .. 'source:' .. source
+if source ~= '' and maxPerSource > 0 and redis.call('SCARD', members) >= maxPerSource then
+  -- At the limit: first let go of ids whose session is gone or is no longer this source's
+  -- (ended by a replica of an older version, which does not keep these sets), so a count
+  -- never outlives its sessions.
+  for _, member in ipairs(redis.call('SMEMBERS', members)) do
+    if redis.call('HGET', P .. 'peer:' .. member, 'source') ~= source then redis.call('SREM', members, member) end
+  end
+  if redis.call('SCARD', members) >= maxPerSource then return 'source-full' end
 end
 local t = now()
 redis.call('HSET', P .. 'peer:' .. id, 'id', id, 'target', ARGV[3], 'token', ARGV[4], 'since', ARGV[5], 'certificate', ARGV[9], 'source', source)
-if source ~= '' then redis.call('HINCRBY', P .. 'sources', source, 1) end
+if source ~= '' then redis.call('SADD', members, id) end
 redis.call('SET', P .. 'token:' .. ARGV[4], id)
 redis.call('ZADD', P .. 'presence', vnow() + tonumber(ARGV[6]), id)
 log('type', 'peer-joined', 'peer', id, 'token', ARGV[4], 'origin', ARGV[7], 'at', t)

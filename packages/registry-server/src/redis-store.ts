@@ -216,12 +216,18 @@ export class RedisStore implements RegistryStore {
 
   async admitRegistration(source: string, perMinute: number): Promise<boolean> {
     if (perMinute <= 0) return true;
-    // This replica's own bucket, of the same size, is asked first: it sees only the calls
-    // that reach this replica, so while the shared bucket has tokens for them so does this
-    // one (it can run behind only by the calls the shared one refused, and it refills as
-    // fast), and once it refuses, a flood at this replica costs Redis nothing.
+    // This replica's own bucket, of the same size, is asked first: it takes only the calls
+    // of this replica that the shared one admits too (a token is given back when the shared
+    // one refuses or cannot be asked), so it is never empty while the shared one has tokens
+    // for them, and once it refuses, a flood at this replica costs Redis nothing.
     if (!this.#registrations.take(source, perMinute)) return false;
-    return Number(await this.#run((c) => c.kAdmit(this.#prefix, source, String(perMinute)))) === 1;
+    let admitted = false;
+    try {
+      admitted = Number(await this.#run((c) => c.kAdmit(this.#prefix, source, String(perMinute)))) === 1;
+    } finally {
+      if (!admitted) this.#registrations.giveBack(source);
+    }
+    return admitted;
   }
 
   async session(peer: string): Promise<PeerRecord | undefined> {

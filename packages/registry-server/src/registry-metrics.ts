@@ -9,6 +9,8 @@ export interface RegistryMetricsOptions {
   readonly registry: string;
   /** Heartbeat streams open on this replica, read at each scrape. */
   readonly streamsOpen: () => number;
+  /** Of them, those that take several events in one message. */
+  readonly streamsBatching: () => number;
 }
 
 /**
@@ -52,6 +54,14 @@ export function registryMetrics(options: RegistryMetricsOptions): ServiceObserve
       this.set(options.streamsOpen());
     },
   });
+  new Gauge({
+    name: 'kompart_registry_heartbeat_streams_batching',
+    help: 'Heartbeat streams open on this replica that take several events in one message (kompart-event-batches: 1, as kompart peers open theirs); the others (grpcurl, older peers) get one message per event.',
+    registers,
+    collect() {
+      this.set(options.streamsBatching());
+    },
+  });
   const changes = new Counter({
     name: 'kompart_registry_index_changes_total',
     help: 'Changes this replica made to the index, by event type (peer-joined, peer-left, peer-expired, file-registered, file-unregistered).',
@@ -74,7 +84,7 @@ export function registryMetrics(options: RegistryMetricsOptions): ServiceObserve
   });
   const refusals = new Counter({
     name: 'kompart_registry_refusals_total',
-    help: 'Calls this replica refused, by method and reason (the ErrorInfo reason): the limits (REGISTRATION_RATE_EXCEEDED, SESSIONS_PER_IP_EXCEEDED, REGISTRY_PEERS_FULL, REGISTRY_FILES_FULL, LIMIT_EXCEEDED), bad requests, unknown sessions, files not found.',
+    help: 'Calls this replica refused, by method and reason (the ErrorInfo reason): the limits (REGISTRATION_RATE_EXCEEDED, SESSIONS_PER_IP_EXCEEDED, REGISTRY_PEERS_FULL, REGISTRY_FILES_FULL, LIMIT_EXCEEDED), bad requests, unknown sessions, files not found, and STORE_UNAVAILABLE and SHUTTING_DOWN (the replica could not serve).',
     labelNames: ['method', 'reason'],
     registers,
   });

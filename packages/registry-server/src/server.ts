@@ -93,7 +93,15 @@ export async function startRegistryServer(options: RegistryServerOptions): Promi
     await view.start();
   }
   if (metricsRegister !== undefined) {
-    observers.push(registryMetrics({ register: metricsRegister, directory, registry: instance, streamsOpen: () => service.streamsOpen }));
+    observers.push(
+      registryMetrics({
+        register: metricsRegister,
+        directory,
+        registry: instance,
+        streamsOpen: () => service.streamsOpen,
+        streamsBatching: () => service.streamsBatching,
+      }),
+    );
   }
 
   const server = await startGrpcServer({

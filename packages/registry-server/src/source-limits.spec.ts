@@ -3,7 +3,7 @@ import { FakeClock } from '@kompart/core/testing';
 import { DEFAULT_PEER_PORT, Reason } from '@kompart/protocol';
 import { createMemoryStore } from './memory-store.js';
 import { PeerDirectory } from './peer-directory.js';
-import { RateLimiter } from './rate-limiter.js';
+import { MinuteBuckets, RateLimiter } from './rate-limiter.js';
 import { sourceKey } from './source-limits.js';
 
 const refusal = (reason: string, params: Record<string, string>) => expect.objectContaining({ reason, params });
@@ -108,5 +108,23 @@ describe('RateLimiter pruning', () => {
     await clock.advance(2000);
     limiter.take('busy');
     expect(limiter.size).toBe(1);
+  });
+});
+
+describe('MinuteBuckets', () => {
+  it('puts back a call given back (one the shared bucket refused), never above the burst', () => {
+    const buckets = new MinuteBuckets(new FakeClock(0));
+    expect(buckets.take('a', 2)).toBe(true);
+    expect(buckets.take('a', 2)).toBe(true);
+    expect(buckets.take('a', 2)).toBe(false);
+    buckets.giveBack('a');
+    expect(buckets.take('a', 2)).toBe(true);
+    expect(buckets.take('a', 2)).toBe(false);
+    buckets.giveBack('a');
+    buckets.giveBack('a');
+    buckets.giveBack('a');
+    expect([buckets.take('a', 2), buckets.take('a', 2), buckets.take('a', 2)]).toEqual([true, true, false]);
+    buckets.giveBack('never seen');
+    expect(buckets.take('0', 0)).toBe(true);
   });
 });

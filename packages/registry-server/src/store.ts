@@ -190,7 +190,8 @@ export interface RegistryStore {
   /**
    * Takes one RegisterPeer call of `source` (a sourceKey) from its bucket of `perMinute`
    * calls, refilled over a minute, shared by every replica; false, taking nothing, when the
-   * bucket is empty. A bucket is kept only until it is full again (a minute at most).
+   * bucket is empty. In Redis a bucket is kept only until it is full again (a minute at
+   * most); in memory, full buckets are dropped every few thousand calls (RateLimiter).
    */
   admitRegistration(source: string, perMinute: number): Promise<boolean>;
   /** The online session of an address. */

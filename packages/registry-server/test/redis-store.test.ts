@@ -140,6 +140,30 @@ describeIfRedis('RedisStore', () => {
     }
   });
 
+  it("never keeps a source's place for a session ended by a replica that does not keep the per-source sets (an older version)", async () => {
+    const store = await RedisStore.connect({ url: redis.url, prefix: 'mixed:', origin: 'new' });
+    const raw = createClient({ url: redis.url });
+    await raw.connect();
+    try {
+      const from = { key: '10.0.0.1', max: 2 };
+      for (const id of ['p1', 'p2']) expect(await store.openSession({ id, target: `${id}:50052`, token: `t-${id}`, since: 0 }, 60_000, 0, from)).toBe('opened');
+      expect(await store.openSession({ id: 'p3', target: 'p3:50052', token: 't-p3', since: 0 }, 60_000, 0, from)).toBe('source-full');
+      // p1 ends the way an older replica ended sessions: its keys go, the source's set is left alone.
+      await raw.del(['mixed:peer:p1', 'mixed:token:t-p1']);
+      await raw.zRem('mixed:presence', 'p1');
+      expect(await raw.sCard('mixed:source:10.0.0.1')).toBe(2);
+      expect(await store.openSession({ id: 'p3', target: 'p3:50052', token: 't-p3', since: 0 }, 60_000, 0, from)).toBe('opened');
+      expect((await raw.sMembers('mixed:source:10.0.0.1')).sort()).toEqual(['p2', 'p3']);
+      expect(await store.openSession({ id: 'p4', target: 'p4:50052', token: 't-p4', since: 0 }, 60_000, 0, from)).toBe('source-full');
+      // Ended by this version, a session leaves the set at once.
+      await store.closeSession('p2', 't-p2', 'disconnect');
+      expect(await raw.sMembers('mixed:source:10.0.0.1')).toEqual(['p3']);
+    } finally {
+      await raw.quit();
+      await store.close();
+    }
+  });
+
   it('refuses a command timeout that is not a positive number of milliseconds', async () => {
     await expect(RedisStore.connect({ url: redis.url, commandTimeoutMs: 0 })).rejects.toThrow(RangeError);
   });
