@@ -1,5 +1,5 @@
 import { ChannelCredentials, Metadata, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
-import { EVENT_BATCHES_METADATA_KEY, type HeartbeatRequest, type HeartbeatResponse } from '@kompart/protocol';
+import { EVENT_BATCHES_METADATA_KEY, heartbeatEvents, type HeartbeatRequest, type HeartbeatResponse } from '@kompart/protocol';
 import { RegistryClient } from '@kompart/grpc/testing';
 import { tokenMetadata } from '@kompart/grpc';
 import { performance } from 'node:perf_hooks';
@@ -44,7 +44,7 @@ function startBeating(i: number, intervalMs: number): void {
     if (message.kind?.$case === 'ack') {
       counters.acks++;
       b.acked = true;
-    } else counters.events += message.kind?.$case === 'events' ? message.kind.value.events.length : 1;
+    } else counters.events += heartbeatEvents(message).length;
   });
   stream.on('error', (error: ServiceError) => {
     counters.errors++;

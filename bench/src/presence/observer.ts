@@ -1,5 +1,5 @@
 import { ChannelCredentials, Metadata, type ServiceError } from '@grpc/grpc-js';
-import { EVENT_BATCHES_METADATA_KEY, EventType, type HeartbeatResponse, type RegisterPeerResponse } from '@kompart/protocol';
+import { EVENT_BATCHES_METADATA_KEY, EventType, heartbeatEvents, type HeartbeatResponse, type RegisterPeerResponse } from '@kompart/protocol';
 import { RegistryClient } from '@kompart/grpc/testing';
 import { tokenMetadata } from '@kompart/grpc';
 import { performance } from 'node:perf_hooks';
@@ -28,10 +28,10 @@ export class Observer {
     const stream = client.heartbeat(metadata);
     stream.on('error', () => {});
     stream.on('data', (message: HeartbeatResponse) => {
-      const kind = message.kind;
-      if (kind?.$case !== 'event' && kind?.$case !== 'events') return;
+      const received = heartbeatEvents(message);
+      if (received.length === 0) return;
       const at = now();
-      for (const { type, peer } of kind.$case === 'event' ? [kind.value] : kind.value.events) {
+      for (const { type, peer } of received) {
         const key = `${type}:${peer}`;
         const waiter = observer.waiters.get(key);
         if (waiter === undefined) observer.seen.set(key, at);

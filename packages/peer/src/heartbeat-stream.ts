@@ -1,6 +1,6 @@
 import type { Clock, Logger, TimerHandle } from '@kompart/core';
 import { ClientError } from '@kompart/grpc';
-import { EventType, type HeartbeatRequest, type HeartbeatResponse, type RegistryEvent, type TransferReport } from '@kompart/protocol';
+import { EventType, heartbeatEvents, type HeartbeatRequest, type HeartbeatResponse, type RegistryEvent, type TransferReport } from '@kompart/protocol';
 import type { ConnectionLostReason, PeerEventEmitter } from './peer-events.js';
 import type { RegistryCalls } from './registry-calls.js';
 
@@ -180,14 +180,10 @@ export class HeartbeatStream {
       events.emit({ type: 'heartbeat', sequence: ack.sequence, rttMs: sent === undefined ? 0 : clock.now() - sent });
       return;
     }
-    if (kind.$case === 'events') {
-      for (const event of kind.value.events) {
-        if (this.#done) return;
-        this.#onEvent(event);
-      }
-      return;
+    for (const event of heartbeatEvents(message)) {
+      if (this.#done) return;
+      this.#onEvent(event);
     }
-    this.#onEvent(kind.value);
   }
 
   #onEvent(event: RegistryEvent): void {

@@ -18,5 +18,6 @@ export {
 export { Status as RpcStatus } from './gen/google/rpc/status.js';
 export { ErrorInfo } from './gen/google/rpc/error_details.js';
 export * from './descriptors.js';
+export * from './heartbeat-events.js';
 export * from './limits.js';
 export * from './reasons.js';

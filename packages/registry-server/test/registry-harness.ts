@@ -19,6 +19,7 @@ import {
   type RegistryEvent,
   EVENT_BATCHES_METADATA_KEY,
   STREAM_ATTEMPT_METADATA_KEY,
+  heartbeatEvents,
 } from '@kompart/protocol';
 import { RegistryClient } from '@kompart/grpc/testing';
 import { type KompartError } from '@kompart/core';
@@ -104,9 +105,8 @@ export async function startHarness(options: Partial<RegistryServerOptions> = {})
       const batchSizes: number[] = [];
       const waiters: { predicate: (event: RegistryEvent) => boolean; resolve: (event: RegistryEvent) => void }[] = [];
       stream.on('data', (message: HeartbeatResponse) => {
-        const kind = message.kind;
-        if (kind?.$case !== 'event' && kind?.$case !== 'events') return;
-        const received = kind.$case === 'event' ? [kind.value] : kind.value.events;
+        const received = heartbeatEvents(message);
+        if (received.length === 0) return;
         batchSizes.push(received.length);
         for (const event of received) {
           events.push(event);
