@@ -1,8 +1,10 @@
 /**
- * The downloader's writer thread: writes received bytes into part files, one request
- * after the other, each in write(2) calls of at most WRITE_PIECE_BYTES, and keeps the
- * running SHA-256 of a download written in order (its *digests*), so the main thread,
- * busy with HTTP/2 and TLS, never hashes a received byte.
+ * A downloader's thread (PartWriter starts two of this module): writes received bytes
+ * into part files, one request after the other, each in write(2) calls of at most
+ * WRITE_PIECE_BYTES, or keeps the running SHA-256 of a download in write order (its
+ * *digests*), so the main thread, busy with the network, never hashes a received byte.
+ * A `write` may name a digest too (one thread doing both, as before the split); PartWriter
+ * sends each digest's bytes to the hashing thread as `digest-add` instead.
  *
  * Runs as a worker thread (see part-writer.ts) and only uses Node's built-in modules, so
  * that it can also run from this file's TypeScript source transpiled on the fly (Jest).
@@ -33,7 +35,8 @@ export const WRITE_PIECE_BYTES = 64 * 1024;
 export type PartRequest =
   | { readonly kind: 'write'; readonly id: number; readonly fd: number; readonly data: Uint8Array; readonly position: number; readonly digest?: number }
   | { readonly kind: 'digest-start'; readonly id: number; readonly digest: number; readonly fd: number; readonly length: number }
-  | { readonly kind: 'digest-end'; readonly id: number; readonly digest: number };
+  | { readonly kind: 'digest-end'; readonly id: number; readonly digest: number }
+  | { readonly kind: 'digest-add'; readonly id: number; readonly digest: number; readonly data: Uint8Array };
 
 /** The answer to a PartRequest: nothing when done (a digest's hex for `digest-end`), else the system error's code and text. */
 export interface PartDone {
@@ -83,6 +86,12 @@ function serve(port: NonNullable<typeof parentPort>): void {
           throw error;
         }
         if (digest !== undefined && digest.failure === undefined) digest.hash.update(request.data);
+        return undefined;
+      }
+      case 'digest-add': {
+        const digest = digests.get(request.digest);
+        if (digest === undefined) throw new Error(`no digest ${request.digest} on this thread`);
+        if (digest.failure === undefined) digest.hash.update(request.data);
         return undefined;
       }
       case 'digest-start': {

@@ -19,52 +19,84 @@ export interface PartDigest {
 }
 
 /**
- * The process's writer thread for downloads (part-writer-thread.ts), started on the first
- * write. Requests are served in the order they are made, so writes queued back to back
- * reach the disk one after the other without waiting for the main thread in between.
+ * The process's two threads for downloads (part-writer-thread.ts), each started when first
+ * needed: one writes, the other keeps the running SHA-256s, so that hashing a buffer and
+ * writing it run side by side (on the benchmark machine each costs about as much as the
+ * other: BENCHMARKS.md, "Sealed streams"). Each serves its requests in the order they are
+ * made, so writes queued back to back reach the disk one after the other without waiting
+ * for the main thread in between, and a digest sees the bytes in the order of the writes.
  *
- * The thread keeps the process alive only while writes are pending. If it dies, the
- * writes it had are failed with the reason and the next write starts a new one.
+ * A thread keeps the process alive only while it has requests pending. If one dies, the
+ * requests it had are failed with the reason and the next one starts a new thread.
  */
 export class PartWriter {
-  #worker: Worker | undefined;
+  /** The writing thread (0) and the hashing thread (1), each started when first needed. */
+  readonly #workers: (Worker | undefined)[] = [undefined, undefined];
   #nextId = 1;
   #nextDigest = 1;
-  readonly #waiting = new Map<number, Waiting>();
+  readonly #waiting = new Map<number, Waiting & { readonly worker: Worker }>();
   readonly #digestIds = new WeakMap<PartDigest, number>();
+  /** Digests with a failed write: their finish rejects with it. */
+  readonly #spoiled = new Map<number, Error>();
+  /** Each running digest's latest write, settled either way. */
+  readonly #lastWrite = new Map<number, Promise<void>>();
 
   /**
    * Writes `data` at `position` of the open file `fd`; resolves once it is on its way to
    * the disk (written to the page cache). `data` must not change until then: bytes in a
-   * SharedArrayBuffer are read by the thread in place, other bytes are copied to it.
+   * SharedArrayBuffer are read by the threads in place, other bytes are copied to them.
    * Rejects with the system error (its `code`, ENOSPC, EIO, …) when a write(2) fails.
-   * With `digest` (one of this writer's, not ended), the bytes also go into it once written.
+   * With `digest` (one of this writer's, not ended), the bytes also go into it: on the
+   * hashing thread, while the writing thread writes them.
    */
   write(fd: number, data: Uint8Array, position: number, digest?: PartDigest): Promise<void> {
-    // Shared bytes travel as a view; others as an exact copy, handed over without a second copy.
     const shared = types.isSharedArrayBuffer(data.buffer);
     const bytes = shared ? data : new Uint8Array(data);
     const digestId = digest === undefined ? undefined : this.#digestIds.get(digest);
     if (digest !== undefined && digestId === undefined) return Promise.reject(new Error('write: not a running digest of this writer'));
-    const request = { kind: 'write', id: 0, fd, data: bytes, position, ...(digestId === undefined ? {} : { digest: digestId }) } as const;
-    return this.#send(request, shared ? [] : [bytes.buffer as ArrayBuffer]).then(() => undefined);
+    const hashed = digestId === undefined ? undefined : this.#send({ kind: 'digest-add', id: 0, digest: digestId, data: bytes }, [], HASHER);
+    const written = this.#send({ kind: 'write', id: 0, fd, data: bytes, position }, shared ? [] : [bytes.buffer as ArrayBuffer], WRITER);
+    if (digestId !== undefined) {
+      // The hashing thread cannot see a failed write: the digest is spoiled here.
+      const settled = written.then(
+        () => undefined,
+        (error: unknown) => {
+          if (!this.#spoiled.has(digestId)) this.#spoiled.set(digestId, error as Error);
+        },
+      );
+      this.#lastWrite.set(digestId, settled);
+    }
+    return (hashed === undefined ? written : Promise.all([written, hashed])).then(() => undefined);
   }
 
   /**
-   * Starts a running SHA-256 on the thread over the first `length` bytes of `fd` (read
-   * there: a resumed part file's), continued by each `write` given it, in the order of
-   * the calls. The caller writes in file order and must finish or drop it.
+   * Starts a running SHA-256 on the hashing thread over the first `length` bytes of `fd`
+   * (read there: a resumed part file's), continued by each `write` given it, in the order
+   * of the calls. The caller writes in file order and must finish or drop it.
    */
   digest(fd: number, length: number): PartDigest {
     const id = this.#nextDigest++;
-    const started = this.#send({ kind: 'digest-start', id: 0, digest: id, fd, length });
+    const started = this.#send({ kind: 'digest-start', id: 0, digest: id, fd, length }, [], HASHER);
     started.catch(() => undefined); // seen by finish or drop
-    // A digest is running while it is in #digestIds.
     const ended = (): boolean => !this.#digestIds.has(handle);
     const end = (): Promise<string> => {
       this.#digestIds.delete(handle);
-      const value = this.#send({ kind: 'digest-end', id: 0, digest: id });
-      return Promise.all([started, value]).then(([, hex]) => hex ?? '');
+      const value = this.#send({ kind: 'digest-end', id: 0, digest: id }, [], HASHER);
+      // The writing thread serves in order: once the digest's last write settled, all have.
+      const writes = this.#lastWrite.get(id);
+      this.#lastWrite.delete(id);
+      return Promise.all([started, value, writes]).then(
+        ([, hex]) => {
+          const spoiled = this.#spoiled.get(id);
+          this.#spoiled.delete(id);
+          if (spoiled !== undefined) throw spoiled;
+          return hex ?? '';
+        },
+        (error: unknown) => {
+          this.#spoiled.delete(id);
+          throw error;
+        },
+      );
     };
     const handle: PartDigest = {
       finish: () => (ended() ? Promise.reject(new Error('this digest has ended')) : end()),
@@ -80,48 +112,61 @@ export class PartWriter {
     return handle;
   }
 
-  #send(request: PartRequest, transfer: ArrayBuffer[] = []): Promise<string | undefined> {
-    const worker = (this.#worker ??= this.#start());
+  #send(request: PartRequest, transfer: ArrayBuffer[], index: number): Promise<string | undefined> {
+    const worker = (this.#workers[index] ??= this.#start(index));
     const id = this.#nextId++;
-    if (this.#waiting.size === 0) worker.ref();
+    if (!this.#pending(worker)) worker.ref();
     return new Promise<string | undefined>((resolve, reject) => {
-      this.#waiting.set(id, { resolve, reject });
+      this.#waiting.set(id, { resolve, reject, worker });
       worker.postMessage({ ...request, id }, transfer);
     });
   }
 
-  /** Stops the thread now: writes still pending fail. The next write starts a new thread. */
-  async stop(): Promise<void> {
-    const worker = this.#worker;
-    if (worker === undefined) return;
-    this.#lost(worker, new Error('the part writer thread was stopped'));
-    await worker.terminate();
+  #pending(worker: Worker): boolean {
+    for (const waiting of this.#waiting.values()) if (waiting.worker === worker) return true;
+    return false;
   }
 
-  #start(): Worker {
+  /** Stops the threads now: writes still pending fail. The next write starts new ones. */
+  async stop(): Promise<void> {
+    const workers = this.#workers.filter((worker): worker is Worker => worker !== undefined);
+    for (const worker of workers) this.#lost(worker, new Error('the part writer thread was stopped'));
+    await Promise.all(workers.map((worker) => worker.terminate()));
+  }
+
+  #start(index: number): Worker {
     const worker = startThread();
     worker.unref();
     worker.on('message', (done: PartDone) => {
       const waiting = this.#waiting.get(done.id);
       if (waiting === undefined) return;
       this.#waiting.delete(done.id);
-      if (this.#waiting.size === 0) worker.unref();
+      if (!this.#pending(worker)) worker.unref();
       if (done.error === undefined) waiting.resolve(done.hex);
       else waiting.reject(Object.assign(new Error(done.error.message), { code: done.error.code }));
     });
     worker.on('error', (error) => this.#lost(worker, error));
     worker.on('exit', (code) => this.#lost(worker, new Error(`the part writer thread exited with code ${code}`)));
+    this.#workers[index] = worker;
     return worker;
   }
 
+  /** A thread died: what it had is failed with `reason` (its digests are gone with it). */
   #lost(worker: Worker, reason: Error): void {
-    if (this.#worker !== worker) return;
-    this.#worker = undefined;
-    const waiting = [...this.#waiting.values()];
-    this.#waiting.clear();
-    for (const { reject } of waiting) reject(reason);
+    const index = this.#workers.indexOf(worker);
+    if (index < 0) return;
+    this.#workers[index] = undefined;
+    for (const [id, waiting] of [...this.#waiting]) {
+      if (waiting.worker !== worker) continue;
+      this.#waiting.delete(id);
+      waiting.reject(reason);
+    }
   }
 }
+
+/** Which thread a request goes to. */
+const WRITER = 0;
+const HASHER = 1;
 
 /**
  * Starts part-writer-thread: the compiled file beside this one, or, when running from the
