@@ -143,7 +143,7 @@ const handlers = {
     const started = performance.now();
     const client = new ZeroCopyClient(args.target, ChannelCredentials.createInsecure(), { ...options(args.windowBytes), 'grpc.use_local_subchannel_pool': 1 });
     try {
-      const call = client.download({ sha256: '', path: '', offset: 0, ticket: Buffer.alloc(0) });
+      const call = client.download({ sha256: '', path: '', offset: 0, ticket: Buffer.alloc(0), sealedStream: false });
       const sink = args.sink ?? 'stream';
       if (sink === 'stream') {
         const out = createWriteStream(args.dest);

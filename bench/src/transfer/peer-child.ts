@@ -22,9 +22,18 @@ const handlers = {
    * `chunkBytes` unset: KOMPART_CHUNK_BYTES as the launcher exports it (asLaunched), else the
    * library's default. Plaintext transfers unless `encrypted` (then a fresh identity in
    * memory, pinned TLS as `kompart` does by default); always single-source, since several
-   * holders of the benchmark's file are online at once.
+   * holders of the benchmark's file are online at once. `sealedStreams: false` keeps an
+   * encrypted download's bytes in gRPC chunks over TLS (PeerConfig.sealedStreams).
    */
-  start: async (args: { registry: string; address: string; downloadsDir: string; cacheDir: string | null; chunkBytes?: number; encrypted?: boolean }) => {
+  start: async (args: {
+    registry: string;
+    address: string;
+    downloadsDir: string;
+    cacheDir: string | null;
+    chunkBytes?: number;
+    encrypted?: boolean;
+    sealedStreams?: boolean;
+  }) => {
     const fromEnv = process.env['KOMPART_CHUNK_BYTES'];
     const chunkBytes = args.chunkBytes ?? (fromEnv === undefined ? undefined : Number(fromEnv));
     peer = await startPeer({
@@ -36,6 +45,8 @@ const handlers = {
       identityDir: null,
       plaintextTransfers: args.encrypted !== true,
       singleSource: true,
+      // `sealedStreams: false`: encrypted bytes in gRPC chunks over TLS, as before sealed streams.
+      sealedStreams: args.sealedStreams !== false,
       ...(chunkBytes === undefined ? {} : { chunkBytes }),
     });
     return { id: peer.id, target: peer.fileServiceTarget };

@@ -40,6 +40,8 @@ const PLAIN_RECEIVER = '127.0.0.8:0';
 /** The `kompart-tls` peers: encrypted, pinned transfers (the default of `kompart`). */
 const TLS_SENDER = '127.0.0.9:0';
 const TLS_RECEIVER = '127.0.0.10:0';
+/** `kompart-tls-chunks`: a downloader that asks for no sealed stream (its bytes in gRPC chunks over TLS). */
+const TLS_CHUNKS_RECEIVER = '127.0.0.13:0';
 const TCP_HOST = '127.0.0.4';
 /** Chunk sizes of the sweep (KiB list in KOMPART_BENCH_CHUNKS overrides, e.g. `120,1024`). */
 const CHUNKS = (process.env['KOMPART_BENCH_CHUNKS'] ?? '64,120,256,512,1024').split(',').map((kib) => Number(kib) * 1024);
@@ -109,7 +111,7 @@ export async function runTransferSuite(context: BenchContext): Promise<Row[]> {
     const startPeerChild = async (
       name: string,
       address: string,
-      options: { chunkBytes?: number; execArgv?: string[]; plain?: boolean; encrypted?: boolean } = {},
+      options: { chunkBytes?: number; execArgv?: string[]; plain?: boolean; encrypted?: boolean; sealedStreams?: boolean } = {},
     ) => {
       const child = track(
         startChild<PeerOps>(name, join(__dirname, 'peer-child.js'), options.plain === true ? asPlain(options.execArgv) : asLaunched(options.execArgv, 'peer')),
@@ -121,6 +123,7 @@ export async function runTransferSuite(context: BenchContext): Promise<Row[]> {
         cacheDir: join(dir, 'hash-cache'),
         ...(options.chunkBytes === undefined ? {} : { chunkBytes: options.chunkBytes }),
         ...(options.encrypted === true ? { encrypted: true } : {}),
+        ...(options.sealedStreams === false ? { sealedStreams: false } : {}),
       });
       await child.call('registerPeer');
       return { child, id };
@@ -144,6 +147,7 @@ export async function runTransferSuite(context: BenchContext): Promise<Row[]> {
       const plainReceiver = await startPeerChild('plain-receiver', PLAIN_RECEIVER, { plain: true });
       const tlsSender = await startPeerChild('tls-sender', TLS_SENDER, { encrypted: true });
       const tlsReceiver = await startPeerChild('tls-receiver', TLS_RECEIVER, { encrypted: true });
+      const chunksReceiver = await startPeerChild('tls-chunks-receiver', TLS_CHUNKS_RECEIVER, { encrypted: true, sealedStreams: false });
       const registered = await sender.child.call('registerPath', { path: source });
       await plainSender.child.call('registerPath', { path: source });
       await tlsSender.child.call('registerPath', { path: source });
@@ -219,6 +223,7 @@ export async function runTransferSuite(context: BenchContext): Promise<Row[]> {
         { name: 'kompart', run: () => kompartRun(sender, receiver.child, sender.child) },
         { name: 'kompart-plain', run: () => kompartRun(plainSender, plainReceiver.child, plainSender.child) },
         { name: 'kompart-tls', run: () => kompartRun(tlsSender, tlsReceiver.child, tlsSender.child) },
+        { name: 'kompart-tls-chunks', run: () => kompartRun(tlsSender, chunksReceiver.child, tlsSender.child) },
         ...(process.env['KOMPART_BENCH_SPLIT'] === '1'
           ? [
               { name: 'kompart-launched-sender-only', run: () => kompartRun(sender, plainReceiver.child, sender.child) },
@@ -260,6 +265,7 @@ export async function runTransferSuite(context: BenchContext): Promise<Row[]> {
           plainReceiver.child.stop(),
           tlsSender.child.stop(),
           tlsReceiver.child.stop(),
+          chunksReceiver.child.stop(),
           tcpSender.stop(),
           tcpReceiver.stop(),
           tunedTcpSender.stop(),
@@ -362,7 +368,7 @@ export async function runTransferSuite(context: BenchContext): Promise<Row[]> {
       });
       rows.push({
         item: 1,
-        figure: `get file ${label}, encrypted and pinned (TLS 1.3, the default; issue 20) vs curl over HTTPS from Node https`,
+        figure: `get file ${label}, encrypted and pinned (TLS 1.3 and a sealed stream, the default; issue 20) vs curl over HTTPS from Node https`,
         unit: 'MiB/s',
         kompart: medianOf(ks, rate),
         baseline: medianOf(cs, rate),
@@ -379,6 +385,18 @@ export async function runTransferSuite(context: BenchContext): Promise<Row[]> {
         baselineName: 'curl <- Node https',
         note: `kompart encrypted ${cpuText(ks)}, plaintext ${cpuText(k)}; curl + Node https ${cpuText(cs)}`,
       });
+      const kc = results.get('kompart-tls-chunks');
+      if (kc !== undefined) {
+        rows.push({
+          item: 1,
+          figure: `  the same, sealed stream vs the bytes in gRPC chunks over TLS (before sealed streams)`,
+          unit: 'MiB/s',
+          kompart: medianOf(ks, rate),
+          baseline: medianOf(kc, rate),
+          baselineName: 'kompart, gRPC chunks over TLS',
+          note: `context: sealed ${cpuText(ks)}; chunks ${cpuText(kc)}`,
+        });
+      }
       rows.push({
         item: 1,
         figure: `get file ${label}, encrypted, vs curl over HTTPS then \`openssl dgst -sha256\` of the file (a download verified as kompart verifies it)`,

@@ -98,6 +98,12 @@ export interface PeerConfig {
    */
   readonly plaintextTransfers?: boolean;
   /**
+   * Encrypted downloads move their bytes on sealed streams, both as holder (offering them)
+   * and as downloader (asking for them); false keeps every byte in gRPC chunks over TLS
+   * (default true; file_service.proto, SealedStream).
+   */
+  readonly sealedStreams?: boolean;
+  /**
    * Watch the registered files and folders (default true): a registered file deleted leaves
    * the index, one changed is hashed again and its entry updated, a new file in a registered
    * folder is registered. Off: only the FileService's check before serving notices, and
@@ -151,6 +157,7 @@ export interface ResolvedPeerConfig {
   /** Undefined: an identity kept in memory for this run. */
   readonly identityDir: string | undefined;
   readonly plaintextTransfers: boolean;
+  readonly sealedStreams: boolean;
   readonly watchShares: boolean;
   readonly watchQuietMs: number;
   readonly metricsAddress: string | undefined;
@@ -190,6 +197,7 @@ export const PEER_DEFAULTS = {
   maxHolders: 8,
   requireTickets: true,
   plaintextTransfers: false,
+  sealedStreams: true,
   watchShares: true,
   watchQuietMs: 1000,
   transferReportMs: 1000,
@@ -249,6 +257,7 @@ export function resolvePeerConfig(config: PeerConfig, cwd: string = process.cwd(
           : { knownFile: resolve(cwd, config.registryTrust.knownFile ?? join(stateHome(), 'kompart', 'known_registries')) },
     identityDir: config.identityDir === null ? undefined : resolve(cwd, config.identityDir ?? defaultIdentityDir(own.host, own.port)),
     plaintextTransfers: config.plaintextTransfers ?? PEER_DEFAULTS.plaintextTransfers,
+    sealedStreams: config.sealedStreams ?? PEER_DEFAULTS.sealedStreams,
     watchShares: config.watchShares ?? PEER_DEFAULTS.watchShares,
     watchQuietMs: positive('watchQuietMs', config.watchQuietMs, PEER_DEFAULTS.watchQuietMs),
     metricsAddress: config.metricsAddress,

@@ -6,6 +6,7 @@ import { ClientCertificates, createMetricsRegistry, startMetricsEndpoint, type H
 import type { Registry } from 'prom-client';
 import { createDownloader, type DownloadResult, type Downloader, type PartFileSystem } from './transfer/download-file.js';
 import { createFileService, startFileServer, type FileServer } from './transfer/file-service.js';
+import { SealedStreamListener } from './transfer/sealed-stream.js';
 import { holderStream, swarmHolder, swarmWindowBytes, type HolderConnectionOptions } from './transfer/holder-calls.js';
 import { createHashCache, type HashCache } from './hash-cache.js';
 import type { ProgressCallback } from './hash-file.js';
@@ -250,6 +251,8 @@ class KompartPeer implements Peer {
   /** Downloads in progress: how to cancel each, and when it has finished cleaning up. */
   readonly #downloads = new Map<AbortController, Promise<void>>();
   #server: FileServer | undefined;
+  /** Where this peer offers sealed streams (encrypted transfers only). */
+  #sealed: SealedStreamListener | undefined;
   /** This peer's own identity for pinned TLS (none with CA material, `tls`); loaded by start(). */
   #identity: SelfSignedIdentity | undefined;
   readonly #clients = new ClientCertificates();
@@ -373,6 +376,7 @@ class KompartPeer implements Peer {
       },
       // Found gone or changed when asked for it: the index follows, as if the watcher had seen it.
       onStale: (file) => this.#shares.nudge(file.path),
+      sealed: () => this.#sealed,
     });
     try {
       this.#server = await startFileServer(this.#config.bindTarget, service, this.#config.tls, this.#metrics?.register, pinned);
@@ -385,6 +389,16 @@ class KompartPeer implements Peer {
     } catch (error) {
       this.#lifecycle = 'closed';
       throw error;
+    }
+    // Encrypted transfers offer sealed streams: the bytes outside gRPC, keyed by the call
+    // (file_service.proto), on a free port of the FileService's address. Without one
+    // (that port cannot be had), downloads from this peer go in chunks, as to older peers.
+    if ((pinned !== undefined || this.#config.tls !== undefined) && this.#config.sealedStreams) {
+      const host = new URL(`http://${this.#server.target}`).hostname;
+      this.#sealed = await SealedStreamListener.start(host, this.#deps.clock ?? systemClock).catch((error: unknown) => {
+        this.#logger.warn({ host, error: String(error) }, 'no sealed streams: downloads from this peer go in gRPC chunks');
+        return undefined;
+      });
     }
     if (this.#config.port === 0) {
       this.#id = identityFor(this.#config.host, this.#config.bindIsIdentity ? this.#server.port : this.#config.port);
@@ -710,6 +724,7 @@ class KompartPeer implements Peer {
       tls: this.#config.tls,
       identity: this.#identity,
       plaintextTransfers: this.#config.plaintextTransfers,
+      sealedStreams: this.#config.sealedStreams,
       idleTimeoutMs: this.#config.transferIdleTimeoutMs,
       callTimeoutMs: this.#config.callTimeoutMs,
     };
@@ -744,6 +759,7 @@ class KompartPeer implements Peer {
     await this.#session.close().catch((error: unknown) => this.#logger.warn({ error: String(error) }, 'session close failed'));
     this.#reporter.stop();
     await this.#server?.close(this.#config.shutdownGraceMs);
+    await this.#sealed?.close();
     await this.#metricsEndpoint?.close();
     await this.#cache.flush();
     this.#lifecycle = 'closed';

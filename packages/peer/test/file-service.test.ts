@@ -169,7 +169,7 @@ describe('FileService', () => {
       const finished = new Promise<ServedDownload>((resolve) => {
         onServed = resolve;
       });
-      const call = client.download({ sha256: sha(big), path: '', offset: 0, ticket: Buffer.alloc(0) });
+      const call = client.download({ sha256: sha(big), path: '', offset: 0, ticket: Buffer.alloc(0), sealedStream: false });
       call.on('error', () => undefined);
       await new Promise<void>((resolve) => call.once('data', (_message: DownloadResponse) => resolve()));
       call.pause();
@@ -193,7 +193,7 @@ describe('FileService', () => {
     );
     const client = new FileServiceClient(limited.target, credentials.createInsecure());
     try {
-      const first = client.download({ sha256: sha(big), path: '', offset: 0, ticket: Buffer.alloc(0) });
+      const first = client.download({ sha256: sha(big), path: '', offset: 0, ticket: Buffer.alloc(0), sealedStream: false });
       first.on('error', () => undefined);
       await new Promise<void>((resolve) => first.once('data', () => resolve()));
       first.pause();
@@ -214,7 +214,7 @@ describe('FileService', () => {
 
   describe('limits that keep one downloader from starving the others', () => {
     async function pausedDownload(client: FileServiceClient, sha256: string): Promise<void> {
-      const call = client.download({ sha256, path: '', offset: 0, ticket: Buffer.alloc(0) });
+      const call = client.download({ sha256, path: '', offset: 0, ticket: Buffer.alloc(0), sealedStream: false });
       call.on('error', () => undefined);
       await new Promise<void>((resolve) => call.once('data', () => resolve()));
       call.pause();

@@ -109,7 +109,7 @@ describe('a flood from one address does not stop the other peers', () => {
     const outcomes: (string | undefined)[] = [];
     try {
       for (let n = 0; n < 12; n++) {
-        const call = client.download({ sha256: sha(big), path: '', offset: 0, ticket });
+        const call = client.download({ sha256: sha(big), path: '', offset: 0, ticket, sealedStream: false });
         outcomes.push(
           await new Promise<string | undefined>((resolve) => {
             call.once('data', (_message: DownloadResponse) => {

@@ -80,7 +80,8 @@ describe('encrypted, pinned transfers between peers started with no options', ()
     const served = alice.events.next('served');
     const result = await bob.getFile(`${alice.id}/song.bin`);
     expect(readFileSync(result.path).equals(song)).toBe(true);
-    expect(await served).toMatchObject({ bytes: song.length, complete: true });
+    // The bytes went on a sealed stream (file_service.proto, SealedStream), as between any two peers over TLS.
+    expect(await served).toMatchObject({ bytes: song.length, complete: true, sealed: true });
     // The holder speaks TLS only: HTTP/2 in the clear gets no answer but a closed connection.
     const session = h2connect(`http://${alice.fileServiceTarget}`);
     const closed = await new Promise<string>((resolve) => {

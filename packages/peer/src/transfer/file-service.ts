@@ -1,4 +1,6 @@
 import type { KeyObject } from 'node:crypto';
+import type { FileHandle } from 'node:fs/promises';
+import type { Socket } from 'node:net';
 import { basename } from 'node:path';
 import type { ServerUnaryCall, ServerWritableStream } from '@grpc/grpc-js';
 import { KompartError, invalidArgument, silentLogger, systemClock, verifyTicket, type Clock, type Lang, type Logger } from '@kompart/core';
@@ -18,6 +20,7 @@ import { ChunkBufferPool, fileServiceDefinition } from './download-codec.js';
 import type { FileIdentity } from '../file-identity.js';
 import type { LocalFile, SharedFiles } from '../local-library.js';
 import { openSharedFile } from './open-shared-file.js';
+import { SEALED_CONNECT_TIMEOUT_MS, SealedIdleError, sendSealed, type SealedStreamListener } from './sealed-stream.js';
 
 /**
  * Bytes per Download chunk unless the peer is told otherwise: 64 KiB, under glibc's default
@@ -69,6 +72,8 @@ export interface ServedDownload {
   readonly length: number;
   /** Bytes of file content sent. */
   readonly bytes: number;
+  /** True when the bytes went on a sealed stream (DownloadRequest.sealed_stream) rather than in chunks. */
+  readonly sealed: boolean;
   /** False when the downloader cancelled or the stream broke. */
   readonly complete: boolean;
 }
@@ -116,6 +121,12 @@ export interface FileServiceDeps {
   readonly clock?: Clock;
   /** Told when a registered file was found gone or changed at the check before serving, or shrank while being sent. */
   readonly onStale?: (file: LocalFile) => void;
+  /**
+   * Where sealed streams are offered, when there is such a listener (only a FileService
+   * serving over TLS has one): a request with `sealed_stream` then gets its bytes there
+   * (file_service.proto, SealedStream); without one, in chunks.
+   */
+  readonly sealed?: () => SealedStreamListener | undefined;
 }
 
 /**
@@ -166,6 +177,7 @@ export function createFileService(deps: FileServiceDeps): ServiceHandlers<typeof
     call.once('close', () => pool.close());
     let sent = 0;
     let complete = false;
+    let sealed = false;
     let end = file.size;
     try {
       const offset = request.offset;
@@ -180,6 +192,26 @@ export function createFileService(deps: FileServiceDeps): ServiceHandlers<typeof
       if (stopped) return;
       const header = { name: basename(file.path), path: file.path, size: file.size, sha256: file.sha256, offset, length: end - offset };
       if (!call.write({ payload: { $case: 'header', value: header } })) await drained(call);
+      const listener = request.sealedStream ? deps.sealed?.() : undefined;
+      if (listener !== undefined) {
+        sealed = true;
+        sent = await serveSealed(
+          listener,
+          call,
+          handle,
+          { offset, end },
+          () => stopped,
+          (position) => {
+            logger.info({ path: file.path, position }, 'registered file shrank while being sent');
+            deps.onStale?.(file);
+            return new KompartError(Reason.FILE_UNAVAILABLE, { peer: deps.self(), file: file.path });
+          },
+        );
+        if (stopped) return;
+        complete = true;
+        call.end();
+        return;
+      }
       let position = offset;
       while (position < end && !stopped) {
         // Read straight into a reused buffer with room for the chunk's protobuf framing;
@@ -217,8 +249,60 @@ export function createFileService(deps: FileServiceDeps): ServiceHandlers<typeof
         length: end - request.offset,
         bytes: sent,
         complete,
+        sealed,
       });
     }
+  }
+
+  /**
+   * Offers a sealed stream on `call` and sends the range on it once the downloader
+   * connected; resolves with the bytes sent. The downloader's connection must come within
+   * the listener's connect timeout (DOWNLOAD_IDLE otherwise) and take bytes as the idle
+   * timeout asks of a chunk stream. The call ending first withdraws the offer and closes
+   * the connection.
+   */
+  async function serveSealed(
+    listener: SealedStreamListener,
+    call: ServerWritableStream<DownloadRequest, DownloadResponse>,
+    handle: FileHandle,
+    range: { readonly offset: number; readonly end: number },
+    stopped: () => boolean,
+    shrunk: (position: number) => Error,
+  ): Promise<number> {
+    const offer = listener.offer(sourceHost(call.getPeer()));
+    const withdraw = (): void => offer.cancel();
+    call.once('cancelled', withdraw);
+    call.once('close', withdraw);
+    let socket: Socket | undefined;
+    const cut = (): void => {
+      socket?.destroy();
+    };
+    try {
+      if (!call.write({ payload: { $case: 'sealed', value: { port: offer.port, key: offer.key, token: offer.token } } })) await drained(call);
+      try {
+        socket = await offer.connection;
+      } catch (error) {
+        if (stopped()) return 0;
+        throw idleError(error, SEALED_CONNECT_TIMEOUT_MS);
+      }
+      call.once('cancelled', cut);
+      call.once('close', cut);
+      return await sendSealed(socket, handle, offer.key, range, { stopped, idleMs: idleTimeoutMs, clock, shrunk }).catch((error: unknown) => {
+        throw error instanceof SealedIdleError ? idleError(error) : error;
+      });
+    } finally {
+      offer.cancel();
+      call.off('cancelled', withdraw);
+      call.off('close', withdraw);
+      call.off('cancelled', cut);
+      call.off('close', cut);
+      // Sent in full, the socket was ended; otherwise it is cut so the reader knows at once.
+      if (socket !== undefined && !socket.writableEnded) socket.destroy();
+    }
+  }
+
+  function idleError(cause: unknown, ms = idleTimeoutMs): KompartError {
+    return new KompartError(Reason.DOWNLOAD_IDLE, { peer: deps.self(), seconds: String(ms / 1000) }, { cause });
   }
 
   /**

@@ -17,6 +17,7 @@ import { CHUNK_TAG, deserializeDownloadResponse } from './download-codec.js';
 import type { DownloadMessage, DownloadSource } from './download-file.js';
 import { FLOW_CONTROL_WINDOW_BYTES, MAX_CHUNK_BYTES } from './file-service.js';
 import { ReceiveBudget, copyInto } from './receive-budget.js';
+import { SealedStreamError, readSealed } from './sealed-stream.js';
 import { PeerErrorCode, peerError } from '../peer-error.js';
 
 export interface GrpcDownloadSourceOptions {
@@ -52,6 +53,13 @@ export interface GrpcDownloadSourceOptions {
    * read. A swarm download shares one window's worth among its holders (see Peer).
    */
   readonly windowBytes?: number | undefined;
+  /**
+   * Over TLS (pinned or `tls`), ask for a sealed stream (file_service.proto, SealedStream):
+   * the bytes come in large AES-256-GCM records on a TCP connection of their own instead of
+   * chunks through TLS, HTTP/2 and gRPC. Falls back to chunks when the holder's port for it
+   * cannot be reached. Default false.
+   */
+  readonly sealedStreams?: boolean | undefined;
 }
 
 /** Default of GrpcDownloadSourceOptions.idleTimeoutMs. */
@@ -106,43 +114,141 @@ const CHUNK_HEAD_BYTES = 6;
  *   anything else.
  */
 export function grpcDownloadSource(options: GrpcDownloadSourceOptions): DownloadSource {
+  const idleMs = options.idleTimeoutMs ?? DEFAULT_TRANSFER_IDLE_TIMEOUT_MS;
+  /** One Download call; with `sealed`, asking for a sealed stream and reading it when offered. */
+  async function* call(offset: number, signal: AbortSignal, length: number, sealed: boolean): AsyncGenerator<DownloadMessage> {
+    const request = DownloadRequest.encode({
+      sha256: options.sha256,
+      path: options.path ?? '',
+      offset,
+      length,
+      ticket: Buffer.from(options.ticket ?? []),
+      sealedStream: sealed,
+    }).finish();
+    const socket = await pinnedSocket(options, signal);
+    const call = new DownloadCall(options, Buffer.from(request), socket);
+    const cancel = (): void => call.fail(new CallEnded('cancelled'));
+    signal.addEventListener('abort', cancel, { once: true });
+    try {
+      let header: (DownloadMessage & { type: 'header' }) | undefined;
+      let offered = false;
+      for (;;) {
+        const message = await call.next();
+        if (message === undefined) {
+          if (offered !== (call.sealedRead === true)) throw callStatus(status.INTERNAL, 'download ended before its sealed stream');
+          return;
+        }
+        if (message.type === 'sealed') {
+          if (header === undefined || offered || !sealed) throw callStatus(status.INTERNAL, 'unexpected sealed-stream offer');
+          offered = true;
+          yield* readOffered(call, message, header, signal);
+          continue;
+        }
+        if (offered) throw callStatus(status.INTERNAL, 'message after a sealed-stream offer');
+        if (message.type === 'header') header = message;
+        yield message;
+      }
+    } catch (error) {
+      if (error instanceof SealedUnreachable) throw error;
+      const cause = error;
+      if (error instanceof CallEnded && error.reason === 'stalled') {
+        throw peerError(PeerErrorCode.TRANSFER_INTERRUPTED, { file: options.name, peer: options.holder }, { cause });
+      }
+      if (signal.aborted) throw peerError(PeerErrorCode.DOWNLOAD_CANCELLED, { file: options.name }, { cause });
+      const known = fromServiceError(cause);
+      if (known !== undefined) throw known;
+      if (!call.received && isServiceError(cause) && (cause.code === status.UNAVAILABLE || cause.code === status.DEADLINE_EXCEEDED)) {
+        throw new KompartError(Reason.PEER_OFFLINE, { peer: options.holder }, { cause });
+      }
+      throw peerError(PeerErrorCode.TRANSFER_INTERRUPTED, { file: options.name, peer: options.holder }, { cause });
+    } finally {
+      signal.removeEventListener('abort', cancel);
+      call.close();
+    }
+  }
+
+  /**
+   * The bytes of an offered sealed stream. A stream that breaks is explained by the call's
+   * status when the holder sends one soon (FILE_UNAVAILABLE for a file that shrank, …);
+   * SealedUnreachable when nothing at all came from its port (the caller asks again for chunks).
+   */
+  async function* readOffered(
+    call: DownloadCall,
+    offer: SealedOfferMessage,
+    header: DownloadMessage & { type: 'header' },
+    signal: AbortSignal,
+  ): AsyncGenerator<DownloadMessage> {
+    const expected = header.length !== undefined && header.length > 0 ? header.length : header.size - header.offset;
+    let yielded = false;
+    try {
+      const target = { host: hostAndPort(options.address).host, localAddress: call.localAddress };
+      for await (const chunk of readSealed(offer, target, expected, RECEIVE_BUFFERS, { signal, idleMs })) {
+        yielded = true;
+        yield { type: 'chunk', data: chunk.data, release: chunk.release };
+      }
+      call.sealedRead = true;
+    } catch (error) {
+      if (signal.aborted) throw error;
+      if (error instanceof SealedStreamError && !error.reachable && !yielded) throw new SealedUnreachable(error);
+      const ended = await Promise.race([
+        call.next().then(
+          () => undefined,
+          (failure: unknown) => failure,
+        ),
+        delay(STATUS_AFTER_BREAK_MS),
+      ]);
+      throw isServiceError(ended) ? ended : error;
+    }
+  }
+
   return {
     async *open(offset: number, signal: AbortSignal, length = 0): AsyncGenerator<DownloadMessage> {
-      const request = DownloadRequest.encode({
-        sha256: options.sha256,
-        path: options.path ?? '',
-        offset,
-        length,
-        ticket: Buffer.from(options.ticket ?? []),
-      }).finish();
-      const socket = await pinnedSocket(options, signal);
-      const call = new DownloadCall(options, Buffer.from(request), socket);
-      const cancel = (): void => call.fail(new CallEnded('cancelled'));
-      signal.addEventListener('abort', cancel, { once: true });
+      const sealed = options.sealedStreams === true && (options.tls !== undefined || options.pinned !== undefined);
+      if (!sealed) {
+        yield* call(offset, signal, length, false);
+        return;
+      }
+      let header: (DownloadMessage & { type: 'header' }) | undefined;
       try {
-        for (;;) {
-          const message = await call.next();
-          if (message === undefined) return;
+        for await (const message of call(offset, signal, length, true)) {
+          if (message.type === 'header') header = message;
           yield message;
         }
       } catch (error) {
-        const cause = error;
-        if (error instanceof CallEnded && error.reason === 'stalled') {
-          throw peerError(PeerErrorCode.TRANSFER_INTERRUPTED, { file: options.name, peer: options.holder }, { cause });
+        if (!(error instanceof SealedUnreachable)) throw error;
+        // The holder's stream port cannot be reached from here (a firewall, a NAT that
+        // forwards only the FileService port): the same range again, in chunks.
+        for await (const message of call(offset, signal, length, false)) {
+          if (message.type === 'header' && header !== undefined) {
+            if (message.sha256 !== header.sha256 || message.size !== header.size)
+              throw peerError(PeerErrorCode.TRANSFER_INTERRUPTED, { file: options.name, peer: options.holder });
+            continue;
+          }
+          yield message;
         }
-        if (signal.aborted) throw peerError(PeerErrorCode.DOWNLOAD_CANCELLED, { file: options.name }, { cause });
-        const known = fromServiceError(cause);
-        if (known !== undefined) throw known;
-        if (!call.received && isServiceError(cause) && (cause.code === status.UNAVAILABLE || cause.code === status.DEADLINE_EXCEEDED)) {
-          throw new KompartError(Reason.PEER_OFFLINE, { peer: options.holder }, { cause });
-        }
-        throw peerError(PeerErrorCode.TRANSFER_INTERRUPTED, { file: options.name, peer: options.holder }, { cause });
-      } finally {
-        signal.removeEventListener('abort', cancel);
-        call.close();
       }
     },
   };
+}
+
+/** How long a broken sealed stream waits for the call's status to explain it, ms. */
+const STATUS_AFTER_BREAK_MS = 5_000;
+
+const delay = (ms: number): Promise<undefined> => new Promise((resolve) => setTimeout(() => resolve(undefined), ms).unref());
+
+/** Nothing came from an offered sealed stream's port: the download may go on in chunks. */
+class SealedUnreachable extends Error {
+  constructor(readonly reason: SealedStreamError) {
+    super(reason.message, { cause: reason });
+  }
+}
+
+/** A SealedStream offer, as DownloadCall queues it (never handed to the downloader). */
+interface SealedOfferMessage {
+  readonly type: 'sealed';
+  readonly port: number;
+  readonly key: Uint8Array;
+  readonly token: Uint8Array;
 }
 
 function hostAndPort(address: string): { host: string; port: number } {
@@ -340,7 +446,9 @@ class DownloadCall {
   received = false;
   readonly #session: ClientHttp2Session;
   readonly #stream: ClientHttp2Stream;
-  readonly #queue: DownloadMessage[] = [];
+  readonly #queue: (DownloadMessage | SealedOfferMessage)[] = [];
+  /** Set once an offered sealed stream was read to its last record. */
+  sealedRead: boolean | undefined;
   #ended: { error?: CallEnded | CallStatus } | undefined;
   #wake: (() => void) | undefined;
   readonly #idleMs: number;
@@ -427,7 +535,12 @@ class DownloadCall {
   }
 
   /** The next message, undefined at the end of a successful call; throws CallEnded or a CallStatus. */
-  async next(): Promise<DownloadMessage | undefined> {
+  /** The local address of the connection (a sealed stream connects from the same one). */
+  get localAddress(): string | undefined {
+    return this.#session.socket?.localAddress;
+  }
+
+  async next(): Promise<DownloadMessage | SealedOfferMessage | undefined> {
     for (;;) {
       const message = this.#queue.shift();
       if (message !== undefined) {
@@ -733,6 +846,8 @@ class DownloadCall {
       if (payload?.$case === 'header') {
         const { sha256, size, offset, length } = payload.value;
         this.#queue.push({ type: 'header', sha256, size, offset, length: length ?? 0 });
+      } else if (payload?.$case === 'sealed') {
+        this.#queue.push({ type: 'sealed', ...payload.value });
       }
     }
     if (this.#queue.length >= QUEUE_HIGH_WATER && !this.#stream.isPaused()) this.#stream.pause();

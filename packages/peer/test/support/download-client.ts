@@ -18,7 +18,7 @@ export async function callDownload(target: string, request: Partial<DownloadRequ
   const chunks: Buffer[] = [];
   let header: FileHeader | undefined;
   try {
-    const call = client.download({ sha256: '', path: '', offset: 0, ticket: Buffer.alloc(0), ...request });
+    const call = client.download({ sha256: '', path: '', offset: 0, ticket: Buffer.alloc(0), sealedStream: false, ...request });
     for await (const message of call as AsyncIterable<DownloadResponse>) {
       if (message.payload?.$case === 'header') header = message.payload.value;
       else if (message.payload?.$case === 'chunk') chunks.push(message.payload.value);
