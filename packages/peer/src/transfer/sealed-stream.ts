@@ -211,12 +211,15 @@ export async function sendSealed(
     head[4] = last ? LAST_RECORD : 0;
     const cipher = createCipheriv('aes-256-gcm', key, nonce(index++));
     cipher.setAAD(head);
-    let writable = socket.write(head);
+    // One writev(2) per record rather than a write, and a segment, per part of it.
+    socket.cork();
+    socket.write(head);
     for (let at = 0; at < length; at += SLICE_BYTES) {
-      writable = socket.write(cipher.update(buffer.subarray(at, Math.min(length, at + SLICE_BYTES))));
+      socket.write(cipher.update(buffer.subarray(at, Math.min(length, at + SLICE_BYTES))));
     }
     cipher.final();
-    writable = socket.write(cipher.getAuthTag());
+    const writable = socket.write(cipher.getAuthTag());
+    socket.uncork();
     sent += length;
     if (last) break;
     if (!writable) await drained(socket, control);
