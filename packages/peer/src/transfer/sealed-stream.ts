@@ -18,6 +18,8 @@ export const SEALED_RECORD_BYTES = 1024 * 1024;
 const MAX_SEALED_RECORD_BYTES = 1024 * 1024;
 /** How long an offer waits for its connection, and a connection for its token, ms. */
 export const SEALED_CONNECT_TIMEOUT_MS = 10_000;
+/** How long a reader waits for its TCP connection to the holder's port, ms. */
+const SEALED_DIAL_TIMEOUT_MS = 5_000;
 /** Bytes the holder encrypts and writes at a time inside a record (under glibc's mmap threshold). */
 const SLICE_BYTES = 64 * 1024;
 const HEAD_BYTES = 5;
@@ -306,6 +308,9 @@ export async function* readSealed(
   socket.on('close', () => reader.closed());
   const abort = (): void => reader.fail(new SealedStreamError('cancelled', reader.received));
   control.signal.addEventListener('abort', abort, { once: true });
+  // A port that drops what it is sent (a firewall) is given up on soon: the caller asks for chunks.
+  const connecting = setTimeout(() => reader.fail(new SealedStreamError('sealed-stream port not answering', false)), SEALED_DIAL_TIMEOUT_MS);
+  socket.once('connect', () => clearTimeout(connecting));
   socket.write(offer.token);
   let idle: NodeJS.Timeout | undefined;
   try {
@@ -327,6 +332,7 @@ export async function* readSealed(
     }
   } finally {
     clearTimeout(idle);
+    clearTimeout(connecting);
     control.signal.removeEventListener('abort', abort);
     reader.close();
     socket.destroy();
