@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createCipheriv, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
@@ -17,6 +17,7 @@ import {
   SEALED_RECORD_BYTES,
   SealedStreamError,
   SealedStreamListener,
+  SealedClosedError,
   readSealed,
   sendSealed,
   type SealedOffer,
@@ -243,8 +244,178 @@ describe('sealed streams (a download’s bytes in AES-256-GCM records beside its
     const again = await drain(
       readSealed(offer, { host: HOLDER, localAddress: DOWNLOADER }, 10, budget(), { signal: new AbortController().signal, idleMs: 10_000 }),
     );
-    expect(again.error).toBeInstanceOf(SealedStreamError);
+    // Closed by the listener at once (not left open until the reader's idle time).
+    expect((again.error as SealedStreamError).message).toMatch(/^sealed stream (closed|cut) before its last record$/);
+    expect((again.error as SealedStreamError).reachable).toBe(false);
     expect(again.data.length).toBe(0);
+  });
+
+  /** A holder of our own on the listener's connection: writes `bytes`, then stays silent or ends. */
+  async function readFrom(bytes: Buffer, expected: number, then: 'end' | 'silent', idleMs = 10_000) {
+    const offer = listener.offer(DOWNLOADER);
+    const reading = drain(readSealed(offer, { host: HOLDER, localAddress: DOWNLOADER }, expected, budget(), { signal: new AbortController().signal, idleMs }));
+    const socket = await offer.connection;
+    socket.write(bytes);
+    if (then === 'end') socket.end();
+    const got = await reading;
+    socket.destroy();
+    return { got, key: offer.key };
+  }
+
+  /** One record as the proto describes it, sealed under `key`. */
+  function record(key: Buffer, index: number, plaintext: Buffer, flags: number): Buffer {
+    const head = Buffer.alloc(5);
+    head.writeUInt32BE(plaintext.length, 0);
+    head[4] = flags;
+    const iv = Buffer.alloc(12);
+    iv.writeBigUInt64BE(BigInt(index), 4);
+    const cipher = createCipheriv('aes-256-gcm', key, iv);
+    cipher.setAAD(head);
+    const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+    return Buffer.concat([head, body, cipher.getAuthTag()]);
+  }
+
+  it('refuses records that are not full (empty, short) or flagged wrongly, whatever their seal, from a holder of its own', async () => {
+    const offer = listener.offer(DOWNLOADER);
+    const key = offer.key;
+    offer.cancel();
+    const cases: [string, (key: Buffer) => Buffer, number][] = [
+      // An endless stream of empty records would never end nor stall.
+      ['an empty record not flagged last', (k) => Buffer.concat([record(k, 0, Buffer.alloc(0), 0), record(k, 1, Buffer.alloc(0), 0)]), 10],
+      ['a short record before the last', (k) => record(k, 0, Buffer.alloc(5, 1), 0), 10],
+      ['the last flag on a record that does not end the range', (k) => record(k, 0, Buffer.alloc(5, 1), 1), 10],
+      ['no last flag on the record that ends it', (k) => record(k, 0, Buffer.alloc(10, 1), 0), 10],
+      ['an unknown flag', (k) => record(k, 0, Buffer.alloc(10, 1), 3), 10],
+    ];
+    expect(key.length).toBe(32);
+    for (const [, make, expected] of cases) {
+      const attempt = listener.offer(DOWNLOADER);
+      const reading = drain(
+        readSealed(attempt, { host: HOLDER, localAddress: DOWNLOADER }, expected, budget(), { signal: new AbortController().signal, idleMs: 10_000 }),
+      );
+      const socket = await attempt.connection;
+      socket.write(make(attempt.key));
+      const got = await reading;
+      socket.destroy();
+      expect((got.error as Error).message).toBe('malformed sealed record');
+      expect(got.data.length).toBe(0);
+    }
+    // The same records, well formed, are read.
+    const good = listener.offer(DOWNLOADER);
+    const reading = drain(readSealed(good, { host: HOLDER, localAddress: DOWNLOADER }, 10, budget(), { signal: new AbortController().signal, idleMs: 10_000 }));
+    const socket = await good.connection;
+    socket.end(record(good.key, 0, Buffer.alloc(10, 7), 1));
+    expect((await reading).data.equals(Buffer.alloc(10, 7))).toBe(true);
+  });
+
+  it('refuses a record sealed under another key, or under its own key with another index', async () => {
+    const wrongKey = await readFrom(record(randomBytes(32), 0, Buffer.alloc(10, 1), 1), 10, 'end');
+    expect((wrongKey.got.error as Error).message).toBe('sealed record failed its check');
+    // Nothing checked yet: the port is not taken as serving this stream (the caller may ask for chunks).
+    expect((wrongKey.got.error as SealedStreamError).reachable).toBe(false);
+    const offer = listener.offer(DOWNLOADER);
+    const reading = drain(
+      readSealed(offer, { host: HOLDER, localAddress: DOWNLOADER }, 10, budget(), { signal: new AbortController().signal, idleMs: 10_000 }),
+    );
+    const socket = await offer.connection;
+    socket.end(record(offer.key, 1, Buffer.alloc(10, 1), 1));
+    const wrongIndex = await reading;
+    expect((wrongIndex.error as Error).message).toBe('sealed record failed its check');
+    expect(wrongIndex.data.length).toBe(0);
+  });
+
+  it('takes a port that answers with anything but records as not serving the stream', async () => {
+    const { got } = await readFrom(Buffer.from('HTTP/1.1 400 Bad Request\r\n\r\n'), 10, 'end');
+    expect(got.error).toBeInstanceOf(SealedStreamError);
+    expect((got.error as SealedStreamError).reachable).toBe(false);
+  });
+
+  it('times a holder that goes quiet after the consumer waited for a buffer', async () => {
+    // One buffer: the second record waits for it while the consumer holds the first.
+    const offer = listener.offer(DOWNLOADER);
+    const buffers = new ReceiveBudget(SEALED_RECORD_BYTES + 16, 1);
+    const chunks = readSealed(offer, { host: HOLDER, localAddress: DOWNLOADER }, 3 * SEALED_RECORD_BYTES, buffers, {
+      signal: new AbortController().signal,
+      idleMs: 300,
+    })[Symbol.asyncIterator]();
+    // (The generator connects when first asked.)
+    const firstChunk = chunks.next();
+    const socket = await offer.connection;
+    const first = record(offer.key, 0, data.subarray(0, SEALED_RECORD_BYTES), 0);
+    const second = record(offer.key, 1, data.subarray(SEALED_RECORD_BYTES, 2 * SEALED_RECORD_BYTES), 0);
+    // The first record and half the second, then nothing more, and no end.
+    socket.write(Buffer.concat([first, second.subarray(0, second.length / 2)]));
+    const one = await firstChunk;
+    expect(one.done).toBe(false);
+    const next = chunks.next();
+    one.value!.release();
+    await expect(next).rejects.toThrow('sealed stream stalled');
+    socket.destroy();
+    expect(buffers.outstanding).toBe(0);
+  });
+
+  it('does not take a download as sent when its reader closes the connection midway', async () => {
+    const big = dir.join('closing.bin');
+    writeFileSync(big, randomBytes(48 * 1024 * 1024));
+    const bigHandle = await open(big, 'r');
+    const offer = listener.offer(DOWNLOADER);
+    const reader = connect({ host: HOLDER, port: offer.port, localAddress: DOWNLOADER });
+    reader.on('error', () => undefined);
+    reader.write(offer.token);
+    // Gone after its first bytes.
+    reader.once('data', () => reader.destroy());
+    const socket = await offer.connection;
+    try {
+      const outcome = await sendSealed(
+        socket,
+        bigHandle,
+        offer.key,
+        { offset: 0, end: 48 * 1024 * 1024 },
+        { stopped: () => false, idleMs: 30_000, clock: systemClock, shrunk: () => new Error('shrunk') },
+      ).then(
+        () => 'sent',
+        (error: Error) => error,
+      );
+      expect(outcome).toBeInstanceOf(SealedClosedError);
+    } finally {
+      socket.destroy();
+      await bigHandle.close();
+    }
+  });
+
+  it('ends a download whose reader stops taking bytes after the idle time, freeing its connection', async () => {
+    const big = dir.join('big.bin');
+    writeFileSync(big, randomBytes(48 * 1024 * 1024));
+    const bigHandle = await open(big, 'r');
+    const clock = new FakeClock();
+    const offer = listener.offer(DOWNLOADER);
+    // A reader that presents its token and then reads nothing.
+    const reader = connect({ host: HOLDER, port: offer.port, localAddress: DOWNLOADER });
+    reader.on('error', () => undefined);
+    reader.write(offer.token);
+    reader.pause();
+    const socket = await offer.connection;
+    try {
+      const sending = sendSealed(
+        socket,
+        bigHandle,
+        offer.key,
+        { offset: 0, end: 48 * 1024 * 1024 },
+        { stopped: () => false, idleMs: 30_000, clock, shrunk: () => new Error('shrunk') },
+      );
+      const outcome = sending.then(
+        () => 'sent',
+        (error: Error) => error.constructor.name,
+      );
+      // Once the kernel's buffers are full the sender waits, on the fake clock.
+      while (clock.pending === 0) await new Promise((resolve) => setImmediate(resolve));
+      await clock.advance(30_000);
+      expect(await outcome).toBe('SealedIdleError');
+    } finally {
+      socket.destroy();
+      reader.destroy();
+      await bigHandle.close();
+    }
   });
 
   it('tells a port where nothing listens (unreachable: the caller may ask for chunks) from a stream that broke', async () => {

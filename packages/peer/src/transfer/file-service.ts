@@ -296,8 +296,9 @@ export function createFileService(deps: FileServiceDeps): ServiceHandlers<typeof
       call.off('close', withdraw);
       call.off('cancelled', cut);
       call.off('close', cut);
-      // Sent in full, the socket was ended; otherwise it is cut so the reader knows at once.
-      if (socket !== undefined && !socket.writableEnded) socket.destroy();
+      // Sent in full, everything is with the kernel and goes out before the close; otherwise
+      // the reader learns at once. Either way no descriptor waits for the reader's FIN.
+      socket?.destroy();
     }
   }
 

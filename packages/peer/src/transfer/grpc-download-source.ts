@@ -220,7 +220,7 @@ export function grpcDownloadSource(options: GrpcDownloadSourceOptions): Download
         // forwards only the FileService port): the same range again, in chunks.
         for await (const message of call(offset, signal, length, false)) {
           if (message.type === 'header' && header !== undefined) {
-            if (message.sha256 !== header.sha256 || message.size !== header.size)
+            if (message.sha256 !== header.sha256 || message.size !== header.size || message.offset !== header.offset || message.length !== header.length)
               throw peerError(PeerErrorCode.TRANSFER_INTERRUPTED, { file: options.name, peer: options.holder });
             continue;
           }

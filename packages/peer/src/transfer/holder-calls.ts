@@ -120,7 +120,10 @@ export function swarmHolder(location: HolderLocation, ticket: () => Uint8Array, 
         let stream: AsyncIterator<DownloadMessage> | undefined;
         // Only the opening is retried with a fresh ticket: the holder checks it before the header.
         await withTicket(async (current) => {
-          stream = holderStream(held, current, { ...options, idleTimeoutMs: options.idleTimeoutMs })
+          // Swarm ranges stay in gRPC chunks: several sealed streams at once leave more
+          // decrypted garbage between collections than the swarm's memory bound allows
+          // (BENCHMARKS.md, "Sealed streams"), and a swarm is limited by its links.
+          stream = holderStream(held, current, { ...options, sealedStreams: false })
             .open(offset, signal, length)
             [Symbol.asyncIterator]();
           const opened = await stream.next();

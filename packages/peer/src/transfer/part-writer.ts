@@ -36,10 +36,8 @@ export class PartWriter {
   #nextDigest = 1;
   readonly #waiting = new Map<number, Waiting & { readonly worker: Worker }>();
   readonly #digestIds = new WeakMap<PartDigest, number>();
-  /** Digests with a failed write: their finish rejects with it. */
-  readonly #spoiled = new Map<number, Error>();
-  /** Each running digest's latest write, settled either way. */
-  readonly #lastWrite = new Map<number, Promise<void>>();
+  /** Each running digest's latest write (settled either way) and the first write that failed, if one did. */
+  readonly #running = new Map<number, { last?: Promise<void>; spoiled?: Error }>();
 
   /**
    * Writes `data` at `position` of the open file `fd`; resolves once it is on its way to
@@ -58,13 +56,15 @@ export class PartWriter {
     const written = this.#send({ kind: 'write', id: 0, fd, data: bytes, position }, shared ? [] : [bytes.buffer as ArrayBuffer], WRITER);
     if (digestId !== undefined) {
       // The hashing thread cannot see a failed write: the digest is spoiled here.
-      const settled = written.then(
-        () => undefined,
-        (error: unknown) => {
-          if (!this.#spoiled.has(digestId)) this.#spoiled.set(digestId, error as Error);
-        },
-      );
-      this.#lastWrite.set(digestId, settled);
+      const state = this.#running.get(digestId);
+      if (state !== undefined) {
+        state.last = written.then(
+          () => undefined,
+          (error: unknown) => {
+            state.spoiled ??= error as Error;
+          },
+        );
+      }
     }
     return (hashed === undefined ? written : Promise.all([written, hashed])).then(() => undefined);
   }
@@ -82,21 +82,16 @@ export class PartWriter {
     const end = (): Promise<string> => {
       this.#digestIds.delete(handle);
       const value = this.#send({ kind: 'digest-end', id: 0, digest: id }, [], HASHER);
+      value.catch(() => undefined); // seen below, once the writes settled
+      const state = this.#running.get(id);
+      this.#running.delete(id);
       // The writing thread serves in order: once the digest's last write settled, all have.
-      const writes = this.#lastWrite.get(id);
-      this.#lastWrite.delete(id);
-      return Promise.all([started, value, writes]).then(
-        ([, hex]) => {
-          const spoiled = this.#spoiled.get(id);
-          this.#spoiled.delete(id);
-          if (spoiled !== undefined) throw spoiled;
+      return (state?.last ?? Promise.resolve())
+        .then(() => Promise.all([started, value]))
+        .then(([, hex]) => {
+          if (state?.spoiled !== undefined) throw state.spoiled;
           return hex ?? '';
-        },
-        (error: unknown) => {
-          this.#spoiled.delete(id);
-          throw error;
-        },
-      );
+        });
     };
     const handle: PartDigest = {
       finish: () => (ended() ? Promise.reject(new Error('this digest has ended')) : end()),
@@ -109,6 +104,7 @@ export class PartWriter {
             ),
     };
     this.#digestIds.set(handle, id);
+    this.#running.set(id, {});
     return handle;
   }
 

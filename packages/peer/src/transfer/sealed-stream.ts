@@ -18,8 +18,8 @@ export const SEALED_RECORD_BYTES = 1024 * 1024;
 const MAX_SEALED_RECORD_BYTES = 1024 * 1024;
 /** How long an offer waits for its connection, and a connection for its token, ms. */
 export const SEALED_CONNECT_TIMEOUT_MS = 10_000;
-/** How long a reader waits for its TCP connection to the holder's port, ms. */
-const SEALED_DIAL_TIMEOUT_MS = 5_000;
+/** How long a reader waits for the first record to arrive and check, ms (then it asks for chunks). */
+const SEALED_FIRST_RECORD_TIMEOUT_MS = 10_000;
 /** Bytes the holder encrypts and writes at a time inside a record (under glibc's mmap threshold). */
 const SLICE_BYTES = 64 * 1024;
 const HEAD_BYTES = 5;
@@ -78,6 +78,8 @@ export class SealedStreamListener {
     this.#server = server;
     this.#clock = clock;
     server.on('connection', (socket) => this.#identify(socket));
+    // An accept that fails (EMFILE, …) costs that connection only: its downloader asks for chunks.
+    server.on('error', () => undefined);
   }
 
   /** Listens on `host`, port 0 (any free one) unless told otherwise. */
@@ -200,7 +202,8 @@ export async function sendSealed(
   let next = readAt(position, spare[0]!);
   for (;;) {
     const { buffer, length } = await next;
-    if (control.stopped() || closed) return sent;
+    if (control.stopped()) return sent;
+    if (closed) throw new SealedClosedError('the sealed stream was closed before its last record');
     position += length;
     const last = position === range.end;
     if (!last) {
@@ -223,29 +226,48 @@ export async function sendSealed(
     const writable = socket.write(cipher.getAuthTag());
     socket.uncork();
     sent += length;
-    if (last) break;
     if (!writable) await drained(socket, control);
+    if (last) break;
   }
-  await new Promise<void>((resolve) => socket.end(resolve));
+  if (control.stopped()) return sent;
+  if (closed) throw new SealedClosedError('the sealed stream was closed before its last record');
+  // Ended only once everything is with the kernel: a reader that stops taking it is timed here too.
+  const flushed = drained(socket, control, ['finish', 'close']);
+  socket.end();
+  await flushed;
   return sent;
 }
 
-/** Resolves on `drain` or close; rejects with SealedIdleError after `idleMs` without either. */
-function drained(socket: Socket, control: { readonly idleMs: number; readonly clock: Clock }): Promise<void> {
+/** Raised by sendSealed when the reader's connection closed before the last record (its call still open). */
+export class SealedClosedError extends Error {}
+
+/**
+ * Resolves on the first of `events` (`drain`, `finish` or `close`); rejects with
+ * SealedIdleError when the kernel took none of what waits in the socket for `idleMs`
+ * (progress within a record counts).
+ */
+function drained(socket: Socket, control: { readonly idleMs: number; readonly clock: Clock }, events: readonly string[] = ['drain', 'finish', 'close']): Promise<void> {
   return new Promise((resolve, reject) => {
-    const done = (): void => {
+    let waiting = socket.writableLength;
+    const off = (): void => {
       control.clock.clearTimeout(timer);
-      socket.off('drain', done);
-      socket.off('close', done);
+      for (const event of events) socket.off(event, done);
+    };
+    const done = (): void => {
+      off();
       resolve();
     };
-    const timer = control.clock.setTimeout(() => {
-      socket.off('drain', done);
-      socket.off('close', done);
+    const check = (): void => {
+      if (socket.writableLength < waiting) {
+        waiting = socket.writableLength;
+        timer = control.clock.setTimeout(check, control.idleMs);
+        return;
+      }
+      off();
       reject(new SealedIdleError('sealed stream: the reader took nothing'));
-    }, control.idleMs);
-    socket.on('drain', done);
-    socket.on('close', done);
+    };
+    let timer = control.clock.setTimeout(check, control.idleMs);
+    for (const event of events) socket.on(event, done);
   });
 }
 
@@ -303,16 +325,20 @@ export async function* readSealed(
     },
   });
   reader.attach(socket);
-  socket.on('error', (error) => reader.fail(new SealedStreamError(`sealed stream: ${error.message}`, reader.received, { cause: error })));
+  socket.on('error', (error) => reader.fail(new SealedStreamError(`sealed stream: ${error.message}`, reader.verified, { cause: error })));
   socket.on('end', () => reader.end());
   socket.on('close', () => reader.closed());
-  const abort = (): void => reader.fail(new SealedStreamError('cancelled', reader.received));
+  const abort = (): void => reader.fail(new SealedStreamError('cancelled', reader.verified));
   control.signal.addEventListener('abort', abort, { once: true });
-  // A port that drops what it is sent (a firewall) is given up on soon: the caller asks for chunks.
-  const connecting = setTimeout(() => reader.fail(new SealedStreamError('sealed-stream port not answering', false)), SEALED_DIAL_TIMEOUT_MS);
-  socket.once('connect', () => clearTimeout(connecting));
+  // A port that drops what it is sent (a firewall) or a silent middlebox is given up on
+  // soon: until a first record checks, the caller may still ask for chunks.
+  const connecting = setTimeout(() => {
+    if (!reader.verified) reader.fail(new SealedStreamError('no sealed record in time', false));
+  }, SEALED_FIRST_RECORD_TIMEOUT_MS);
   socket.write(offer.token);
+  // Armed only while the consumer waits for the holder; bytes arriving restart it.
   let idle: NodeJS.Timeout | undefined;
+  reader.onBytes = () => idle?.refresh();
   try {
     for (;;) {
       const chunk = reader.queue.shift();
@@ -326,9 +352,10 @@ export async function* readSealed(
       // Only the wait for the holder is timed, not the consumer's work nor a wait for a buffer.
       await new Promise<void>((resolve) => {
         reader.wake = resolve;
-        if (!reader.waitingForBuffer) idle = setTimeout(() => reader.fail(new SealedStreamError('sealed stream stalled', reader.received)), control.idleMs);
+        if (!reader.waitingForBuffer) idle = setTimeout(() => reader.fail(new SealedStreamError('sealed stream stalled', reader.verified)), control.idleMs);
       });
       clearTimeout(idle);
+      idle = undefined;
     }
   } finally {
     clearTimeout(idle);
@@ -345,8 +372,11 @@ class SealedReader {
   failure: SealedStreamError | undefined;
   /** The last record was read and checked, and the holder ended the connection. */
   done = false;
-  received = false;
+  /** A record arrived and checked: the holder's port really serves this stream. */
+  verified = false;
   wake: (() => void) | undefined;
+  /** Told of every read (the reader's idle timer restarts). */
+  onBytes: (() => void) | undefined;
   waitingForBuffer = false;
   #socket: { pause(): void; resume(): void; isPaused(): boolean } | undefined;
   #ended = false;
@@ -391,7 +421,7 @@ class SealedReader {
 
   /** The connection closed: a failure unless the holder ended it first (records may still be held). */
   closed(): void {
-    if (!this.#endOfStream) this.fail(new SealedStreamError('sealed stream closed before its last record', this.received));
+    if (!this.#endOfStream) this.fail(new SealedStreamError('sealed stream closed before its last record', this.verified));
   }
 
   /** The holder ended the connection: complete only after the last record. */
@@ -414,7 +444,7 @@ class SealedReader {
   #finish(): void {
     if (this.failure !== undefined || this.done) return;
     if (!this.#ended) {
-      this.fail(new SealedStreamError('sealed stream cut before its last record', this.received));
+      this.fail(new SealedStreamError('sealed stream cut before its last record', this.verified));
       return;
     }
     this.done = true;
@@ -430,18 +460,18 @@ class SealedReader {
   /** Parses `data` (valid only during the call). */
   read(data: Buffer): void {
     if (this.failure !== undefined || data.length === 0) return;
-    this.received = true;
+    this.onBytes?.();
     try {
       this.#parse(data);
     } catch (error) {
-      this.fail(error instanceof SealedStreamError ? error : new SealedStreamError(`sealed stream: ${String(error)}`, true, { cause: error }));
+      this.fail(error instanceof SealedStreamError ? error : new SealedStreamError(`sealed stream: ${String(error)}`, this.verified, { cause: error }));
     }
   }
 
   #parse(data: Buffer): void {
     let at = 0;
     while (at < data.length) {
-      if (this.#ended) throw new SealedStreamError('bytes after the last record', true);
+      if (this.#ended) throw new SealedStreamError('bytes after the last record', this.verified);
       if (this.#decipher === undefined) {
         const take = Math.min(HEAD_BYTES - this.#headFill, data.length - at);
         data.copy(this.#head, this.#headFill, at, at + take);
@@ -451,8 +481,10 @@ class SealedReader {
         const flags = this.#head[4]!;
         this.#length = this.#head.readUInt32BE(0);
         this.#last = (flags & LAST_RECORD) !== 0;
-        if (this.#length > MAX_SEALED_RECORD_BYTES || (flags & ~LAST_RECORD) !== 0 || this.#total + this.#length > this.expected) {
-          throw new SealedStreamError('malformed sealed record', true);
+        // Every record but the last is full, and the last is flagged: nothing else is accepted.
+        const wanted = Math.min(MAX_SEALED_RECORD_BYTES, this.expected - this.#total);
+        if (this.#length !== wanted || (flags & ~LAST_RECORD) !== 0 || this.#last !== (this.#total + this.#length === this.expected)) {
+          throw new SealedStreamError('malformed sealed record', this.verified);
         }
         this.#buffer = this.buffers.take();
         if (this.#buffer === undefined) {
@@ -480,12 +512,12 @@ class SealedReader {
       try {
         this.#decipher.final();
       } catch (error) {
-        throw new SealedStreamError('sealed record failed its check', true, { cause: error });
+        throw new SealedStreamError('sealed record failed its check', this.verified, { cause: error });
       }
       this.#decipher = undefined;
       this.#headFill = 0;
       this.#total += this.#length;
-      if (this.#last && this.#total !== this.expected) throw new SealedStreamError('sealed stream shorter than its header', true);
+      this.verified = true;
       if (this.#last) this.#ended = true;
       const buffer = this.#buffer!;
       this.#buffer = undefined;
@@ -538,5 +570,7 @@ class SealedReader {
       return;
     }
     if (!this.waitingForBuffer && this.queue.length < QUEUE_HIGH_WATER) this.#socket?.resume();
+    // A consumer waiting meanwhile had no idle timer: it arms one now.
+    this.#notify();
   }
 }
