@@ -246,7 +246,11 @@ export class SealedClosedError extends Error {}
  * SealedIdleError when the kernel took none of what waits in the socket for `idleMs`
  * (progress within a record counts).
  */
-function drained(socket: Socket, control: { readonly idleMs: number; readonly clock: Clock }, events: readonly string[] = ['drain', 'finish', 'close']): Promise<void> {
+function drained(
+  socket: Socket,
+  control: { readonly idleMs: number; readonly clock: Clock },
+  events: readonly string[] = ['drain', 'finish', 'close'],
+): Promise<void> {
   return new Promise((resolve, reject) => {
     let waiting = socket.writableLength;
     const off = (): void => {
