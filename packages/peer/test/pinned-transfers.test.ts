@@ -4,23 +4,13 @@ import { connect as h2connect } from 'node:http2';
 import { createSelfSignedIdentity, type SelfSignedIdentity } from '@kompart/grpc';
 import { DEFAULT_BACKOFF, silentLogger } from '@kompart/core';
 import { GetPiecesRequest, GetPiecesResponse } from '@kompart/protocol';
-import type { DownloadMessage } from '../src/transfer/download-file';
 import { grpcDownloadSource, holderUnary } from '../src/transfer/grpc-download-source';
 import { isPeerError, type Peer } from '../src/index';
 import { RegistryCalls } from '../src/registry-calls';
+import { downloadedBytes } from './support/downloaded-bytes';
 import { CALM_PRESENCE, startNetwork, type TestNetwork } from './support/network';
 
 const sha = (data: Uint8Array): string => createHash('sha256').update(data).digest('hex');
-
-async function drain(source: AsyncIterable<DownloadMessage>): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  for await (const message of source) {
-    if (message.type !== 'chunk') continue;
-    parts.push(Buffer.from(message.data));
-    message.release?.();
-  }
-  return Buffer.concat(parts);
-}
 
 describe('encrypted, pinned transfers between peers started with no options', () => {
   let net: TestNetwork;
@@ -99,9 +89,9 @@ describe('encrypted, pinned transfers between peers started with no options', ()
     const { calls, located } = await sessionFor('127.20.0.4', owner);
     calls.close();
     const source = (client: SelfSignedIdentity) => pinnedSource(located, Buffer.from(located.holderCertificateSha256), client);
-    const refused = await drain(source(thief)).catch((error: unknown) => error);
+    const refused = await downloadedBytes(source(thief)).catch((error: unknown) => error);
     expect(refused).toMatchObject({ reason: 'TICKET_INVALID' });
-    expect((await drain(source(owner))).equals(song)).toBe(true);
+    expect((await downloadedBytes(source(owner))).equals(song)).toBe(true);
   });
 
   it('sends nothing to a holder whose certificate is not the registered one', async () => {
@@ -112,7 +102,7 @@ describe('encrypted, pinned transfers between peers started with no options', ()
       served += 1;
     };
     alice.events.on('served', counting);
-    const error = await drain(pinnedSource(located, randomBytes(32), await createSelfSignedIdentity('y'))).catch((e: unknown) => e);
+    const error = await downloadedBytes(pinnedSource(located, randomBytes(32), await createSelfSignedIdentity('y'))).catch((e: unknown) => e);
     alice.events.off('served', counting);
     expect(isPeerError(error, 'HOLDER_CERTIFICATE_MISMATCH')).toBe(true);
     expect(served).toBe(0);

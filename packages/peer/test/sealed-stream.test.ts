@@ -8,7 +8,6 @@ import { FakeClock } from '@kompart/core/testing';
 import { ClientCertificates, createSelfSignedIdentity } from '@kompart/grpc';
 import { createHashCache } from '../src/hash-cache';
 import { hashLocalFile, SharedFiles } from '../src/local-library';
-import type { DownloadMessage } from '../src/transfer/download-file';
 import { createFileService, startFileServer, type ServedDownload } from '../src/transfer/file-service';
 import { grpcDownloadSource } from '../src/transfer/grpc-download-source';
 import { ReceiveBudget } from '../src/transfer/receive-budget';
@@ -22,6 +21,7 @@ import {
   sendSealed,
   type SealedOffer,
 } from '../src/transfer/sealed-stream';
+import { downloadedBytes } from './support/downloaded-bytes';
 import { makeTempDir, type TempDir } from './support/temp-dir';
 
 /**
@@ -521,7 +521,7 @@ describe('Download with sealed_stream, from a pinned FileService', () => {
   }
 
   const fetch = (target: string, sealedStreams: boolean) =>
-    collectAll(
+    downloadedBytes(
       grpcDownloadSource({
         address: target,
         holder: 'holder',
@@ -577,14 +577,3 @@ describe('Download with sealed_stream, from a pinned FileService', () => {
     }
   });
 });
-
-/** Every chunk's bytes of a download source, released as they come. */
-async function collectAll(source: AsyncIterable<DownloadMessage>): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  for await (const message of source) {
-    if (message.type !== 'chunk') continue;
-    parts.push(Buffer.from(message.data));
-    message.release?.();
-  }
-  return Buffer.concat(parts);
-}

@@ -130,14 +130,12 @@ export function grpcDownloadSource(options: GrpcDownloadSourceOptions): Download
     const cancel = (): void => call.fail(new CallEnded('cancelled'));
     signal.addEventListener('abort', cancel, { once: true });
     try {
-      let header: (DownloadMessage & { type: 'header' }) | undefined;
+      let header: HeaderMessage | undefined;
+      // A second offer, or any message after one, breaks the protocol.
       let offered = false;
       for (;;) {
         const message = await call.next();
-        if (message === undefined) {
-          if (offered !== (call.sealedRead === true)) throw callStatus(status.INTERNAL, 'download ended before its sealed stream');
-          return;
-        }
+        if (message === undefined) return;
         if (message.type === 'sealed') {
           if (header === undefined || offered || !sealed) throw callStatus(status.INTERNAL, 'unexpected sealed-stream offer');
           offered = true;
@@ -170,26 +168,19 @@ export function grpcDownloadSource(options: GrpcDownloadSourceOptions): Download
   /**
    * The bytes of an offered sealed stream. A stream that breaks is explained by the call's
    * status when the holder sends one soon (FILE_UNAVAILABLE for a file that shrank, …);
-   * SealedUnreachable when nothing at all came from its port (the caller asks again for chunks).
+   * SealedUnreachable when no record from its port checked (the caller asks again for chunks).
    */
-  async function* readOffered(
-    call: DownloadCall,
-    offer: SealedOfferMessage,
-    header: DownloadMessage & { type: 'header' },
-    signal: AbortSignal,
-  ): AsyncGenerator<DownloadMessage> {
+  async function* readOffered(call: DownloadCall, offer: SealedOfferMessage, header: HeaderMessage, signal: AbortSignal): AsyncGenerator<DownloadMessage> {
     const expected = header.length !== undefined && header.length > 0 ? header.length : header.size - header.offset;
-    let yielded = false;
     try {
       const target = { host: hostAndPort(options.address).host, localAddress: call.localAddress };
       for await (const chunk of readSealed(offer, target, expected, RECEIVE_BUFFERS, { signal, idleMs })) {
-        yielded = true;
         yield { type: 'chunk', data: chunk.data, release: chunk.release };
       }
-      call.sealedRead = true;
     } catch (error) {
       if (signal.aborted) throw error;
-      if (error instanceof SealedStreamError && !error.reachable && !yielded) throw new SealedUnreachable(error);
+      // Not reachable: no record checked, so nothing was handed on.
+      if (error instanceof SealedStreamError && !error.reachable) throw new SealedUnreachable(error);
       const ended = await Promise.race([
         call.next().then(
           () => undefined,
@@ -208,7 +199,7 @@ export function grpcDownloadSource(options: GrpcDownloadSourceOptions): Download
         yield* call(offset, signal, length, false);
         return;
       }
-      let header: (DownloadMessage & { type: 'header' }) | undefined;
+      let header: HeaderMessage | undefined;
       try {
         for await (const message of call(offset, signal, length, true)) {
           if (message.type === 'header') header = message;
@@ -242,6 +233,8 @@ class SealedUnreachable extends Error {
     super(reason.message, { cause: reason });
   }
 }
+
+type HeaderMessage = DownloadMessage & { readonly type: 'header' };
 
 /** A SealedStream offer, as DownloadCall queues it (never handed to the downloader). */
 interface SealedOfferMessage {
@@ -447,8 +440,6 @@ class DownloadCall {
   readonly #session: ClientHttp2Session;
   readonly #stream: ClientHttp2Stream;
   readonly #queue: (DownloadMessage | SealedOfferMessage)[] = [];
-  /** Set once an offered sealed stream was read to its last record. */
-  sealedRead: boolean | undefined;
   #ended: { error?: CallEnded | CallStatus } | undefined;
   #wake: (() => void) | undefined;
   readonly #idleMs: number;
@@ -534,12 +525,12 @@ class DownloadCall {
     this.#stream.on('close', () => this.#onClose());
   }
 
-  /** The next message, undefined at the end of a successful call; throws CallEnded or a CallStatus. */
   /** The local address of the connection (a sealed stream connects from the same one). */
   get localAddress(): string | undefined {
     return this.#session.socket?.localAddress;
   }
 
+  /** The next message, undefined at the end of a successful call; throws CallEnded or a CallStatus. */
   async next(): Promise<DownloadMessage | SealedOfferMessage | undefined> {
     for (;;) {
       const message = this.#queue.shift();

@@ -20,8 +20,8 @@ export interface HolderConnectionOptions {
   readonly identity: { readonly cert: Buffer; readonly key: Buffer } | undefined;
   /** Plaintext to a holder that registered no certificate is allowed (`--plaintext-transfers`). */
   readonly plaintextTransfers: boolean;
-  /** Ask TLS holders for sealed streams (PeerConfig.sealedStreams; default true). */
-  readonly sealedStreams?: boolean;
+  /** Ask TLS holders for sealed streams (PeerConfig.sealedStreams). */
+  readonly sealedStreams: boolean;
   /** A single-source stream that brings nothing for this long is interrupted (ms). */
   readonly idleTimeoutMs: number;
   /** Deadline of GetPieces, ms. */
@@ -83,7 +83,7 @@ export function holderStream(file: HolderFile, ticket: Uint8Array, options: Hold
     ticket,
     idleTimeoutMs: options.idleTimeoutMs,
     windowBytes: options.windowBytes,
-    sealedStreams: options.sealedStreams ?? true,
+    sealedStreams: options.sealedStreams,
   });
 }
 

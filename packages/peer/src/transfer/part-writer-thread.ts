@@ -2,9 +2,8 @@
  * A downloader's thread (PartWriter starts two of this module): writes received bytes
  * into part files, one request after the other, each in write(2) calls of at most
  * WRITE_PIECE_BYTES, or keeps the running SHA-256 of a download in write order (its
- * *digests*), so the main thread, busy with the network, never hashes a received byte.
- * A `write` may name a digest too (one thread doing both, as before the split); PartWriter
- * sends each digest's bytes to the hashing thread as `digest-add` instead.
+ * *digests*, fed by `digest-add`), so the main thread, busy with the network, never
+ * hashes a received byte.
  *
  * Runs as a worker thread (see part-writer.ts) and only uses Node's built-in modules, so
  * that it can also run from this file's TypeScript source transpiled on the fly (Jest).
@@ -28,12 +27,12 @@ export const WRITE_PIECE_BYTES = 64 * 1024;
 
 /**
  * What this thread is asked to do, in order: `write` `data` at `position` of the open
- * file `fd` (and add it to digest `digest`, when given); `digest-start` a digest over the
- * first `length` bytes of `fd` (a resumed part file's), read here; `digest-end` reply
- * with a digest's SHA-256 (hex) and forget it.
+ * file `fd`; `digest-start` a digest over the first `length` bytes of `fd` (a resumed
+ * part file's), read here; `digest-add` `data` to a digest; `digest-end` reply with a
+ * digest's SHA-256 (hex) and forget it.
  */
 export type PartRequest =
-  | { readonly kind: 'write'; readonly id: number; readonly fd: number; readonly data: Uint8Array; readonly position: number; readonly digest?: number }
+  | { readonly kind: 'write'; readonly id: number; readonly fd: number; readonly data: Uint8Array; readonly position: number }
   | { readonly kind: 'digest-start'; readonly id: number; readonly digest: number; readonly fd: number; readonly length: number }
   | { readonly kind: 'digest-end'; readonly id: number; readonly digest: number }
   | { readonly kind: 'digest-add'; readonly id: number; readonly digest: number; readonly data: Uint8Array };
@@ -77,17 +76,9 @@ function serve(port: NonNullable<typeof parentPort>): void {
   const digests = new Map<number, Digest>();
   const run = (request: PartRequest): string | undefined => {
     switch (request.kind) {
-      case 'write': {
-        const digest = request.digest === undefined ? undefined : digests.get(request.digest);
-        try {
-          writeInPieces(request.fd, request.data, request.position);
-        } catch (error) {
-          if (digest !== undefined) digest.failure ??= error as Error;
-          throw error;
-        }
-        if (digest !== undefined && digest.failure === undefined) digest.hash.update(request.data);
+      case 'write':
+        writeInPieces(request.fd, request.data, request.position);
         return undefined;
-      }
       case 'digest-add': {
         const digest = digests.get(request.digest);
         if (digest === undefined) throw new Error(`no digest ${request.digest} on this thread`);

@@ -34,7 +34,8 @@ export class PartWriter {
   readonly #workers: (Worker | undefined)[] = [undefined, undefined];
   #nextId = 1;
   #nextDigest = 1;
-  readonly #waiting = new Map<number, Waiting & { readonly worker: Worker }>();
+  /** Requests each thread has not answered yet, by request id (same index as #workers). */
+  readonly #waiting = [new Map<number, Waiting>(), new Map<number, Waiting>()];
   readonly #digestIds = new WeakMap<PartDigest, number>();
   /** Each running digest's latest write (settled either way) and the first write that failed, if one did. */
   readonly #running = new Map<number, { last?: Promise<void>; spoiled?: Error }>();
@@ -48,6 +49,8 @@ export class PartWriter {
    * hashing thread, while the writing thread writes them.
    */
   write(fd: number, data: Uint8Array, position: number, digest?: PartDigest): Promise<void> {
+    // Shared bytes travel as a view; others as an exact copy, handed over to the writing
+    // thread (the hashing thread, sent them first, gets a copy of its own).
     const shared = types.isSharedArrayBuffer(data.buffer);
     const bytes = shared ? data : new Uint8Array(data);
     const digestId = digest === undefined ? undefined : this.#digestIds.get(digest);
@@ -78,6 +81,7 @@ export class PartWriter {
     const id = this.#nextDigest++;
     const started = this.#send({ kind: 'digest-start', id: 0, digest: id, fd, length }, [], HASHER);
     started.catch(() => undefined); // seen by finish or drop
+    // A digest is running while it is in #digestIds.
     const ended = (): boolean => !this.#digestIds.has(handle);
     const end = (): Promise<string> => {
       this.#digestIds.delete(handle);
@@ -110,17 +114,13 @@ export class PartWriter {
 
   #send(request: PartRequest, transfer: ArrayBuffer[], index: number): Promise<string | undefined> {
     const worker = (this.#workers[index] ??= this.#start(index));
+    const waiting = this.#waiting[index]!;
     const id = this.#nextId++;
-    if (!this.#pending(worker)) worker.ref();
+    if (waiting.size === 0) worker.ref();
     return new Promise<string | undefined>((resolve, reject) => {
-      this.#waiting.set(id, { resolve, reject, worker });
+      waiting.set(id, { resolve, reject });
       worker.postMessage({ ...request, id }, transfer);
     });
-  }
-
-  #pending(worker: Worker): boolean {
-    for (const waiting of this.#waiting.values()) if (waiting.worker === worker) return true;
-    return false;
   }
 
   /** Stops the threads now: writes still pending fail. The next write starts new ones. */
@@ -133,11 +133,12 @@ export class PartWriter {
   #start(index: number): Worker {
     const worker = startThread();
     worker.unref();
+    const pending = this.#waiting[index]!;
     worker.on('message', (done: PartDone) => {
-      const waiting = this.#waiting.get(done.id);
+      const waiting = pending.get(done.id);
       if (waiting === undefined) return;
-      this.#waiting.delete(done.id);
-      if (!this.#pending(worker)) worker.unref();
+      pending.delete(done.id);
+      if (pending.size === 0) worker.unref();
       if (done.error === undefined) waiting.resolve(done.hex);
       else waiting.reject(Object.assign(new Error(done.error.message), { code: done.error.code }));
     });
@@ -152,11 +153,9 @@ export class PartWriter {
     const index = this.#workers.indexOf(worker);
     if (index < 0) return;
     this.#workers[index] = undefined;
-    for (const [id, waiting] of [...this.#waiting]) {
-      if (waiting.worker !== worker) continue;
-      this.#waiting.delete(id);
-      waiting.reject(reason);
-    }
+    const waiting = [...this.#waiting[index]!.values()];
+    this.#waiting[index]!.clear();
+    for (const { reject } of waiting) reject(reason);
   }
 }
 

@@ -275,7 +275,7 @@ function drained(
   });
 }
 
-/** Why a sealed stream could not be read; `reachable` false when nothing came from the holder's port at all. */
+/** Why a sealed stream could not be read; `reachable` false when no record from the holder's port checked (nothing was handed on). */
 export class SealedStreamError extends Error {
   constructor(
     message: string,
@@ -300,8 +300,8 @@ const READ_BYTES = 256 * 1024;
  * the Download call came from), presents `token`, and yields each record's plaintext once
  * its tag checked, in a buffer of `buffers` (the socket pauses while all are out). Ends
  * after the last record, which must bring the total to `expected` bytes. Throws
- * SealedStreamError: unreachable (nothing ever came: the caller may ask for chunks
- * instead), or a stream changed, cut or idle for `idleMs` while waited for, or cancelled
+ * SealedStreamError: unreachable (no record checked, within the first-record timeout or
+ * at all: the caller may ask for chunks instead), or a stream changed, cut or idle for `idleMs` while waited for, or cancelled
  * by `signal`.
  */
 export async function* readSealed(
