@@ -4,12 +4,13 @@ import { writeFileSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { systemClock } from '@kompart/core';
+import { Reason } from '@kompart/protocol';
 import { FakeClock } from '@kompart/core/testing';
 import { ClientCertificates, createSelfSignedIdentity } from '@kompart/grpc';
 import { createHashCache } from '../src/hash-cache';
 import { hashLocalFile, SharedFiles } from '../src/local-library';
-import { createFileService, startFileServer, type ServedDownload } from '../src/transfer/file-service';
-import { grpcDownloadSource } from '../src/transfer/grpc-download-source';
+import { DEFAULT_SERVE_IDLE_TIMEOUT_MS, createFileService, startFileServer, type ServedDownload } from '../src/transfer/file-service';
+import { RECEIVE_BUFFERS, grpcDownloadSource } from '../src/transfer/grpc-download-source';
 import { ReceiveBudget } from '../src/transfer/receive-budget';
 import {
   SEALED_CONNECT_TIMEOUT_MS,
@@ -496,7 +497,7 @@ describe('Download with sealed_stream, from a pinned FileService', () => {
   afterAll(() => dir.remove());
 
   /** A pinned FileService on `host`, offering sealed streams from `listener` (when given). */
-  async function startHolder(host: string, listener: SealedStreamListener | undefined) {
+  async function startHolder(host: string, listener: SealedStreamListener | undefined, clock?: FakeClock) {
     const clients = new ClientCertificates();
     const served: ServedDownload[] = [];
     // Told once each call has closed its file, which may be after the downloader is done.
@@ -515,6 +516,7 @@ describe('Download with sealed_stream, from a pinned FileService', () => {
         for (const waiter of waiters) if (served.length >= waiter.count) waiter.resolve();
       },
       ...(listener === undefined ? {} : { sealed: () => listener }),
+      ...(clock === undefined ? {} : { clock }),
     });
     const server = await startFileServer(`${host}:0`, service, undefined, undefined, { ...holder, clients });
     return { server, servedCount };
@@ -545,6 +547,57 @@ describe('Download with sealed_stream, from a pinned FileService', () => {
         [true, true, data.length],
       ]);
     } finally {
+      await server.close(100);
+      await listener.close();
+    }
+  });
+
+  it('ends a sealed download whose reader stops taking bytes with DOWNLOAD_IDLE, freeing its slot', async () => {
+    const bigPath = dir.join('big.bin');
+    writeFileSync(bigPath, randomBytes(48 * 1024 * 1024));
+    files.add(await hashLocalFile(bigPath, createHashCache()));
+    const clock = new FakeClock();
+    const listener = await SealedStreamListener.start('127.30.1.5', systemClock);
+    const { server, servedCount } = await startHolder('127.30.1.5', listener, clock);
+    const chunks = grpcDownloadSource({
+      address: server.target,
+      holder: 'holder',
+      sha256: files.get(bigPath)!.sha256,
+      path: bigPath,
+      name: 'big.bin',
+      pinned: { fingerprint: holder.fingerprint, client: downloader },
+      sealedStreams: true,
+    })
+      .open(0, new AbortController().signal)
+      [Symbol.asyncIterator]();
+    const held: (() => void)[] = [];
+    try {
+      // Take chunks without giving their buffers back: the reader runs out of buffers and
+      // stops reading, the kernel's buffers fill, and the holder waits on its (fake) clock.
+      while (held.length < RECEIVE_BUFFERS.count) {
+        const next = await chunks.next();
+        if (next.value?.type === 'chunk') held.push(next.value.release!);
+      }
+      while (clock.pending === 0) await new Promise((resolve) => setImmediate(resolve));
+      await clock.advance(DEFAULT_SERVE_IDLE_TIMEOUT_MS);
+      const [served] = await servedCount(1);
+      expect(served).toMatchObject({ sealed: true, complete: false });
+      for (const release of held.splice(0)) release();
+      // What was received before is still handed on; then the holder's reason.
+      let outcome: unknown;
+      try {
+        for (;;) {
+          const next = await chunks.next();
+          if (next.done === true) break;
+          if (next.value.type === 'chunk') next.value.release?.();
+        }
+      } catch (error) {
+        outcome = error;
+      }
+      expect(outcome).toMatchObject({ reason: Reason.DOWNLOAD_IDLE });
+    } finally {
+      for (const release of held) release();
+      await chunks.return?.(undefined);
       await server.close(100);
       await listener.close();
     }
